@@ -1,0 +1,120 @@
+// Package conference holds the rules of a hybrid review conference: who takes
+// part in which role, and who receives whose media. It does no I/O.
+package conference
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Role is what a participant may do in a conference. It is carried in the
+// participant's signed link.
+type Role string
+
+// The roles of a conference.
+const (
+	RoleTechnician  Role = "technician"  // runs the session from the hall console
+	RoleChair       Role = "chair"       // presidium at the hall: gives the floor
+	RolePoint       Role = "point"       // a connection point (điểm cầu)
+	RoleSecretariat Role = "secretariat" // keeps attendance and exports it
+)
+
+// Roles lists every valid role.
+var Roles = []Role{RoleTechnician, RoleChair, RolePoint, RoleSecretariat}
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleTechnician, RoleChair, RolePoint, RoleSecretariat:
+		return true
+	}
+	return false
+}
+
+// AtHall reports whether the role sits at the provincial hall, whose media
+// forms the program that points watch.
+func (r Role) AtHall() bool { return r == RoleTechnician || r == RoleChair }
+
+// Publishes reports whether a participant in this role sends camera and
+// microphone.
+func (r Role) Publishes() bool { return r != RoleSecretariat }
+
+// Receives reports whether a subscriber in role sub receives the media a
+// publisher in role pub sends: points receive the hall, the hall receives
+// every point. The secretariat receives nothing.
+func Receives(sub, pub Role) bool {
+	switch {
+	case sub == RolePoint:
+		return pub.AtHall()
+	case sub.AtHall():
+		return pub == RolePoint
+	}
+	return false
+}
+
+// Conference is a scheduled hybrid conference hosted by one hall.
+type Conference struct {
+	ID              string    `json:"id"`
+	Title           string    `json:"title"`
+	TimeZone        string    `json:"time_zone"`
+	ScheduledStart  time.Time `json:"scheduled_start,omitzero"`
+	TechnicianPhone string    `json:"technician_phone,omitempty"`
+	CreatedAt       time.Time `json:"created_at,omitzero"`
+}
+
+// Point is a connection point invited to a conference: one room of delegates
+// in front of one browser.
+type Point struct {
+	ID                string `json:"id"`
+	Name              string `json:"name"`
+	District          string `json:"district,omitempty"`
+	Representative    string `json:"representative,omitempty"`
+	Phone             string `json:"phone,omitempty"`
+	ExpectedDelegates int    `json:"expected_delegates,omitempty"`
+}
+
+// DefaultTimeZone is the time zone of a conference that names none.
+const DefaultTimeZone = "Asia/Ho_Chi_Minh"
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ValidateID reports an error unless id is a usable conference or point id:
+// 1 to 63 lower-case letters, digits and dashes, not starting with a dash.
+// Ids appear in Redis keys and URLs, so nothing else is allowed.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("invalid id %q: use 1-63 lower-case letters, digits and dashes", id)
+	}
+	return nil
+}
+
+// Validate reports the first problem with c, if any.
+func (c *Conference) Validate() error {
+	if err := ValidateID(c.ID); err != nil {
+		return fmt.Errorf("conference: %w", err)
+	}
+	if c.Title == "" {
+		return fmt.Errorf("conference %s: title is empty", c.ID)
+	}
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			return fmt.Errorf("conference %s: time zone: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+// Validate reports the first problem with p, if any.
+func (p *Point) Validate() error {
+	if err := ValidateID(p.ID); err != nil {
+		return fmt.Errorf("point: %w", err)
+	}
+	if p.Name == "" {
+		return fmt.Errorf("point %s: name is empty", p.ID)
+	}
+	if p.ExpectedDelegates < 0 {
+		return fmt.Errorf("point %s: expected delegates is negative", p.ID)
+	}
+	return nil
+}
