@@ -1,0 +1,175 @@
+package sfu
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// recordingWriter keeps the headers and payloads written to it.
+type recordingWriter struct {
+	headers  []rtp.Header
+	payloads [][]byte
+}
+
+func (w *recordingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.headers = append(w.headers, *h)
+	w.payloads = append(w.payloads, append([]byte(nil), payload...))
+	return len(payload), nil
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// discardWriter drops everything, for benchmarks.
+type discardWriter struct{}
+
+func (discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) { return len(payload), nil }
+func (discardWriter) Write(b []byte) (int, error)                          { return len(b), nil }
+
+func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
+	u := &upTrack{
+		stats:    &counters{},
+		kind:     kind,
+		codec:    webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime}},
+		ssrc:     1234,
+		streamID: "hall",
+		trackID:  "video-cam",
+		sendPLI:  func(uint32) error { return nil },
+	}
+	u.keyframe = keyframeDetector(mime)
+	u.downs.Store(&[]*downTrack{})
+	return u
+}
+
+func bindTest(u *upTrack, w webrtc.TrackLocalWriter, ssrc uint32, pt uint8) *downTrack {
+	d := newDownTrack(u, nil)
+	d.bound.Store(&binding{ssrc: ssrc, payloadType: pt, stream: w})
+	if u.kind == webrtc.RTPCodecTypeVideo {
+		d.counted.Store(true)
+		u.waiting.Add(1)
+	}
+	u.addDown(d)
+	return d
+}
+
+func vp8Packet(seq uint16, ts uint32, keyframe bool, marker bool) []byte {
+	payload := []byte{0x10, 0x01, 0xaa, 0xbb}
+	if keyframe {
+		payload[1] = 0x00
+	}
+	h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts, SSRC: 1234, Marker: marker,
+		Extension: true, ExtensionProfile: 0xBEDE}
+	if err := h.SetExtension(1, []byte{0x01, 0x02}); err != nil {
+		panic(err)
+	}
+	pkt, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return pkt
+}
+
+func TestDownTrackStartsOnKeyframeAndRewrites(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	w := &recordingWriter{}
+	bindTest(u, w, 777, 100)
+
+	var h rtp.Header
+	// Two interframes, then a keyframe and more frames.
+	frames := []struct {
+		key bool
+	}{{false}, {false}, {true}, {false}, {false}}
+	seq := uint16(65533) // crosses the wrap
+	for i, f := range frames {
+		u.forward(&h, vp8Packet(seq, uint32(i*3000), f.key, true))
+		seq++
+	}
+	if len(w.headers) != 3 {
+		t.Fatalf("forwarded %d packets, want 3 (from the keyframe on)", len(w.headers))
+	}
+	for i, got := range w.headers {
+		if got.SSRC != 777 || got.PayloadType != 100 {
+			t.Errorf("packet %d: ssrc %d pt %d, want 777 and 100", i, got.SSRC, got.PayloadType)
+		}
+		if got.Extension || len(got.Extensions) != 0 {
+			t.Errorf("packet %d carries the publisher's header extensions", i)
+		}
+		if i > 0 && got.SequenceNumber != w.headers[i-1].SequenceNumber+1 {
+			t.Errorf("packet %d: sequence %d after %d", i, got.SequenceNumber, w.headers[i-1].SequenceNumber)
+		}
+		if i > 0 && got.Timestamp-w.headers[i-1].Timestamp != 3000 {
+			t.Errorf("packet %d: timestamp step %d, want 3000", i, got.Timestamp-w.headers[i-1].Timestamp)
+		}
+		if string(w.payloads[i][2:]) != "\xaa\xbb" {
+			t.Errorf("packet %d: payload % x changed", i, w.payloads[i])
+		}
+	}
+	if u.waiting.Load() != 0 {
+		t.Errorf("up-track still counts %d waiting down-tracks", u.waiting.Load())
+	}
+	// A late packet from before the start is not forwarded.
+	u.forward(&h, vp8Packet(65533, 0, false, true))
+	if len(w.headers) != 3 {
+		t.Errorf("packet older than the start was forwarded")
+	}
+}
+
+func TestDownTrackAudioStartsAtOnce(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
+	w := &recordingWriter{}
+	bindTest(u, w, 5, 111)
+	unbound := newDownTrack(u, nil)
+	u.addDown(unbound)
+	var h rtp.Header
+	for i := range 3 {
+		pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9}, Payload: []byte{1, 2, 3}}).Marshal()
+		u.forward(&h, pkt)
+	}
+	if len(w.headers) != 3 {
+		t.Fatalf("forwarded %d audio packets, want 3", len(w.headers))
+	}
+	if got := u.stats.packetsForwarded.Load(); got != 3 {
+		t.Errorf("packetsForwarded = %d, want 3 (the unbound down-track sends nothing)", got)
+	}
+}
+
+func TestUpTrackRemoveDown(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
+	w1, w2 := &recordingWriter{}, &recordingWriter{}
+	d1 := bindTest(u, w1, 1, 111)
+	bindTest(u, w2, 2, 111)
+	u.removeDown(d1)
+	var h rtp.Header
+	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 9}, Payload: []byte{1}}).Marshal()
+	u.forward(&h, pkt)
+	if len(w1.headers) != 0 || len(w2.headers) != 1 {
+		t.Errorf("after removal: %d and %d packets, want 0 and 1", len(w1.headers), len(w2.headers))
+	}
+}
+
+// BenchmarkForward measures one incoming packet forwarded to n down-tracks,
+// up to the pion write stream (which is replaced by a discarding writer).
+func BenchmarkForward(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("downtracks=%d", n), func(b *testing.B) {
+			u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+			for i := range n {
+				bindTest(u, discardWriter{}, uint32(i+1), 96)
+			}
+			pkt := vp8Packet(0, 0, true, true)
+			pkt = append(pkt, make([]byte, 1000)...)
+			var h rtp.Header
+			u.forward(&h, pkt) // start every down-track on the keyframe
+			b.SetBytes(int64(len(pkt)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				pkt[2], pkt[3] = byte(i>>8), byte(i)
+				u.forward(&h, pkt)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/downtrack")
+		})
+	}
+}

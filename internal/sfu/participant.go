@@ -1,0 +1,351 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// ErrBadSDP wraps every refusal of a client's SDP or ICE candidate.
+var ErrBadSDP = errors.New("bad sdp")
+
+// ErrNoOffer is returned for a subscribe answer when no offer is outstanding.
+var ErrNoOffer = errors.New("no subscribe offer is outstanding")
+
+// Participant is one client's pair of PeerConnections: pub receives its
+// media, sub sends it what it receives.
+type Participant struct {
+	sfu  *SFU
+	room *room
+	info Info
+	sig  Signaler
+	log  *slog.Logger
+	pub  *webrtc.PeerConnection
+	sub  *webrtc.PeerConnection
+
+	// negotiate asks the negotiation loop for a new subscribe offer;
+	// answers carries the client's answers to it.
+	negotiate chan struct{}
+	answers   chan answer
+	// awaitingAnswer is set while an offer is out.
+	awaitingAnswer atomic.Bool
+	ctx            context.Context
+	cancel         context.CancelFunc
+
+	mu        sync.Mutex
+	published []*upTrack
+	subs      map[*upTrack]*subscription
+	closed    bool
+	closeOnce sync.Once
+}
+
+// answer is a client's subscribe answer with the channel for the result of
+// applying it.
+type answer struct {
+	sdp    string
+	result chan error
+}
+
+// subscription is one down-track of p's subscribing PeerConnection.
+type subscription struct {
+	down   *downTrack
+	sender *webrtc.RTPSender
+}
+
+func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, error) {
+	cfg := webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
+	pub, err := s.api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: new publish PeerConnection: %w", err)
+	}
+	sub, err := s.api.NewPeerConnection(cfg)
+	if err != nil {
+		pub.Close()
+		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Participant{
+		sfu: s, room: r, info: info, sig: sig,
+		log:       s.log.With("conference", r.id, "participant", info.ID),
+		pub:       pub,
+		sub:       sub,
+		negotiate: make(chan struct{}, 1),
+		answers:   make(chan answer),
+		ctx:       ctx,
+		cancel:    cancel,
+		subs:      make(map[*upTrack]*subscription),
+	}
+	pub.OnTrack(p.onTrack)
+	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
+		pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+			p.log.Debug("peer connection state", "state", st.String())
+			if st == webrtc.PeerConnectionStateFailed {
+				p.log.Warn("peer connection failed")
+			}
+		})
+	}
+	go p.negotiationLoop()
+	return p, nil
+}
+
+// ID is the participant's id.
+func (p *Participant) ID() string { return p.info.ID }
+
+// HandlePublishOffer applies the client's offer for its publishing
+// PeerConnection and returns the answer, with all server candidates in it.
+func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (string, error) {
+	if !p.info.Role.Publishes() {
+		return "", fmt.Errorf("role %s does not publish", p.info.Role)
+	}
+	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}
+	if err := p.pub.SetRemoteDescription(offer); err != nil {
+		return "", fmt.Errorf("%w: publish offer: %v", ErrBadSDP, err)
+	}
+	answer, err := p.pub.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: publish answer: %v", ErrBadSDP, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.pub)
+	if err := p.pub.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("sfu: set publish answer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("sfu: gather candidates: %w", ctx.Err())
+	}
+	return p.pub.LocalDescription().SDP, nil
+}
+
+// HandleSubscribeAnswer applies the client's answer to the outstanding
+// subscribe offer.
+func (p *Participant) HandleSubscribeAnswer(sdp string) error {
+	if !p.awaitingAnswer.Load() {
+		return ErrNoOffer
+	}
+	a := answer{sdp: sdp, result: make(chan error, 1)}
+	select {
+	case p.answers <- a:
+		return <-a.result
+	case <-p.ctx.Done():
+		return ErrClosed
+	}
+}
+
+// AddCandidate adds a trickled candidate of the client's publishing
+// (publish=true) or subscribing PeerConnection.
+func (p *Participant) AddCandidate(publish bool, c webrtc.ICECandidateInit) error {
+	pc := p.sub
+	if publish {
+		pc = p.pub
+	}
+	if err := pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: candidate: %v", ErrBadSDP, err)
+	}
+	return nil
+}
+
+// RequestKeyframes asks every video track p publishes for a keyframe.
+func (p *Participant) RequestKeyframes() {
+	for _, up := range p.publishedTracks() {
+		up.requestKeyframe()
+	}
+}
+
+// Close ends both PeerConnections and removes p and its tracks from the room.
+func (p *Participant) Close() {
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		published := p.published
+		p.published = nil
+		subs := p.subs
+		p.subs = map[*upTrack]*subscription{}
+		p.mu.Unlock()
+
+		p.cancel()
+		for _, up := range published {
+			up.end()
+		}
+		for up, s := range subs {
+			up.removeDown(s.down)
+		}
+		if err := p.pub.Close(); err != nil {
+			p.log.Warn("close publish PeerConnection", "err", err)
+		}
+		if err := p.sub.Close(); err != nil {
+			p.log.Warn("close subscribe PeerConnection", "err", err)
+		}
+		p.sfu.leave(p)
+	})
+}
+
+func (p *Participant) publishedTracks() []*upTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*upTrack(nil), p.published...)
+}
+
+// onTrack starts forwarding a track the client published.
+func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	up := newUpTrack(p, remote)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.published = append(p.published, up)
+	p.mu.Unlock()
+	p.sfu.stats.upTracks.Add(1)
+	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
+
+	go drainReceiverRTCP(recv)
+	go func() {
+		up.run()
+		p.sfu.stats.upTracks.Add(-1)
+		p.mu.Lock()
+		for i, t := range p.published {
+			if t == up {
+				p.published = append(p.published[:i], p.published[i+1:]...)
+				break
+			}
+		}
+		p.mu.Unlock()
+		up.end()
+	}()
+	p.room.published(p, up)
+}
+
+func drainReceiverRTCP(recv *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := recv.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// subscribe adds a down-track of up to p's subscribing PeerConnection and
+// renegotiates.
+func (p *Participant) subscribe(up *upTrack) {
+	p.mu.Lock()
+	if p.closed || p.subs[up] != nil {
+		p.mu.Unlock()
+		return
+	}
+	down := newDownTrack(up, p)
+	sender, err := p.sub.AddTrack(down)
+	if err != nil {
+		p.mu.Unlock()
+		p.log.Error("add down-track", "err", err, "publisher", up.owner.info.ID)
+		return
+	}
+	p.subs[up] = &subscription{down: down, sender: sender}
+	p.mu.Unlock()
+
+	p.sfu.stats.downTracks.Add(1)
+	up.addDown(down)
+	go p.readSenderRTCP(sender, up)
+	p.requestNegotiation()
+}
+
+// unsubscribe removes the down-track of up, when its publisher stopped.
+func (p *Participant) unsubscribe(up *upTrack) {
+	p.mu.Lock()
+	s := p.subs[up]
+	delete(p.subs, up)
+	closed := p.closed
+	p.mu.Unlock()
+	if s == nil {
+		return
+	}
+	up.removeDown(s.down)
+	if closed {
+		return
+	}
+	if err := p.sub.RemoveTrack(s.sender); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {
+		p.log.Warn("remove down-track", "err", err)
+	}
+	p.requestNegotiation()
+}
+
+// readSenderRTCP drains the RTCP a subscriber sends about one down-track, so
+// that NACKs reach the responder, and turns PLI and FIR into keyframe
+// requests to the publisher.
+func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, up *upTrack) {
+	stats := &p.sfu.stats
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				stats.plis.Add(1)
+				up.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				stats.nacks.Add(1)
+			}
+		}
+	}
+}
+
+func (p *Participant) requestNegotiation() {
+	select {
+	case p.negotiate <- struct{}{}:
+	default:
+	}
+}
+
+// negotiationLoop sends one subscribe offer at a time and waits for its
+// answer before the next, so offers never cross.
+func (p *Participant) negotiationLoop() {
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-p.negotiate:
+		}
+		offer, err := p.sub.CreateOffer(nil)
+		if err != nil {
+			p.log.Error("create subscribe offer", "err", err)
+			continue
+		}
+		gathered := webrtc.GatheringCompletePromise(p.sub)
+		if err := p.sub.SetLocalDescription(offer); err != nil {
+			p.log.Error("set subscribe offer", "err", err)
+			continue
+		}
+		select {
+		case <-gathered:
+		case <-p.ctx.Done():
+			return
+		}
+		p.awaitingAnswer.Store(true)
+		p.sig.SendSubscribeOffer(p.sub.LocalDescription().SDP)
+		select {
+		case a := <-p.answers:
+			p.awaitingAnswer.Store(false)
+			err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.sdp})
+			if err != nil {
+				a.result <- fmt.Errorf("%w: subscribe answer: %v", ErrBadSDP, err)
+				p.log.Warn("bad subscribe answer; offering again", "err", err)
+				if rbErr := p.sub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
+					p.log.Error("roll back subscribe offer", "err", rbErr)
+				}
+				p.requestNegotiation()
+				continue
+			}
+			a.result <- nil
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}

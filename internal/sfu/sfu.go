@@ -1,0 +1,328 @@
+// Package sfu is the selective forwarding unit: it receives each
+// participant's media over a publishing PeerConnection and forwards it, over
+// one subscribing PeerConnection per participant, to those who receive it
+// under the conference rules.
+//
+// Media of every participant shares one UDP port (ICE UDP mux) and one TCP
+// port (ICE-TCP). Forwarding runs in one goroutine per published track; it
+// rewrites SSRC, payload type, sequence numbers and timestamps in a
+// down-track per subscriber, and starts or switches video only on a keyframe.
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/conference"
+)
+
+// Config sets the network side of the SFU.
+type Config struct {
+	// UDPPort is the one UDP port for all media; 0 picks a free port.
+	UDPPort int
+	// TCPPort is the one ICE-TCP port; 0 picks a free port, -1 disables ICE-TCP.
+	TCPPort int
+	// PublicIPs are announced as host candidates in place of the local
+	// addresses, for a server behind 1:1 NAT.
+	PublicIPs []string
+	// IncludeLoopback offers loopback candidates, needed when browsers and
+	// server share one machine without other interfaces (tests, demos).
+	IncludeLoopback bool
+}
+
+// Stats are the SFU's running totals, read without locks.
+type Stats struct {
+	Participants, UpTracks, DownTracks            int64
+	PacketsIn, PacketsForwarded, PacketsDropped   uint64
+	BytesForwarded, NACKs, PLIs, KeyframeRequests uint64
+}
+
+// counters are the atomics behind Stats.
+type counters struct {
+	participants, upTracks, downTracks            atomic.Int64
+	packetsIn, packetsForwarded, packetsDropped   atomic.Uint64
+	bytesForwarded, nacks, plis, keyframeRequests atomic.Uint64
+}
+
+// SFU owns the shared media ports and the rooms, one per conference.
+type SFU struct {
+	api    *webrtc.API
+	udp    net.PacketConn
+	udpMux ice.UDPMux
+	tcp    net.Listener
+	tcpMux ice.TCPMux
+	log    *slog.Logger
+	stats  counters
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+}
+
+// ErrClosed is returned by Join after Close.
+var ErrClosed = errors.New("sfu closed")
+
+// New opens the media ports and returns a ready SFU.
+func New(cfg Config, log *slog.Logger) (*SFU, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &SFU{log: log, rooms: make(map[string]*room)}
+
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.UDPPort})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: listen on media UDP port %d: %w", cfg.UDPPort, err)
+	}
+	s.udp = udp
+	s.udpMux = webrtc.NewICEUDPMux(nil, udp)
+
+	se := webrtc.SettingEngine{}
+	se.SetICEUDPMux(s.udpMux)
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
+	if cfg.TCPPort >= 0 {
+		tcp, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
+		if err != nil {
+			udp.Close()
+			return nil, fmt.Errorf("sfu: listen on ICE-TCP port %d: %w", cfg.TCPPort, err)
+		}
+		s.tcp = tcp
+		s.tcpMux = webrtc.NewICETCPMux(nil, tcp, 8)
+		se.SetICETCPMux(s.tcpMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
+	}
+	se.SetNetworkTypes(networks)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		s.closePorts()
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(me, ir); err != nil {
+		s.closePorts()
+		return nil, fmt.Errorf("sfu: configure NACK: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		s.closePorts()
+		return nil, fmt.Errorf("sfu: configure RTCP reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+		s.closePorts()
+		return nil, fmt.Errorf("sfu: configure TWCC: %w", err)
+	}
+	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
+	return s, nil
+}
+
+// Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
+// only that. No RTX: retransmissions arrive on the media SSRC, which keeps
+// the forwarding offsets simple.
+func registerCodecs(me *webrtc.MediaEngine) error {
+	videoFB := []webrtc.RTCPFeedback{
+		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	}
+	codecs := []struct {
+		kind  webrtc.RTPCodecType
+		codec webrtc.RTPCodecParameters
+	}{
+		{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+			PayloadType:        111,
+		}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
+			PayloadType:        96,
+		}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
+			PayloadType: 102,
+		}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"},
+			PayloadType: 104,
+		}},
+		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
+			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
+				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f"},
+			PayloadType: 106,
+		}},
+	}
+	for _, c := range codecs {
+		if err := me.RegisterCodec(c.codec, c.kind); err != nil {
+			return fmt.Errorf("sfu: register codec %s/%d: %w", c.codec.MimeType, c.codec.PayloadType, err)
+		}
+	}
+	return nil
+}
+
+// UDPPort is the media UDP port actually bound.
+func (s *SFU) UDPPort() int { return s.udp.LocalAddr().(*net.UDPAddr).Port }
+
+// TCPPort is the ICE-TCP port actually bound, or 0 when ICE-TCP is off.
+func (s *SFU) TCPPort() int {
+	if s.tcp == nil {
+		return 0
+	}
+	return s.tcp.Addr().(*net.TCPAddr).Port
+}
+
+// Stats returns the running totals.
+func (s *SFU) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
+		PacketsIn: c.packetsIn.Load(), PacketsForwarded: c.packetsForwarded.Load(), PacketsDropped: c.packetsDropped.Load(),
+		BytesForwarded: c.bytesForwarded.Load(), NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
+	}
+}
+
+// Info identifies a participant to the SFU.
+type Info struct {
+	ID   string
+	Role conference.Role
+	Name string
+}
+
+// Signaler carries the SFU's messages to the participant's client: offers of
+// the subscribing PeerConnection. It must not block.
+type Signaler interface {
+	SendSubscribeOffer(sdp string)
+}
+
+// Join adds a participant to the room of conf and creates its two
+// PeerConnections. A participant with the same id already there is closed
+// first (the same link connected again).
+func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	r := s.rooms[conf]
+	if r == nil {
+		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
+		s.rooms[conf] = r
+	}
+	old := r.participants[info.ID]
+	s.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+
+	p, err := newParticipant(s, r, info, sig)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r.participants[info.ID] = p
+	s.mu.Unlock()
+	s.stats.participants.Add(1)
+	r.attach(p)
+	return p, nil
+}
+
+// leave removes p from its room, and the room when it is empty.
+func (s *SFU) leave(p *Participant) {
+	s.mu.Lock()
+	r := p.room
+	if r.participants[p.info.ID] == p {
+		delete(r.participants, p.info.ID)
+	}
+	if len(r.participants) == 0 && s.rooms[r.id] == r {
+		delete(s.rooms, r.id)
+	}
+	s.mu.Unlock()
+	s.stats.participants.Add(-1)
+}
+
+// Close ends every participant and releases the media ports.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	var all []*Participant
+	for _, r := range s.rooms {
+		for _, p := range r.participants {
+			all = append(all, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range all {
+		p.Close()
+	}
+	return s.closePorts()
+}
+
+func (s *SFU) closePorts() error {
+	var errs []error
+	if s.udpMux != nil {
+		errs = append(errs, s.udpMux.Close())
+	} else if s.udp != nil {
+		errs = append(errs, s.udp.Close())
+	}
+	if s.tcpMux != nil {
+		errs = append(errs, s.tcpMux.Close())
+	} else if s.tcp != nil {
+		errs = append(errs, s.tcp.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sfu: close media ports: %w", err)
+	}
+	return nil
+}
+
+// room is the set of participants of one conference.
+type room struct {
+	sfu          *SFU
+	id           string
+	participants map[string]*Participant // guarded by sfu.mu
+}
+
+// others returns the participants of r other than p.
+func (r *room) others(p *Participant) []*Participant {
+	r.sfu.mu.Lock()
+	defer r.sfu.mu.Unlock()
+	out := make([]*Participant, 0, len(r.participants))
+	for _, q := range r.participants {
+		if q != p {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// attach subscribes a new participant to what it receives of the others'
+// published tracks.
+func (r *room) attach(p *Participant) {
+	for _, q := range r.others(p) {
+		if !conference.Receives(p.info.Role, q.info.Role) {
+			continue
+		}
+		for _, up := range q.publishedTracks() {
+			p.subscribe(up)
+		}
+	}
+}
+
+// published offers a new track of p to everyone in the room who receives p.
+func (r *room) published(p *Participant, up *upTrack) {
+	for _, q := range r.others(p) {
+		if conference.Receives(q.info.Role, p.info.Role) {
+			q.subscribe(up)
+		}
+	}
+}
