@@ -1,0 +1,370 @@
+package signal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/sfu"
+	"hoinghi/internal/store"
+)
+
+// Connection limits; docs/protocol.md states them for clients.
+const (
+	maxFrameBytes   = 1 << 20 // a larger frame closes the connection
+	messagesPerSec  = 20
+	messageBurst    = 50
+	maxRefusedInRow = 200
+	pingInterval    = 20 * time.Second
+	pongWait        = 45 * time.Second
+	writeWait       = 10 * time.Second
+	sendQueue       = 64
+)
+
+// conn is one participant's signaling connection: a reader (the handler's
+// goroutine) and a writer goroutine fed by the out queue.
+type conn struct {
+	hub  *Hub
+	ws   *websocket.Conn
+	adm  Admission
+	conf string
+	id   string
+	role conference.Role
+	name string
+	log  *slog.Logger
+
+	out     chan []byte
+	done    chan struct{}
+	limiter *rate.Limiter
+	part    *sfu.Participant
+
+	closeOnce sync.Once
+	mu        sync.Mutex
+	closing   *protocol.Closing // the reason sent before closing, if any
+}
+
+func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
+	c := &conn{
+		hub:     h,
+		ws:      ws,
+		adm:     a,
+		conf:    a.Conference.ID,
+		id:      participantID(a),
+		role:    a.Claims.Role,
+		name:    displayName(a),
+		out:     make(chan []byte, sendQueue),
+		done:    make(chan struct{}),
+		limiter: rate.NewLimiter(messagesPerSec, messageBurst),
+	}
+	c.log = h.log.With("conference", c.conf, "participant", c.id, "role", string(c.role))
+	return c
+}
+
+// run serves the connection until it ends, then cleans up after it.
+func (c *conn) run(ctx context.Context) {
+	go c.writeLoop()
+	defer c.finish()
+
+	if old := c.hub.register(c); old != nil {
+		old.closeWith(protocol.ReasonReplaced,
+			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
+	}
+	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
+	c.markConnected(ctx)
+
+	c.send(protocol.Welcome{
+		Type:            protocol.TypeWelcome,
+		ParticipantID:   c.id,
+		Role:            string(c.role),
+		PointID:         c.adm.Point.ID,
+		Name:            c.name,
+		ConferenceID:    c.conf,
+		ConferenceTitle: c.adm.Conference.Title,
+		ICEServers:      c.hub.d.ICEServers,
+	})
+	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name}, c)
+	if err != nil {
+		c.log.Error("join media", "err", err)
+		c.closeWith(protocol.ReasonShutdown, "Máy chủ không nhận thêm kết nối. (The server accepts no connections now.)")
+		return
+	}
+	c.part = part
+	c.hub.broadcastRoster(c.conf)
+	c.readLoop(ctx)
+}
+
+// finish releases what the connection held and tells the others.
+func (c *conn) finish() {
+	c.shut()
+	if c.part != nil {
+		c.part.Close()
+	}
+	if c.hub.unregister(c) {
+		reason := "closed"
+		c.mu.Lock()
+		if c.closing != nil {
+			reason = c.closing.Reason
+		}
+		c.mu.Unlock()
+		c.markDisconnected(reason)
+		c.hub.broadcastRoster(c.conf)
+	}
+	c.log.Info("participant disconnected")
+}
+
+func (c *conn) markConnected(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	err := c.hub.d.Store.MarkConnected(ctx, c.conf, store.Connection{
+		ParticipantID: c.id, Role: c.role, PointID: c.adm.Point.ID, Name: c.name,
+		Since: time.Now().UTC(), Instance: c.hub.d.Instance,
+	})
+	if err != nil {
+		// Media goes on without the store; the record is missing until the
+		// next connection. Issue 5 makes this lossless.
+		c.log.Error("record connection", "err", err)
+	}
+}
+
+func (c *conn) markDisconnected(reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.hub.d.Store.MarkDisconnected(ctx, c.conf, c.id, reason, time.Now().UTC()); err != nil {
+		c.log.Error("record disconnection", "err", err)
+	}
+}
+
+// readLoop reads and handles messages until the connection fails.
+func (c *conn) readLoop(ctx context.Context) {
+	c.ws.SetReadLimit(maxFrameBytes)
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	refused := 0
+	for {
+		kind, r, err := c.ws.NextReader()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && !c.isClosing() {
+				c.log.Info("read signaling", "err", err)
+			}
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		data, err := io.ReadAll(io.LimitReader(r, protocol.MaxMessageBytes+1))
+		if err == nil && len(data) > protocol.MaxMessageBytes {
+			_, err = io.Copy(io.Discard, r)
+			if err == nil {
+				err = errTooLarge
+			}
+		}
+		var perr *protocol.Error
+		switch {
+		case errors.Is(err, errTooLarge):
+			perr = &protocol.Error{Code: protocol.CodeTooLarge,
+				Message: fmt.Sprintf("message exceeds %d bytes and was discarded", protocol.MaxMessageBytes)}
+		case err != nil:
+			c.log.Info("read signaling message", "err", err)
+			return
+		case !c.limiter.Allow():
+			perr = &protocol.Error{Code: protocol.CodeRateLimited,
+				Message: fmt.Sprintf("more than %d messages a second; message dropped", messagesPerSec)}
+		case kind != websocket.TextMessage:
+			perr = &protocol.Error{Code: protocol.CodeBadJSON, Message: "binary frames are not accepted; send JSON text"}
+		default:
+			perr = c.handle(ctx, data)
+		}
+		if perr == nil {
+			refused = 0
+			continue
+		}
+		perr.Type = protocol.TypeError
+		c.sendError(*perr)
+		if refused++; refused >= maxRefusedInRow {
+			c.log.Warn("closing abusive connection", "refused", refused)
+			c.closeWith(protocol.ReasonAbuse, "Quá nhiều thông điệp không hợp lệ. (Too many invalid messages.)")
+			return
+		}
+	}
+}
+
+var errTooLarge = errors.New("message too large")
+
+// handle carries out one client message and returns the error to send back,
+// if any.
+func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
+	msg, perr := protocol.Decode(data)
+	if perr != nil {
+		return perr
+	}
+	switch m := msg.(type) {
+	case *protocol.SDP:
+		switch m.Type {
+		case protocol.TypePublishOffer:
+			if !c.role.Publishes() {
+				return &protocol.Error{Code: protocol.CodeForbidden, Request: m.Type,
+					Message: fmt.Sprintf("role %s does not publish media", c.role)}
+			}
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			answer, err := c.part.HandlePublishOffer(ctx, m.SDP)
+			if err != nil {
+				return sdpError(m.Type, err)
+			}
+			c.send(protocol.SDP{Type: protocol.TypePublishAnswer, SDP: answer})
+		case protocol.TypeSubscribeAnswer:
+			if err := c.part.HandleSubscribeAnswer(m.SDP); err != nil {
+				return sdpError(m.Type, err)
+			}
+		}
+	case *protocol.Candidate:
+		if m.Candidate.Candidate == "" {
+			return nil // end of candidates
+		}
+		if m.PC != protocol.PCPublish && m.PC != protocol.PCSubscribe {
+			return &protocol.Error{Code: protocol.CodeBadJSON, Request: m.Type,
+				Message: fmt.Sprintf("pc must be %q or %q", protocol.PCPublish, protocol.PCSubscribe)}
+		}
+		init := webrtc.ICECandidateInit{
+			Candidate:        m.Candidate.Candidate,
+			SDPMid:           m.Candidate.SDPMid,
+			SDPMLineIndex:    m.Candidate.SDPMLineIndex,
+			UsernameFragment: m.Candidate.UsernameFragment,
+		}
+		if err := c.part.AddCandidate(m.PC == protocol.PCPublish, init); err != nil {
+			return sdpError(m.Type, err)
+		}
+	}
+	return nil
+}
+
+func sdpError(request string, err error) *protocol.Error {
+	code := protocol.CodeInternal
+	if errors.Is(err, sfu.ErrBadSDP) || errors.Is(err, sfu.ErrNoOffer) {
+		code = protocol.CodeBadSDP
+	}
+	return &protocol.Error{Code: code, Request: request, Message: err.Error()}
+}
+
+// SendSubscribeOffer passes the SFU's offer to the client.
+func (c *conn) SendSubscribeOffer(sdp string) {
+	c.send(protocol.SDP{Type: protocol.TypeSubscribeOffer, SDP: sdp})
+}
+
+// send queues a message for the writer. A client that does not keep up is
+// disconnected rather than allowed to hold the server's memory.
+func (c *conn) send(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.log.Error("encode signaling message", "err", err)
+		return
+	}
+	select {
+	case <-c.done:
+	case c.out <- b:
+	default:
+		c.log.Warn("signaling queue full; disconnecting slow client")
+		c.shut()
+	}
+}
+
+// sendError queues an error message, dropping it rather than the
+// connection when the queue is full.
+func (c *conn) sendError(e protocol.Error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	select {
+	case c.out <- b:
+	default:
+	}
+}
+
+// writeLoop writes queued messages and pings until the connection ends.
+func (c *conn) writeLoop() {
+	defer c.ws.Close()
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.out:
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.shut()
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.shut()
+				return
+			}
+		case <-c.done:
+			c.flushClosing()
+			return
+		}
+	}
+}
+
+// flushClosing writes the queued messages, the closing reason if any and a
+// close frame, then closes the socket.
+func (c *conn) flushClosing() {
+	deadline := time.Now().Add(time.Second)
+	_ = c.ws.SetWriteDeadline(deadline)
+	for {
+		select {
+		case b := <-c.out:
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.ws.Close()
+				return
+			}
+			continue
+		default:
+		}
+		break
+	}
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing != nil {
+		if b, err := json.Marshal(closing); err == nil {
+			_ = c.ws.WriteMessage(websocket.TextMessage, b)
+		}
+	}
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+	c.ws.Close()
+}
+
+// closeWith ends the connection after telling the client why.
+func (c *conn) closeWith(reason, message string) {
+	c.mu.Lock()
+	if c.closing == nil {
+		c.closing = &protocol.Closing{Type: protocol.TypeClosing, Reason: reason, Message: message}
+	}
+	c.mu.Unlock()
+	c.shut()
+}
+
+func (c *conn) isClosing() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// shut starts closing: the writer flushes and closes the socket, which ends
+// the reader.
+func (c *conn) shut() {
+	c.closeOnce.Do(func() { close(c.done) })
+}
