@@ -211,8 +211,8 @@ type downTrack struct {
 	waitingKey bool
 	seqOffset  uint16
 	tsOffset   uint32
-	lastSeq    uint16
-	startSeq   uint16
+	lastSeq    uint16 // highest sequence number forwarded
+	span       uint16 // sequence numbers from the start to lastSeq, at most 0x7fff
 	hdr        rtp.Header
 	closed     atomic.Bool
 	counted    atomic.Bool // whether it is counted in up.waiting
@@ -289,18 +289,18 @@ func (d *downTrack) write(h *rtp.Header, payload []byte, keyframe bool) bool {
 	}
 	if !d.started {
 		d.started = true
-		d.startSeq = h.SequenceNumber
 		d.lastSeq = h.SequenceNumber
+		d.span = 0
 		// Offsets are zero for the first source: the publisher's own
 		// random start values are as good as ours.
 		d.seqOffset = 0
 		d.tsOffset = 0
 	}
-	if int16(h.SequenceNumber-d.startSeq) < 0 {
-		return false // older than where this down-track started
-	}
-	if int16(h.SequenceNumber-d.lastSeq) > 0 {
+	if diff := int16(h.SequenceNumber - d.lastSeq); diff > 0 {
 		d.lastSeq = h.SequenceNumber
+		d.span = min(d.span+uint16(diff), 0x7fff)
+	} else if uint16(-diff) > d.span {
+		return false // older than where this down-track started
 	}
 	d.hdr = rtp.Header{
 		Version:        2,

@@ -26,7 +26,7 @@ func (w *recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
 type discardWriter struct{}
 
 func (discardWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) { return len(payload), nil }
-func (discardWriter) Write(b []byte) (int, error)                          { return len(b), nil }
+func (discardWriter) Write(b []byte) (int, error)                         { return len(b), nil }
 
 func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 	u := &upTrack{
@@ -171,5 +171,27 @@ func BenchmarkForward(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/downtrack")
 		})
+	}
+}
+
+func TestDownTrackKeepsForwardingPastHalfTheSequenceSpace(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
+	w := &recordingWriter{}
+	bindTest(u, w, 5, 111)
+	var h rtp.Header
+	pkt := func(seq uint16) []byte {
+		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, SSRC: 9}, Payload: []byte{1}}).Marshal()
+		return b
+	}
+	const start = 100
+	for i := range 40000 {
+		u.forward(&h, pkt(uint16(start+i)))
+	}
+	if len(w.headers) != 40000 {
+		t.Fatalf("forwarded %d of 40000 packets", len(w.headers))
+	}
+	u.forward(&h, pkt(uint16(start+40000-5))) // a late retransmission
+	if len(w.headers) != 40001 {
+		t.Errorf("late packet within the span was dropped")
 	}
 }
