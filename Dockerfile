@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t hoinghi .
+# Run:   docker run -p 8080:8080 -p 50000:50000/udp -p 50000:50000/tcp \
+#          -e HOINGHI_MEDIA_PUBLIC_IPS=<this host's IP> -v hoinghi-data:/data hoinghi
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/hoinghi ./cmd/hoinghi \
+    && mkdir -p /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/hoinghi /usr/local/bin/hoinghi
+COPY --from=build --chown=nonroot:nonroot /out/data /data
+# Listen on every address inside the container; links still print as
+# http://localhost:8080, which is right for a browser on the Docker host.
+ENV HOINGHI_LISTEN=0.0.0.0:8080 \
+    HOINGHI_DATA_DIR=/data
+VOLUME /data
+EXPOSE 8080/tcp 50000/udp 50000/tcp
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/hoinghi"]

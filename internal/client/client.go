@@ -1,0 +1,595 @@
+// Package client is a Go client of the hoinghi signaling protocol
+// (docs/protocol.md) with pion/webrtc on the client side. It joins a
+// conference with a token, optionally publishes synthetic audio and video
+// that receivers can verify end to end, and counts what it receives.
+//
+// Integration tests, the load generator cmd/hoinghi-load and bots use it.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/protocol"
+)
+
+// Defaults applied by Dial to zero Options fields.
+const (
+	DefaultVideoBitrate = 500_000
+	DefaultAudioBitrate = 32_000
+)
+
+const (
+	writeTimeout   = 10 * time.Second
+	errorsBuffer   = 64
+	offersBuffer   = 16
+	rtpBufferBytes = 1500
+)
+
+// Options configure a Client.
+type Options struct {
+	ServerURL string // base URL of the server, http(s)://host:port
+	Token     string // join token, sent as the t query parameter
+	// Publish makes the client send synthetic audio (Opus, PT 111, 48 kHz,
+	// 20 ms packets) and VP8 video (90 kHz, VideoFrameRate) once connected.
+	Publish      bool
+	VideoBitrate int  // bits/s of RTP payload; default DefaultVideoBitrate
+	AudioBitrate int  // bits/s of RTP payload; default DefaultAudioBitrate
+	InsecureTLS  bool // accept any server certificate (self-signed test servers)
+	// SkipICEServers ignores the STUN and TURN servers named in welcome and
+	// uses host candidates only (enough on loopback and a LAN).
+	SkipICEServers bool
+	Logger         *slog.Logger // nil discards logs
+}
+
+// RefusedError is returned by Dial when the server refuses the WebSocket
+// with an HTTP error, such as 401 for a missing, forged or expired token.
+type RefusedError struct {
+	Status          int    // HTTP status code
+	Code            string // the error field of the JSON body, e.g. "token_expired"
+	Message         string // Vietnamese message, or the raw body when it is not JSON
+	MessageEN       string // English message
+	TechnicianPhone string // present when the conference is known
+}
+
+// Error implements error.
+func (e *RefusedError) Error() string {
+	msg := e.MessageEN
+	if msg == "" {
+		msg = e.Message
+	}
+	return fmt.Sprintf("server refused the connection: HTTP %d %s: %s", e.Status, e.Code, msg)
+}
+
+// ClosedError is returned by Dial when the server closes the connection
+// before welcome, carrying its closing or error message.
+type ClosedError struct {
+	Closing *protocol.Closing // the closing message, if one came
+	Err     *protocol.Error   // the error message, if one came
+}
+
+// Error implements error.
+func (e *ClosedError) Error() string {
+	switch {
+	case e.Closing != nil:
+		return fmt.Sprintf("server closed the connection: %s: %s", e.Closing.Reason, e.Closing.Message)
+	case e.Err != nil:
+		return fmt.Sprintf("server error: %s: %s", e.Err.Code, e.Err.Message)
+	}
+	return "server closed the connection"
+}
+
+// Client is one participant connected to a conference. Its methods are safe
+// for concurrent use.
+type Client struct {
+	opts  Options
+	log   *slog.Logger
+	start time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	done   chan struct{} // closed when the WebSocket reader stops
+	once   sync.Once
+
+	ws  *websocket.Conn
+	wmu sync.Mutex // serializes WebSocket writes
+
+	api     *webrtc.API
+	welcome protocol.Welcome
+	errs    chan protocol.Error
+	offers  chan string
+	pubAns  chan pubResult
+
+	mu       sync.Mutex
+	roster   []protocol.Participant
+	closing  *protocol.Closing
+	readErr  error
+	pubPC    *webrtc.PeerConnection
+	subPC    *webrtc.PeerConnection
+	recv     []*recvTrack
+	sent     [2]*sendTrack // audio, video; nil until publishing
+	closeErr error
+}
+
+type pubResult struct {
+	sdp string
+	err *protocol.Error
+}
+
+// Dial connects to the server, waits for welcome and, with opts.Publish,
+// negotiates the publishing PeerConnection; it returns once the server has
+// answered. ctx bounds Dial only; the client lives until Close. A refusal
+// over HTTP returns a *RefusedError; a closing or error message instead of
+// welcome or publish_answer returns a *ClosedError.
+func Dial(ctx context.Context, opts Options) (*Client, error) {
+	start := time.Now()
+	if opts.VideoBitrate <= 0 {
+		opts.VideoBitrate = DefaultVideoBitrate
+	}
+	if opts.AudioBitrate <= 0 {
+		opts.AudioBitrate = DefaultAudioBitrate
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	wsURL, err := wsURL(opts.ServerURL, opts.Token)
+	if err != nil {
+		return nil, err
+	}
+	dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
+	if opts.InsecureTLS {
+		dialer.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // requested for self-signed test servers
+	}
+	ws, resp, err := dialer.DialContext(ctx, wsURL, nil)
+	if err != nil {
+		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+			return nil, refused(ctx, resp, opts)
+		}
+		return nil, fmt.Errorf("dial %s: %w", redact(wsURL), err)
+	}
+	ws.SetReadLimit(4 << 20)
+
+	c := &Client{
+		opts:   opts,
+		log:    log,
+		start:  start,
+		done:   make(chan struct{}),
+		ws:     ws,
+		errs:   make(chan protocol.Error, errorsBuffer),
+		offers: make(chan string, offersBuffer),
+		pubAns: make(chan pubResult, 1),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+
+	if err := c.readWelcome(ctx); err != nil {
+		c.cancel()
+		ws.Close()
+		return nil, err
+	}
+	c.log = log.With("participant", c.welcome.ParticipantID)
+	if c.api, err = newAPI(); err != nil {
+		c.cancel()
+		ws.Close()
+		return nil, err
+	}
+
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.negotiateSubscribe()
+
+	if opts.Publish {
+		if err := c.publish(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// wsURL turns the base URL into the signaling WebSocket URL with the token.
+func wsURL(base, tok string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("server url %q: %w", base, err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("server url %q: scheme must be http or https", base)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("server url %q: no host", base)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
+	u.RawQuery = url.Values{"t": {tok}}.Encode()
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// redact hides the token in a URL written to errors and logs.
+func redact(s string) string {
+	if i := strings.Index(s, "?"); i >= 0 {
+		return s[:i] + "?t=REDACTED"
+	}
+	return s
+}
+
+// refusalBody is the JSON body of an HTTP refusal.
+type refusalBody struct {
+	Error           string `json:"error"`
+	Message         string `json:"message"`
+	MessageEN       string `json:"message_en"`
+	TechnicianPhone string `json:"technician_phone"`
+}
+
+// refused builds a *RefusedError from a failed WebSocket handshake. The
+// WebSocket library keeps only the first KiB of the body; when that is not
+// whole JSON, the same URL is fetched again as a plain GET, which the server
+// refuses the same way, to read the whole body.
+func refused(ctx context.Context, resp *http.Response, opts Options) error {
+	body, _ := io.ReadAll(resp.Body)
+	var rb refusalBody
+	if json.Unmarshal(body, &rb) != nil && len(body) >= 1024 {
+		if full, err := refetch(ctx, resp.Request.URL, opts); err == nil {
+			body = full
+		}
+	}
+	e := &RefusedError{Status: resp.StatusCode}
+	if err := json.Unmarshal(body, &rb); err != nil {
+		e.Message = strings.TrimSpace(string(body))
+		return e
+	}
+	e.Code, e.Message, e.MessageEN, e.TechnicianPhone = rb.Error, rb.Message, rb.MessageEN, rb.TechnicianPhone
+	return e
+}
+
+func refetch(ctx context.Context, u *url.URL, opts Options) ([]byte, error) {
+	v := *u
+	v.Scheme = strings.Replace(strings.Replace(v.Scheme, "wss", "https", 1), "ws", "http", 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if opts.InsecureTLS {
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // as requested
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+}
+
+// readWelcome reads messages until welcome arrives.
+func (c *Client) readWelcome(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok {
+		c.ws.SetReadDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.ws.SetReadDeadline(time.Now()) })
+	defer stop()
+	defer c.ws.SetReadDeadline(time.Time{})
+	for {
+		_, raw, err := c.ws.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("wait for welcome: %w", ctx.Err())
+			}
+			return fmt.Errorf("wait for welcome: %w", err)
+		}
+		var env protocol.Envelope
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return fmt.Errorf("wait for welcome: malformed message: %w", err)
+		}
+		switch env.Type {
+		case protocol.TypeWelcome:
+			if err := json.Unmarshal(raw, &c.welcome); err != nil {
+				return fmt.Errorf("decode welcome: %w", err)
+			}
+			return nil
+		case protocol.TypeClosing:
+			var m protocol.Closing
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return fmt.Errorf("decode closing: %w", err)
+			}
+			return &ClosedError{Closing: &m}
+		case protocol.TypeError:
+			var m protocol.Error
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return fmt.Errorf("decode error message: %w", err)
+			}
+			return &ClosedError{Err: &m}
+		default:
+			c.log.Debug("message before welcome ignored", "type", env.Type)
+		}
+	}
+}
+
+// newAPI builds the pion API every PeerConnection of a client uses: default
+// codecs and interceptors (NACK, RTCP reports, TWCC), loopback candidates
+// included and mDNS off.
+func newAPI() (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("register codecs: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(true)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// pcConfig returns the PeerConnection configuration from welcome.
+func (c *Client) pcConfig() webrtc.Configuration {
+	var cfg webrtc.Configuration
+	if c.opts.SkipICEServers {
+		return cfg
+	}
+	for _, s := range c.welcome.ICEServers {
+		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return cfg
+}
+
+// Welcome returns the server's welcome message.
+func (c *Client) Welcome() protocol.Welcome { return c.welcome }
+
+// Roster returns the participants of the latest roster message.
+func (c *Client) Roster() []protocol.Participant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]protocol.Participant(nil), c.roster...)
+}
+
+// Errors returns the error messages the server sent. The channel buffers a
+// few; when it is full, newer errors are dropped.
+func (c *Client) Errors() <-chan protocol.Error { return c.errs }
+
+// Done is closed when the signaling connection has ended, by Close or by the
+// server.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Closing returns the server's closing message, if it sent one.
+func (c *Client) Closing() (protocol.Closing, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing == nil {
+		return protocol.Closing{}, false
+	}
+	return *c.closing, true
+}
+
+// Send marshals v as JSON and sends it as one text message.
+func (c *Client) Send(v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("send: marshal: %w", err)
+	}
+	return c.SendRaw(raw)
+}
+
+// SendRaw sends raw as one text message, unchecked.
+func (c *Client) SendRaw(raw []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, raw); err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
+
+// readLoop reads and dispatches server messages until the WebSocket ends.
+func (c *Client) readLoop() {
+	defer c.wg.Done()
+	defer close(c.done)
+	for {
+		_, raw, err := c.ws.ReadMessage()
+		if err != nil {
+			c.mu.Lock()
+			c.readErr = err
+			c.mu.Unlock()
+			if c.ctx.Err() == nil {
+				c.log.Info("signaling connection ended", "err", err)
+			}
+			return
+		}
+		if err := c.dispatch(raw); err != nil {
+			c.log.Warn("bad server message", "err", err)
+		}
+	}
+}
+
+func (c *Client) dispatch(raw []byte) error {
+	var env protocol.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	switch env.Type {
+	case protocol.TypeRoster:
+		var m protocol.Roster
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode roster: %w", err)
+		}
+		c.mu.Lock()
+		c.roster = m.Participants
+		c.mu.Unlock()
+	case protocol.TypePublishAnswer:
+		var m protocol.SDP
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode publish_answer: %w", err)
+		}
+		select {
+		case c.pubAns <- pubResult{sdp: m.SDP}:
+		default:
+			return errors.New("unexpected publish_answer")
+		}
+	case protocol.TypeSubscribeOffer:
+		var m protocol.SDP
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode subscribe_offer: %w", err)
+		}
+		select {
+		case c.offers <- m.SDP:
+		case <-c.ctx.Done():
+		}
+	case protocol.TypeError:
+		var m protocol.Error
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode error: %w", err)
+		}
+		c.log.Debug("server error", "code", m.Code, "request", m.Request, "message", m.Message)
+		if m.Request == protocol.TypePublishOffer {
+			select {
+			case c.pubAns <- pubResult{err: &m}:
+			default:
+			}
+		}
+		select {
+		case c.errs <- m:
+		default:
+		}
+	case protocol.TypeClosing:
+		var m protocol.Closing
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode closing: %w", err)
+		}
+		c.log.Info("server closing", "reason", m.Reason, "message", m.Message)
+		c.mu.Lock()
+		c.closing = &m
+		c.mu.Unlock()
+	case protocol.TypeWelcome:
+		c.log.Debug("repeated welcome ignored")
+	default:
+		c.log.Debug("unknown message type ignored", "type", env.Type)
+	}
+	return nil
+}
+
+// Close ends the signaling connection and both PeerConnections and waits for
+// the client's goroutines. It is safe to call more than once.
+func (c *Client) Close() error {
+	c.once.Do(func() {
+		c.cancel()
+		c.wmu.Lock()
+		c.ws.SetWriteDeadline(time.Now().Add(time.Second))
+		err := c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		c.wmu.Unlock()
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			c.log.Debug("close message not sent", "err", err)
+		}
+		errs := []error{}
+		if err := c.ws.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close websocket: %w", err))
+		}
+		c.mu.Lock()
+		pcs := []*webrtc.PeerConnection{c.pubPC, c.subPC}
+		c.mu.Unlock()
+		for _, pc := range pcs {
+			if pc == nil {
+				continue
+			}
+			if err := pc.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close peer connection: %w", err))
+			}
+		}
+		c.wg.Wait()
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// gatherAndWait waits until pc has gathered its ICE candidates, so that the
+// local description carries them all.
+func gatherAndWait(ctx context.Context, pc *webrtc.PeerConnection, setLocal func() error) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := setLocal(); err != nil {
+		return "", fmt.Errorf("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("gather ICE candidates: %w", ctx.Err())
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// negotiateSubscribe answers subscribe offers one at a time, in order.
+func (c *Client) negotiateSubscribe() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case offer := <-c.offers:
+			if err := c.answerSubscribe(offer); err != nil {
+				if c.ctx.Err() != nil {
+					return
+				}
+				c.log.Error("subscribe negotiation failed", "err", err)
+			}
+		}
+	}
+}
+
+func (c *Client) answerSubscribe(offer string) error {
+	c.mu.Lock()
+	pc := c.subPC
+	c.mu.Unlock()
+	if pc == nil {
+		var err error
+		pc, err = c.api.NewPeerConnection(c.pcConfig())
+		if err != nil {
+			return fmt.Errorf("new subscribe peer connection: %w", err)
+		}
+		pc.OnTrack(c.onTrack)
+		pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+			c.log.Debug("subscribe connection", "state", s.String())
+		})
+		c.mu.Lock()
+		if c.ctx.Err() != nil {
+			c.mu.Unlock()
+			pc.Close()
+			return c.ctx.Err()
+		}
+		c.subPC = pc
+		c.mu.Unlock()
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fmt.Errorf("set subscribe offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("create subscribe answer: %w", err)
+	}
+	sdp, err := gatherAndWait(c.ctx, pc, func() error { return pc.SetLocalDescription(answer) })
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	return c.Send(protocol.SDP{Type: protocol.TypeSubscribeAnswer, SDP: sdp})
+}

@@ -1,0 +1,75 @@
+package client
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// TrackStats counts the packets of one received or published track.
+type TrackStats struct {
+	Participant string // stream id, which is the publishing participant's id
+	Kind        string // "audio" or "video"
+	SSRC        uint32
+	Packets     uint64 // RTP packets
+	Bytes       uint64 // RTP payload bytes (header and padding excluded)
+	Lost        uint64 // received: packets missing from the sequence number range seen so far
+	SeqJumps    uint64 // received: packets whose sequence number did not follow the previous one
+	Corrupt     uint64 // received: payloads that failed the synthetic media check
+	Keyframes   uint64 // video keyframes received, or sent when publishing
+	// FirstPacket is the time from the start of Dial to the first packet of
+	// this track (received), or zero for a published track.
+	FirstPacket time.Duration
+}
+
+// seqTracker follows the sequence numbers of one RTP stream.
+type seqTracker struct {
+	started bool
+	last    uint16 // sequence number of the previous packet
+	base    uint64 // extended sequence number of the first packet
+	highest uint64 // highest extended sequence number seen
+	packets uint64
+	jumps   uint64
+}
+
+// add records a packet with sequence number seq.
+func (s *seqTracker) add(seq uint16) {
+	s.packets++
+	if !s.started {
+		s.started = true
+		// Start far from zero so that packets older than the first one
+		// still have a positive extended sequence number.
+		s.base = 1<<32 + uint64(seq)
+		s.highest = s.base
+		s.last = seq
+		return
+	}
+	if seq != s.last+1 {
+		s.jumps++
+	}
+	s.last = seq
+	ext := uint64(int64(s.highest) + int64(int16(seq-uint16(s.highest))))
+	if ext > s.highest {
+		s.highest = ext
+	}
+}
+
+// lost reports how many packets of the range seen so far have not arrived;
+// duplicates can only hide losses, never make the count negative.
+func (s *seqTracker) lost() uint64 {
+	if !s.started {
+		return 0
+	}
+	expected := s.highest - s.base + 1
+	if s.packets >= expected {
+		return 0
+	}
+	return expected - s.packets
+}
+
+// sortStats orders stats by participant, then kind, then SSRC.
+func sortStats(st []TrackStats) {
+	slices.SortFunc(st, func(a, b TrackStats) int {
+		return cmp.Or(cmp.Compare(a.Participant, b.Participant), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.SSRC, b.SSRC))
+	})
+}

@@ -1,0 +1,363 @@
+// Package config loads the settings of the hoinghi server from built-in
+// defaults, an optional YAML file, HOINGHI_* environment variables and
+// command-line flags, each overriding the one before.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"hoinghi/internal/protocol"
+)
+
+// Config holds every setting of the server. The yaml tags are the setting
+// names used in the YAML file and in error messages.
+type Config struct {
+	// Listen is the TCP address the HTTP(S) server listens on.
+	Listen string `yaml:"listen"`
+	// PublicURL is the base URL printed in join links. Empty means derived
+	// from Listen (http://localhost:PORT, or https with TLS).
+	PublicURL string `yaml:"public_url"`
+	// DataDir holds the embedded store's log, the token secret and the
+	// generated TLS pair.
+	DataDir string `yaml:"data_dir"`
+	// Instance names this server process in the store, so that its stale
+	// connections can be dropped when it restarts.
+	Instance string `yaml:"instance"`
+	// Demo creates the demo conference at start-up and prints its links.
+	Demo  bool  `yaml:"demo"`
+	TLS   TLS   `yaml:"tls"`
+	Media Media `yaml:"media"`
+	Redis Redis `yaml:"redis"`
+	Token Token `yaml:"token"`
+	Log   Log   `yaml:"log"`
+}
+
+// TLS selects how the server serves HTTPS: certificate files, a generated
+// self-signed pair, or neither (plain HTTP).
+type TLS struct {
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	SelfSigned bool   `yaml:"self_signed"`
+}
+
+// Media configures the SFU's ports and the ICE candidates it announces.
+type Media struct {
+	// UDPPort carries all WebRTC media; 0 picks a free port.
+	UDPPort int `yaml:"udp_port"`
+	// TCPPort carries ICE-TCP media; 0 picks a free port, -1 turns it off.
+	TCPPort int `yaml:"tcp_port"`
+	// PublicIPs are announced in place of local addresses (1:1 NAT).
+	PublicIPs []string `yaml:"public_ips"`
+	// IncludeLoopback announces loopback candidates, needed when browser
+	// and server share a machine.
+	IncludeLoopback bool `yaml:"include_loopback"`
+	// ICEServers are extra STUN/TURN servers handed to clients.
+	ICEServers []protocol.ICEServer `yaml:"ice_servers"`
+}
+
+// Redis locates the Redis server. An empty Addr selects the embedded store.
+type Redis struct {
+	Addr     string `yaml:"addr"`
+	DB       int    `yaml:"db"`
+	Password string `yaml:"password"`
+	Prefix   string `yaml:"prefix"`
+}
+
+// Token configures the signed join links.
+type Token struct {
+	// Secret signs the links; empty means read or create DATA_DIR/token-secret.
+	Secret string `yaml:"secret"`
+	// LinkTTL is how long a printed or issued link stays valid.
+	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// Log configures the server's log output on stderr.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn or error
+}
+
+// Default returns the configuration used when nothing overrides it: a local
+// server on http://localhost:8080 with the embedded store in ./data.
+func Default() Config {
+	return Config{
+		Listen:   "127.0.0.1:8080",
+		DataDir:  "./data",
+		Instance: "hoinghi",
+		Demo:     true,
+		Media: Media{
+			UDPPort:         50000,
+			TCPPort:         50000,
+			IncludeLoopback: true,
+		},
+		Redis: Redis{Prefix: "hn"},
+		Token: Token{LinkTTL: Duration(30 * 24 * time.Hour)},
+		Log:   Log{Format: "text", Level: "info"},
+	}
+}
+
+// Load builds the configuration from args (without the program name) and the
+// environment read through getenv. It validates the result.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	return LoadFlags(flag.NewFlagSet("hoinghi", flag.ContinueOnError), args, getenv)
+}
+
+// LoadFlags is Load with a caller's flag set, so that a subcommand can add its
+// own flags beside the configuration flags. fs is parsed with args; its
+// remaining arguments are left in fs.Args(). A request for help returns an
+// error wrapping flag.ErrHelp.
+func LoadFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	configPath := fs.String("config", "", "YAML configuration file (env HOINGHI_CONFIG)")
+	given := make([]*flagValue, 0, len(settings))
+	for i := range settings {
+		s := &settings[i]
+		if s.flag == "" {
+			continue
+		}
+		v := &flagValue{s: s}
+		given = append(given, v)
+		fs.Var(v, s.flag, s.usage+" (env "+s.env()+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+
+	c := Default()
+	path := *configPath
+	if path == "" {
+		path = getenv("HOINGHI_CONFIG")
+	}
+	if path != "" {
+		if err := c.loadFile(path); err != nil {
+			return Config{}, err
+		}
+	}
+	for i := range settings {
+		s := &settings[i]
+		if raw := getenv(s.env()); raw != "" {
+			if err := s.set(&c, raw); err != nil {
+				return Config{}, fmt.Errorf("%s: %w", s.env(), err)
+			}
+		}
+	}
+	for _, v := range given {
+		if !v.seen {
+			continue
+		}
+		if err := v.s.set(&c, strings.Join(v.values, ",")); err != nil {
+			return Config{}, fmt.Errorf("-%s: %w", v.s.flag, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// loadFile overlays the YAML file at path on c. Unknown settings are errors,
+// so that a misspelt name does not silently fall back to the default.
+func (c *Config) loadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first setting that cannot work, naming it as in the
+// YAML file, e.g. "media.udp_port: 70000 is not a port".
+func (c *Config) Validate() error {
+	if err := validateHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case err != nil:
+			return fmt.Errorf("public_url: %w", err)
+		case u.Scheme != "http" && u.Scheme != "https":
+			return fmt.Errorf("public_url: %q must start with http:// or https://", c.PublicURL)
+		case u.Host == "":
+			return fmt.Errorf("public_url: %q has no host", c.PublicURL)
+		case u.RawQuery != "" || u.Fragment != "":
+			return fmt.Errorf("public_url: %q must not have a query or fragment", c.PublicURL)
+		}
+	}
+	if c.DataDir == "" {
+		return errors.New("data_dir: is empty")
+	}
+	if c.Instance == "" {
+		return errors.New("instance: is empty")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return errors.New("tls.cert: tls.cert and tls.key must be given together")
+	}
+	if c.TLS.SelfSigned && c.TLS.Cert != "" {
+		return errors.New("tls.self_signed: cannot be combined with tls.cert and tls.key")
+	}
+	if p := c.Media.UDPPort; p < 0 || p > 65535 {
+		return fmt.Errorf("media.udp_port: %d is not a port (0 picks a free one)", p)
+	}
+	if p := c.Media.TCPPort; p < -1 || p > 65535 {
+		return fmt.Errorf("media.tcp_port: %d is not a port (0 picks a free one, -1 turns ICE-TCP off)", p)
+	}
+	for _, ip := range c.Media.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("media.public_ips: %q is not an IP address", ip)
+		}
+	}
+	for i, s := range c.Media.ICEServers {
+		if len(s.URLs) == 0 {
+			return fmt.Errorf("media.ice_servers[%d]: urls is empty", i)
+		}
+		for _, u := range s.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+				return fmt.Errorf("media.ice_servers[%d]: %q is not a stun:, turn: or turns: URL", i, u)
+			}
+		}
+	}
+	if c.Redis.Addr != "" {
+		if err := validateHostPort(c.Redis.Addr); err != nil {
+			return fmt.Errorf("redis.addr: %w", err)
+		}
+	}
+	if c.Redis.DB < 0 {
+		return fmt.Errorf("redis.db: %d is negative", c.Redis.DB)
+	}
+	if c.Token.Secret != "" && len(c.Token.Secret) < 32 {
+		return fmt.Errorf("token.secret: is %d characters; at least 32 are needed", len(c.Token.Secret))
+	}
+	if c.Token.LinkTTL <= 0 {
+		return fmt.Errorf("token.link_ttl: %s is not positive", c.Token.LinkTTL)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		return fmt.Errorf("log.level: %w", err)
+	}
+	return nil
+}
+
+// TLSEnabled reports whether the server serves HTTPS.
+func (c *Config) TLSEnabled() bool { return c.TLS.Cert != "" || c.TLS.SelfSigned }
+
+// BaseURL returns the base of printed links without a trailing slash:
+// PublicURL when set, else derived from Listen. An unspecified or loopback
+// listen host becomes "localhost", which browsers treat as a secure context.
+func (c *Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.TLSEnabled() {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return scheme + "://localhost"
+	}
+	if ip := net.ParseIP(host); host == "" || host == "localhost" || (ip != nil && (ip.IsUnspecified() || ip.IsLoopback())) {
+		host = "localhost"
+	}
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		return scheme + "://" + host
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// NewLogger returns a logger writing to w in the configured format and level.
+func (c *Config) NewLogger(w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.Log.Level) // Validate has checked it
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	switch strings.ToLower(s) {
+	case "debug", "info", "warn", "error":
+		if err := l.UnmarshalText([]byte(s)); err != nil {
+			return 0, fmt.Errorf("%q: %w", s, err)
+		}
+		return l, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+}
+
+func validateHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: %q is not a port", addr, port)
+	}
+	return nil
+}
+
+// Duration is a time.Duration that also accepts a number of days ("30d") and
+// prints itself that way when it is a whole number of days.
+type Duration time.Duration
+
+// ParseDuration parses s as time.ParseDuration does, and also "Nd" for N days.
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 30d, 12h, 90m)", s)
+	}
+	return d, nil
+}
+
+// UnmarshalText parses a duration such as "30d" or "12h".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText formats d as UnmarshalText reads it.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// String formats d as "30d" when it is a whole number of days.
+func (d Duration) String() string {
+	const day = 24 * time.Hour
+	if v := time.Duration(d); v != 0 && v%day == 0 {
+		return strconv.FormatInt(int64(v/day), 10) + "d"
+	}
+	return time.Duration(d).String()
+}

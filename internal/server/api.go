@@ -1,0 +1,178 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/signal"
+	"hoinghi/internal/store"
+)
+
+// Session is the body of GET /api/session: who the token admits.
+type Session struct {
+	ConferenceID    string               `json:"conference_id"`
+	ConferenceTitle string               `json:"conference_title"`
+	Role            conference.Role      `json:"role"`
+	PointID         string               `json:"point_id,omitempty"`
+	Name            string               `json:"name"`
+	TechnicianPhone string               `json:"technician_phone,omitempty"`
+	ExpiresAt       time.Time            `json:"expires_at,omitzero"`
+	ICEServers      []protocol.ICEServer `json:"ice_servers"`
+}
+
+// hallNames are the display names of the roles at the hall, the same as
+// the signaling hub shows in rosters.
+var hallNames = map[conference.Role]string{
+	conference.RoleTechnician:  "Hội trường (kỹ thuật)",
+	conference.RoleChair:       "Chủ tọa",
+	conference.RoleSecretariat: "Thư ký",
+}
+
+// DisplayName is the name shown for an admitted participant: the point's
+// name for a point, a Vietnamese name of the role at the hall otherwise.
+func DisplayName(a signal.Admission) string {
+	if a.Claims == nil {
+		return ""
+	}
+	if a.Claims.Role == conference.RolePoint {
+		return a.Point.Name
+	}
+	return hallNames[a.Claims.Role]
+}
+
+func (s *Server) session(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.admitOrFail(w, r, rule{})
+	if !ok {
+		return
+	}
+	out := Session{
+		ConferenceID:    a.Conference.ID,
+		ConferenceTitle: a.Conference.Title,
+		Role:            a.Claims.Role,
+		PointID:         a.Claims.Point,
+		Name:            DisplayName(a),
+		TechnicianPhone: a.Conference.TechnicianPhone,
+		ICEServers:      s.d.ICEServers,
+	}
+	if a.Claims.ExpiresAt != nil {
+		out.ExpiresAt = a.Claims.ExpiresAt.UTC()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var technicianOnly = []conference.Role{conference.RoleTechnician}
+
+func (s *Server) putConference(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: technicianOnly, newConference: true})
+	if !ok {
+		return
+	}
+	var c conference.Conference
+	if e := decodeBody(w, r, &c); e != nil {
+		s.fail(w, r, e, nil)
+		return
+	}
+	if c.ID == "" {
+		c.ID = id
+	}
+	if c.ID != id {
+		s.fail(w, r, errBadBody(fmt.Sprintf("id %q differs from the path's %q", c.ID, id)), nil)
+		return
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = conference.DefaultTimeZone
+	}
+	if err := c.Validate(); err != nil {
+		s.fail(w, r, errBadBody(err.Error()), nil)
+		return
+	}
+	created := a.Conference.ID == ""
+	ctx := r.Context()
+	if err := s.d.Store.PutConference(ctx, c); err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("put conference %s: %w", id, err))
+		return
+	}
+	// Read back what the store keeps, with its created_at.
+	c, err := s.d.Store.Conference(ctx, id)
+	if err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("put conference %s: read back: %w", id, err))
+		return
+	}
+	s.d.Log.Info("conference saved", "conference", id, "created", created)
+	writeJSON(w, createdOrOK(created), c)
+}
+
+func (s *Server) putPoint(w http.ResponseWriter, r *http.Request) {
+	id, pid := r.PathValue("id"), r.PathValue("pid")
+	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: technicianOnly}); !ok {
+		return
+	}
+	var p conference.Point
+	if e := decodeBody(w, r, &p); e != nil {
+		s.fail(w, r, e, nil)
+		return
+	}
+	if p.ID == "" {
+		p.ID = pid
+	}
+	if p.ID != pid {
+		s.fail(w, r, errBadBody(fmt.Sprintf("id %q differs from the path's %q", p.ID, pid)), nil)
+		return
+	}
+	if err := p.Validate(); err != nil {
+		s.fail(w, r, errBadBody(err.Error()), nil)
+		return
+	}
+	ctx := r.Context()
+	_, err := s.d.Store.Point(ctx, id, pid)
+	created := errors.Is(err, store.ErrNotFound)
+	if err != nil && !created {
+		s.fail(w, r, errInternal(), fmt.Errorf("put point %s/%s: %w", id, pid, err))
+		return
+	}
+	if err := s.d.Store.PutPoint(ctx, id, p); err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("put point %s/%s: %w", id, pid, err))
+		return
+	}
+	s.d.Log.Info("point saved", "conference", id, "point", pid, "created", created)
+	writeJSON(w, createdOrOK(created), p)
+}
+
+func createdOrOK(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+func (s *Server) links(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: technicianOnly})
+	if !ok {
+		return
+	}
+	points, err := s.d.Store.Points(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("links of %s: %w", id, err))
+		return
+	}
+	links, err := Links(s.d.Issuer, s.d.BaseURL, a.Conference, points, s.d.Now().Add(s.d.LinkTTL))
+	if err != nil {
+		s.fail(w, r, errInternal(), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, links)
+}
+
+func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.admitOrFail(w, r, rule{})
+	if !ok {
+		return
+	}
+	s.d.Hub.Serve(w, r, a)
+}

@@ -1,0 +1,57 @@
+package server
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/token"
+)
+
+// Link is one signed join link of a conference.
+type Link struct {
+	Role      conference.Role `json:"role"`
+	PointID   string          `json:"point_id,omitempty"`
+	Name      string          `json:"name"`
+	URL       string          `json:"url"`
+	ExpiresAt time.Time       `json:"expires_at"`
+}
+
+// Page paths of the links, below the base URL.
+const (
+	PointPage   = "/point/"
+	ConsolePage = "/console/"
+)
+
+// Links signs the join links of conf valid until expiry: the technician,
+// chair and secretariat at the hall (console page), then one per point
+// (point page), in the order of points. baseURL has no trailing slash.
+func Links(iss *token.Issuer, baseURL string, conf conference.Conference, points []conference.Point, expiry time.Time) ([]Link, error) {
+	links := make([]Link, 0, 3+len(points))
+	add := func(role conference.Role, pointID, name, page string) error {
+		t, err := iss.Issue(conf.ID, role, pointID, expiry)
+		if err != nil {
+			return fmt.Errorf("link of %s %s in %s: %w", role, pointID, conf.ID, err)
+		}
+		links = append(links, Link{
+			Role:      role,
+			PointID:   pointID,
+			Name:      name,
+			URL:       baseURL + page + "?t=" + url.QueryEscape(t),
+			ExpiresAt: expiry.UTC().Truncate(time.Second),
+		})
+		return nil
+	}
+	for _, role := range []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat} {
+		if err := add(role, "", hallNames[role], ConsolePage); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range points {
+		if err := add(conference.RolePoint, p.ID, p.Name, PointPage); err != nil {
+			return nil, err
+		}
+	}
+	return links, nil
+}

@@ -1,0 +1,145 @@
+// Package server is the HTTP face of hoinghi: it serves the embedded web
+// pages, the REST API, the signaling WebSocket, health and metrics, and
+// admits every request by its signed join token.
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/sfu"
+	"hoinghi/internal/signal"
+	"hoinghi/internal/store"
+	"hoinghi/internal/token"
+	"hoinghi/web"
+)
+
+// MaxBodyBytes is the largest request body the API reads.
+const MaxBodyBytes = 64 << 10
+
+// Hub serves an admitted signaling WebSocket; *signal.Hub is one.
+type Hub interface {
+	Serve(w http.ResponseWriter, r *http.Request, a signal.Admission)
+}
+
+// Deps are what the server needs. Store, Issuer and Hub are required.
+type Deps struct {
+	Store  *store.Store
+	Issuer *token.Issuer
+	Hub    Hub
+	// Stats reads the SFU's totals for /metrics; nil reports zeros.
+	Stats func() sfu.Stats
+	// BaseURL is the public base of links, without a trailing slash,
+	// e.g. "https://hoinghi.example.vn".
+	BaseURL string
+	// LinkTTL is how long links issued by the links API stay valid.
+	LinkTTL time.Duration
+	// ICEServers are handed to clients in /api/session.
+	ICEServers []protocol.ICEServer
+	Log        *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server routes HTTP requests. It is an http.Handler.
+type Server struct {
+	d       Deps
+	mux     *http.ServeMux
+	static  fs.FS
+	metrics *prometheus.Registry
+}
+
+// New returns a Server ready to serve with d.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Stats == nil {
+		d.Stats = func() sfu.Stats { return sfu.Stats{} }
+	}
+	if d.ICEServers == nil {
+		d.ICEServers = []protocol.ICEServer{}
+	}
+	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
+	static, err := fs.Sub(web.Files, "static")
+	if err != nil {
+		// fs.Sub fails only on an invalid path name, which "static" is not.
+		panic("server: web static files: " + err.Error())
+	}
+	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d.Stats)}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /api/session", s.session)
+	m.HandleFunc("PUT /api/conferences/{id}", s.putConference)
+	m.HandleFunc("PUT /api/conferences/{id}/points/{pid}", s.putPoint)
+	m.HandleFunc("GET /api/conferences/{id}/links", s.links)
+	m.HandleFunc("/api/", s.apiNotFound)
+	m.HandleFunc("GET /ws", s.websocket)
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.Handle("GET /metrics", metricsHandler(s.metrics, s.d.Log))
+	m.Handle("/", s.staticHandler())
+}
+
+// ServeHTTP routes r. Every response forbids sniffing and referrers, since
+// page URLs carry join tokens.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("ok\n"))
+}
+
+// staticHandler serves the embedded pages. A directory is served only
+// through its index.html, never as a listing.
+func (s *Server) staticHandler() http.Handler {
+	files := http.FileServerFS(s.static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		fi, err := fs.Stat(s.static, name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if fi.IsDir() {
+			if _, err := fs.Stat(s.static, path.Join(name, "index.html")); err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					s.d.Log.Error("static files", "path", r.URL.Path, "err", err)
+				}
+				http.NotFound(w, r)
+				return
+			}
+		}
+		// Pages change with the binary; let browsers revalidate every time.
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	})
+}

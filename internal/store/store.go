@@ -1,0 +1,161 @@
+// Package store keeps conference state in Redis.
+//
+// Every key of one conference carries the conference id as a Redis Cluster
+// hash tag, so that all of them live in one slot and a MULTI transaction or
+// Lua script may touch several of them. With the default prefix "hn" and a
+// conference "demo" the keys are:
+//
+//	hn:conferences         set     ids of all conferences (the one global key)
+//	hn:{demo}:conf         hash    "json": the conference as JSON (no created_at),
+//	                               "created_at": RFC 3339 time of the first put
+//	hn:{demo}:points       hash    point id -> point as JSON
+//	hn:{demo}:point-order  list    point ids in the order they were first added
+//	hn:{demo}:connected    hash    participant id -> Connection as JSON
+//	hn:{demo}:events       stream  attendance events; fields kind, participant_id,
+//	                               role, point_id, reason, at
+//
+// Changes that touch several keys are single Lua scripts or MULTI
+// transactions, never a read followed by a write from Go. Times are stored in
+// UTC as RFC 3339 with nanoseconds. Lua scripts never read the clock: times
+// and stream ids come in as arguments, so that replaying a script gives the
+// same result.
+//
+// With no Redis address, Open starts an embedded server (miniredis) on the
+// loopback interface and talks to it through the same client, so the same
+// code runs in both cases. The embedded server keeps its data in memory; a
+// client hook appends each acknowledged write to DataDir/store.aof, synced
+// before the command returns, and Open replays that log. See aof.go for the
+// record format.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNotFound is wrapped by lookups that find nothing, and by changes that
+// need a conference that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+const DefaultPrefix = "hn"
+
+// defaultCompactBytes is the log size above which Open rewrites the log of
+// the embedded store as a snapshot.
+const defaultCompactBytes = 8 << 20
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Options configures Open.
+type Options struct {
+	Addr     string // Redis address host:port; empty = embedded default
+	DB       int    // Redis database number
+	Password string
+	Prefix   string // key prefix, default "hn"
+	DataDir  string // embedded default only: where its state is persisted
+	Logger   *slog.Logger
+
+	// compactBytes overrides defaultCompactBytes in tests.
+	compactBytes int64
+}
+
+// Store reads and changes conference state in Redis. It is safe for
+// concurrent use.
+type Store struct {
+	rdb     *redis.Client
+	prefix  string
+	log     *slog.Logger
+	scripts *scripts
+
+	// Embedded default only.
+	mini    *miniredis.Miniredis
+	persist *persistHook
+	unlock  func() error
+}
+
+// Open connects to the Redis at opts.Addr, or starts the embedded default
+// when opts.Addr is empty and loads its persisted state, and checks that the
+// server answers.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if !prefixPattern.MatchString(opts.Prefix) {
+		return nil, fmt.Errorf("open store: invalid key prefix %q: use 1-64 letters, digits, dots, dashes and underscores", opts.Prefix)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		prefix:  opts.Prefix,
+		log:     opts.Logger,
+		scripts: newScripts(),
+	}
+	if opts.Addr == "" {
+		if err := s.openEmbedded(ctx, opts); err != nil {
+			return nil, fmt.Errorf("open embedded store: %w", err)
+		}
+		return s, nil
+	}
+	s.rdb = redis.NewClient(&redis.Options{
+		Addr:     opts.Addr,
+		DB:       opts.DB,
+		Password: opts.Password,
+	})
+	if err := s.Ping(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("open store at %s: %w", opts.Addr, err)
+	}
+	s.log.Info("store connected", "addr", opts.Addr, "db", opts.DB, "prefix", opts.Prefix)
+	return s, nil
+}
+
+// Close closes the connection to Redis and, for the embedded default, syncs
+// and closes its log and stops the embedded server.
+func (s *Store) Close() error {
+	var errs []error
+	if err := s.rdb.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close redis client: %w", err))
+	}
+	if s.persist != nil {
+		if err := s.persist.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.mini != nil {
+		s.mini.Close()
+	}
+	if s.unlock != nil {
+		if err := s.unlock(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the Redis server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Embedded reports whether the store runs on the embedded default rather
+// than an external Redis.
+func (s *Store) Embedded() bool { return s.mini != nil }
+
+// key returns the key named name of conference confID, which must be a
+// valid id.
+func (s *Store) key(confID, name string) string {
+	return s.prefix + ":{" + confID + "}:" + name
+}
+
+// indexKey returns the key of the set of all conference ids.
+func (s *Store) indexKey() string { return s.prefix + ":conferences" }

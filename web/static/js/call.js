@@ -1,0 +1,357 @@
+// Call: the signaling WebSocket and the two PeerConnections of one participant
+// (publish: we offer; subscribe: the server offers), reconnecting by itself.
+
+import { Signaling } from './signaling.js';
+import { fetchSession, signalingURL } from './session.js';
+import { debugInfo } from './ui.js';
+
+/** Connection states a Call reports through onState. */
+export const State = Object.freeze({
+  idle: 'idle',
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  refused: 'refused', // the server no longer admits the link (expired, revoked)
+  closed: 'closed', // the server closed this page for good (link opened elsewhere)
+});
+
+// Waits before each reconnection attempt, in milliseconds; the last one repeats.
+const BACKOFF = [1000, 2000, 4000, 5000];
+
+// Closing reasons after which the page must not reconnect.
+const FINAL_REASONS = new Set(['replaced', 'revoked']);
+
+/**
+ * Call connects one participant to its conference.
+ *
+ * options:
+ *   token       the join token
+ *   stream      the local MediaStream to publish (may have no tracks: then nothing is published)
+ *   iceServers  RTCIceServer list from /api/session (welcome's list replaces it)
+ *   on          handlers, all optional:
+ *     state(state)                    the connection state changed (see State)
+ *     welcome(msg)                    the server's welcome message
+ *     roster(participants)            who is connected now
+ *     track(participantId, stream, track) a remote track arrived
+ *     streamEnded(participantId, stream)  a remote stream lost its last track
+ *     remoteReset()                   every remote stream is gone (before reconnecting)
+ *     notice(text)                    something worth telling the user, not fatal
+ *     closed(reason, message)         the server closed the page for good
+ *     refused(refusal)                the link was refused when reconnecting
+ *
+ * window.hoinghi (see debugInfo in ui.js) follows the state, the PeerConnections,
+ * the participant id and the roster, for tests.
+ */
+export class Call {
+  constructor({ token, stream, iceServers, on }) {
+    this.token = token;
+    this.stream = stream;
+    this.iceServers = iceServers || [];
+    this.on = on || {};
+    this.link = null; // the current connection attempt
+    this.attempt = 0;
+    this.timer = 0;
+    this.stopped = false;
+    this.state = State.idle;
+    this.debug = debugInfo();
+  }
+
+  /** Connects; the call then keeps itself connected until stop(). */
+  start() {
+    this.stopped = false;
+    this.#setState(State.connecting);
+    this.#connect();
+  }
+
+  /** Disconnects and stops reconnecting. The local stream is left running. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.#teardown();
+  }
+
+  /**
+   * Publishes track in place of the current track of its kind (another camera or
+   * microphone). Adds a new sender and renegotiates when the kind was not published yet.
+   */
+  async replaceTrack(track) {
+    const link = this.link;
+    if (!link || !link.pub) return;
+    const tr = link.pub.getTransceivers().find((t) => t.receiver.track.kind === track.kind);
+    if (tr) {
+      await tr.sender.replaceTrack(track);
+      return;
+    }
+    link.pub.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
+    this.#negotiatePublish(link);
+  }
+
+  #setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.debug.state = state;
+    this.on.state?.(state);
+  }
+
+  #connect() {
+    const link = {
+      sig: null,
+      pub: null,
+      sub: null,
+      welcomed: false,
+      pubQueue: Promise.resolve(),
+      subQueue: Promise.resolve(),
+      answerWaiter: null, // resolves with the SDP of the next publish_answer
+      watchedStreams: new WeakSet(),
+    };
+    this.link = link;
+    link.sig = new Signaling(signalingURL(this.token), {
+      onMessage: (msg) => this.#onMessage(link, msg),
+      onClose: (ev) => this.#onSocketClose(link, ev),
+    });
+  }
+
+  #onMessage(link, msg) {
+    if (link !== this.link) return;
+    switch (msg.type) {
+      case 'welcome':
+        this.#onWelcome(link, msg);
+        break;
+      case 'roster':
+        this.debug.roster = Array.isArray(msg.participants) ? msg.participants : [];
+        this.on.roster?.(this.debug.roster);
+        break;
+      case 'publish_answer':
+        if (link.answerWaiter) {
+          link.answerWaiter(msg.sdp);
+          link.answerWaiter = null;
+        } else {
+          console.warn('hoinghi: publish_answer without an offer');
+        }
+        break;
+      case 'subscribe_offer':
+        link.subQueue = link.subQueue.then(() => this.#answerSubscribe(link, msg.sdp));
+        break;
+      case 'error':
+        this.#onServerError(link, msg);
+        break;
+      case 'closing':
+        this.#onClosing(link, msg);
+        break;
+      default:
+        // Newer servers may send types this page does not know yet.
+        console.debug('hoinghi: ignoring message', msg.type);
+    }
+  }
+
+  #onWelcome(link, msg) {
+    link.welcomed = true;
+    this.debug.participantId = msg.participant_id;
+    if (Array.isArray(msg.ice_servers) && msg.ice_servers.length > 0) {
+      this.iceServers = msg.ice_servers;
+    }
+    const config = { iceServers: this.iceServers, bundlePolicy: 'max-bundle' };
+
+    link.sub = new RTCPeerConnection(config);
+    this.debug.pcs.subscribe = link.sub;
+    this.#watchPC(link, link.sub, 'subscribe');
+    link.sub.ontrack = (ev) => this.#onTrack(link, ev);
+
+    const tracks = this.stream ? this.stream.getTracks() : [];
+    if (tracks.length > 0) {
+      link.pub = new RTCPeerConnection(config);
+      this.debug.pcs.publish = link.pub;
+      this.#watchPC(link, link.pub, 'publish');
+      for (const track of tracks) {
+        link.pub.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
+      }
+      this.#negotiatePublish(link);
+    } else {
+      this.debug.pcs.publish = null;
+    }
+    this.on.welcome?.(msg);
+    this.#updateState(link);
+  }
+
+  // Sends candidates as they come, and restarts the connection when ICE fails for good.
+  #watchPC(link, pc, name) {
+    pc.onicecandidate = (ev) => {
+      if (link !== this.link || !ev.candidate || !ev.candidate.candidate) return;
+      link.sig.send({ type: 'candidate', pc: name, candidate: ev.candidate.toJSON() });
+    };
+    pc.onconnectionstatechange = () => {
+      if (link !== this.link) return;
+      if (pc.connectionState === 'failed') {
+        console.warn(`hoinghi: ${name} PeerConnection failed; reconnecting`);
+        this.on.notice?.('Mất đường truyền hình ảnh và âm thanh; đang kết nối lại.');
+        this.#restart(link);
+        return;
+      }
+      this.#updateState(link);
+    };
+  }
+
+  #updateState(link) {
+    if (link !== this.link || !link.welcomed) return;
+    const ready = link.pub ? link.pub.connectionState === 'connected' : true;
+    if (ready) {
+      this.attempt = 0;
+      this.#setState(State.connected);
+    }
+  }
+
+  // Offers the publish PeerConnection's tracks and waits for the answer; one at a time.
+  #negotiatePublish(link) {
+    link.pubQueue = link.pubQueue.then(async () => {
+      if (link !== this.link) return;
+      try {
+        const answered = new Promise((resolve) => {
+          link.answerWaiter = resolve;
+        });
+        await link.pub.setLocalDescription(await link.pub.createOffer());
+        if (!link.sig.send({ type: 'publish_offer', sdp: link.pub.localDescription.sdp })) return;
+        const sdp = await answered;
+        if (link !== this.link) return;
+        await link.pub.setRemoteDescription({ type: 'answer', sdp });
+      } catch (err) {
+        if (link !== this.link) return;
+        console.warn('hoinghi: publishing failed', err);
+        this.on.notice?.('Không gửi được hình và tiếng lên máy chủ; đang thử lại.');
+        this.#restart(link);
+      }
+    });
+  }
+
+  async #answerSubscribe(link, sdp) {
+    if (link !== this.link || !link.sub) return;
+    try {
+      await link.sub.setRemoteDescription({ type: 'offer', sdp });
+      await link.sub.setLocalDescription(await link.sub.createAnswer());
+      if (link !== this.link) return;
+      link.sig.send({ type: 'subscribe_answer', sdp: link.sub.localDescription.sdp });
+    } catch (err) {
+      if (link !== this.link) return;
+      console.warn('hoinghi: answering subscribe_offer failed', err);
+      this.on.notice?.('Không nhận được hình và tiếng từ máy chủ; đang thử lại.');
+      this.#restart(link);
+    }
+  }
+
+  #onTrack(link, ev) {
+    if (link !== this.link) return;
+    const stream = ev.streams[0];
+    if (!stream) {
+      console.warn('hoinghi: remote track without a stream', ev.track.kind);
+      return;
+    }
+    if (!link.watchedStreams.has(stream)) {
+      link.watchedStreams.add(stream);
+      stream.addEventListener('removetrack', () => {
+        if (link === this.link && stream.getTracks().length === 0) {
+          this.on.streamEnded?.(stream.id, stream);
+        }
+      });
+    }
+    this.on.track?.(stream.id, stream, ev.track);
+  }
+
+  #onServerError(link, msg) {
+    console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
+    this.on.notice?.(serverErrorText(msg));
+    // An internal failure on a negotiation leaves media half set up: start over.
+    if (msg.code === 'internal' && (msg.request === 'publish_offer' || msg.request === 'subscribe_answer')) {
+      this.#restart(link);
+    }
+  }
+
+  #onClosing(link, msg) {
+    if (FINAL_REASONS.has(msg.reason)) {
+      this.stop();
+      this.#setState(State.closed);
+      this.on.closed?.(msg.reason, msg.message || '');
+      return;
+    }
+    this.on.notice?.(closingText(msg.reason, msg.message));
+    // The socket close that follows reconnects.
+  }
+
+  #onSocketClose(link, ev) {
+    if (link !== this.link || this.stopped) return;
+    console.info('hoinghi: signaling closed', ev.code, ev.reason);
+    this.#restart(link);
+  }
+
+  // Drops the current connection and reconnects after a backoff.
+  #restart(link) {
+    if (link !== this.link || this.stopped) return;
+    this.#teardown();
+    this.#setState(State.reconnecting);
+    const delay = BACKOFF[Math.min(this.attempt, BACKOFF.length - 1)];
+    this.attempt++;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.#reconnect(), delay);
+  }
+
+  async #reconnect() {
+    if (this.stopped) return;
+    // A refused WebSocket upgrade looks like any network failure to the page, so
+    // ask the API first whether the link is still admitted.
+    const res = await fetchSession(this.token);
+    if (this.stopped) return;
+    if (res.refusal) {
+      this.stop();
+      this.#setState(State.refused);
+      this.on.refused?.(res.refusal);
+      return;
+    }
+    if (res.ok && Array.isArray(res.session.ice_servers)) {
+      this.iceServers = res.session.ice_servers;
+    }
+    this.#connect();
+  }
+
+  #teardown() {
+    const link = this.link;
+    this.link = null;
+    if (!link) return;
+    link.answerWaiter = null;
+    link.sig?.close();
+    link.pub?.close();
+    link.sub?.close();
+    this.debug.pcs.publish = null;
+    this.debug.pcs.subscribe = null;
+    if (link.sub) this.on.remoteReset?.();
+  }
+}
+
+/** Returns a plain Vietnamese sentence for a server error message. */
+export function serverErrorText(msg) {
+  switch (msg.code) {
+    case 'bad_sdp':
+      return 'Máy chủ không chấp nhận thông số kết nối của trình duyệt này.';
+    case 'forbidden':
+      return 'Đường dẫn này không được phép làm thao tác đó.';
+    case 'rate_limited':
+      return 'Trang gửi quá nhiều yêu cầu; máy chủ đã bỏ qua một số yêu cầu.';
+    case 'internal':
+      return 'Máy chủ gặp lỗi; đang thử lại.';
+    default:
+      return `Máy chủ báo lỗi (${msg.code || 'không rõ'}).`;
+  }
+}
+
+/** Returns a plain Vietnamese sentence for why the server closed the connection. */
+export function closingText(reason, message) {
+  switch (reason) {
+    case 'replaced':
+      return 'Đường dẫn này vừa được mở ở một máy hoặc một thẻ khác, nên trang này đã ngắt kết nối.';
+    case 'revoked':
+      return 'Đường dẫn này đã bị thu hồi.';
+    case 'shutdown':
+      return 'Máy chủ đang khởi động lại; trang sẽ tự kết nối lại.';
+    case 'abuse':
+      return 'Máy chủ đã ngắt kết nối vì trang gửi yêu cầu không hợp lệ; đang kết nối lại.';
+    default:
+      return message || 'Máy chủ đã đóng kết nối.';
+  }
+}
