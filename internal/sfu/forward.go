@@ -312,8 +312,18 @@ func (d *downTrack) write(h *rtp.Header, payload []byte, keyframe bool) bool {
 		SSRC:           b.ssrc,
 		CSRC:           h.CSRC,
 	}
-	if _, err := b.stream.WriteRTP(&d.hdr, payload); err != nil {
+	n, err := b.stream.WriteRTP(&d.hdr, payload)
+	if err != nil || n == 0 {
+		// pion drops packets silently (n == 0) until the subscriber's
+		// DTLS is up; video that lost its first keyframe waits for the next.
 		d.up.stats.packetsDropped.Add(1)
+		if keyframe && d.up.kind == webrtc.RTPCodecTypeVideo && d.span == 0 {
+			d.started = false
+			d.waitingKey = true
+			if d.counted.CompareAndSwap(false, true) {
+				d.up.waiting.Add(1)
+			}
+		}
 		return false
 	}
 	return true

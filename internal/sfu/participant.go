@@ -84,9 +84,16 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 	pub.OnTrack(p.onTrack)
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
 		pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-			p.log.Debug("peer connection state", "state", st.String())
-			if st == webrtc.PeerConnectionStateFailed {
-				p.log.Warn("peer connection failed")
+			p.log.Debug("peer connection state", "state", st.String(), "subscribe", pc == sub)
+			switch {
+			case st == webrtc.PeerConnectionStateFailed:
+				p.log.Warn("peer connection failed", "subscribe", pc == sub)
+			case st == webrtc.PeerConnectionStateConnected && pc == sub:
+				// Packets written before now were dropped: ask every
+				// publisher this participant receives for a keyframe.
+				for _, up := range p.subscribedTracks() {
+					up.requestKeyframe()
+				}
 			}
 		})
 	}
@@ -184,6 +191,16 @@ func (p *Participant) Close() {
 		}
 		p.sfu.leave(p)
 	})
+}
+
+func (p *Participant) subscribedTracks() []*upTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*upTrack, 0, len(p.subs))
+	for up := range p.subs {
+		out = append(out, up)
+	}
+	return out
 }
 
 func (p *Participant) publishedTracks() []*upTrack {

@@ -42,7 +42,7 @@ func startStack(t *testing.T, st *store.Store) *stack {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	media, err := sfu.New(sfu.Config{IncludeLoopback: true}, log)
+	media, err := sfu.New(sfu.Config{IncludeLoopback: true, TCPPort: -1}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func runConference(t *testing.T, s *stack, conf string, points []string) {
 	}
 	checkIntact(t, "hall", hall.Received())
 	if v, _ := from(hall.Received(), points[0], "video"); v.Keyframes == 0 {
-		t.Errorf("hall's first down-track of %s started without a keyframe", points[0])
+		t.Errorf("hall's first down-track of %s started without a keyframe: %+v", points[0], hall.Received())
 	}
 	roster := hall.Roster()
 	if len(roster) != len(points)+1 {
