@@ -76,22 +76,23 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("server refused the connection: HTTP %d %s: %s", e.Status, e.Code, msg)
 }
 
-// ClosedError is returned by Dial when the server closes the connection
-// before welcome, carrying its closing or error message.
-type ClosedError struct {
+// ServerError is returned by Dial when the server sends a closing or error
+// message instead of welcome or publish_answer (for example error
+// "forbidden" to a secretariat that publishes).
+type ServerError struct {
 	Closing *protocol.Closing // the closing message, if one came
 	Err     *protocol.Error   // the error message, if one came
 }
 
 // Error implements error.
-func (e *ClosedError) Error() string {
+func (e *ServerError) Error() string {
 	switch {
 	case e.Closing != nil:
 		return fmt.Sprintf("server closed the connection: %s: %s", e.Closing.Reason, e.Closing.Message)
 	case e.Err != nil:
 		return fmt.Sprintf("server error: %s: %s", e.Err.Code, e.Err.Message)
 	}
-	return "server closed the connection"
+	return "server error"
 }
 
 // Client is one participant connected to a conference. Its methods are safe
@@ -136,7 +137,7 @@ type pubResult struct {
 // negotiates the publishing PeerConnection; it returns once the server has
 // answered. ctx bounds Dial only; the client lives until Close. A refusal
 // over HTTP returns a *RefusedError; a closing or error message instead of
-// welcome or publish_answer returns a *ClosedError.
+// welcome or publish_answer returns a *ServerError.
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	start := time.Now()
 	if opts.VideoBitrate <= 0 {
@@ -313,13 +314,13 @@ func (c *Client) readWelcome(ctx context.Context) error {
 			if err := json.Unmarshal(raw, &m); err != nil {
 				return fmt.Errorf("decode closing: %w", err)
 			}
-			return &ClosedError{Closing: &m}
+			return &ServerError{Closing: &m}
 		case protocol.TypeError:
 			var m protocol.Error
 			if err := json.Unmarshal(raw, &m); err != nil {
 				return fmt.Errorf("decode error message: %w", err)
 			}
-			return &ClosedError{Err: &m}
+			return &ServerError{Err: &m}
 		default:
 			c.log.Debug("message before welcome ignored", "type", env.Type)
 		}

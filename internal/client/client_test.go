@@ -127,6 +127,8 @@ func (es *echoServer) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		m, ok := msg.(*protocol.SDP)
 		switch {
+		case ok && m.Type == protocol.TypePublishOffer && id == "clerk":
+			send(protocol.Error{Type: protocol.TypeError, Code: protocol.CodeForbidden, Message: "secretariat does not publish", Request: m.Type})
 		case ok && m.Type == protocol.TypePublishOffer:
 			if pub, err = es.api.NewPeerConnection(webrtc.Configuration{}); err != nil {
 				es.t.Error(err)
@@ -295,5 +297,25 @@ func TestWSURL(t *testing.T) {
 		if (err != nil) != tt.bad || got != tt.want && !tt.bad {
 			t.Errorf("wsURL(%q) = %q, %v", tt.base, got, err)
 		}
+	}
+}
+
+func TestDialPublishForbidden(t *testing.T) {
+	srv := newEchoServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := Dial(ctx, Options{ServerURL: srv.URL, Token: "clerk", Publish: true})
+	var se *ServerError
+	if !errors.As(err, &se) || se.Err == nil || se.Err.Code != protocol.CodeForbidden {
+		t.Fatalf("error %v, want a *ServerError with code forbidden", err)
+	}
+	// Without Publish the same participant connects and only listens.
+	c, err := Dial(ctx, Options{ServerURL: srv.URL, Token: "clerk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Sent() != nil {
+		t.Errorf("sent %+v without publishing", c.Sent())
 	}
 }

@@ -118,14 +118,14 @@ func (c *Client) publish(ctx context.Context) error {
 	case res = <-c.pubAns:
 	case <-c.done:
 		if cl, ok := c.Closing(); ok {
-			return &ClosedError{Closing: &cl}
+			return &ServerError{Closing: &cl}
 		}
 		return errors.New("publish: connection closed before publish_answer")
 	case <-ctx.Done():
 		return fmt.Errorf("publish: wait for publish_answer: %w", ctx.Err())
 	}
 	if res.err != nil {
-		return fmt.Errorf("publish: %w", &ClosedError{Err: res.err})
+		return fmt.Errorf("publish: %w", &ServerError{Err: res.err})
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: res.sdp}); err != nil {
 		return fmt.Errorf("publish: set answer: %w", err)
@@ -155,14 +155,15 @@ func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, onKeyframe func()) {
 					onKeyframe()
 				}
 			case *rtcp.TransportLayerNack:
-				c.log.Debug("NACK from server", "ssrc", p.MediaSSRC, "pairs", len(p.Nacks), "first", p.Nacks[0].PacketID)
+				c.log.Debug("NACK from server", "ssrc", p.MediaSSRC, "ranges", len(p.Nacks))
 			}
 		}
 	}
 }
 
 // sendMedia writes synthetic audio every 20 ms and a video frame every 40 ms
-// until the client closes.
+// until the client closes. It keeps to the wall clock: after a stall it sends
+// the packets that fell due at once, so that the bitrate holds.
 func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 	defer c.wg.Done()
 	sender := SenderHash(c.welcome.ParticipantID)
@@ -173,18 +174,22 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 	videoEvery := int(time.Second / VideoFrameRate / AudioPacketDuration) // ticks per video frame
 	ticker := time.NewTicker(AudioPacketDuration)
 	defer ticker.Stop()
-	var frame int
-	for tick := 0; ; tick++ {
-		ap.Payload = ag.Next()
-		if err := tracks[0].track.WriteRTP(&ap); err != nil {
-			c.log.Debug("write audio", "err", err)
-		} else {
-			tracks[0].count(len(ap.Payload), false)
-		}
-		ap.SequenceNumber++
-		ap.Timestamp += AudioTimestampStep
-
-		if tick%videoEvery == 0 {
+	start := time.Now()
+	tick, frame := 0, 0
+	for {
+		due := int(time.Since(start)/AudioPacketDuration) + 1
+		for ; tick < due; tick++ {
+			ap.Payload = ag.Next()
+			if err := tracks[0].track.WriteRTP(&ap); err != nil {
+				c.log.Debug("write audio", "err", err)
+			} else {
+				tracks[0].count(len(ap.Payload), false)
+			}
+			ap.SequenceNumber++
+			ap.Timestamp += AudioTimestampStep
+			if tick%videoEvery != 0 {
+				continue
+			}
 			key := frame%VideoKeyframeEvery == 0 || keyframeWanted.Swap(false)
 			if key {
 				frame = 0
@@ -203,7 +208,6 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 			vp.Timestamp += VideoTimestampStep
 			frame++
 		}
-
 		select {
 		case <-c.ctx.Done():
 			return

@@ -37,7 +37,7 @@ func TestVideoGenerator(t *testing.T) {
 		bitrate  int
 		wantPkts int
 	}{
-		{500_000, 3},  // 2500 bytes a frame
+		{500_000, 3},   // 2500 bytes a frame
 		{1_500_000, 7}, // 7500 bytes a frame
 		{100_000, 1},
 		{1_000, 1}, // raised to the smallest verifiable frame

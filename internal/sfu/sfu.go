@@ -54,13 +54,13 @@ type counters struct {
 
 // SFU owns the shared media ports and the rooms, one per conference.
 type SFU struct {
-	api    *webrtc.API
-	udp    net.PacketConn
-	udpMux ice.UDPMux
-	tcp    net.Listener
-	tcpMux ice.TCPMux
-	log    *slog.Logger
-	stats  counters
+	api     *webrtc.API
+	udpMux  ice.UDPMux
+	udpPort int
+	tcp     net.Listener
+	tcpMux  ice.TCPMux
+	log     *slog.Logger
+	stats   counters
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -77,12 +77,27 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	}
 	s := &SFU{log: log, rooms: make(map[string]*room)}
 
-	udp, err := net.ListenUDP("udp", &net.UDPAddr{Port: cfg.UDPPort})
+	// One socket per local address, all on the same port: a single
+	// socket shared by several host candidates would be read by several
+	// goroutines and reorder packets.
+	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithReadBufferSize(4 << 20),
+		ice.UDPMuxFromPortWithWriteBufferSize(4 << 20),
+	}
+	if cfg.IncludeLoopback {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+	}
+	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: listen on media UDP port %d: %w", cfg.UDPPort, err)
 	}
-	s.udp = udp
-	s.udpMux = webrtc.NewICEUDPMux(nil, udp)
+	s.udpMux = udpMux
+	for _, a := range udpMux.GetListenAddresses() {
+		if ua, ok := a.(*net.UDPAddr); ok {
+			s.udpPort = ua.Port
+			break
+		}
+	}
 
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(s.udpMux)
@@ -90,7 +105,7 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if cfg.TCPPort >= 0 {
 		tcp, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
 		if err != nil {
-			udp.Close()
+			udpMux.Close()
 			return nil, fmt.Errorf("sfu: listen on ICE-TCP port %d: %w", cfg.TCPPort, err)
 		}
 		s.tcp = tcp
@@ -171,7 +186,9 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 }
 
 // UDPPort is the media UDP port actually bound.
-func (s *SFU) UDPPort() int { return s.udp.LocalAddr().(*net.UDPAddr).Port }
+// With port 0 in the config, each local address may have its own port;
+// this is the first one.
+func (s *SFU) UDPPort() int { return s.udpPort }
 
 // TCPPort is the ICE-TCP port actually bound, or 0 when ICE-TCP is off.
 func (s *SFU) TCPPort() int {
@@ -271,8 +288,6 @@ func (s *SFU) closePorts() error {
 	var errs []error
 	if s.udpMux != nil {
 		errs = append(errs, s.udpMux.Close())
-	} else if s.udp != nil {
-		errs = append(errs, s.udp.Close())
 	}
 	if s.tcpMux != nil {
 		errs = append(errs, s.tcpMux.Close())

@@ -42,7 +42,7 @@ func startStack(t *testing.T, st *store.Store) *stack {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	media, err := sfu.New(sfu.Config{IncludeLoopback: true, TCPPort: -1}, log)
+	media, err := sfu.New(sfu.Config{IncludeLoopback: true}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ export class Call {
       welcomed: false,
       pubQueue: Promise.resolve(),
       subQueue: Promise.resolve(),
-      answerWaiter: null, // resolves with the SDP of the next publish_answer
+      answerWaiter: null, // {resolve, reject} of the publish_answer awaited
       watchedStreams: new WeakSet(),
     };
     this.link = link;
@@ -123,7 +123,7 @@ export class Call {
         break;
       case 'publish_answer':
         if (link.answerWaiter) {
-          link.answerWaiter(msg.sdp);
+          link.answerWaiter.resolve(msg.sdp);
           link.answerWaiter = null;
         } else {
           console.warn('hoinghi: publish_answer without an offer');
@@ -205,8 +205,8 @@ export class Call {
     link.pubQueue = link.pubQueue.then(async () => {
       if (link !== this.link) return;
       try {
-        const answered = new Promise((resolve) => {
-          link.answerWaiter = resolve;
+        const answered = new Promise((resolve, reject) => {
+          link.answerWaiter = { resolve, reject };
         });
         await link.pub.setLocalDescription(await link.pub.createOffer());
         if (!link.sig.send({ type: 'publish_offer', sdp: link.pub.localDescription.sdp })) return;
@@ -258,6 +258,12 @@ export class Call {
   #onServerError(link, msg) {
     console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
     this.on.notice?.(serverErrorText(msg));
+    // A refused offer gets no answer: fail the negotiation waiting for one.
+    if (msg.request === 'publish_offer' && link.answerWaiter) {
+      link.answerWaiter.reject(new Error(`publish_offer refused: ${msg.code}`));
+      link.answerWaiter = null;
+      return;
+    }
     // An internal failure on a negotiation leaves media half set up: start over.
     if (msg.code === 'internal' && (msg.request === 'publish_offer' || msg.request === 'subscribe_answer')) {
       this.#restart(link);

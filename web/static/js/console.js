@@ -8,7 +8,7 @@ import {
   byId, h, notify, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
 
-const ROLE_NAMES = { technician: 'Kỹ thuật viên hội trường', chair: 'Chủ tọa' };
+const ROLE_NAMES = { technician: 'Kỹ thuật viên hội trường', chair: 'Chủ tọa', secretariat: 'Thư ký hội nghị' };
 
 const ui = {
   body: document.body,
@@ -37,6 +37,7 @@ const token = readToken();
 let session = null;
 let call = null;
 let stream = null; // the hall program we publish
+let viewer = false; // the secretariat: roster only, no media
 const streams = new Map(); // participant id -> MediaStream received from the server
 const tiles = new Map(); // participant id -> tile element
 const sinks = new AudioSinks(ui.sinks, ui.unmute);
@@ -64,15 +65,11 @@ async function main() {
   ui.roleName.textContent = ROLE_NAMES[session.role] || 'Bàn điều khiển hội trường';
   showStatus(ui.status, State.idle);
 
-  if (session.role !== 'technician' && session.role !== 'chair') {
+  if (session.role === 'point') {
     showRefusal(ui.refusal, {
       title: 'Đường dẫn này không dành cho bàn điều khiển',
-      message: session.role === 'point'
-        ? 'Đây là đường dẫn của một điểm cầu.'
-        : 'Đường dẫn này dành cho thư ký hội nghị, không dùng được ở bàn điều khiển.',
-      link: session.role === 'point'
-        ? { href: '/point/' + window.location.search, text: 'Mở trang điểm cầu' }
-        : null,
+      message: 'Đây là đường dẫn của một điểm cầu.',
+      link: { href: '/point/' + window.location.search, text: 'Mở trang điểm cầu' },
       phone: session.technician_phone,
       reason: 'wrong_page',
     });
@@ -81,9 +78,16 @@ async function main() {
 
   ui.body.dataset.step = 'live';
   ui.stage.hidden = false;
-  stream = await openProgram();
-  ui.programPlaceholder.hidden = stream.getVideoTracks().length > 0;
-  ui.devices.hidden = stream.getTracks().length === 0;
+  // The secretariat neither sends nor receives media: it sees who is connected.
+  viewer = session.role === 'secretariat';
+  ui.body.classList.toggle('viewer', viewer);
+  if (viewer) {
+    stream = new MediaStream();
+  } else {
+    stream = await openProgram();
+    ui.programPlaceholder.hidden = stream.getVideoTracks().length > 0;
+    ui.devices.hidden = stream.getTracks().length === 0;
+  }
 
   call = new Call({
     token,
@@ -199,6 +203,7 @@ function renderRoster(participants) {
 // whole wall fits its area; below MIN_TILE_WIDTH the wall scrolls instead.
 const MIN_TILE_WIDTH = 200;
 const TILE_GAP = 8;
+const VIEWER_TILE_WIDTH = 280;
 
 function layoutWall() {
   const n = Math.max(1, tiles.size);
@@ -207,6 +212,13 @@ function layoutWall() {
   const height = area.clientHeight;
   let bestCols = 1;
   let bestWidth = 0;
+  if (viewer) {
+    // Name cards only: as many columns of MIN_TILE_WIDTH as fit.
+    bestCols = Math.max(1, Math.floor((width + TILE_GAP) / (VIEWER_TILE_WIDTH + TILE_GAP)));
+    ui.wall.style.setProperty('--cols', String(bestCols));
+    ui.wall.style.setProperty('--tile-width', '1fr');
+    return;
+  }
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
     const w = Math.min((width - (cols - 1) * TILE_GAP) / cols, ((height - (rows - 1) * TILE_GAP) / rows) * 16 / 9);
@@ -259,7 +271,7 @@ function updateTiles() {
       video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.videoWidth > 0;
     tile.dataset.state = showing ? 'live' : 'waiting';
     tile.querySelector('.placeholder').hidden = showing;
-    tile.querySelector('.tile-state').textContent = remote ? 'Đã kết nối' : 'Đang kết nối';
+    tile.querySelector('.tile-state').textContent = viewer || remote ? 'Đã kết nối' : 'Đang kết nối';
     if (showing) live++;
   }
   ui.videoCount.textContent = String(live);

@@ -75,7 +75,10 @@ function callNode(phone) {
 export function showRefusal(node, { title, message, phone, reason, link }) {
   const parts = [h('h2', {}, title), h('p', { class: 'refusal-message' }, message)];
   if (link) parts.push(h('p', {}, h('a', { href: link.href, class: 'btn btn-primary' }, link.text)));
-  parts.push(h('p', { class: 'refusal-call' }, callNode(phone)));
+  // Without a phone number, say whom to call unless the message already does.
+  if (phone || !/kỹ thuật viên/i.test(message)) {
+    parts.push(h('p', { class: 'refusal-call' }, callNode(phone)));
+  }
   node.replaceChildren(...parts);
   node.dataset.reason = reason || '';
   node.hidden = false;
@@ -84,6 +87,9 @@ export function showRefusal(node, { title, message, phone, reason, link }) {
 
 /** Shows a short non-fatal notice in container; it goes away after a while. */
 export function notify(container, text, seconds = 10) {
+  for (const shown of container.children) {
+    if (shown.textContent === text) return; // already on screen
+  }
   const item = h('div', { class: 'notice', role: 'status' }, text);
   container.append(item);
   while (container.children.length > 3) container.firstElementChild.remove();
