@@ -40,6 +40,22 @@ func (r Role) AtHall() bool { return r == RoleTechnician || r == RoleChair }
 // microphone.
 func (r Role) Publishes() bool { return r != RoleSecretariat }
 
+// DisplayName is the name others see for a participant: the point's name
+// for a point, the Vietnamese name of the role at the hall otherwise.
+func DisplayName(r Role, pointName string) string {
+	switch r {
+	case RolePoint:
+		return pointName
+	case RoleTechnician:
+		return "Hội trường (kỹ thuật)"
+	case RoleChair:
+		return "Chủ tọa"
+	case RoleSecretariat:
+		return "Thư ký"
+	}
+	return string(r)
+}
+
 // Receives reports whether a subscriber in role sub receives the media a
 // publisher in role pub sends: points receive the hall, the hall receives
 // every point. The secretariat receives nothing.

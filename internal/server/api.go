@@ -8,7 +8,6 @@ import (
 
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
-	"hoinghi/internal/signal"
 	"hoinghi/internal/store"
 )
 
@@ -24,26 +23,6 @@ type Session struct {
 	ICEServers      []protocol.ICEServer `json:"ice_servers"`
 }
 
-// hallNames are the display names of the roles at the hall, the same as
-// the signaling hub shows in rosters.
-var hallNames = map[conference.Role]string{
-	conference.RoleTechnician:  "Hội trường (kỹ thuật)",
-	conference.RoleChair:       "Chủ tọa",
-	conference.RoleSecretariat: "Thư ký",
-}
-
-// DisplayName is the name shown for an admitted participant: the point's
-// name for a point, a Vietnamese name of the role at the hall otherwise.
-func DisplayName(a signal.Admission) string {
-	if a.Claims == nil {
-		return ""
-	}
-	if a.Claims.Role == conference.RolePoint {
-		return a.Point.Name
-	}
-	return hallNames[a.Claims.Role]
-}
-
 func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.admitOrFail(w, r, rule{})
 	if !ok {
@@ -54,7 +33,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		ConferenceTitle: a.Conference.Title,
 		Role:            a.Claims.Role,
 		PointID:         a.Claims.Point,
-		Name:            DisplayName(a),
+		Name:            a.Name(),
 		TechnicianPhone: a.Conference.TechnicianPhone,
 		ICEServers:      s.d.ICEServers,
 	}

@@ -44,7 +44,7 @@ func Links(iss *token.Issuer, baseURL string, conf conference.Conference, points
 		return nil
 	}
 	for _, role := range []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat} {
-		if err := add(role, "", hallNames[role], ConsolePage); err != nil {
+		if err := add(role, "", conference.DisplayName(role, ""), ConsolePage); err != nil {
 			return nil, err
 		}
 	}

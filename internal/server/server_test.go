@@ -218,8 +218,8 @@ func TestSession(t *testing.T) {
 		name  string
 	}{
 		{conference.RolePoint, "long-thanh", "Điểm cầu huyện Long Thành"},
-		{conference.RoleTechnician, "", hallNames[conference.RoleTechnician]},
-		{conference.RoleSecretariat, "", hallNames[conference.RoleSecretariat]},
+		{conference.RoleTechnician, "", conference.DisplayName(conference.RoleTechnician, "")},
+		{conference.RoleSecretariat, "", conference.DisplayName(conference.RoleSecretariat, "")},
 	}
 	for _, tt := range tests {
 		tok := f.token(t, f.iss, "demo", tt.role, tt.point, time.Hour)

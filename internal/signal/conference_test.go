@@ -3,11 +3,7 @@ package signal_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,94 +11,29 @@ import (
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
-	"hoinghi/internal/server"
-	"hoinghi/internal/sfu"
-	"hoinghi/internal/signal"
+	"hoinghi/internal/server/servertest"
 	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
 	"hoinghi/internal/token"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef")
-
-// stack is a whole server on loopback: HTTP, signaling, SFU and a store.
+// stack is a whole server on loopback, with the dialing helpers of these
+// tests.
 type stack struct {
-	t      *testing.T
-	URL    string
-	Store  *store.Store
-	SFU    *sfu.SFU
-	Hub    *signal.Hub
-	Issuer *token.Issuer
-	http   *httptest.Server
+	*servertest.Stack
+	t *testing.T
 }
 
 func startStack(t *testing.T, st *store.Store) *stack {
-	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	media, err := sfu.New(sfu.Config{IncludeLoopback: true}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer, err := token.NewIssuer(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test"})
-	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log, LinkTTL: time.Hour})
-	hs := httptest.NewServer(srv)
-	s := &stack{t: t, URL: hs.URL, Store: st, SFU: media, Hub: hub, Issuer: issuer, http: hs}
-	t.Cleanup(s.stop)
-	return s
+	return &stack{Stack: servertest.Start(t, st), t: t}
 }
 
-// stop shuts the stack down as the binary does; it may be called twice.
-func (s *stack) stop() {
-	if s.http == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s.Hub.Shutdown(ctx)
-	s.http.Close()
-	s.SFU.Close()
-	s.http = nil
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
-
-// seed creates a conference with n points and returns their ids.
 func seed(t *testing.T, st *store.Store, conf string, n int) []string {
-	t.Helper()
-	ctx := context.Background()
-	if err := st.PutConference(ctx, conference.Conference{ID: conf, Title: "Hội nghị kiểm thử " + conf, TechnicianPhone: "0251 3822 123"}); err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for i := range n {
-		id := fmt.Sprintf("diem-%d", i+1)
-		if err := st.PutPoint(ctx, conf, conference.Point{ID: id, Name: fmt.Sprintf("Điểm cầu số %d", i+1)}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
+	return servertest.Seed(t, st, conf, n)
 }
 
-func (s *stack) token(conf string, role conference.Role, point string, expiry time.Duration) string {
-	s.t.Helper()
-	tok, err := s.Issuer.Issue(conf, role, point, time.Now().Add(expiry))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return tok
+func (s *stack) token(conf string, role conference.Role, point string, ttl time.Duration) string {
+	return s.Token(conf, role, point, ttl)
 }
 
 func (s *stack) dial(ctx context.Context, tok string, publish bool) *client.Client {
@@ -221,7 +152,7 @@ func TestEmbeddedConferenceSurvivesRestart(t *testing.T) {
 	s := startStack(t, st)
 	points := seed(t, st, "embedded-conf", 3)
 	runConference(t, s, "embedded-conf", points[:1])
-	s.stop()
+	s.Stop()
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}

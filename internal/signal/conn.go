@@ -62,7 +62,7 @@ func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
 		conf:    a.Conference.ID,
 		id:      participantID(a),
 		role:    a.Claims.Role,
-		name:    displayName(a),
+		name:    a.Name(),
 		out:     make(chan []byte, sendQueue),
 		done:    make(chan struct{}),
 		limiter: rate.NewLimiter(messagesPerSec, messageBurst),

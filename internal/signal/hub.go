@@ -31,6 +31,14 @@ type Admission struct {
 	Point      conference.Point // zero unless the role is point
 }
 
+// Name is what the others see for the participant.
+func (a Admission) Name() string {
+	if a.Claims == nil {
+		return ""
+	}
+	return conference.DisplayName(a.Claims.Role, a.Point.Name)
+}
+
 // Deps are the parts the hub works with.
 type Deps struct {
 	SFU        *sfu.SFU
@@ -101,21 +109,6 @@ func participantID(a Admission) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return string(a.Claims.Role) + "-" + hex.EncodeToString(b[:])
-}
-
-// displayName is what the others see for a participant.
-func displayName(a Admission) string {
-	switch a.Claims.Role {
-	case conference.RolePoint:
-		return a.Point.Name
-	case conference.RoleTechnician:
-		return "Hội trường (kỹ thuật)"
-	case conference.RoleChair:
-		return "Chủ tọa"
-	case conference.RoleSecretariat:
-		return "Thư ký"
-	}
-	return string(a.Claims.Role)
 }
 
 // register adds c to its conference and returns the connection it
