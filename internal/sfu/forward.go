@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +36,9 @@ type upTrack struct {
 	streamID string // the publishing participant's id
 	trackID  string
 	keyframe func(payload []byte) bool
+	// gated holds back every packet: a point's audio while it does not
+	// hold the floor.
+	gated atomic.Bool
 
 	// downs is replaced whole under mu (copy on write) and read without a
 	// lock by the run loop.
@@ -103,10 +105,14 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
 	u.stats.packetsIn.Add(1)
+	if u.gated.Load() {
+		return
+	}
 
+	now := time.Now().UnixNano()
 	var sent uint64
 	for _, d := range *u.downs.Load() {
-		if d.write(h, payload, keyframe) {
+		if d.write(u, h, payload, keyframe, now) {
 			sent++
 		}
 	}
@@ -114,7 +120,7 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 		u.stats.packetsForwarded.Add(sent)
 		u.stats.bytesForwarded.Add(sent * uint64(len(pkt)))
 	}
-	if u.waiting.Load() > 0 && time.Now().UnixNano()-u.lastKeyReq.Load() > int64(keyframeRetry) {
+	if u.waiting.Load() > 0 && now-u.lastKeyReq.Load() > int64(keyframeRetry) {
 		u.requestKeyframe()
 	}
 }
@@ -144,7 +150,18 @@ func (u *upTrack) requestKeyframe() {
 	}
 }
 
-func (u *upTrack) addDown(d *downTrack) {
+// setGated holds back or lets through the track's packets. Down-tracks
+// continue after a pause with no gap in sequence numbers.
+func (u *upTrack) setGated(gated bool) {
+	if u.gated.Swap(gated) && !gated {
+		for _, d := range *u.downs.Load() {
+			d.rebase.Store(true)
+		}
+	}
+}
+
+// attach adds d to the down-tracks that the run loop writes to.
+func (u *upTrack) attach(d *downTrack) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.ended {
@@ -157,26 +174,22 @@ func (u *upTrack) addDown(d *downTrack) {
 	u.downs.Store(&next)
 }
 
-func (u *upTrack) removeDown(d *downTrack) {
+// detach removes d from the down-tracks that the run loop writes to.
+func (u *upTrack) detach(d *downTrack) {
 	u.mu.Lock()
+	defer u.mu.Unlock()
 	old := *u.downs.Load()
 	next := make([]*downTrack, 0, len(old))
-	found := false
 	for _, x := range old {
-		if x == d {
-			found = true
-			continue
+		if x != d {
+			next = append(next, x)
 		}
-		next = append(next, x)
 	}
 	u.downs.Store(&next)
-	u.mu.Unlock()
-	if found {
-		d.close()
-	}
 }
 
-// end stops forwarding this track and removes it from every subscriber.
+// end stops forwarding this track: subscribers drop their down-tracks of
+// it, and speaker slots showing it go blank.
 func (u *upTrack) end() {
 	u.mu.Lock()
 	if u.ended {
@@ -187,166 +200,11 @@ func (u *upTrack) end() {
 	downs := *u.downs.Load()
 	u.mu.Unlock()
 	for _, d := range downs {
-		d.sub.unsubscribe(u)
-	}
-}
-
-// binding is what a down-track learns when its PeerConnection binds it.
-type binding struct {
-	ssrc        uint32
-	payloadType uint8
-	stream      webrtc.TrackLocalWriter
-}
-
-// downTrack is our webrtc.TrackLocal: the copy of one up-track sent to one
-// subscriber. Bind and Unbind come from pion's goroutines; write only from
-// the up-track's run loop, so the rewrite state needs no lock.
-type downTrack struct {
-	up    *upTrack
-	sub   *Participant
-	bound atomic.Pointer[binding]
-
-	// Rewrite state, touched only by write.
-	started    bool
-	waitingKey bool
-	seqOffset  uint16
-	tsOffset   uint32
-	lastSeq    uint16 // highest sequence number forwarded
-	span       uint16 // sequence numbers from the start to lastSeq, at most 0x7fff
-	hdr        rtp.Header
-	closed     atomic.Bool
-	counted    atomic.Bool // whether it is counted in up.waiting
-}
-
-func newDownTrack(up *upTrack, sub *Participant) *downTrack {
-	d := &downTrack{up: up, sub: sub}
-	if up.kind == webrtc.RTPCodecTypeVideo {
-		d.waitingKey = true
-	}
-	return d
-}
-
-// Bind is called by pion when the subscriber's PeerConnection negotiated
-// the track; it picks the publisher's codec among those negotiated.
-func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	codec, ok := matchCodec(d.up.codec, ctx.CodecParameters())
-	if !ok {
-		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
-	}
-	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()})
-	if d.up.kind == webrtc.RTPCodecTypeVideo && d.counted.CompareAndSwap(false, true) {
-		d.up.waiting.Add(1)
-		d.up.requestKeyframe()
-	}
-	return codec, nil
-}
-
-// Unbind stops writes to the subscriber.
-func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
-	d.bound.Store(nil)
-	return nil
-}
-
-// ID is the track id the subscriber sees.
-func (d *downTrack) ID() string { return d.up.trackID }
-
-// RID is empty: the down-track is one plain stream.
-func (d *downTrack) RID() string { return "" }
-
-// StreamID is the publishing participant's id, so the subscriber can tell
-// whose media a track is.
-func (d *downTrack) StreamID() string { return d.up.streamID }
-
-// Kind is audio or video, as the up-track.
-func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
-
-func (d *downTrack) close() {
-	if d.closed.CompareAndSwap(false, true) {
-		if d.counted.CompareAndSwap(true, false) {
-			d.up.waiting.Add(-1)
-		}
-		d.up.stats.downTracks.Add(-1)
-	}
-}
-
-// write rewrites one packet for the subscriber and sends it. It reports
-// whether the packet was sent. Video starts only on a keyframe; from then on
-// sequence numbers and timestamps keep the publisher's spacing, shifted by
-// fixed offsets, so that losses stay visible to the subscriber's NACKs.
-func (d *downTrack) write(h *rtp.Header, payload []byte, keyframe bool) bool {
-	b := d.bound.Load()
-	if b == nil {
-		return false
-	}
-	if d.waitingKey {
-		if !keyframe {
-			return false
-		}
-		d.waitingKey = false
-		if d.counted.CompareAndSwap(true, false) {
-			d.up.waiting.Add(-1)
+		if d.slot {
+			d.switchSource(nil)
+		} else {
+			d.sub.unsubscribe(u)
 		}
 	}
-	if !d.started {
-		d.started = true
-		d.lastSeq = h.SequenceNumber
-		d.span = 0
-		// Offsets are zero for the first source: the publisher's own
-		// random start values are as good as ours.
-		d.seqOffset = 0
-		d.tsOffset = 0
-	}
-	if diff := int16(h.SequenceNumber - d.lastSeq); diff > 0 {
-		d.lastSeq = h.SequenceNumber
-		d.span = min(d.span+uint16(diff), 0x7fff)
-	} else if uint16(-diff) > d.span {
-		return false // older than where this down-track started
-	}
-	d.hdr = rtp.Header{
-		Version:        2,
-		Padding:        h.Padding,
-		Marker:         h.Marker,
-		PayloadType:    b.payloadType,
-		SequenceNumber: h.SequenceNumber + d.seqOffset,
-		Timestamp:      h.Timestamp + d.tsOffset,
-		SSRC:           b.ssrc,
-		CSRC:           h.CSRC,
-	}
-	n, err := b.stream.WriteRTP(&d.hdr, payload)
-	if err != nil || n == 0 {
-		// pion drops packets silently (n == 0) until the subscriber's
-		// DTLS is up; video that lost its first keyframe waits for the next.
-		d.up.stats.packetsDropped.Add(1)
-		if keyframe && d.up.kind == webrtc.RTPCodecTypeVideo && d.span == 0 {
-			d.started = false
-			d.waitingKey = true
-			if d.counted.CompareAndSwap(false, true) {
-				d.up.waiting.Add(1)
-			}
-		}
-		return false
-	}
-	return true
 }
 
-// matchCodec finds the negotiated codec that carries the publisher's media:
-// the same MIME type and, for H.264, the same fmtp line where there is one.
-func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
-	var fallback *webrtc.RTPCodecParameters
-	for i := range have {
-		c := have[i]
-		if !strings.EqualFold(c.MimeType, want.MimeType) {
-			continue
-		}
-		if c.SDPFmtpLine == want.SDPFmtpLine {
-			return c, true
-		}
-		if fallback == nil {
-			fallback = &have[i]
-		}
-	}
-	if fallback != nil {
-		return *fallback, true
-	}
-	return webrtc.RTPCodecParameters{}, false
-}

@@ -121,7 +121,6 @@ func BenchmarkForwardSRTP(b *testing.B) {
 			}
 			for range n {
 				d := newDownTrack(u, nil)
-				u.addDown(d)
 				connectDownTrack(b, s, d, send)
 			}
 			b.SetBytes(int64(len(pkt)))

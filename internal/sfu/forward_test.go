@@ -46,11 +46,6 @@ func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 func bindTest(u *upTrack, w webrtc.TrackLocalWriter, ssrc uint32, pt uint8) *downTrack {
 	d := newDownTrack(u, nil)
 	d.bound.Store(&binding{ssrc: ssrc, payloadType: pt, stream: w})
-	if u.kind == webrtc.RTPCodecTypeVideo {
-		d.counted.Store(true)
-		u.waiting.Add(1)
-	}
-	u.addDown(d)
 	return d
 }
 
@@ -120,8 +115,7 @@ func TestDownTrackAudioStartsAtOnce(t *testing.T) {
 	u := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
 	w := &recordingWriter{}
 	bindTest(u, w, 5, 111)
-	unbound := newDownTrack(u, nil)
-	u.addDown(unbound)
+	newDownTrack(u, nil) // never bound
 	var h rtp.Header
 	for i := range 3 {
 		pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 960), SSRC: 9}, Payload: []byte{1, 2, 3}}).Marshal()
@@ -140,7 +134,7 @@ func TestUpTrackRemoveDown(t *testing.T) {
 	w1, w2 := &recordingWriter{}, &recordingWriter{}
 	d1 := bindTest(u, w1, 1, 111)
 	bindTest(u, w2, 2, 111)
-	u.removeDown(d1)
+	d1.close()
 	var h rtp.Header
 	pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 9}, Payload: []byte{1}}).Marshal()
 	u.forward(&h, pkt)
@@ -194,4 +188,91 @@ func TestDownTrackKeepsForwardingPastHalfTheSequenceSpace(t *testing.T) {
 	if len(w.headers) != 40001 {
 		t.Errorf("late packet within the span was dropped")
 	}
+}
+
+func opusPacket(seq uint16, ts uint32) []byte {
+	b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, SSRC: 9}, Payload: []byte{1, 2}}).Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// checkContinuous fails unless the written packets have consecutive
+// sequence numbers and timestamps that never go back.
+func checkContinuous(t *testing.T, hs []rtp.Header) {
+	t.Helper()
+	for i := 1; i < len(hs); i++ {
+		if hs[i].SequenceNumber != hs[i-1].SequenceNumber+1 {
+			t.Errorf("packet %d: sequence %d after %d", i, hs[i].SequenceNumber, hs[i-1].SequenceNumber)
+		}
+		if step := hs[i].Timestamp - hs[i-1].Timestamp; step == 0 || step > 1<<31 {
+			t.Errorf("packet %d: timestamp %d after %d", i, hs[i].Timestamp, hs[i-1].Timestamp)
+		}
+	}
+}
+
+func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
+	a := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	b := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	a.codec.ClockRate, b.codec.ClockRate = 90000, 90000
+	w := &recordingWriter{}
+	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, "speaker-video")
+	slot.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
+	var h rtp.Header
+
+	slot.switchSource(a)
+	for i := range 4 {
+		a.forward(&h, vp8Packet(uint16(1000+i), uint32(5000+3000*i), i == 0, true))
+	}
+	slot.switchSource(b)
+	if len(*a.downs.Load()) != 0 || len(*b.downs.Load()) != 1 {
+		t.Fatalf("after the switch a has %d and b %d down-tracks, want 0 and 1", len(*a.downs.Load()), len(*b.downs.Load()))
+	}
+	a.forward(&h, vp8Packet(1004, 17000, false, true)) // the old source goes on: not forwarded
+	b.forward(&h, vp8Packet(60000, 900, false, true))  // not a keyframe: waits
+	for i := range 3 {
+		b.forward(&h, vp8Packet(uint16(60001+i), uint32(4000+3000*i), i == 0, true))
+	}
+	if len(w.headers) != 7 {
+		t.Fatalf("slot sent %d packets, want 4 from a and 3 from b", len(w.headers))
+	}
+	checkContinuous(t, w.headers)
+	for i, hd := range w.headers {
+		if hd.SSRC != 42 {
+			t.Errorf("packet %d: SSRC %d, want the slot's 42", i, hd.SSRC)
+		}
+	}
+	slot.switchSource(nil)
+	if len(*b.downs.Load()) != 0 || b.waiting.Load() != 0 {
+		t.Errorf("an emptied slot is still attached to its source")
+	}
+}
+
+func TestGatedAudioResumesWithoutGap(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
+	u.codec.ClockRate = 48000
+	w := &recordingWriter{}
+	bindTest(u, w, 5, 111)
+	var h rtp.Header
+	seq, ts := uint16(10), uint32(0)
+	send := func(n int) {
+		for range n {
+			u.forward(&h, opusPacket(seq, ts))
+			seq++
+			ts += 960
+		}
+	}
+	send(3)
+	u.setGated(true)
+	send(50) // held back: the point does not hold the floor
+	if len(w.headers) != 3 {
+		t.Fatalf("gated track forwarded %d packets, want 3", len(w.headers))
+	}
+	u.setGated(false)
+	send(3)
+	if len(w.headers) != 6 {
+		t.Fatalf("after opening: %d packets, want 6", len(w.headers))
+	}
+	checkContinuous(t, w.headers)
 }

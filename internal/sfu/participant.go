@@ -10,6 +10,8 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/conference"
 )
 
 // ErrBadSDP wraps every refusal of a client's SDP or ICE candidate.
@@ -41,6 +43,7 @@ type Participant struct {
 	mu        sync.Mutex
 	published []*upTrack
 	subs      map[*upTrack]*subscription
+	slots     []*downTrack // speaker slots of a point: video first, then audio
 	closed    bool
 	closeOnce sync.Once
 }
@@ -174,14 +177,18 @@ func (p *Participant) Close() {
 		p.published = nil
 		subs := p.subs
 		p.subs = map[*upTrack]*subscription{}
+		slots := p.slots
 		p.mu.Unlock()
 
 		p.cancel()
 		for _, up := range published {
 			up.end()
 		}
-		for up, s := range subs {
-			up.removeDown(s.down)
+		for _, s := range subs {
+			s.down.close()
+		}
+		for _, d := range slots {
+			d.close()
 		}
 		if err := p.pub.Close(); err != nil {
 			p.log.Warn("close publish PeerConnection", "err", err)
@@ -220,6 +227,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.published = append(p.published, up)
 	p.mu.Unlock()
 	p.sfu.stats.upTracks.Add(1)
+	up.gated.Store(p.info.Role == conference.RolePoint && up.kind == webrtc.RTPCodecTypeAudio && !p.room.holds(p.info.ID))
 	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
 
 	go drainReceiverRTCP(recv)
@@ -237,6 +245,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		up.end()
 	}()
 	p.room.published(p, up)
+	p.room.applyFloor()
 }
 
 func drainReceiverRTCP(recv *webrtc.RTPReceiver) {
@@ -266,9 +275,7 @@ func (p *Participant) subscribe(up *upTrack) {
 	p.subs[up] = &subscription{down: down, sender: sender}
 	p.mu.Unlock()
 
-	p.sfu.stats.downTracks.Add(1)
-	up.addDown(down)
-	go p.readSenderRTCP(sender, up)
+	go p.readSenderRTCP(sender, down)
 	p.requestNegotiation()
 }
 
@@ -282,7 +289,7 @@ func (p *Participant) unsubscribe(up *upTrack) {
 	if s == nil {
 		return
 	}
-	up.removeDown(s.down)
+	s.down.close()
 	if closed {
 		return
 	}
@@ -295,7 +302,7 @@ func (p *Participant) unsubscribe(up *upTrack) {
 // readSenderRTCP drains the RTCP a subscriber sends about one down-track, so
 // that NACKs reach the responder, and turns PLI and FIR into keyframe
 // requests to the publisher.
-func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, up *upTrack) {
+func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 	stats := &p.sfu.stats
 	for {
 		pkts, _, err := sender.ReadRTCP()
@@ -306,7 +313,9 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, up *upTrack) {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				stats.plis.Add(1)
-				up.requestKeyframe()
+				if src := d.source(); src != nil {
+					src.requestKeyframe()
+				}
 			case *rtcp.TransportLayerNack:
 				stats.nacks.Add(1)
 			}

@@ -249,7 +249,12 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	r.participants[info.ID] = p
 	s.mu.Unlock()
 	s.stats.participants.Add(1)
+	if err := p.addSlots(); err != nil {
+		p.Close()
+		return nil, err
+	}
 	r.attach(p)
+	r.applyFloor()
 	return p, nil
 }
 
@@ -305,6 +310,7 @@ type room struct {
 	sfu          *SFU
 	id           string
 	participants map[string]*Participant // guarded by sfu.mu
+	holders      []string                // floor holders, guarded by sfu.mu
 }
 
 // others returns the participants of r other than p.

@@ -1,0 +1,252 @@
+package sfu
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// binding is what a down-track learns when its PeerConnection binds it.
+type binding struct {
+	ssrc        uint32
+	payloadType uint8
+	stream      webrtc.TrackLocalWriter
+}
+
+// downTrack is our webrtc.TrackLocal: one stream sent to one subscriber.
+// A plain down-track carries one up-track; a speaker slot carries whoever
+// holds the floor and switches between sources on a keyframe. Either way
+// the subscriber sees one SSRC with continuous sequence numbers and
+// timestamps, across switches and pauses.
+type downTrack struct {
+	sub      *Participant
+	stats    *counters
+	kind     webrtc.RTPCodecType
+	codec    webrtc.RTPCodecParameters // the source's, or the slot's preferred one
+	streamID string
+	trackID  string
+	slot     bool
+
+	bound  atomic.Pointer[binding]
+	rebase atomic.Bool // continue from the next packet as from a new source
+	closed atomic.Bool
+
+	// mu guards the source and the rewrite state. Only the source's run
+	// loop writes, so it is contended only while a source switch happens.
+	mu         sync.Mutex
+	src        *upTrack
+	countedIn  *upTrack // the up-track whose waiting count includes d
+	waitingKey bool
+	started    bool   // offsets are set for the current source
+	sent       bool   // a packet has gone out on this down-track
+	seqOffset  uint16 // added to the source's sequence numbers
+	tsOffset   uint32 // added to the source's timestamps
+	lastSeq    uint16 // highest source sequence number forwarded
+	span       uint16 // source sequence numbers from the start to lastSeq, at most 0x7fff
+	lastOutSeq uint16
+	lastOutTS  uint32
+	lastOutAt  int64 // unix nanoseconds of the packet that carried lastOutTS
+	hdr        rtp.Header
+}
+
+// newDownTrack returns a down-track of up for sub, attached to up.
+func newDownTrack(up *upTrack, sub *Participant) *downTrack {
+	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID}
+	d.stats.downTracks.Add(1)
+	d.switchSource(up)
+	return d
+}
+
+// newSpeakerSlot returns an empty slot of kind for sub; switchSource fills
+// it.
+func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, trackID string) *downTrack {
+	stats.downTracks.Add(1)
+	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: SpeakerStreamID, trackID: trackID, slot: true}
+}
+
+// SpeakerStreamID is the MediaStream id of the speaker slots a point
+// receives: the media of whoever holds the floor.
+const SpeakerStreamID = "speaker"
+
+// switchSource makes src the source of d (nil: none). Video waits for a
+// keyframe of the new source, which is requested at once.
+func (d *downTrack) switchSource(src *upTrack) {
+	if src != nil && !strings.EqualFold(src.codec.MimeType, d.codec.MimeType) {
+		src = nil // a slot bound to VP8 cannot carry H.264
+	}
+	d.mu.Lock()
+	old := d.src
+	if old == src || d.closed.Load() {
+		d.mu.Unlock()
+		return
+	}
+	d.src = src
+	d.started = false
+	d.setWaiting(src != nil && d.kind == webrtc.RTPCodecTypeVideo)
+	d.mu.Unlock()
+	if old != nil {
+		old.detach(d)
+	}
+	if src != nil {
+		src.attach(d)
+		src.requestKeyframe()
+	}
+}
+
+// setWaiting sets whether d waits for a keyframe of its source, keeping the
+// source's count of waiting down-tracks. d.mu must be held.
+func (d *downTrack) setWaiting(w bool) {
+	d.waitingKey = w
+	if d.countedIn != nil && (!w || d.countedIn != d.src) {
+		d.countedIn.waiting.Add(-1)
+		d.countedIn = nil
+	}
+	if w && d.countedIn == nil && d.src != nil {
+		d.src.waiting.Add(1)
+		d.countedIn = d.src
+	}
+}
+
+// source returns the current source, or nil.
+func (d *downTrack) source() *upTrack {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.src
+}
+
+// Bind is called by pion when the subscriber's PeerConnection negotiated
+// the track; it picks the wanted codec among those negotiated.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, ok := matchCodec(d.codec, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()})
+	if src := d.source(); src != nil {
+		src.requestKeyframe()
+	}
+	return codec, nil
+}
+
+// Unbind stops writes to the subscriber.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(nil)
+	return nil
+}
+
+// ID is the track id the subscriber sees.
+func (d *downTrack) ID() string { return d.trackID }
+
+// RID is empty: the down-track is one plain stream.
+func (d *downTrack) RID() string { return "" }
+
+// StreamID is the publishing participant's id, or SpeakerStreamID for a
+// speaker slot, so the subscriber can tell whose media a track is.
+func (d *downTrack) StreamID() string { return d.streamID }
+
+// Kind is audio or video.
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.kind }
+
+// close detaches d from its source for good.
+func (d *downTrack) close() {
+	d.switchSource(nil)
+	if d.closed.CompareAndSwap(false, true) {
+		d.stats.downTracks.Add(-1)
+	}
+}
+
+// write rewrites one packet of src for the subscriber and sends it; now is
+// the packet's arrival in unix nanoseconds. It reports whether the packet
+// was sent. Video starts only on a keyframe. Within one source, sequence
+// numbers and timestamps keep the publisher's spacing shifted by fixed
+// offsets, so that losses stay visible to the subscriber's NACKs; a new
+// source, or the same after a pause, continues right after the last packet
+// sent, its timestamps advanced by the time that passed.
+func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe bool, now int64) bool {
+	b := d.bound.Load()
+	if b == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.src != src {
+		return false // switched away while this packet was on its way
+	}
+	if d.rebase.Load() {
+		d.rebase.Store(false)
+		d.started = false
+	}
+	if d.waitingKey {
+		if !keyframe {
+			return false
+		}
+		d.setWaiting(false)
+	}
+	if !d.started {
+		d.started = true
+		d.lastSeq = h.SequenceNumber
+		d.span = 0
+		if d.sent {
+			d.seqOffset = d.lastOutSeq + 1 - h.SequenceNumber
+			ticks := uint32(max(1, (now-d.lastOutAt)*int64(d.codec.ClockRate)/1e9))
+			d.tsOffset = d.lastOutTS + ticks - h.Timestamp
+		}
+	}
+	if diff := int16(h.SequenceNumber - d.lastSeq); diff > 0 {
+		d.lastSeq = h.SequenceNumber
+		d.span = min(d.span+uint16(diff), 0x7fff)
+	} else if uint16(-diff) > d.span {
+		return false // older than where this source started
+	}
+	d.hdr = rtp.Header{
+		Version:        2,
+		Padding:        h.Padding,
+		Marker:         h.Marker,
+		PayloadType:    b.payloadType,
+		SequenceNumber: h.SequenceNumber + d.seqOffset,
+		Timestamp:      h.Timestamp + d.tsOffset,
+		SSRC:           b.ssrc,
+		CSRC:           h.CSRC,
+	}
+	n, err := b.stream.WriteRTP(&d.hdr, payload)
+	if err != nil || n == 0 {
+		// pion drops packets silently (n == 0) until the subscriber's
+		// DTLS is up; video that lost its first keyframe waits for the next.
+		d.stats.packetsDropped.Add(1)
+		if keyframe && d.span == 0 {
+			d.started = false
+			d.setWaiting(true)
+		}
+		return false
+	}
+	if !d.sent || int16(d.hdr.SequenceNumber-d.lastOutSeq) > 0 {
+		d.lastOutSeq, d.lastOutTS, d.lastOutAt = d.hdr.SequenceNumber, d.hdr.Timestamp, now
+	}
+	d.sent = true
+	return true
+}
+
+// matchCodec finds the negotiated codec that carries the wanted media: the
+// same MIME type and, for H.264, the same fmtp line where there is one.
+func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
+	var fallback *webrtc.RTPCodecParameters
+	for i := range have {
+		c := have[i]
+		if !strings.EqualFold(c.MimeType, want.MimeType) {
+			continue
+		}
+		if c.SDPFmtpLine == want.SDPFmtpLine {
+			return c, true
+		}
+		if fallback == nil {
+			fallback = &have[i]
+		}
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return webrtc.RTPCodecParameters{}, false
+}

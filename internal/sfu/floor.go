@@ -1,0 +1,170 @@
+package sfu
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/conference"
+)
+
+// SpeakerAudioSlots is how many voices of floor holders a point hears at
+// once, in an open discussion.
+const SpeakerAudioSlots = 3
+
+// SetFloor declares who holds the floor in conf, in the order given. Only
+// the holders' audio among the points is forwarded, to everyone; every
+// other point receives the first holder's video and the holders' audio in
+// its speaker slots. The hall's audio is always forwarded.
+func (s *SFU) SetFloor(conf string, holders []string) {
+	s.mu.Lock()
+	r := s.rooms[conf]
+	if r == nil {
+		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
+		s.rooms[conf] = r
+	}
+	r.holders = slices.Clone(holders)
+	s.mu.Unlock()
+	r.applyFloor()
+}
+
+// Floor returns the holders last set for conf.
+func (s *SFU) Floor(conf string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[conf]; r != nil {
+		return slices.Clone(r.holders)
+	}
+	return nil
+}
+
+// holds reports whether participant id holds the floor in r.
+func (r *room) holds(id string) bool {
+	r.sfu.mu.Lock()
+	defer r.sfu.mu.Unlock()
+	return slices.Contains(r.holders, id)
+}
+
+// applyFloor brings gates and speaker slots in line with the holders. It is
+// idempotent: every change to the room calls it.
+func (r *room) applyFloor() {
+	r.sfu.mu.Lock()
+	holders := slices.Clone(r.holders)
+	parts := make([]*Participant, 0, len(r.participants))
+	for _, p := range r.participants {
+		parts = append(parts, p)
+	}
+	r.sfu.mu.Unlock()
+
+	byID := make(map[string]*Participant, len(parts))
+	for _, p := range parts {
+		byID[p.info.ID] = p
+	}
+	for _, p := range parts {
+		if p.info.Role != conference.RolePoint {
+			continue
+		}
+		open := slices.Contains(holders, p.info.ID)
+		for _, up := range p.publishedTracks() {
+			if up.kind == webrtc.RTPCodecTypeAudio {
+				up.setGated(!open)
+			}
+		}
+	}
+	for _, p := range parts {
+		p.fillSlots(holders, byID)
+	}
+}
+
+// addSlots gives a point its speaker slots, empty until someone holds the
+// floor.
+func (p *Participant) addSlots() error {
+	if p.info.Role != conference.RolePoint {
+		return nil
+	}
+	stats := &p.sfu.stats
+	slots := []*downTrack{newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, "speaker-video")}
+	for i := range SpeakerAudioSlots {
+		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, fmt.Sprintf("speaker-audio-%d", i)))
+	}
+	for _, d := range slots {
+		sender, err := p.sub.AddTrack(d)
+		if err != nil {
+			for _, d := range slots {
+				d.close()
+			}
+			return fmt.Errorf("sfu: add speaker slot: %w", err)
+		}
+		go p.readSenderRTCP(sender, d)
+	}
+	p.mu.Lock()
+	p.slots = slots
+	p.mu.Unlock()
+	p.requestNegotiation()
+	return nil
+}
+
+// fillSlots points p's speaker slots at the holders' tracks, leaving out
+// p's own.
+func (p *Participant) fillSlots(holders []string, byID map[string]*Participant) {
+	p.mu.Lock()
+	slots := p.slots
+	p.mu.Unlock()
+	if len(slots) == 0 {
+		return
+	}
+	var video *upTrack
+	var audio []*upTrack
+	for _, id := range holders {
+		h := byID[id]
+		if h == nil || h == p {
+			continue
+		}
+		for _, up := range h.publishedTracks() {
+			switch {
+			case up.kind == webrtc.RTPCodecTypeVideo && video == nil:
+				video = up
+			case up.kind == webrtc.RTPCodecTypeAudio && len(audio) < SpeakerAudioSlots:
+				audio = append(audio, up)
+			}
+		}
+	}
+	slots[0].switchSource(video)
+
+	// A voice that keeps speaking stays in its slot; new voices take the
+	// free ones.
+	audioSlots := slots[1:]
+	kept := make(map[*upTrack]bool)
+	for _, d := range audioSlots {
+		if cur := d.source(); cur != nil && slices.Contains(audio, cur) {
+			kept[cur] = true
+		}
+	}
+	var pending []*upTrack
+	for _, a := range audio {
+		if !kept[a] {
+			pending = append(pending, a)
+		}
+	}
+	for _, d := range audioSlots {
+		if cur := d.source(); cur != nil && kept[cur] {
+			continue
+		}
+		var src *upTrack
+		if len(pending) > 0 {
+			src, pending = pending[0], pending[1:]
+		}
+		d.switchSource(src)
+	}
+}
+
+// speakerCodec is the codec of a speaker slot of kind: every browser
+// offers Opus and VP8.
+func speakerCodec(kind webrtc.RTPCodecType) webrtc.RTPCodecParameters {
+	if kind == webrtc.RTPCodecTypeVideo {
+		return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}
+	}
+	return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}
+}
