@@ -207,4 +207,3 @@ func (u *upTrack) end() {
 		}
 	}
 }
-
