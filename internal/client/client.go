@@ -119,6 +119,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	roster   []protocol.Participant
+	floor    protocol.FloorState
 	closing  *protocol.Closing
 	readErr  error
 	pubPC    *webrtc.PeerConnection
@@ -367,6 +368,33 @@ func (c *Client) Roster() []protocol.Participant {
 	return append([]protocol.Participant(nil), c.roster...)
 }
 
+// FloorState returns the latest floor_state the server sent.
+func (c *Client) FloorState() protocol.FloorState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.floor
+}
+
+// WaitFloor polls until pred holds for the latest floor state, or ctx ends.
+func (c *Client) WaitFloor(ctx context.Context, pred func(protocol.FloorState) bool) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !pred(c.FloorState()) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for floor state: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Floor sends a floor action; a refusal arrives on Errors.
+func (c *Client) Floor(m protocol.Floor) error {
+	m.Type = protocol.TypeFloor
+	return c.Send(m)
+}
+
 // Errors returns the error messages the server sent. The channel buffers a
 // few; when it is full, newer errors are dropped.
 func (c *Client) Errors() <-chan protocol.Error { return c.errs }
@@ -483,6 +511,16 @@ func (c *Client) dispatch(raw []byte) error {
 		c.log.Info("server closing", "reason", m.Reason, "message", m.Message)
 		c.mu.Lock()
 		c.closing = &m
+		c.mu.Unlock()
+	case protocol.TypeFloorState:
+		var m protocol.FloorState
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode floor_state: %w", err)
+		}
+		c.mu.Lock()
+		if m.Version >= c.floor.Version {
+			c.floor = m
+		}
 		c.mu.Unlock()
 	case protocol.TypeWelcome:
 		c.log.Debug("repeated welcome ignored")

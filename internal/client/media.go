@@ -40,7 +40,7 @@ type recvTrack struct {
 	stats  TrackStats
 	seq    seqTracker
 	video  bool
-	sender uint32 // SenderHash of the stream id
+	sender uint32 // SenderHash of the stream id; 0 for a speaker slot, which carries anyone
 }
 
 // publish creates the publishing PeerConnection with one audio and one video
@@ -219,9 +219,11 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 // onTrack starts counting a track the server sends.
 func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	rt := &recvTrack{
-		video:  t.Kind() == webrtc.RTPCodecTypeVideo,
-		sender: SenderHash(t.StreamID()),
-		stats:  TrackStats{Participant: t.StreamID(), Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
+		video: t.Kind() == webrtc.RTPCodecTypeVideo,
+		stats: TrackStats{Participant: t.StreamID(), Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
+	}
+	if t.StreamID() != SpeakerStreamID {
+		rt.sender = SenderHash(t.StreamID())
 	}
 	c.mu.Lock()
 	c.recv = append(c.recv, rt)
@@ -298,8 +300,19 @@ func (rt *recvTrack) add(start time.Time, h *rtp.Header, payload []byte) {
 	rt.stats.SeqJumps = rt.seq.jumps
 	switch {
 	case len(payload) == 0: // padding only, e.g. bandwidth probing
-	case err != nil, info.Sender != rt.sender:
+	case err != nil, rt.sender != 0 && info.Sender != rt.sender:
 		rt.stats.Corrupt++
+	case info.Sender != rt.stats.Sender:
+		// A speaker slot switched to another speaker: the first packet
+		// of the new one must start a keyframe.
+		rt.stats.Sender, rt.stats.SenderSince = info.Sender, time.Now()
+		rt.stats.Switches++
+		if rt.video && !info.Keyframe {
+			rt.stats.Corrupt++
+		}
+		if info.Keyframe {
+			rt.stats.Keyframes++
+		}
 	case info.Keyframe:
 		rt.stats.Keyframes++
 	}

@@ -20,7 +20,18 @@ type TrackStats struct {
 	// FirstPacket is the time from the start of Dial to the first packet of
 	// this track (received), or zero for a published track.
 	FirstPacket time.Duration
+	// Sender is the SenderHash of the publisher of the last packet, and
+	// SenderSince when its first packet arrived; Switches counts the
+	// senders heard in turn: more than one only on a speaker slot (stream
+	// SpeakerStreamID), whose video must switch on a keyframe.
+	Sender      uint32
+	SenderSince time.Time
+	Switches    uint64
 }
+
+// SpeakerStreamID is the stream id of the speaker slots: the media of
+// whoever holds the floor.
+const SpeakerStreamID = "speaker"
 
 // seqTracker follows the sequence numbers of one RTP stream.
 type seqTracker struct {

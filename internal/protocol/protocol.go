@@ -6,6 +6,7 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // MaxMessageBytes is the largest signaling message the server reads. A larger
@@ -17,6 +18,7 @@ const (
 	TypePublishOffer    = "publish_offer"    // SDP offer of the client's publishing PeerConnection
 	TypeSubscribeAnswer = "subscribe_answer" // SDP answer to a subscribe_offer
 	TypeCandidate       = "candidate"        // a trickled ICE candidate of one of the client's PeerConnections
+	TypeFloor           = "floor"            // a floor action: ask, withdraw, give, extend, take_back, finish, open/close_discussion
 )
 
 // Message types sent by the server.
@@ -27,6 +29,8 @@ const (
 	TypeRoster         = "roster"          // who is in the conference now
 	TypeError          = "error"           // a request was refused; the connection stays open
 	TypeClosing        = "closing"         // the server closes this connection, with the reason
+	TypeFloorState     = "floor_state"     // the queue and the holders of the floor, after every change
+	TypeFloorAlert     = "floor_alert"     // to the hall: a turn's time ran out
 )
 
 // PeerConnection names, used in candidate messages.
@@ -44,6 +48,8 @@ const (
 	CodeBadSDP      = "bad_sdp"      // the SDP or candidate was rejected
 	CodeForbidden   = "forbidden"    // the participant's role may not do this
 	CodeInternal    = "internal"     // the server failed; the request may be retried
+	CodeConflict    = "conflict"     // the floor is not in a state that allows the action
+	CodeBadRequest  = "bad_request"  // a field is missing or out of range
 )
 
 // Closing reasons carried in Closing.Reason.
@@ -136,8 +142,66 @@ type Closing struct {
 	Message string `json:"message"`
 }
 
+// Floor asks the server to change the floor. Action is one of ask,
+// withdraw, give, extend, take_back, finish, open_discussion and
+// close_discussion. PointID names the point acted on (empty: the sender's
+// own point, or for give the next in the queue, for take_back every
+// holder); Subject goes with ask; Seconds is the time limit of give (0: the
+// conference's default, -1: none) or the time added by extend.
+type Floor struct {
+	Type    string `json:"type"`
+	Action  string `json:"action"`
+	PointID string `json:"point_id,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Seconds int    `json:"seconds,omitempty"`
+}
+
+// FloorRequest is a point waiting for the floor; Position counts from 1.
+type FloorRequest struct {
+	PointID  string    `json:"point_id"`
+	Name     string    `json:"name"`
+	Subject  string    `json:"subject,omitempty"`
+	AskedAt  time.Time `json:"asked_at"`
+	Position int       `json:"position"`
+	Online   bool      `json:"online"`
+}
+
+// FloorHolder is a point holding the floor. Deadline is zero when the turn
+// has no time limit.
+type FloorHolder struct {
+	TurnID   string    `json:"turn_id"`
+	PointID  string    `json:"point_id"`
+	Name     string    `json:"name"`
+	Subject  string    `json:"subject,omitempty"`
+	GivenBy  string    `json:"given_by"`
+	Since    time.Time `json:"since"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	Online   bool      `json:"online"`
+}
+
+// FloorState is the whole floor, sent to everyone after every change and
+// on connect. ServerTime lets pages count down with the server's clock.
+type FloorState struct {
+	Type       string         `json:"type"`
+	Version    int64          `json:"version"`
+	Discussion bool           `json:"discussion"`
+	Queue      []FloorRequest `json:"queue"`
+	Holders    []FloorHolder  `json:"holders"`
+	ServerTime time.Time      `json:"server_time"`
+}
+
+// FloorAlert tells the hall that a turn's time ran out; TakenBack is true
+// when the conference takes the floor back by itself.
+type FloorAlert struct {
+	Type      string `json:"type"`
+	TurnID    string `json:"turn_id"`
+	PointID   string `json:"point_id"`
+	Name      string `json:"name"`
+	TakenBack bool   `json:"taken_back"`
+}
+
 // Decode reads the type of a raw message and decodes it into the matching
-// client message struct (*SDP or *Candidate). It returns an *Error ready to
+// client message struct (*SDP, *Candidate or *Floor). It returns an *Error ready to
 // send when the message is malformed or of an unknown type.
 func Decode(raw []byte) (any, *Error) {
 	var env Envelope
@@ -150,6 +214,8 @@ func Decode(raw []byte) (any, *Error) {
 		msg = &SDP{}
 	case TypeCandidate:
 		msg = &Candidate{}
+	case TypeFloor:
+		msg = &Floor{}
 	default:
 		return nil, &Error{Type: TypeError, Code: CodeUnknownType, Message: fmt.Sprintf("unknown message type %q", env.Type), Request: env.Type}
 	}

@@ -341,6 +341,9 @@ func (p *Participant) negotiationLoop() {
 		}
 		offer, err := p.sub.CreateOffer(nil)
 		if err != nil {
+			if p.ctx.Err() != nil || p.sub.ConnectionState() == webrtc.PeerConnectionStateClosed {
+				return
+			}
 			p.log.Error("create subscribe offer", "err", err)
 			continue
 		}

@@ -48,6 +48,7 @@ type conn struct {
 	done    chan struct{}
 	limiter *rate.Limiter
 	part    *sfu.Participant
+	floor   *floor
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -100,7 +101,12 @@ func (c *conn) run(ctx context.Context) {
 		return
 	}
 	c.part = part
+	c.floor = c.hub.floorOf(c.adm.Conference)
+	if c.role == conference.RolePoint {
+		c.floor.pointBack(c.adm.Point.ID)
+	}
 	c.hub.broadcastRoster(c.conf)
+	c.floor.reload(ctx)
 	c.readLoop(ctx)
 }
 
@@ -119,6 +125,10 @@ func (c *conn) finish() {
 		c.mu.Unlock()
 		c.markDisconnected(reason)
 		c.hub.broadcastRoster(c.conf)
+		if c.floor != nil && c.role == conference.RolePoint {
+			c.floor.pointLeft(c.adm.Point.ID)
+			c.floor.reload(context.Background())
+		}
 	}
 	c.log.Info("participant disconnected")
 }
@@ -225,6 +235,10 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 			if err := c.part.HandleSubscribeAnswer(m.SDP); err != nil {
 				return sdpError(m.Type, err)
 			}
+		}
+	case *protocol.Floor:
+		if err := c.floor.act(ctx, c, m); err != nil {
+			return floorError(m.Action, err)
 		}
 	case *protocol.Candidate:
 		if m.Candidate.Candidate == "" {

@@ -60,6 +60,7 @@ type Hub struct {
 
 	mu       sync.Mutex
 	confs    map[string]map[string]*conn // conference id -> participant id -> conn
+	floors   map[string]*floor           // conference id -> its floor
 	shutdown bool
 	wg       sync.WaitGroup
 }
@@ -69,7 +70,7 @@ func NewHub(d Deps) *Hub {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn)}
+	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor)}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -142,22 +143,50 @@ func (h *Hub) unregister(c *conn) bool {
 	return true
 }
 
+// conns returns the connections of conf that match selects, by
+// participant id.
+func (h *Hub) conns(conf string, match func(*conn) bool) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*conn, 0, len(h.confs[conf]))
+	for _, c := range h.confs[conf] {
+		if match == nil || match(c) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// broadcast sends msg to every connection of conf.
+func (h *Hub) broadcast(conf string, msg any) { h.broadcastTo(conf, nil, msg) }
+
+// broadcastTo sends msg to the connections of conf that match selects.
+func (h *Hub) broadcastTo(conf string, match func(*conn) bool, msg any) {
+	for _, c := range h.conns(conf, match) {
+		c.send(msg)
+	}
+}
+
 // broadcastRoster sends every connection of conf the list of who is there.
 func (h *Hub) broadcastRoster(conf string) {
-	h.mu.Lock()
-	conns := make([]*conn, 0, len(h.confs[conf]))
-	for _, c := range h.confs[conf] {
-		conns = append(conns, c)
-	}
-	h.mu.Unlock()
-	sort.Slice(conns, func(i, j int) bool { return conns[i].id < conns[j].id })
+	conns := h.conns(conf, nil)
 	roster := protocol.Roster{Type: protocol.TypeRoster, Participants: make([]protocol.Participant, len(conns))}
 	for i, c := range conns {
 		roster.Participants[i] = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name}
 	}
-	for _, c := range conns {
-		c.send(roster)
+	h.broadcast(conf, roster)
+}
+
+// pointNames returns the names of the points connected to conf, and which
+// are connected.
+func (h *Hub) pointNames(conf string) (names map[string]string, online map[string]bool) {
+	names, online = make(map[string]string), make(map[string]bool)
+	for _, c := range h.conns(conf, func(c *conn) bool { return c.role == conference.RolePoint }) {
+		names[c.adm.Point.ID] = c.name
+		online[c.adm.Point.ID] = true
 	}
+	return names, online
 }
 
 // closeWhere ends every connection that match selects, after telling it why,
@@ -187,6 +216,11 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	h.mu.Unlock()
 	h.closeWhere(func(*conn) bool { return true }, protocol.ReasonShutdown,
 		"Máy chủ đang khởi động lại; trang sẽ tự kết nối lại. (The server is restarting; the page reconnects by itself.)")
+	h.mu.Lock()
+	for _, f := range h.floors {
+		f.stop()
+	}
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {

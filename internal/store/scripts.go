@@ -23,6 +23,7 @@ type scripts struct {
 	putPoint   *script
 	connect    *script
 	disconnect *script
+	floor      floorScripts // see floor.go
 	bySHA      map[string]*script
 }
 
@@ -66,8 +67,9 @@ return redis.call('XADD', KEYS[2], ARGV[6], 'kind', 'left', 'participant_id', AR
   'role', role, 'point_id', point, 'reason', ARGV[2], 'at', ARGV[3])
 `, true),
 	}
+	s.floor = newFloorScripts()
 	s.bySHA = make(map[string]*script)
-	for _, sc := range []*script{s.putPoint, s.connect, s.disconnect} {
+	for _, sc := range append([]*script{s.putPoint, s.connect, s.disconnect}, s.floor.all()...) {
 		s.bySHA[sc.Hash()] = sc
 	}
 	return s

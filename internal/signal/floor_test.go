@@ -1,0 +1,166 @@
+package signal_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"hoinghi/internal/client"
+	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/store/storetest"
+)
+
+// speaker returns the stats of a speaker slot track of kind carrying the
+// media of participant, summed over the slots.
+func speaker(st []client.TrackStats, kind, participant string) (packets uint64, since time.Time) {
+	for _, s := range st {
+		if s.Participant == client.SpeakerStreamID && s.Kind == kind && s.Sender == client.SenderHash(participant) {
+			packets += s.Packets
+			since = s.SenderSince
+		}
+	}
+	return packets, since
+}
+
+func floorError(t *testing.T, ctx context.Context, c *client.Client, m protocol.Floor, code string) {
+	t.Helper()
+	if err := c.Floor(m); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-c.Errors():
+		if e.Code != code {
+			t.Errorf("%s by %s: error %+v, want code %q", m.Action, c.Welcome().ParticipantID, e, code)
+		}
+	case <-ctx.Done():
+		t.Fatalf("%s by %s: no error came back", m.Action, c.Welcome().ParticipantID)
+	}
+}
+
+func TestRedisFloorControlsMedia(t *testing.T) {
+	st := storetest.Redis(t)
+	s := startStack(t, st)
+	points := seed(t, st, "floor-media", 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	chair := s.dial(ctx, s.token("floor-media", conference.RoleChair, "", time.Hour), true)
+	secretariat := s.dial(ctx, s.token("floor-media", conference.RoleSecretariat, "", time.Hour), false)
+	var pc []*client.Client
+	for _, p := range points {
+		pc = append(pc, s.dial(ctx, s.token("floor-media", conference.RolePoint, p, time.Hour), true))
+	}
+	a, b, c := pc[0], pc[1], pc[2]
+	chairID := chair.Welcome().ParticipantID
+	for _, p := range pc {
+		if err := p.WaitMedia(ctx, atLeast(25, []string{chairID}, "audio", "video")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chair.WaitMedia(ctx, atLeast(25, points, "video")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nobody holds the floor: no point hears another, and the hall does
+	// not hear the points either, whatever their browsers send.
+	for i, p := range pc {
+		for _, r := range p.Received() {
+			if r.Participant == client.SpeakerStreamID && r.Packets > 0 {
+				t.Errorf("point %s receives a speaker %s before anyone has the floor", points[i], r.Kind)
+			}
+		}
+	}
+	for _, r := range chair.Received() {
+		if r.Kind == "audio" && r.Packets > 0 {
+			t.Errorf("hall hears point %s before it has the floor", r.Participant)
+		}
+	}
+
+	// Refusals: a point cannot give itself the floor, the secretariat
+	// cannot take it back, nobody can take the next of an empty queue.
+	floorError(t, ctx, a, protocol.Floor{Action: "give", PointID: points[0]}, protocol.CodeForbidden)
+	floorError(t, ctx, secretariat, protocol.Floor{Action: "take_back"}, protocol.CodeForbidden)
+	floorError(t, ctx, chair, protocol.Floor{Action: "give"}, protocol.CodeConflict)
+	floorError(t, ctx, a, protocol.Floor{Action: "withdraw"}, protocol.CodeConflict)
+
+	// Two points ask; everyone sees the queue in order.
+	if err := c.Floor(protocol.Floor{Action: "ask", Subject: "Báo cáo tham luận"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFloor(ctx, func(f protocol.FloorState) bool { return len(f.Queue) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Floor(protocol.Floor{Action: "ask"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitFloor(ctx, func(f protocol.FloorState) bool { return len(f.Queue) == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	q := a.FloorState().Queue
+	if q[0].PointID != points[2] || q[1].PointID != points[0] || q[1].Position != 2 || q[0].Subject != "Báo cáo tham luận" {
+		t.Errorf("queue = %+v, want %s then %s", q, points[2], points[0])
+	}
+
+	// The chair gives the floor to a (not the head of the queue).
+	if err := chair.Floor(protocol.Floor{Action: "give", PointID: points[0], Seconds: 60}); err != nil {
+		t.Fatal(err)
+	}
+	given := time.Now()
+	for _, p := range []*client.Client{b, c} {
+		err := p.WaitMedia(ctx, func(st []client.TrackStats) bool {
+			v, _ := speaker(st, "video", points[0])
+			au, _ := speaker(st, "audio", points[0])
+			return v > 10 && au > 10
+		})
+		if err != nil {
+			t.Fatalf("speaker media of %s: %v; received %+v", points[0], err, p.Received())
+		}
+		_, since := speaker(p.Received(), "video", points[0])
+		t.Logf("floor switch to %s: first keyframe after %v", points[0], since.Sub(given))
+		checkIntact(t, p.Welcome().ParticipantID, p.Received())
+	}
+	if err := chair.WaitMedia(ctx, atLeast(10, points[:1], "audio")); err != nil {
+		t.Fatalf("hall does not hear the speaker: %v", err)
+	}
+	f := b.FloorState()
+	if len(f.Holders) != 1 || f.Holders[0].PointID != points[0] || f.Holders[0].Deadline.IsZero() || len(f.Queue) != 1 {
+		t.Errorf("floor after give = %+v", f)
+	}
+	if n, _ := speaker(a.Received(), "audio", points[0]); n != 0 {
+		t.Errorf("the speaker hears itself: %d packets", n)
+	}
+
+	// The chair gives the next in the queue: c replaces a.
+	if err := chair.Floor(protocol.Floor{Action: "give"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitMedia(ctx, func(st []client.TrackStats) bool {
+		v, _ := speaker(st, "video", points[2])
+		return v > 10
+	}); err != nil {
+		t.Fatalf("switch to the next in the queue: %v", err)
+	}
+
+	// Take back: the speaker's audio stops for everyone.
+	if err := chair.Floor(protocol.Floor{Action: "take_back"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitFloor(ctx, func(f protocol.FloorState) bool { return len(f.Holders) == 0 }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // packets in flight
+	before, _ := speaker(b.Received(), "audio", points[2])
+	time.Sleep(500 * time.Millisecond)
+	after, _ := speaker(b.Received(), "audio", points[2])
+	if after != before {
+		t.Errorf("after take-back a point still receives the former speaker's audio: %d more packets", after-before)
+	}
+	turns, err := st.Turns(ctx, "floor-media")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turns) != 2 || turns[0].EndReason != conference.EndTakenBack || turns[1].EndReason != conference.EndTakenBack {
+		t.Errorf("speaking log = %+v, want two turns taken back", turns)
+	}
+}
