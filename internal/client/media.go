@@ -307,7 +307,7 @@ func (rt *recvTrack) add(start time.Time, h *rtp.Header, payload []byte) {
 		// of the new one must start a keyframe.
 		rt.stats.Sender, rt.stats.SenderSince = info.Sender, time.Now()
 		rt.stats.Switches++
-		if rt.video && !info.Keyframe {
+		if rt.video && rt.sender == 0 && !info.Keyframe {
 			rt.stats.Corrupt++
 		}
 		if info.Keyframe {

@@ -4,6 +4,7 @@
 import { Signaling } from './signaling.js';
 import { fetchSession, signalingURL } from './session.js';
 import { debugInfo } from './ui.js';
+import { t } from './i18n.js';
 
 /** Connection states a Call reports through onState. */
 export const State = Object.freeze({
@@ -183,7 +184,7 @@ export class Call {
       if (link !== this.link) return;
       if (pc.connectionState === 'failed') {
         console.warn(`hoinghi: ${name} PeerConnection failed; reconnecting`);
-        this.on.notice?.('Mất đường truyền hình ảnh và âm thanh; đang kết nối lại.');
+        this.on.notice?.(t('call.lost'));
         this.#restart(link);
         return;
       }
@@ -216,7 +217,7 @@ export class Call {
       } catch (err) {
         if (link !== this.link) return;
         console.warn('hoinghi: publishing failed', err);
-        this.on.notice?.('Không gửi được hình và tiếng lên máy chủ; đang thử lại.');
+        this.on.notice?.(t('call.publishfail'));
         this.#restart(link);
       }
     });
@@ -232,7 +233,7 @@ export class Call {
     } catch (err) {
       if (link !== this.link) return;
       console.warn('hoinghi: answering subscribe_offer failed', err);
-      this.on.notice?.('Không nhận được hình và tiếng từ máy chủ; đang thử lại.');
+      this.on.notice?.(t('call.subscribefail'));
       this.#restart(link);
     }
   }
@@ -330,34 +331,28 @@ export class Call {
   }
 }
 
-/** Returns a plain Vietnamese sentence for a server error message. */
+/** Returns a plain sentence (in the page's language) for a server error message. */
 export function serverErrorText(msg) {
   switch (msg.code) {
     case 'bad_sdp':
-      return 'Máy chủ không chấp nhận thông số kết nối của trình duyệt này.';
     case 'forbidden':
-      return 'Đường dẫn này không được phép làm thao tác đó.';
     case 'rate_limited':
-      return 'Trang gửi quá nhiều yêu cầu; máy chủ đã bỏ qua một số yêu cầu.';
     case 'internal':
-      return 'Máy chủ gặp lỗi; đang thử lại.';
+      return t('error.' + msg.code);
     default:
-      return `Máy chủ báo lỗi (${msg.code || 'không rõ'}).`;
+      return t('error.other', { code: msg.code || '?' });
   }
 }
 
-/** Returns a plain Vietnamese sentence for why the server closed the connection. */
+/** Returns a plain sentence (in the page's language) for why the server closed the connection. */
 export function closingText(reason, message) {
   switch (reason) {
     case 'replaced':
-      return 'Đường dẫn này vừa được mở ở một máy hoặc một thẻ khác, nên trang này đã ngắt kết nối.';
     case 'revoked':
-      return 'Đường dẫn này đã bị thu hồi.';
     case 'shutdown':
-      return 'Máy chủ đang khởi động lại; trang sẽ tự kết nối lại.';
     case 'abuse':
-      return 'Máy chủ đã ngắt kết nối vì trang gửi yêu cầu không hợp lệ; đang kết nối lại.';
+      return t('closing.' + reason);
     default:
-      return message || 'Máy chủ đã đóng kết nối.';
+      return message || t('closing.other');
   }
 }

@@ -20,9 +20,34 @@ export function mediaAllowed() {
   return window.isSecureContext && !!navigator.mediaDevices?.getUserMedia;
 }
 
+// Remembers the chosen camera and microphone of this browser.
+const DEVICES_KEY = 'hoinghi.devices';
+
+function rememberedDevice(kind) {
+  try {
+    return JSON.parse(localStorage.getItem(DEVICES_KEY) || '{}')[kind] || '';
+  } catch {
+    return '';
+  }
+}
+
+function rememberDevice(kind, deviceId) {
+  try {
+    const all = JSON.parse(localStorage.getItem(DEVICES_KEY) || '{}');
+    all[kind] = deviceId;
+    localStorage.setItem(DEVICES_KEY, JSON.stringify(all));
+  } catch {
+    // Not remembered: the next visit opens the default device.
+  }
+}
+
+// Returns the constraints of kind: deviceId exactly when given, else the
+// device chosen last time if it is still there.
 function constraints(kind, deviceId) {
   const base = kind === 'video' ? VIDEO : AUDIO;
-  return deviceId ? { ...base, deviceId: { exact: deviceId } } : { ...base };
+  if (deviceId) return { ...base, deviceId: { exact: deviceId } };
+  const last = rememberedDevice(kind);
+  return last ? { ...base, deviceId: { ideal: last } } : { ...base };
 }
 
 /** Opens one track of kind ("audio" or "video"), from deviceId when given. */
@@ -54,20 +79,20 @@ export async function openMedia() {
   }
 }
 
-/** Returns a plain Vietnamese sentence for a getUserMedia failure. */
+/** Returns a plain sentence (in the page's language) for a getUserMedia failure. */
 export function mediaErrorText(err) {
   switch (err?.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return 'Trình duyệt đã chặn camera và micro. Hãy bấm vào biểu tượng ổ khóa hoặc camera trên thanh địa chỉ, chọn "Cho phép", rồi tải lại trang.';
+      return t('media.blocked');
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return 'Không tìm thấy camera hoặc micro. Hãy kiểm tra dây cắm rồi tải lại trang.';
+      return t('media.notfound');
     case 'NotReadableError':
     case 'AbortError':
-      return 'Camera hoặc micro đang được chương trình khác sử dụng (Zoom, Teams, ...). Hãy tắt chương trình đó rồi tải lại trang.';
+      return t('media.busy');
     default:
-      return `Không mở được camera và micro (${err?.name || err}).`;
+      return t('media.other', { error: err?.name || err });
   }
 }
 
@@ -129,11 +154,11 @@ export class DevicePicker {
       const found = devices.filter((d) => d.kind === kind + 'input' && d.deviceId);
       select.replaceChildren();
       found.forEach((d, i) => {
-        const label = d.label || (kind === 'video' ? `Camera ${i + 1}` : `Micro ${i + 1}`);
+        const label = d.label || t(kind === 'video' ? 'media.camera.n' : 'media.mic.n', { n: i + 1 });
         select.append(new Option(label, d.deviceId, false, d.deviceId === currentId));
       });
       if (found.length === 0) {
-        select.append(new Option(kind === 'video' ? 'Không có camera' : 'Không có micro', ''));
+        select.append(new Option(t(kind === 'video' ? 'media.camera.none' : 'media.mic.none'), ''));
       }
       select.disabled = found.length === 0;
     }
@@ -162,6 +187,7 @@ export class DevicePicker {
     }
     if (old) this.stream.removeTrack(old);
     this.stream.addTrack(track);
+    rememberDevice(kind, track.getSettings().deviceId || deviceId);
     this.video.srcObject = null;
     this.#show();
     await this.refresh();

@@ -1,11 +1,18 @@
-// The connection point page (/point/?t=TOKEN): check camera and microphone,
-// then join and watch the hall's program.
+// The connection point page (/point/?t=TOKEN): check camera, microphone and
+// connection, then join and watch the hall's program, the current speaker
+// beside it and the point's own picture small.
+//
+// A browser that joined with this link before joins again at once when the
+// page opens (after a reload, a crash or a closed tab), with the devices
+// chosen last time: a delegate need not click anything to come back.
 
 import { readToken, fetchSession } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
+import { initLang, t } from './i18n.js';
+import { median, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
 import {
-  byId, notify, showInsecure, showRefusal, showSessionRefusal, showStatus, showUnreachable,
+  byId, debugInfo, h, notify, showInsecure, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
 
 // Hall roles whose video is the program, in order of preference.
@@ -15,16 +22,20 @@ const ui = {
   body: document.body,
   title: byId('conf-title'),
   pointName: byId('point-name'),
+  lang: byId('lang'),
   status: byId('status'),
   refusal: byId('refusal'),
   stage: byId('stage'),
   hallVideo: byId('hall-video'),
   hallPlaceholder: byId('hall-placeholder'),
   hallLabel: byId('hall-label'),
+  speaker: byId('speaker'),
   selfVideo: byId('self-video'),
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
   meter: byId('mic-meter'),
+  check: byId('check'),
+  checkResults: byId('check-results'),
   join: byId('join'),
   notices: byId('notices'),
   sinks: byId('audio-sinks'),
@@ -32,9 +43,11 @@ const ui = {
 };
 
 const token = readToken();
+const debug = debugInfo();
 let session = null;
 let picker = null;
 let call = null;
+let welcomed = false;
 let roster = [];
 const streams = new Map(); // participant id -> MediaStream received from the server
 const sinks = new AudioSinks(ui.sinks, ui.unmute);
@@ -44,7 +57,31 @@ function setStep(step) {
   ui.stage.hidden = step === 'loading';
 }
 
+// Remembers, per conference and point, that this browser joined: it then
+// joins by itself the next time the link opens.
+function joinedKey() {
+  return `hoinghi.joined:${session.conference_id}:${session.point_id}`;
+}
+
+function joinedBefore() {
+  try {
+    return !!localStorage.getItem(joinedKey());
+  } catch {
+    return false;
+  }
+}
+
+function rememberJoined() {
+  try {
+    localStorage.setItem(joinedKey(), new Date().toISOString());
+  } catch {
+    // Not remembered: the next visit asks for a click again.
+  }
+}
+
 async function main() {
+  initLang(ui.lang);
+  window.addEventListener('hoinghi:lang', redraw);
   const res = await fetchSession(token);
   if (!res.ok) {
     if (res.refusal) {
@@ -52,21 +89,21 @@ async function main() {
       showStatus(ui.status, State.refused);
     } else {
       showUnreachable(ui.refusal);
-      ui.status.textContent = 'Không kết nối được';
+      showStatus(ui.status, State.idle, 'unreachable');
     }
     return;
   }
   session = res.session;
-  ui.title.textContent = session.conference_title || 'Hội nghị trực tuyến';
+  ui.title.textContent = session.conference_title || t('app.title');
   ui.pointName.textContent = session.name || '';
-  document.title = `${session.name || 'Điểm cầu'} – ${session.conference_title || 'Hội nghị trực tuyến'}`;
+  document.title = `${session.name || t('point.name')} – ${session.conference_title || t('app.title')}`;
   showStatus(ui.status, State.idle);
 
   if (session.role !== 'point') {
     showRefusal(ui.refusal, {
-      title: 'Đường dẫn này không dành cho điểm cầu',
-      message: 'Đây là đường dẫn của hội trường, dùng cho trang bàn điều khiển.',
-      link: { href: '/console/' + window.location.search, text: 'Mở bàn điều khiển hội trường' },
+      title: () => t('refusal.wrongpage.point.title'),
+      message: () => t('refusal.wrongpage.point'),
+      link: { href: '/console/' + window.location.search, text: () => t('refusal.wrongpage.point.link') },
       phone: session.technician_phone,
       reason: 'wrong_page',
     });
@@ -77,7 +114,8 @@ async function main() {
     return;
   }
 
-  setStep('setup');
+  const rejoin = joinedBefore();
+  setStep(rejoin ? 'live' : 'setup');
   picker = new DevicePicker({
     video: ui.selfVideo,
     cameraSelect: ui.cameraSelect,
@@ -91,36 +129,44 @@ async function main() {
   } catch (err) {
     console.warn('hoinghi: getUserMedia', err);
     showRefusal(ui.refusal, {
-      title: 'Không mở được camera và micro',
-      message: mediaErrorText(err),
+      title: () => t('refusal.media.title'),
+      message: () => mediaErrorText(err),
       phone: session.technician_phone,
       reason: 'media',
     });
     return;
   }
-  if (picker.stream.getVideoTracks().length === 0) {
-    notify(ui.notices, 'Không mở được camera: hội trường sẽ chỉ nghe tiếng của điểm cầu.', 20);
-  }
-  if (picker.stream.getAudioTracks().length === 0) {
-    notify(ui.notices, 'Không mở được micro: hội trường sẽ chỉ thấy hình của điểm cầu.', 20);
+  if (picker.stream.getVideoTracks().length === 0) notify(ui.notices, t('media.nocamera'), 20);
+  if (picker.stream.getAudioTracks().length === 0) notify(ui.notices, t('media.nomic'), 20);
+  if (rejoin) {
+    join();
+    return;
   }
   ui.join.disabled = false;
+  ui.check.disabled = false;
   ui.join.addEventListener('click', join, { once: true });
+  ui.check.addEventListener('click', () => runCheck().catch((err) => {
+    console.warn('hoinghi: connection test', err);
+    ui.check.disabled = false;
+  }));
 }
 
-function join() {
-  ui.join.disabled = true;
-  setStep('live');
-  sinks.unlock(); // this click lets the hall's sound play
+// Connects (once): the connection test and joining share one Call.
+function ensureCall() {
+  if (call) return call;
   call = new Call({
     token,
     stream: picker.stream,
     iceServers: session.ice_servers,
     on: {
-      state: (state) => showStatus(ui.status, state),
+      state: showState,
+      welcome: () => {
+        welcomed = true;
+      },
       roster: (participants) => {
         roster = participants;
         render();
+        showState(call.state);
       },
       track: (id, stream, track) => {
         streams.set(id, stream);
@@ -142,8 +188,8 @@ function join() {
       notice: (text) => notify(ui.notices, text),
       closed: (reason, message) => {
         showRefusal(ui.refusal, {
-          title: 'Trang đã ngắt kết nối',
-          message: closingText(reason, message),
+          title: () => t('refusal.closed.point'),
+          message: () => closingText(reason, message),
           phone: session.technician_phone,
           reason,
         });
@@ -156,6 +202,29 @@ function join() {
     },
   });
   call.start();
+  return call;
+}
+
+function join() {
+  ui.join.disabled = true;
+  ui.check.disabled = true;
+  setStep('live');
+  rememberJoined();
+  sinks.unlock(); // after a click this lets the hall's sound play
+  ensureCall();
+  render();
+}
+
+// The hall is "there" when a hall participant (technician or chair) is connected.
+function hallPresent() {
+  return roster.some((p) => PROGRAM_ROLES.includes(p.role));
+}
+
+// Shows the call's state; connected before the hall joined shows "waiting".
+function showState(state) {
+  const shown = state === State.connected && !hallPresent() ? 'waiting' : state;
+  showStatus(ui.status, state, shown);
+  render();
 }
 
 function releaseMedia() {
@@ -178,23 +247,123 @@ function program() {
   return null;
 }
 
+// Marks in window.hoinghi.timing when the hall's first frame is shown,
+// counted from the opening of the page (performance.now()).
+function watchFirstFrame(video) {
+  if (debug.timing.firstHallFrame || !video.requestVideoFrameCallback) return;
+  video.requestVideoFrameCallback(() => {
+    if (!debug.timing.firstHallFrame) debug.timing.firstHallFrame = performance.now();
+  });
+}
+
 function render() {
   const shown = program();
   if (!shown) {
     ui.hallVideo.srcObject = null;
     delete ui.hallVideo.dataset.participant;
     ui.hallPlaceholder.hidden = false;
-    ui.hallLabel.textContent = 'Hội trường';
+    ui.hallPlaceholder.textContent = call?.state === State.reconnecting
+      ? t('point.hall.reconnecting')
+      : call?.state === State.connected && !hallPresent() ? t('point.hall.notstarted') : t('point.hall.waiting');
+    ui.hallLabel.textContent = t('point.hall');
     return;
   }
-  showVideo(ui.hallVideo, shown.stream);
+  if (ui.hallVideo.srcObject !== shown.stream) {
+    showVideo(ui.hallVideo, shown.stream);
+    watchFirstFrame(ui.hallVideo);
+  }
   ui.hallVideo.dataset.participant = shown.stream.id;
-  const live = shown.stream.getVideoTracks().some((t) => !t.muted);
+  const live = shown.stream.getVideoTracks().some((tr) => !tr.muted);
   ui.hallPlaceholder.hidden = live;
-  ui.hallLabel.textContent = shown.p?.name || 'Hội trường';
+  ui.hallPlaceholder.textContent = t('point.hall.waiting');
+  ui.hallLabel.textContent = shown.p?.name || t('point.hall');
+  // The speaker slot stays empty until floor control gives someone the floor.
+}
+
+function redraw() {
+  if (!session) return;
+  showState(call ? call.state : State.idle);
+}
+
+// The connection test: how fast the server answers over HTTP, whether the
+// signaling WebSocket opens, whether the media path connects (and how: UDP,
+// TCP or relay, with its round trip), how fast the picture goes out, and
+// whether the hall's picture comes in. It connects for real, so the hall sees
+// the point from now on; joining afterwards only changes the view.
+async function runCheck() {
+  ui.check.disabled = true;
+  ui.check.textContent = t('check.running');
+  ui.checkResults.hidden = false;
+  ui.checkResults.replaceChildren();
+  ui.checkResults.dataset.result = 'running';
+  let worst = 'ok';
+  const item = (result, text) => {
+    ui.checkResults.append(h('li', { 'data-result': result }, text));
+    if (result === 'bad' || (result === 'warn' && worst === 'ok')) worst = result;
+  };
+
+  const rtts = [];
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    try {
+      const res = await fetch('/healthz', { cache: 'no-store' });
+      if (res.ok) rtts.push(performance.now() - start);
+    } catch (err) {
+      console.warn('hoinghi: /healthz', err);
+    }
+  }
+  if (rtts.length === 0) {
+    item('bad', t('check.http.fail'));
+  } else {
+    const ms = Math.round(median(rtts));
+    item(ms < 300 ? 'ok' : 'warn', t('check.http', { ms }));
+  }
+
+  ensureCall();
+  const opened = await until(() => welcomed, 8000);
+  item(opened ? 'ok' : 'bad', t(opened ? 'check.signal' : 'check.signal.fail'));
+  const connected = opened && await until(() => debug.pcs.publish?.connectionState === 'connected', 8000);
+  if (!connected) {
+    item('bad', t('check.media.fail'));
+  } else {
+    const pub = debug.pcs.publish;
+    const first = await pub.getStats();
+    await sleep(1500);
+    const second = await pub.getStats();
+    const pair = selectedPair(second) || {};
+    const rtt = Math.round(pair.rtt ?? 0);
+    const path = pair.candidateType === 'relay' ? 'relay' : pair.protocol === 'tcp' ? 'tcp' : 'udp';
+    item(rtt < 150 && path === 'udp' ? 'ok' : rtt < 400 ? 'warn' : 'bad',
+      t('check.media', { path: t('check.path.' + path), rtt }));
+    const kbps = Math.round(((videoBytesSent(second) - videoBytesSent(first)) * 8) / 1500);
+    if (picker.stream.getVideoTracks().length > 0) {
+      item(kbps >= 150 ? 'ok' : kbps > 0 ? 'warn' : 'bad', kbps > 0 ? t('check.send', { kbps }) : t('check.send.fail'));
+    }
+    const sub = debug.pcs.subscribe;
+    const frames = sub ? videoFramesDecoded(await sub.getStats()) : 0;
+    item('ok', t(frames > 0 ? 'check.receive' : 'check.receive.none'));
+  }
+  ui.checkResults.dataset.result = worst;
+  item(worst, t('check.done.' + worst));
+  ui.check.textContent = t('point.check.again');
+  ui.check.disabled = ui.body.dataset.step !== 'setup';
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Resolves to true as soon as cond() holds, or to false after ms.
+async function until(cond, ms) {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await sleep(50);
+  }
+  return true;
 }
 
 main().catch((err) => {
   console.error('hoinghi: point page', err);
-  notify(ui.notices, `Trang gặp lỗi: ${err.message || err}. Hãy tải lại trang.`, 60);
+  notify(ui.notices, t('page.error', { error: err.message || err }), 60);
 });

@@ -37,7 +37,7 @@ export async function fetchSession(token) {
       ok: false,
       refusal: {
         error: body?.error || (res.status === 401 ? 'token_invalid' : 'forbidden'),
-        message: body?.message || 'Đường dẫn không hợp lệ.',
+        message: body?.message || '',
         message_en: body?.message_en || '',
         technician_phone: body?.technician_phone || '',
       },

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the pages: status line, notices, refusal panel.
 
+import { has, pick, t } from './i18n.js';
+
 /** Returns the element with id, or throws: a missing id is a bug in the page. */
 export function byId(id) {
   const node = document.getElementById(id);
@@ -24,45 +26,45 @@ export function h(tag, props = {}, ...children) {
   return node;
 }
 
-/** Vietnamese text of each connection state (see State in call.js). */
-export const STATE_TEXT = {
-  idle: 'Chưa tham gia',
-  connecting: 'Đang kết nối...',
-  connected: 'Đã kết nối',
-  reconnecting: 'Đang kết nối lại...',
-  refused: 'Bị từ chối',
-  closed: 'Đã ngắt kết nối',
-};
+/** Returns the text of a connection state (see State in call.js, and "waiting"). */
+export function stateText(state) {
+  return has('status.' + state) ? t('status.' + state) : state;
+}
 
 /**
  * Returns window.hoinghi, creating it: {state, pcs: {publish, subscribe},
- * participantId, roster}. Browser tests read it (and call getStats on the pcs).
+ * participantId, roster, timing}. Browser tests read it (and call getStats on
+ * the pcs); timing holds performance.now() marks such as firstHallFrame.
  */
 export function debugInfo() {
   if (!window.hoinghi) {
-    window.hoinghi = { state: 'idle', pcs: { publish: null, subscribe: null }, participantId: null, roster: [] };
+    window.hoinghi = {
+      state: 'idle', pcs: { publish: null, subscribe: null }, participantId: null, roster: [], timing: {},
+    };
   }
   return window.hoinghi;
 }
 
-/** Shows state in the status element (text and data-state) and in window.hoinghi.state. */
-export function showStatus(node, state) {
-  node.dataset.state = state;
-  node.textContent = STATE_TEXT[state] || state;
+/**
+ * Shows state in the status element (text and data-state). window.hoinghi.state
+ * follows the connection (Call) itself; shown, when given, is what the page
+ * shows instead (e.g. "waiting" while connected before the hall is there).
+ */
+export function showStatus(node, state, shown = state) {
+  node.dataset.state = shown;
+  node.textContent = stateText(shown);
   debugInfo().state = state;
 }
 
 /** Returns the sentence telling whom to call, with the phone number when known. */
 export function callText(phone) {
-  return phone
-    ? `Vui lòng gọi kỹ thuật viên hội trường: ${phone}`
-    : 'Vui lòng liên hệ kỹ thuật viên hội trường.';
+  return phone ? t('call.technician') + phone : t('call.technician.nophone');
 }
 
 /** Returns a "tel:" link for phone, or a text node when the phone is unknown. */
 function callNode(phone) {
   if (!phone) return document.createTextNode(callText(''));
-  return h('span', {}, 'Vui lòng gọi kỹ thuật viên hội trường: ',
+  return h('span', {}, t('call.technician'),
     h('a', { href: 'tel:' + phone.replace(/[^0-9+]/g, ''), class: 'phone' }, phone));
 }
 
@@ -70,13 +72,21 @@ function callNode(phone) {
  * Fills and shows the refusal panel: a title, a plain message and whom to call.
  * reason goes to data-reason (a server error code, "insecure", "media", ...);
  * link ({href, text}), when given, is shown as a button.
- * Hides every element marked data-hide-on-refusal.
+ * Hides every element marked data-hide-on-refusal. Each of title, message
+ * and link.text may be a function returning the text, so that the panel is
+ * redrawn in the other language when the user switches.
  */
-export function showRefusal(node, { title, message, phone, reason, link }) {
+export function showRefusal(node, refusal) {
+  lastRefusal = { node, refusal };
+  const text = (v) => (typeof v === 'function' ? v() : v);
+  const { phone, reason } = refusal;
+  const title = text(refusal.title);
+  const message = text(refusal.message);
+  const link = refusal.link && { href: refusal.link.href, text: text(refusal.link.text) };
   const parts = [h('h2', {}, title), h('p', { class: 'refusal-message' }, message)];
   if (link) parts.push(h('p', {}, h('a', { href: link.href, class: 'btn btn-primary' }, link.text)));
   // Without a phone number, say whom to call unless the message already does.
-  if (phone || !/kỹ thuật viên/i.test(message)) {
+  if (phone || !/kỹ thuật viên|technician/i.test(message)) {
     parts.push(h('p', { class: 'refusal-call' }, callNode(phone)));
   }
   node.replaceChildren(...parts);
@@ -84,6 +94,13 @@ export function showRefusal(node, { title, message, phone, reason, link }) {
   node.hidden = false;
   for (const other of document.querySelectorAll('[data-hide-on-refusal]')) other.hidden = true;
 }
+
+let lastRefusal = null;
+
+// Redraws the refusal panel in the language just chosen.
+window.addEventListener('hoinghi:lang', () => {
+  if (lastRefusal && !lastRefusal.node.hidden) showRefusal(lastRefusal.node, lastRefusal.refusal);
+});
 
 /** Shows a short non-fatal notice in container; it goes away after a while. */
 export function notify(container, text, seconds = 10) {
@@ -96,27 +113,17 @@ export function notify(container, text, seconds = 10) {
   setTimeout(() => item.remove(), seconds * 1000);
 }
 
-/** Returns the sentence shown for a refusal from /api/session. */
+/** Returns the title shown for a refusal from /api/session. */
 export function refusalTitle(refusal) {
-  switch (refusal.error) {
-    case 'token_expired':
-      return 'Đường dẫn đã hết hạn';
-    case 'token_missing':
-      return 'Thiếu đường dẫn tham gia';
-    case 'conference_not_found':
-      return 'Không tìm thấy hội nghị';
-    case 'point_not_found':
-      return 'Điểm cầu không có trong danh sách';
-    default:
-      return 'Không vào được hội nghị';
-  }
+  const key = 'refusal.' + refusal.error;
+  return has(key) && refusal.error !== 'default' ? t(key) : t('refusal.default');
 }
 
 /** Shows the refusal panel for a refusal from /api/session. */
 export function showSessionRefusal(node, refusal) {
   showRefusal(node, {
-    title: refusalTitle(refusal),
-    message: refusal.message,
+    title: () => refusalTitle(refusal),
+    message: () => pick(refusal.message || t('refusal.default.message'), refusal.message_en),
     phone: refusal.technician_phone,
     reason: refusal.error,
   });
@@ -126,11 +133,8 @@ export function showSessionRefusal(node, refusal) {
 export function showInsecure(node, phone) {
   const plainHTTP = window.location.protocol !== 'https:';
   showRefusal(node, {
-    title: 'Trình duyệt không cho dùng camera và micro',
-    message: plainHTTP
-      ? 'Trình duyệt từ chối mở camera và micro vì trang này không được mở qua kết nối bảo mật HTTPS. ' +
-        'Hãy mở đúng đường dẫn bắt đầu bằng https:// mà hội trường đã gửi.'
-      : 'Trình duyệt này không hỗ trợ camera và micro cho trang web. Hãy dùng bản mới của Chrome, Edge, Firefox hoặc Safari.',
+    title: () => t('refusal.insecure.title'),
+    message: () => t(plainHTTP ? 'refusal.insecure.http' : 'refusal.insecure.old'),
     phone,
     reason: 'insecure',
   });
@@ -139,8 +143,8 @@ export function showInsecure(node, phone) {
 /** Shows the refusal panel when the server cannot be reached at all. */
 export function showUnreachable(node) {
   showRefusal(node, {
-    title: 'Không kết nối được máy chủ',
-    message: 'Trang không liên lạc được với máy chủ hội nghị. Hãy kiểm tra mạng rồi tải lại trang.',
+    title: () => t('refusal.unreachable.title'),
+    message: () => t('refusal.unreachable'),
     phone: '',
     reason: 'unreachable',
   });
