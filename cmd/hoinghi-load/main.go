@@ -59,6 +59,7 @@ type config struct {
 	videoBitrate int
 	audioBitrate int
 	conference   string
+	switches     int
 	insecure     bool
 	verbose      bool
 }
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.token, "token", "", "a technician token of the conference (instead of -secret-file)")
 	fs.IntVar(&c.points, "points", 20, "number of connection points")
 	fs.DurationVar(&c.duration, "duration", 60*time.Second, "length of the measured window")
+	fs.IntVar(&c.switches, "switches", 20, "floor switches to measure after the window (0: none)")
 	fs.DurationVar(&c.warmup, "warmup", 20*time.Second, "longest wait for media to reach everyone before the window starts")
 	fs.IntVar(&c.videoBitrate, "video-bitrate", client.DefaultVideoBitrate, "video bits/s per publisher")
 	fs.IntVar(&c.audioBitrate, "audio-bitrate", client.DefaultAudioBitrate, "audio bits/s per publisher")
@@ -224,6 +226,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	res.print(stdout)
+
+	if cfg.switches > 0 {
+		times, err := measureFloorSwitches(ctx, hall, points, cfg.switches)
+		printSwitches(stdout, cfg.switches, times)
+		if err != nil {
+			return fmt.Errorf("floor switches: %w", err)
+		}
+	}
 	if fails := res.failures(); len(fails) > 0 {
 		return fmt.Errorf("load test failed: %s", strings.Join(fails, "; "))
 	}
