@@ -13,6 +13,8 @@
 //	hn:{demo}:connected    hash    participant id -> Connection as JSON
 //	hn:{demo}:events       stream  attendance events; fields kind, participant_id,
 //	                               role, point_id, reason, at
+//	hn:{demo}:floor:*      the floor: queue, requests, holders, meta and the
+//	                               floor log stream (see floor.go)
 //
 // Changes that touch several keys are single Lua scripts or MULTI
 // transactions, never a read followed by a write from Go. Times are stored in
