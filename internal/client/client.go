@@ -120,6 +120,7 @@ type Client struct {
 	mu       sync.Mutex
 	roster   []protocol.Participant
 	floor    protocol.FloorState
+	alerts   int
 	closing  *protocol.Closing
 	readErr  error
 	pubPC    *webrtc.PeerConnection
@@ -375,6 +376,13 @@ func (c *Client) FloorState() protocol.FloorState {
 	return c.floor
 }
 
+// Alerts returns how many floor_alert messages the server sent.
+func (c *Client) Alerts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.alerts
+}
+
 // WaitFloor polls until pred holds for the latest floor state, or ctx ends.
 func (c *Client) WaitFloor(ctx context.Context, pred func(protocol.FloorState) bool) error {
 	t := time.NewTicker(5 * time.Millisecond)
@@ -521,6 +529,10 @@ func (c *Client) dispatch(raw []byte) error {
 		if m.Version >= c.floor.Version {
 			c.floor = m
 		}
+		c.mu.Unlock()
+	case protocol.TypeFloorAlert:
+		c.mu.Lock()
+		c.alerts++
 		c.mu.Unlock()
 	case protocol.TypeWelcome:
 		c.log.Debug("repeated welcome ignored")

@@ -164,3 +164,89 @@ func TestRedisFloorControlsMedia(t *testing.T) {
 		t.Errorf("speaking log = %+v, want two turns taken back", turns)
 	}
 }
+
+func TestRedisFloorGraceAndTimeLimit(t *testing.T) {
+	st := storetest.Redis(t)
+	s := startStack(t, st)
+	points := seed(t, st, "floor-grace", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conf, err := st.Conference(ctx, "floor-grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf.GracePeriod = 2 * time.Second
+	conf.AutoTakeBack = true
+	if err := st.PutConference(ctx, conf); err != nil {
+		t.Fatal(err)
+	}
+
+	chair := s.dial(ctx, s.token("floor-grace", conference.RoleChair, "", time.Hour), false)
+	watcher := s.dial(ctx, s.token("floor-grace", conference.RolePoint, points[1], time.Hour), false)
+	tokA := s.token("floor-grace", conference.RolePoint, points[0], time.Hour)
+	a := s.dial(ctx, tokA, false)
+
+	holds := func(online bool) func(protocol.FloorState) bool {
+		return func(f protocol.FloorState) bool {
+			return len(f.Holders) == 1 && f.Holders[0].PointID == points[0] && f.Holders[0].Online == online
+		}
+	}
+	if err := chair.Floor(protocol.Floor{Action: "give", PointID: points[0], Seconds: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := watcher.WaitFloor(ctx, holds(true)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The speaker's connection drops: it keeps the floor, shown offline,
+	// and has it still when it comes back within the grace period.
+	a.Close()
+	if err := watcher.WaitFloor(ctx, holds(false)); err != nil {
+		t.Fatalf("speaker offline: %v; floor %+v", err, watcher.FloorState())
+	}
+	a = s.dial(ctx, tokA, false)
+	if err := watcher.WaitFloor(ctx, holds(true)); err != nil {
+		t.Fatalf("speaker back: %v", err)
+	}
+	time.Sleep(conf.GracePeriod + 500*time.Millisecond)
+	if !holds(true)(watcher.FloorState()) {
+		t.Fatalf("the speaker lost the floor although it came back in time: %+v", watcher.FloorState())
+	}
+
+	// Away for longer than the grace period: the turn ends as disconnected.
+	a.Close()
+	if err := watcher.WaitFloor(ctx, func(f protocol.FloorState) bool { return len(f.Holders) == 0 }); err != nil {
+		t.Fatalf("turn of a point that stayed away: %v", err)
+	}
+	turns, err := st.Turns(ctx, "floor-grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turns) != 1 || turns[0].EndReason != conference.EndDisconnected {
+		t.Fatalf("speaking log = %+v, want one turn ended as disconnected", turns)
+	}
+
+	// A one-second turn: the hall is alerted and, with auto take-back, the
+	// turn ends as time out.
+	if err := chair.Floor(protocol.Floor{Action: "give", PointID: points[1], Seconds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := watcher.WaitFloor(ctx, func(f protocol.FloorState) bool {
+		return len(f.Holders) == 1 && !f.Holders[0].Deadline.IsZero()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := watcher.WaitFloor(ctx, func(f protocol.FloorState) bool { return len(f.Holders) == 0 }); err != nil {
+		t.Fatalf("timed turn did not end: %v", err)
+	}
+	turns, err = st.Turns(ctx, "floor-grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(turns) != 2 || turns[1].EndReason != conference.EndTimeOut || turns[1].Duration < time.Second {
+		t.Errorf("speaking log = %+v, want a second turn ended as time out after 1 s", turns)
+	}
+	if n := chair.Alerts(); n != 1 {
+		t.Errorf("hall got %d floor alerts, want 1", n)
+	}
+}
