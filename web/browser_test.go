@@ -1,0 +1,649 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/server/servertest"
+	"hoinghi/internal/store/storetest"
+)
+
+// chromiumPath is Debian's Chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+var joinRuns = flag.Int("join-runs", 5, "how many times TestBrowserJoinTime opens a point link")
+
+// startBrowser starts one headless Chromium with a fake camera and microphone
+// and returns its context; the browser is closed when the test ends. Without
+// Chromium the test is skipped, or fails when CI is "true".
+func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Chromium at %s: %v", chromiumPath, err)
+		}
+		t.Skipf("no Chromium at %s: %v", chromiumPath, err)
+	}
+	profile := t.TempDir()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 720),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-crash-reporter", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns,Translate"),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	}
+	opts = append(opts, extra...)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	if err := chromedp.Do(bctx); err != nil {
+		bcancel()
+		acancel()
+		t.Fatalf("start Chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		// Closes the browser gracefully and waits for its process to end.
+		ctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Cancel(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("close Chromium: %v", err)
+		}
+		bcancel()
+		acancel()
+		if left := processesUsing(profile, 5*time.Second); len(left) > 0 {
+			t.Errorf("Chromium processes left running: %v", left)
+		}
+	})
+	return bctx
+}
+
+// processesUsing waits up to timeout for every process whose command line
+// names dir (the browser's profile) to end, and returns the pids still there.
+func processesUsing(dir string, timeout time.Duration) []string {
+	deadline := time.Now().Add(timeout)
+	for {
+		var pids []string
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			b, err := os.ReadFile(p)
+			if err == nil && strings.Contains(string(b), dir) {
+				pids = append(pids, filepath.Base(filepath.Dir(p)))
+			}
+		}
+		if len(pids) == 0 || time.Now().After(deadline) {
+			return pids
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// newTab opens a tab in its own browser context (own storage and media
+// permissions, like another computer) and closes it when the test ends.
+//
+// An uncaught exception in the tab's pages fails the test.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	var (
+		mu         sync.Mutex
+		exceptions []string
+	)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if ev, ok := ev.(*cdpruntime.EventExceptionThrown); ok {
+			text := ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				text += " " + ev.ExceptionDetails.Exception.Description
+			}
+			mu.Lock()
+			exceptions = append(exceptions, text)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("listen to the tab: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range exceptions {
+			t.Errorf("uncaught exception in the page: %s", e)
+		}
+	})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return ctx
+}
+
+func navigate(t *testing.T, tab context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+}
+
+// eval evaluates expr in tab (awaiting a promise) and decodes its value.
+func eval[T any](ctx context.Context, expr string) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
+// waitFor evaluates the boolean expr in tab every 100 ms until it is true,
+// and fails the test with what after timeout.
+func waitFor(t *testing.T, tab context.Context, what, expr string, timeout time.Duration) {
+	t.Helper()
+	if err := waitUntil(tab, expr, timeout); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func waitUntil(tab context.Context, expr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		ok, err := eval[bool](tab, "(async () => !!("+expr+"))()")
+		if err == nil && ok {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		if time.Now().After(deadline) {
+			if last != nil {
+				return fmt.Errorf("not true after %v (last error: %v): %s", timeout, last, expr)
+			}
+			return fmt.Errorf("not true after %v: %s", timeout, expr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// rtpStats is what the tests read from the inbound-rtp reports of a page's
+// subscribe PeerConnection, per kind and track.
+type rtpStats struct {
+	Kind           string  `json:"kind"`
+	Track          string  `json:"track"`
+	Participant    string  `json:"participant"`
+	FramesDecoded  float64 `json:"framesDecoded"`
+	Packets        float64 `json:"packetsReceived"`
+	SamplesRecv    float64 `json:"totalSamplesReceived"`
+	OutboundPacket float64 `json:"outboundPackets"`
+}
+
+// statsJS lists the inbound-rtp reports of the page's subscribe
+// PeerConnection, each with the participant whose stream holds its track.
+const statsJS = `(async () => {
+  const h = window.hoinghi;
+  const pc = h && h.pcs && h.pcs.subscribe;
+  if (!pc) return [];
+  const owner = new Map();
+  for (const r of pc.getReceivers()) {
+    for (const s of [...document.querySelectorAll('video, audio')].map((e) => e.srcObject).filter(Boolean)) {
+      if (s.getTracks().some((x) => x.id === r.track.id)) owner.set(r.track.id, s.id);
+    }
+  }
+  const out = [];
+  (await pc.getStats()).forEach((r) => {
+    if (r.type !== 'inbound-rtp') return;
+    out.push({kind: r.kind, track: r.trackIdentifier || '', participant: owner.get(r.trackIdentifier) || '',
+      framesDecoded: r.framesDecoded || 0, packetsReceived: r.packetsReceived || 0,
+      totalSamplesReceived: r.totalSamplesReceived || 0});
+  });
+  return out;
+})()`
+
+func inbound(t *testing.T, tab context.Context) []rtpStats {
+	t.Helper()
+	s, err := eval[[]rtpStats](tab, statsJS)
+	if err != nil {
+		t.Fatalf("getStats: %v", err)
+	}
+	return s
+}
+
+// sum adds up field over the reports of kind (and of participant when not "").
+func sum(stats []rtpStats, kind, participant string, field func(rtpStats) float64) float64 {
+	var n float64
+	for _, s := range stats {
+		if s.Kind == kind && (participant == "" || s.Participant == participant) {
+			n += field(s)
+		}
+	}
+	return n
+}
+
+func frames(s rtpStats) float64  { return s.FramesDecoded }
+func packets(s rtpStats) float64 { return s.Packets }
+func samples(s rtpStats) float64 { return s.SamplesRecv }
+
+// growing checks that field of kind (for participant, or all when "") grows
+// in tab within timeout, starting above zero.
+func growing(t *testing.T, tab context.Context, what, kind, participant string, field func(rtpStats) float64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	first := -1.0
+	for {
+		n := sum(inbound(t, tab), kind, participant, field)
+		if first < 0 && n > 0 {
+			first = n
+		} else if first > 0 && n > first {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: does not grow within %v (first %v, now %v)", what, timeout, first, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// outDir returns the folder for test output (HOINGHI_TEST_OUT, else
+// testout/ at the repository root), created.
+func outDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("HOINGHI_TEST_OUT")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "testout")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller information")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// screenshot writes a PNG of tab's viewport to name in the test output
+// folder, and to docs/images when HOINGHI_UPDATE_IMAGES is "1".
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(outDir(t), name)
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if os.Getenv("HOINGHI_UPDATE_IMAGES") == "1" {
+		docs := filepath.Join(repoRoot(t), "docs", "images")
+		if err := os.MkdirAll(docs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(docs, name), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func pageURL(s *servertest.Stack, page, tok string) string {
+	return s.URL + "/" + page + "/?t=" + tok
+}
+
+// openPoint opens a point's link and joins (the first visit of a browser
+// asks for a click on #join).
+func openPoint(t *testing.T, tab context.Context, url string) {
+	t.Helper()
+	navigate(t, tab, url)
+	waitFor(t, tab, "join button", `(() => { const b = document.querySelector('#join'); return b && !b.disabled && b.offsetParent !== null || window.hoinghi?.state === 'connected' || window.hoinghi?.state === 'connecting'; })()`, 10*time.Second)
+	if _, err := eval[chromedp.Void](tab, `(() => { const b = document.querySelector('#join'); if (b && !b.disabled && b.offsetParent !== null) b.click(); })()`); err != nil {
+		t.Fatalf("click #join: %v", err)
+	}
+}
+
+const connected = `window.hoinghi?.state === 'connected' && document.querySelector('#status')?.dataset.state === 'connected'`
+
+func tilesOf(t *testing.T, tab context.Context) []string {
+	t.Helper()
+	ids, err := eval[[]string](tab, `[...document.querySelectorAll('.tile[data-participant]')].map((x) => x.dataset.participant)`)
+	if err != nil {
+		t.Fatalf("read tiles: %v", err)
+	}
+	return ids
+}
+
+// TestBrowserConference runs the hall console and two points in Chromium
+// through the real server and Redis: media flows both ways, screenshots are
+// taken, and the server is restarted under the pages.
+func TestBrowserConference(t *testing.T) {
+	start := time.Now()
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "browser", 2)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+
+	hall := newTab(t, browser)
+	navigate(t, hall, pageURL(stack, "console", stack.Token("browser", conference.RoleTechnician, "", time.Hour)))
+	waitFor(t, hall, "console connected", connected, 15*time.Second)
+
+	tabs := make([]context.Context, len(points))
+	for i, p := range points {
+		tabs[i] = newTab(t, browser)
+		url := pageURL(stack, "point", stack.Token("browser", conference.RolePoint, p, time.Hour))
+		if i == 0 {
+			// The first point tests its connection before joining.
+			navigate(t, tabs[i], url)
+			waitFor(t, tabs[i], "test button", `!document.querySelector('#check').disabled`, 10*time.Second)
+			click(t, tabs[i], "#check")
+			waitFor(t, tabs[i], "connection test done", `['ok', 'warn', 'bad'].includes(document.querySelector('#check-results').dataset.result)`, 15*time.Second)
+			result, err := eval[string](tabs[i], `document.querySelector('#check-results').dataset.result + ': ' + document.querySelector('#check-results').innerText`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("connection test of %s: %s", p, strings.ReplaceAll(result, "\n", "; "))
+			if !strings.HasPrefix(result, "ok") {
+				t.Errorf("connection test on loopback = %s, want ok", result)
+			}
+		}
+		openPoint(t, tabs[i], url)
+	}
+	for i, p := range points {
+		waitFor(t, tabs[i], p+" connected", connected, 15*time.Second)
+	}
+	t.Logf("console and %d points connected after %v", len(points), time.Since(start).Round(time.Millisecond))
+
+	for i, p := range points {
+		growing(t, tabs[i], p+" decodes the hall's video", "video", "", frames, 15*time.Second)
+		growing(t, tabs[i], p+" receives the hall's audio packets", "audio", "", packets, 10*time.Second)
+		growing(t, tabs[i], p+" receives the hall's audio samples", "audio", "", samples, 10*time.Second)
+	}
+	for _, p := range points {
+		growing(t, hall, "console decodes "+p, "video", p, frames, 15*time.Second)
+	}
+	waitFor(t, hall, "every tile live", fmt.Sprintf(`document.querySelectorAll('.tile[data-state="live"]').length === %d`, len(points)), 10*time.Second)
+	t.Logf("media flows after %v", time.Since(start).Round(time.Millisecond))
+
+	waitFor(t, hall, "every point's link quality measured good", fmt.Sprintf(`document.querySelectorAll('.tile .dot[data-quality="good"]').length === %d`, len(points)), 10*time.Second)
+	screenshot(t, hall, "console.png")
+	checkListView(t, hall, points)
+	checkSecretariat(t, browser, stack, points)
+	checkEnglish(t, tabs[1])
+	waitFor(t, tabs[0], "hall video playing", `document.querySelector('#hall-video').currentTime > 0.5`, 10*time.Second)
+	screenshot(t, tabs[0], "point.png")
+
+	// Restart the server on the same address with the same store.
+	addr := stack.Addr
+	stack.Stop()
+	restarted := time.Now()
+	stack = servertest.StartAt(t, st, addr)
+	for i, p := range points {
+		waitFor(t, tabs[i], p+" reconnected", connected, 10*time.Second-time.Since(restarted))
+		growing(t, tabs[i], p+" decodes the hall again", "video", "", frames, 10*time.Second)
+	}
+	t.Logf("points back %v after the restart", time.Since(restarted).Round(time.Millisecond))
+	waitFor(t, hall, "console reconnected", connected, 10*time.Second)
+	for _, p := range points {
+		growing(t, hall, "console decodes "+p+" again", "video", p, frames, 10*time.Second)
+	}
+	ids := tilesOf(t, hall)
+	slices.Sort(ids)
+	if !slices.Equal(ids, points) {
+		t.Errorf("console tiles after the restart = %v, want exactly %v", ids, points)
+	}
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+func click(t *testing.T, tab context.Context, selector string) {
+	t.Helper()
+	if _, err := eval[chromedp.Void](tab, fmt.Sprintf(`document.querySelector(%q).click()`, selector)); err != nil {
+		t.Fatalf("click %s: %v", selector, err)
+	}
+}
+
+// checkListView switches the console to its list view, searches a name
+// without its diacritics, sorts, and switches back to the wall.
+func checkListView(t *testing.T, hall context.Context, points []string) {
+	t.Helper()
+	click(t, hall, `[data-view="list"]`)
+	waitFor(t, hall, "list view lists every point", fmt.Sprintf(`document.querySelectorAll('#list-body tr[data-state="live"]').length === %d`, len(points)), 5*time.Second)
+	if _, err := eval[chromedp.Void](hall, `(() => { const s = document.querySelector('#search'); s.value = 'diem cau so 2'; s.dispatchEvent(new Event('input')); })()`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, hall, "search by name", `[...document.querySelectorAll('#list-body tr')].map((r) => r.dataset.participant).join() === 'diem-2'`, 5*time.Second)
+	if _, err := eval[chromedp.Void](hall, `(() => { const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input')); })()`); err != nil {
+		t.Fatal(err)
+	}
+	click(t, hall, `[data-sort="name"]`) // name, descending
+	waitFor(t, hall, "sort by name, descending", `[...document.querySelectorAll('#list-body tr')].map((r) => r.dataset.participant).join() === 'diem-2,diem-1'`, 5*time.Second)
+	screenshot(t, hall, "console-list.png")
+	click(t, hall, `[data-view="wall"]`)
+}
+
+// checkSecretariat opens the secretariat's link, which lists the points live.
+func checkSecretariat(t *testing.T, browser context.Context, stack *servertest.Stack, points []string) {
+	t.Helper()
+	tab := newTab(t, browser)
+	navigate(t, tab, pageURL(stack, "console", stack.Token("browser", conference.RoleSecretariat, "", time.Hour)))
+	waitFor(t, tab, "secretariat page lists the points", fmt.Sprintf(`location.pathname === '/secretariat/' && document.querySelectorAll('#list-body tr[data-state="connected"]').length === %d`, len(points)), 10*time.Second)
+	got, err := eval[map[string]any](tab, `({publish: window.hoinghi.pcs.publish, state: window.hoinghi.state})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["publish"] != nil || got["state"] != "connected" {
+		t.Errorf("secretariat: %v, want connected and publishing nothing", got)
+	}
+}
+
+// checkEnglish switches a point page to English and back.
+func checkEnglish(t *testing.T, tab context.Context) {
+	t.Helper()
+	click(t, tab, "#lang")
+	waitFor(t, tab, "English", `document.documentElement.lang === 'en' && document.querySelector('#status').textContent === 'Connected' && document.querySelector('#speaker-placeholder').textContent === 'Nobody has the floor'`, 5*time.Second)
+	click(t, tab, "#lang")
+	waitFor(t, tab, "Vietnamese again", `document.documentElement.lang === 'vi' && document.querySelector('#status').textContent === 'Đã kết nối'`, 5*time.Second)
+}
+
+// TestBrowserWrongLink opens a point page with a forged and an expired link:
+// the page shows the refusal with the technician's phone and sends no media.
+func TestBrowserWrongLink(t *testing.T) {
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "wronglink", 1)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+
+	valid := stack.Token("wronglink", conference.RolePoint, points[0], time.Hour)
+	parts := strings.Split(valid, ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
+	// phone: whether the server knows the conference, and so the phone
+	// number, for this refusal (it does not read the claims of an expired
+	// token yet).
+	for _, c := range []struct {
+		name, tok, reason string
+		phone             bool
+	}{
+		{"forged", forged, "token_invalid", false},
+		{"expired", stack.Token("wronglink", conference.RolePoint, points[0], -time.Minute), "token_expired", false},
+		{"not invited", stack.Token("wronglink", conference.RolePoint, "ghost", time.Hour), "point_not_found", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tab := newTab(t, browser)
+			// Count getUserMedia calls from before the page's scripts run.
+			if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__gum = 0;
+				if (navigator.mediaDevices) {
+				  const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+				  navigator.mediaDevices.getUserMedia = (c) => { window.__gum++; return orig(c); };
+				}`}); err != nil {
+				t.Fatal(err)
+			}
+			navigate(t, tab, pageURL(stack, "point", c.tok))
+			waitFor(t, tab, "refusal shown", `(() => { const r = document.querySelector('#refusal'); return r && !r.hidden && r.dataset.reason; })()`, 10*time.Second)
+			reason, err := eval[string](tab, `document.querySelector('#refusal').dataset.reason`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reason != c.reason {
+				t.Errorf("refusal reason = %q, want %q", reason, c.reason)
+			}
+			text, err := eval[string](tab, `document.querySelector('#refusal').innerText`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.phone && !strings.Contains(text, "0251 3822 123") {
+				t.Errorf("refusal does not give the technician's phone:\n%s", text)
+			}
+			if !strings.Contains(text, "kỹ thuật viên") {
+				t.Errorf("refusal does not say whom to call:\n%s", text)
+			}
+			// Give a wrongly started page time to open media.
+			time.Sleep(500 * time.Millisecond)
+			got, err := eval[map[string]any](tab, `({gum: window.__gum, publish: window.hoinghi ? window.hoinghi.pcs.publish : null, state: document.querySelector('#status').dataset.state})`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got["gum"] != 0.0 || got["publish"] != nil {
+				t.Errorf("refused page opened media: %v", got)
+			}
+			if got["state"] != "refused" {
+				t.Errorf("status = %v, want refused", got["state"])
+			}
+			if c.name == "not invited" {
+				screenshot(t, tab, "point-refused.png")
+			}
+		})
+	}
+}
+
+// TestBrowserJoinTime measures, on a browser that allowed the devices and
+// joined once before, the time from opening the point's link to the first
+// decoded frame of the hall program, over -join-runs openings, and logs the
+// median.
+func TestBrowserJoinTime(t *testing.T) {
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "jointime", 1)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+
+	hall := newTab(t, browser)
+	navigate(t, hall, pageURL(stack, "console", stack.Token("jointime", conference.RoleTechnician, "", time.Hour)))
+	waitFor(t, hall, "console connected", connected, 15*time.Second)
+
+	tab := newTab(t, browser)
+	url := pageURL(stack, "point", stack.Token("jointime", conference.RolePoint, points[0], time.Hour))
+	openPoint(t, tab, url) // the first visit: devices allowed, joined once
+	waitFor(t, tab, "first join", firstFrame, 15*time.Second)
+
+	var times []float64
+	for range *joinRuns {
+		navigate(t, tab, "about:blank")
+		navigate(t, tab, url)
+		waitFor(t, tab, "first hall frame", firstFrame, 15*time.Second)
+		ms, err := eval[float64](tab, `window.hoinghi.timing.firstHallFrame`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, math.Round(ms))
+	}
+	slices.Sort(times)
+	median := times[len(times)/2]
+	t.Logf("join to first hall frame: median %.0f ms over %d runs (all: %v)", median, len(times), times)
+	if out, err := json.Marshal(map[string]any{"median_ms": median, "runs_ms": times}); err == nil {
+		os.WriteFile(filepath.Join(outDir(t), "join-time.json"), out, 0o644)
+	}
+}
+
+const firstFrame = `window.hoinghi?.timing?.firstHallFrame > 0`
+
+// TestBrowserLANAddress opens a point's link by a LAN name (hall.lan, which
+// Chromium resolves to loopback here): over plain HTTP the browser refuses
+// the camera and the page says why and sends nothing; over HTTPS with a
+// self-signed certificate the point joins and decodes the hall.
+func TestBrowserLANAddress(t *testing.T) {
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "lan", 1)
+	stack := servertest.Start(t, st)
+	target, err := neturl.Parse(stack.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// HTTPS in front of the server, as a LAN deployment with a self-signed
+	// certificate has it; the proxy also carries the WebSocket.
+	proxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(proxy.Close)
+	_, tlsPort, err := net.SplitHostPort(proxy.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plainPort, err := net.SplitHostPort(stack.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := startBrowser(t,
+		chromedp.Flag("host-resolver-rules", "MAP hall.lan 127.0.0.1"),
+		chromedp.Flag("ignore-certificate-errors", true))
+
+	hall := newTab(t, browser)
+	navigate(t, hall, pageURL(stack, "console", stack.Token("lan", conference.RoleTechnician, "", time.Hour)))
+	waitFor(t, hall, "console connected", connected, 15*time.Second)
+	tok := stack.Token("lan", conference.RolePoint, points[0], time.Hour)
+
+	t.Run("http", func(t *testing.T) {
+		tab := newTab(t, browser)
+		navigate(t, tab, "http://hall.lan:"+plainPort+"/point/?t="+tok)
+		waitFor(t, tab, "insecure refusal", `document.querySelector('#refusal[data-reason="insecure"]') && !document.querySelector('#refusal').hidden && !window.isSecureContext`, 10*time.Second)
+		text, err := eval[string](tab, `document.querySelector('#refusal').innerText`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "HTTPS") || !strings.Contains(text, "0251 3822 123") {
+			t.Errorf("insecure refusal does not say why and whom to call:\n%s", text)
+		}
+		got, err := eval[map[string]any](tab, `({publish: window.hoinghi ? window.hoinghi.pcs.publish : null})`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["publish"] != nil {
+			t.Errorf("insecure page publishes: %v", got)
+		}
+	})
+	t.Run("https", func(t *testing.T) {
+		tab := newTab(t, browser)
+		openPoint(t, tab, "https://hall.lan:"+tlsPort+"/point/?t="+tok)
+		waitFor(t, tab, "connected over HTTPS", connected+` && window.isSecureContext`, 15*time.Second)
+		growing(t, tab, "decodes the hall over HTTPS", "video", "", frames, 15*time.Second)
+	})
+}

@@ -1,0 +1,294 @@
+// i18n: the pages speak Vietnamese by default and English on request. The
+// choice is remembered in localStorage under "hoinghi.lang".
+//
+// Static text in a page carries data-i18n="key" (its text), data-i18n-title
+// or data-i18n-placeholder; scripts call t("key", {name: value}). A language
+// switch re-applies the static text and fires "hoinghi:lang" on window, on
+// which the pages redraw their own text.
+
+const STORAGE_KEY = 'hoinghi.lang';
+
+/** The languages offered, in the order the switch cycles through them. */
+export const LANGS = ['vi', 'en'];
+
+// Each entry is [Vietnamese, English]. {name} is replaced by vars.name.
+const TEXTS = {
+  // Common
+  'app.title': ['Hội nghị trực tuyến', 'Online conference'],
+  'lang.switch': ['English', 'Tiếng Việt'],
+  'lang.switch.title': ['Switch to English', 'Chuyển sang tiếng Việt'],
+  'status.checking': ['Đang kiểm tra đường dẫn...', 'Checking the link...'],
+  'status.idle': ['Chưa tham gia', 'Not joined'],
+  'status.connecting': ['Đang kết nối...', 'Connecting...'],
+  'status.connected': ['Đã kết nối', 'Connected'],
+  'status.waiting': ['Chờ hội trường bắt đầu', 'Waiting for the hall'],
+  'status.reconnecting': ['Đang kết nối lại...', 'Reconnecting...'],
+  'status.refused': ['Bị từ chối', 'Refused'],
+  'status.closed': ['Đã ngắt kết nối', 'Disconnected'],
+  'status.unreachable': ['Không kết nối được', 'Cannot connect'],
+  'unmute': ['Bật âm thanh', 'Turn sound on'],
+  'call.technician': ['Vui lòng gọi kỹ thuật viên hội trường: ', 'Please call the hall technician: '],
+  'call.technician.nophone': ['Vui lòng liên hệ kỹ thuật viên hội trường.', 'Please contact the hall technician.'],
+  'page.error': ['Trang gặp lỗi: {error}. Hãy tải lại trang.', 'The page failed: {error}. Please reload it.'],
+  'role.technician': ['Kỹ thuật viên hội trường', 'Hall technician'],
+  'role.chair': ['Chủ tọa', 'Chair'],
+  'role.secretariat': ['Thư ký hội nghị', 'Secretariat'],
+  'role.console': ['Bàn điều khiển hội trường', 'Hall console'],
+
+  // Landing page
+  'landing.link': [
+    'Để tham gia hội nghị, hãy mở đúng đường dẫn mà hội trường đã gửi cho điểm cầu của bạn (qua tin nhắn hoặc thư điện tử). Mỗi điểm cầu có một đường dẫn riêng.',
+    'To join the conference, open the link the hall sent to your connection point (by text message or e-mail). Each point has its own link.',
+  ],
+  'landing.nolink': [
+    'Nếu chưa nhận được đường dẫn, vui lòng liên hệ kỹ thuật viên hội trường.',
+    'If you have no link yet, please contact the hall technician.',
+  ],
+
+  // Refusals
+  'refusal.token_expired': ['Đường dẫn đã hết hạn', 'This link has expired'],
+  'refusal.token_missing': ['Thiếu đường dẫn tham gia', 'The link is incomplete'],
+  'refusal.conference_not_found': ['Không tìm thấy hội nghị', 'The conference does not exist'],
+  'refusal.point_not_found': ['Điểm cầu không có trong danh sách', 'This connection point is not invited'],
+  'refusal.default': ['Không vào được hội nghị', 'Cannot join the conference'],
+  'refusal.default.message': ['Đường dẫn không hợp lệ.', 'This link is not valid.'],
+  'refusal.insecure.title': ['Trình duyệt không cho dùng camera và micro', 'The browser blocks the camera and microphone'],
+  'refusal.insecure.http': [
+    'Trình duyệt từ chối mở camera và micro vì trang này không được mở qua kết nối bảo mật HTTPS. Hãy mở đúng đường dẫn bắt đầu bằng https:// mà hội trường đã gửi.',
+    'The browser refuses to open the camera and microphone because this page was not opened over a secure HTTPS connection. Please open the link starting with https:// that the hall sent you.',
+  ],
+  'refusal.insecure.old': [
+    'Trình duyệt này không hỗ trợ camera và micro cho trang web. Hãy dùng bản mới của Chrome, Edge, Firefox hoặc Safari.',
+    'This browser does not offer the camera and microphone to web pages. Please use a recent Chrome, Edge, Firefox or Safari.',
+  ],
+  'refusal.unreachable.title': ['Không kết nối được máy chủ', 'Cannot reach the server'],
+  'refusal.unreachable': [
+    'Trang không liên lạc được với máy chủ hội nghị. Hãy kiểm tra mạng rồi tải lại trang.',
+    'The page cannot reach the conference server. Please check the network and reload the page.',
+  ],
+  'refusal.media.title': ['Không mở được camera và micro', 'Cannot open the camera and microphone'],
+  'refusal.closed.point': ['Trang đã ngắt kết nối', 'This page is disconnected'],
+  'refusal.closed.console': ['Bàn điều khiển đã ngắt kết nối', 'The console is disconnected'],
+  'refusal.wrongpage.point.title': ['Đường dẫn này không dành cho điểm cầu', 'This link is not for a connection point'],
+  'refusal.wrongpage.point': ['Đây là đường dẫn của hội trường, dùng cho trang bàn điều khiển.', 'This is a hall link, for the console page.'],
+  'refusal.wrongpage.point.link': ['Mở bàn điều khiển hội trường', 'Open the hall console'],
+  'refusal.wrongpage.console.title': ['Đường dẫn này không dành cho bàn điều khiển', 'This link is not for the console'],
+  'refusal.wrongpage.console': ['Đây là đường dẫn của một điểm cầu.', 'This is the link of a connection point.'],
+  'refusal.wrongpage.console.link': ['Mở trang điểm cầu', 'Open the connection point page'],
+
+  // Media
+  'media.blocked': [
+    'Trình duyệt đã chặn camera và micro. Hãy bấm vào biểu tượng ổ khóa hoặc camera trên thanh địa chỉ, chọn "Cho phép", rồi tải lại trang.',
+    'The browser blocked the camera and microphone. Click the lock or camera icon in the address bar, choose "Allow", then reload the page.',
+  ],
+  'media.notfound': [
+    'Không tìm thấy camera hoặc micro. Hãy kiểm tra dây cắm rồi tải lại trang.',
+    'No camera or microphone found. Please check the cables and reload the page.',
+  ],
+  'media.busy': [
+    'Camera hoặc micro đang được chương trình khác sử dụng (Zoom, Teams, ...). Hãy tắt chương trình đó rồi tải lại trang.',
+    'Another program (Zoom, Teams, ...) is using the camera or microphone. Please close it and reload the page.',
+  ],
+  'media.other': ['Không mở được camera và micro ({error}).', 'Cannot open the camera and microphone ({error}).'],
+  'media.camera.n': ['Camera {n}', 'Camera {n}'],
+  'media.mic.n': ['Micro {n}', 'Microphone {n}'],
+  'media.camera.none': ['Không có camera', 'No camera'],
+  'media.mic.none': ['Không có micro', 'No microphone'],
+  'media.nocamera': ['Không mở được camera: hội trường sẽ chỉ nghe tiếng của điểm cầu.', 'The camera did not open: the hall will only hear this point.'],
+  'media.nomic': ['Không mở được micro: hội trường sẽ chỉ thấy hình của điểm cầu.', 'The microphone did not open: the hall will only see this point.'],
+  'meter.paused': ['Bấm vào trang để đo mức âm micro', 'Click the page to measure the microphone'],
+
+  // Call notices
+  'call.lost': ['Mất đường truyền hình ảnh và âm thanh; đang kết nối lại.', 'Picture and sound were lost; reconnecting.'],
+  'call.publishfail': ['Không gửi được hình và tiếng lên máy chủ; đang thử lại.', 'Cannot send picture and sound to the server; trying again.'],
+  'call.subscribefail': ['Không nhận được hình và tiếng từ máy chủ; đang thử lại.', 'Cannot receive picture and sound from the server; trying again.'],
+  'error.bad_sdp': ['Máy chủ không chấp nhận thông số kết nối của trình duyệt này.', 'The server does not accept the connection settings of this browser.'],
+  'error.forbidden': ['Đường dẫn này không được phép làm thao tác đó.', 'This link may not do that.'],
+  'error.rate_limited': ['Trang gửi quá nhiều yêu cầu; máy chủ đã bỏ qua một số yêu cầu.', 'The page sent too many requests; the server ignored some.'],
+  'error.internal': ['Máy chủ gặp lỗi; đang thử lại.', 'The server failed; trying again.'],
+  'error.other': ['Máy chủ báo lỗi ({code}).', 'The server reported an error ({code}).'],
+  'closing.replaced': [
+    'Đường dẫn này vừa được mở ở một máy hoặc một thẻ khác, nên trang này đã ngắt kết nối.',
+    'This link was just opened on another computer or tab, so this page disconnected.',
+  ],
+  'closing.revoked': ['Đường dẫn này đã bị thu hồi.', 'This link was revoked.'],
+  'closing.shutdown': ['Máy chủ đang khởi động lại; trang sẽ tự kết nối lại.', 'The server is restarting; the page will reconnect by itself.'],
+  'closing.abuse': [
+    'Máy chủ đã ngắt kết nối vì trang gửi yêu cầu không hợp lệ; đang kết nối lại.',
+    'The server disconnected the page for invalid requests; reconnecting.',
+  ],
+  'closing.other': ['Máy chủ đã đóng kết nối.', 'The server closed the connection.'],
+
+  // Point page
+  'point.name': ['Điểm cầu', 'Connection point'],
+  'point.setup.title': ['Kiểm tra camera và micro', 'Check the camera and microphone'],
+  'point.setup.hint': [
+    'Chọn camera và micro của phòng họp. Hãy nói thử: thanh mức âm phải nhảy theo giọng nói.',
+    'Choose the meeting room camera and microphone. Say a few words: the level bar should move with your voice.',
+  ],
+  'point.camera': ['Camera', 'Camera'],
+  'point.mic': ['Micro', 'Microphone'],
+  'point.meter': ['Mức âm micro', 'Microphone level'],
+  'point.check': ['Kiểm tra kết nối', 'Test my connection'],
+  'point.check.again': ['Kiểm tra lại', 'Test again'],
+  'point.check.hint': [
+    'Bước kiểm tra kết nối với máy chủ và gửi hình, tiếng thử: hội trường sẽ thấy điểm cầu từ lúc này.',
+    'The test connects to the server and sends your picture and sound: the hall sees this point from now on.',
+  ],
+  'point.join': ['Tham gia hội nghị', 'Join the conference'],
+  'point.settings': ['Camera và micro', 'Camera and microphone'],
+  'point.hall': ['Hội trường', 'Conference hall'],
+  'point.hall.waiting': ['Đang chờ hình từ hội trường...', 'Waiting for the hall picture...'],
+  'point.hall.notstarted': ['Hội nghị chưa bắt đầu: đang chờ hội trường phát hình.', 'The conference has not started: waiting for the hall.'],
+  'point.hall.reconnecting': ['Đang kết nối lại với máy chủ...', 'Reconnecting to the server...'],
+  'point.speaker': ['Người phát biểu', 'Current speaker'],
+  'point.speaker.none': ['Chưa có người phát biểu', 'Nobody has the floor'],
+  'point.self': ['Hình của điểm cầu', 'This point'],
+  'check.running': ['Đang kiểm tra...', 'Testing...'],
+  'check.http': ['Máy chủ trả lời sau {ms} ms', 'The server answers in {ms} ms'],
+  'check.http.fail': ['Không liên lạc được với máy chủ', 'The server does not answer'],
+  'check.signal': ['Kênh điều khiển đã mở', 'Control channel open'],
+  'check.signal.fail': ['Không mở được kênh điều khiển (WebSocket)', 'The control channel (WebSocket) does not open'],
+  'check.media': ['Đường truyền hình ảnh: {path}, trễ khứ hồi {rtt} ms', 'Media path: {path}, round trip {rtt} ms'],
+  'check.media.fail': [
+    'Không thiết lập được đường truyền hình ảnh (mạng có thể chặn UDP/TCP cổng media)',
+    'The media path does not connect (the network may block the media port)',
+  ],
+  'check.send': ['Đang gửi hình lên hội trường: {kbps} kbit/s', 'Sending picture to the hall: {kbps} kbit/s'],
+  'check.send.fail': ['Chưa gửi được hình', 'No picture sent yet'],
+  'check.receive': ['Đã nhận hình từ hội trường', 'Receiving the hall picture'],
+  'check.receive.none': ['Hội trường chưa phát hình (bình thường trước giờ họp)', 'The hall is not sending yet (normal before the start)'],
+  'check.path.udp': ['trực tiếp (UDP)', 'direct (UDP)'],
+  'check.path.tcp': ['qua TCP', 'over TCP'],
+  'check.path.relay': ['qua máy chủ chuyển tiếp (TURN)', 'through the relay (TURN)'],
+  'check.done.ok': ['Kết nối tốt. Có thể tham gia hội nghị.', 'The connection is good. You can join.'],
+  'check.done.warn': ['Kết nối được nhưng chưa tốt; vẫn có thể tham gia.', 'Connected, but not well; you can still join.'],
+  'check.done.bad': ['Kết nối không đạt. Hãy gọi kỹ thuật viên hội trường.', 'The connection failed. Please call the hall technician.'],
+
+  // Console
+  'console.title': ['Bàn điều khiển', 'Console'],
+  'console.connected': ['điểm cầu đã kết nối', 'points connected'],
+  'console.withvideo': ['có hình', 'with picture'],
+  'console.mode.technician': ['Kỹ thuật', 'Technician'],
+  'console.mode.chair': ['Chủ tọa', 'Chair'],
+  'console.view.wall': ['Lưới hình', 'Video wall'],
+  'console.view.list': ['Danh sách', 'List'],
+  'console.search': ['Tìm điểm cầu theo tên', 'Search points by name'],
+  'console.program': ['Chương trình hội trường', 'Hall program'],
+  'console.program.none': ['Hội trường chưa có hình', 'No hall picture'],
+  'console.camera': ['Camera hội trường', 'Hall camera'],
+  'console.mic': ['Micro hội trường', 'Hall microphone'],
+  'console.empty': ['Chưa có điểm cầu nào kết nối.', 'No connection point is connected yet.'],
+  'console.nomatch': ['Không có điểm cầu nào khớp với tìm kiếm.', 'No point matches the search.'],
+  'console.insecure': [
+    'Trình duyệt từ chối mở camera và micro vì trang không được mở qua HTTPS: các điểm cầu sẽ không thấy hội trường. Hãy mở bàn điều khiển bằng đường dẫn https://.',
+    'The browser refuses the camera and microphone because the page is not on HTTPS: the points will not see the hall. Open the console with its https:// link.',
+  ],
+  'console.mediafail': [
+    'Không mở được camera và micro của hội trường: {error} Bàn điều khiển vẫn nhận hình các điểm cầu.',
+    'The hall camera and microphone did not open: {error} The console still receives the points.',
+  ],
+  'console.link': ['Đường truyền hội trường: trễ khứ hồi {rtt} ms', 'Hall link: round trip {rtt} ms'],
+  'console.chair.floor': ['Đang phát biểu', 'Has the floor'],
+  'console.chair.queue': ['Xin phát biểu', 'Requests to speak'],
+  'console.chair.later': [
+    'Điều hành phát biểu (cho phát biểu, thời gian, thu hồi) sẽ có ở bản sau.',
+    'Floor control (give the floor, timer, take it back) comes in a later version.',
+  ],
+  'console.chair.noqueue': ['Chưa có điểm cầu xin phát biểu', 'No requests to speak'],
+  'tile.nopicture': ['chưa có hình', 'no picture'],
+  'tile.live': ['Đã kết nối', 'Connected'],
+  'tile.waiting': ['Đang kết nối', 'Connecting'],
+  'tile.offline': ['Mất kết nối', 'Disconnected'],
+  'tile.invited': ['Chưa kết nối', 'Not connected'],
+  'quality.good': ['Đường truyền tốt', 'Good link'],
+  'quality.fair': ['Đường truyền trung bình', 'Fair link'],
+  'quality.poor': ['Đường truyền kém', 'Poor link'],
+  'quality.none': ['Chưa đo', 'Not measured'],
+  'quality.detail': ['mất gói {loss}%, jitter {jitter} ms, {fps} hình/giây', 'loss {loss}%, jitter {jitter} ms, {fps} fps'],
+  'list.name': ['Điểm cầu', 'Point'],
+  'list.state': ['Trạng thái', 'State'],
+  'list.quality': ['Chất lượng', 'Quality'],
+  'list.detail': ['Chi tiết', 'Details'],
+  'list.since': ['Kết nối từ', 'Connected since'],
+
+  // Secretariat
+  'secretariat.nav.points': ['Điểm cầu', 'Points'],
+  'secretariat.nav.rollcall': ['Điểm danh', 'Roll call'],
+  'secretariat.nav.reports': ['Báo cáo', 'Reports'],
+  'secretariat.soon': ['sắp có', 'coming'],
+  'secretariat.points.title': ['Điểm cầu đang kết nối', 'Connected points'],
+  'secretariat.points.hint': [
+    'Danh sách cập nhật trực tiếp. Điểm cầu đã rời hội nghị vẫn được giữ trong danh sách với trạng thái "Mất kết nối".',
+    'The list updates live. A point that left stays in the list as "Disconnected".',
+  ],
+  'secretariat.empty': ['Chưa có điểm cầu nào kết nối.', 'No connection point is connected yet.'],
+  'secretariat.total': ['{n} điểm cầu đang kết nối', '{n} points connected'],
+};
+
+/** Returns the language of the page: the remembered choice, else Vietnamese. */
+export function lang() {
+  try {
+    const stored = localStorage.getItem(STORAGE_KEY);
+    if (LANGS.includes(stored)) return stored;
+  } catch {
+    // Storage may be off (private mode); use the default.
+  }
+  return 'vi';
+}
+
+/** Returns the text of key in the page's language with {name} replaced from vars. */
+export function t(key, vars) {
+  const entry = TEXTS[key];
+  if (!entry) {
+    console.warn('hoinghi: no text for', key);
+    return key;
+  }
+  const text = (lang() === 'en' ? entry[1] : entry[0]) || entry[0];
+  if (!vars) return text;
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** Returns vi or en, whichever fits the page's language (for texts that come from the server). */
+export function pick(vi, en) {
+  return lang() === 'en' && en ? en : vi;
+}
+
+/** Reports whether key has a text (for tests and optional texts). */
+export function has(key) {
+  return key in TEXTS;
+}
+
+/** Sets the static text of root (data-i18n, data-i18n-title, data-i18n-placeholder). */
+export function applyTexts(root = document) {
+  document.documentElement.lang = lang();
+  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll('[data-i18n-title]')) node.title = t(node.dataset.i18nTitle);
+  for (const node of root.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
+  for (const node of root.querySelectorAll('[data-i18n-label]')) node.setAttribute('aria-label', t(node.dataset.i18nLabel));
+}
+
+/** Chooses language l, remembers it, re-applies the static text and fires "hoinghi:lang". */
+export function setLang(l) {
+  if (!LANGS.includes(l)) return;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    // Not remembered; the page still switches.
+  }
+  applyTexts();
+  window.dispatchEvent(new CustomEvent('hoinghi:lang', { detail: l }));
+}
+
+/**
+ * Sets up the page's language: applies the static text now and makes button
+ * (when given) switch to the next language on a click.
+ */
+export function initLang(button) {
+  applyTexts();
+  if (!button) return;
+  button.addEventListener('click', () => {
+    const next = LANGS[(LANGS.indexOf(lang()) + 1) % LANGS.length];
+    setLang(next);
+  });
+}
