@@ -490,14 +490,13 @@ func TestBrowserWrongLink(t *testing.T) {
 	parts := strings.Split(valid, ".")
 	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
 	// phone: whether the server knows the conference, and so the phone
-	// number, for this refusal (it does not read the claims of an expired
-	// token yet).
+	// number, for this refusal (a forged token names nothing trustworthy).
 	for _, c := range []struct {
 		name, tok, reason string
 		phone             bool
 	}{
 		{"forged", forged, "token_invalid", false},
-		{"expired", stack.Token("wronglink", conference.RolePoint, points[0], -time.Minute), "token_expired", false},
+		{"expired", stack.Token("wronglink", conference.RolePoint, points[0], -time.Minute), "token_expired", true},
 		{"not invited", stack.Token("wronglink", conference.RolePoint, "ghost", time.Hour), "point_not_found", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {

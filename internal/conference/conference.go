@@ -81,9 +81,9 @@ type Conference struct {
 	// Floor settings. In JSON the durations are seconds (a number, or on
 	// input also a Go duration string such as "7m"); zero means the
 	// standard value, see SpeakingTime and Grace.
-	DefaultSpeakingTime time.Duration `json:"default_speaking_time,omitzero"` // limit of a turn given without one
-	GracePeriod         time.Duration `json:"grace_period,omitzero"`          // how long a disconnected point keeps the floor or its place
-	AutoTakeBack        bool          `json:"auto_take_back,omitempty"`       // end a turn at its deadline rather than only alert the chair
+	DefaultSpeakingTime Seconds `json:"default_speaking_time,omitzero"` // limit of a turn given without one
+	GracePeriod         Seconds `json:"grace_period,omitzero"`          // how long a disconnected point keeps the floor or its place
+	AutoTakeBack        bool    `json:"auto_take_back,omitempty"`       // end a turn at its deadline rather than only alert the chair
 }
 
 // Point is a connection point invited to a conference: one room of delegates
@@ -125,11 +125,11 @@ func (c *Conference) Validate() error {
 			return fmt.Errorf("conference %s: time zone: %w", c.ID, err)
 		}
 	}
-	if c.DefaultSpeakingTime < 0 || c.DefaultSpeakingTime > MaxSpeakingLimit {
-		return fmt.Errorf("conference %s: default speaking time %v: use 0 to %v", c.ID, c.DefaultSpeakingTime, MaxSpeakingLimit)
+	if c.DefaultSpeakingTime < 0 || time.Duration(c.DefaultSpeakingTime) > MaxSpeakingLimit {
+		return fmt.Errorf("conference %s: default speaking time %v: use 0 to %v", c.ID, time.Duration(c.DefaultSpeakingTime), MaxSpeakingLimit)
 	}
-	if c.GracePeriod < 0 || c.GracePeriod > MaxGracePeriod {
-		return fmt.Errorf("conference %s: grace period %v: use 0 to %v", c.ID, c.GracePeriod, MaxGracePeriod)
+	if c.GracePeriod < 0 || time.Duration(c.GracePeriod) > MaxGracePeriod {
+		return fmt.Errorf("conference %s: grace period %v: use 0 to %v", c.ID, time.Duration(c.GracePeriod), MaxGracePeriod)
 	}
 	return nil
 }

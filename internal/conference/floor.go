@@ -61,7 +61,7 @@ const (
 // one: c.DefaultSpeakingTime, or StandardSpeakingTime when that is zero.
 func (c Conference) SpeakingTime() time.Duration {
 	if c.DefaultSpeakingTime > 0 {
-		return c.DefaultSpeakingTime
+		return time.Duration(c.DefaultSpeakingTime)
 	}
 	return StandardSpeakingTime
 }
@@ -71,7 +71,7 @@ func (c Conference) SpeakingTime() time.Duration {
 // zero.
 func (c Conference) Grace() time.Duration {
 	if c.GracePeriod > 0 {
-		return c.GracePeriod
+		return time.Duration(c.GracePeriod)
 	}
 	return StandardGracePeriod
 }
@@ -437,47 +437,17 @@ func ReplayFloor(events []FloorEvent) (FloorState, error) {
 	return s, nil
 }
 
-// conferenceFields has the fields of Conference and none of its methods.
-type conferenceFields Conference
+// Seconds is a duration that is a number of seconds in JSON; on input a Go
+// duration string such as "7m30s" is accepted too.
+type Seconds time.Duration
 
-// conferenceJSON is Conference as JSON: its durations, at a shallower depth
-// than the embedded ones, take their place.
-type conferenceJSON struct {
-	conferenceFields
-	DefaultSpeakingTime seconds `json:"default_speaking_time,omitzero"`
-	GracePeriod         seconds `json:"grace_period,omitzero"`
-}
-
-// MarshalJSON encodes c with its floor durations as seconds.
-func (c Conference) MarshalJSON() ([]byte, error) {
-	return json.Marshal(conferenceJSON{
-		conferenceFields:    conferenceFields(c),
-		DefaultSpeakingTime: seconds(c.DefaultSpeakingTime),
-		GracePeriod:         seconds(c.GracePeriod),
-	})
-}
-
-// UnmarshalJSON decodes c, taking its floor durations as seconds (a number)
-// or as a Go duration string such as "7m30s".
-func (c *Conference) UnmarshalJSON(data []byte) error {
-	var v conferenceJSON
-	if err := json.Unmarshal(data, &v); err != nil {
-		return err
-	}
-	*c = Conference(v.conferenceFields)
-	c.DefaultSpeakingTime = time.Duration(v.DefaultSpeakingTime)
-	c.GracePeriod = time.Duration(v.GracePeriod)
-	return nil
-}
-
-// seconds is a duration that is a number of seconds in JSON.
-type seconds time.Duration
-
-func (d seconds) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes d as a number of seconds.
+func (d Seconds) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', -1, 64), nil
 }
 
-func (d *seconds) UnmarshalJSON(data []byte) error {
+// UnmarshalJSON reads seconds as a number, or a Go duration string.
+func (d *Seconds) UnmarshalJSON(data []byte) error {
 	if bytes.Equal(data, []byte("null")) {
 		return nil
 	}
@@ -490,7 +460,7 @@ func (d *seconds) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return fmt.Errorf("duration %q: %w", s, err)
 		}
-		*d = seconds(v)
+		*d = Seconds(v)
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(data), 64)
@@ -500,6 +470,6 @@ func (d *seconds) UnmarshalJSON(data []byte) error {
 	if math.IsNaN(f) || math.Abs(f) > float64(math.MaxInt64)/float64(time.Second) {
 		return fmt.Errorf("duration in seconds %s: out of range", data)
 	}
-	*d = seconds(math.Round(f * float64(time.Second)))
+	*d = Seconds(math.Round(f * float64(time.Second)))
 	return nil
 }

@@ -319,16 +319,16 @@ func TestConferenceFloorSettings(t *testing.T) {
 	if c.SpeakingTime() != StandardSpeakingTime || c.Grace() != StandardGracePeriod {
 		t.Errorf("zero settings: %v, %v; want the standard values", c.SpeakingTime(), c.Grace())
 	}
-	c.DefaultSpeakingTime, c.GracePeriod = 5*time.Minute, time.Minute
+	c.DefaultSpeakingTime, c.GracePeriod = Seconds(5*time.Minute), Seconds(time.Minute)
 	if c.SpeakingTime() != 5*time.Minute || c.Grace() != time.Minute {
 		t.Errorf("set settings: %v, %v", c.SpeakingTime(), c.Grace())
 	}
 
 	bad := []Conference{
-		{ID: "c", Title: "t", DefaultSpeakingTime: -time.Second},
-		{ID: "c", Title: "t", DefaultSpeakingTime: MaxSpeakingLimit + time.Second},
-		{ID: "c", Title: "t", GracePeriod: -time.Second},
-		{ID: "c", Title: "t", GracePeriod: MaxGracePeriod + time.Second},
+		{ID: "c", Title: "t", DefaultSpeakingTime: Seconds(-time.Second)},
+		{ID: "c", Title: "t", DefaultSpeakingTime: Seconds(MaxSpeakingLimit + time.Second)},
+		{ID: "c", Title: "t", GracePeriod: Seconds(-time.Second)},
+		{ID: "c", Title: "t", GracePeriod: Seconds(MaxGracePeriod + time.Second)},
 	}
 	for _, b := range bad {
 		if err := b.Validate(); err == nil {
@@ -340,7 +340,7 @@ func TestConferenceFloorSettings(t *testing.T) {
 func TestConferenceJSON(t *testing.T) {
 	c := Conference{
 		ID: "demo", Title: "Hội nghị", TimeZone: DefaultTimeZone,
-		DefaultSpeakingTime: 7 * time.Minute, GracePeriod: 1500 * time.Millisecond, AutoTakeBack: true,
+		DefaultSpeakingTime: Seconds(7 * time.Minute), GracePeriod: Seconds(1500 * time.Millisecond), AutoTakeBack: true,
 	}
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -391,7 +391,7 @@ func TestConferenceJSON(t *testing.T) {
 	for _, tt := range tests {
 		var c Conference
 		err := json.Unmarshal([]byte(tt.in), &c)
-		if (err == nil) != tt.ok || (err == nil && c.DefaultSpeakingTime != tt.want) {
+		if (err == nil) != tt.ok || (err == nil && time.Duration(c.DefaultSpeakingTime) != tt.want) {
 			t.Errorf("Unmarshal(%s) = %v, %v; want %v, ok %v", tt.in, c.DefaultSpeakingTime, err, tt.want, tt.ok)
 		}
 	}

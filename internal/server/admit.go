@@ -166,7 +166,11 @@ func (s *Server) admit(r *http.Request, ru rule) (signal.Admission, *apiError, e
 	case errors.Is(err, token.ErrMissing):
 		return signal.Admission{}, errTokenMissing(), nil
 	case errors.Is(err, token.ErrExpired):
-		return signal.Admission{}, errTokenExpired(), nil
+		e := errTokenExpired()
+		if conf, cerr := s.d.Store.Conference(r.Context(), claims.Conference); cerr == nil {
+			e.TechnicianPhone = conf.TechnicianPhone
+		}
+		return signal.Admission{}, e, nil
 	case err != nil:
 		return signal.Admission{}, errTokenInvalid(), nil
 	}

@@ -148,6 +148,22 @@ func (s *Server) links(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, links)
 }
 
+// hallRoles are the roles that see a conference's list of invited points.
+var hallRoles = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat}
+
+func (s *Server) points(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: hallRoles}); !ok {
+		return
+	}
+	points, err := s.d.Store.Points(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("points of %s: %w", id, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, points)
+}
+
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.admitOrFail(w, r, rule{})
 	if !ok {

@@ -22,10 +22,12 @@ type Link struct {
 const (
 	PointPage   = "/point/"
 	ConsolePage = "/console/"
+	// SecretariatPage is the secretariat's attendance page.
+	SecretariatPage = "/secretariat/"
 )
 
 // Links signs the join links of conf valid until expiry: the technician,
-// chair and secretariat at the hall (console page), then one per point
+// chair (console page) and secretariat (secretariat page) at the hall, then one per point
 // (point page), in the order of points. baseURL has no trailing slash.
 func Links(iss *token.Issuer, baseURL string, conf conference.Conference, points []conference.Point, expiry time.Time) ([]Link, error) {
 	links := make([]Link, 0, 3+len(points))
@@ -44,7 +46,11 @@ func Links(iss *token.Issuer, baseURL string, conf conference.Conference, points
 		return nil
 	}
 	for _, role := range []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat} {
-		if err := add(role, "", conference.DisplayName(role, ""), ConsolePage); err != nil {
+		page := ConsolePage
+		if role == conference.RoleSecretariat {
+			page = SecretariatPage
+		}
+		if err := add(role, "", conference.DisplayName(role, ""), page); err != nil {
 			return nil, err
 		}
 	}

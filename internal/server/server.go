@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /api/conferences/{id}", s.putConference)
 	m.HandleFunc("PUT /api/conferences/{id}/points/{pid}", s.putPoint)
 	m.HandleFunc("GET /api/conferences/{id}/links", s.links)
+	m.HandleFunc("GET /api/conferences/{id}/points", s.points)
 	m.HandleFunc("/api/", s.apiNotFound)
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /healthz", s.healthz)

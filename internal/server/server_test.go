@@ -141,12 +141,12 @@ func TestRefusals(t *testing.T) {
 		{"session missing", "GET", "/api/session", "", "", 401, CodeTokenMissing, false},
 		{"session forged", "GET", "/api/session", forged, "", 401, CodeTokenInvalid, false},
 		{"session garbage", "GET", "/api/session?t=abc.def.ghi", "", "", 401, CodeTokenInvalid, false},
-		{"session expired", "GET", "/api/session", expired, "", 401, CodeTokenExpired, false},
-		{"session expired in query", "GET", "/api/session?t=" + expired, "", "", 401, CodeTokenExpired, false},
+		{"session expired", "GET", "/api/session", expired, "", 401, CodeTokenExpired, true},
+		{"session expired in query", "GET", "/api/session?t=" + expired, "", "", 401, CodeTokenExpired, true},
 		{"session unknown conference", "GET", "/api/session", noConf, "", 401, CodeConferenceNotFound, false},
 		{"session unknown point", "GET", "/api/session", noPoint, "", 401, CodePointNotFound, true},
 		{"ws missing", "GET", "/ws", "", "", 401, CodeTokenMissing, false},
-		{"ws expired", "GET", "/ws?t=" + expired, "", "", 401, CodeTokenExpired, false},
+		{"ws expired", "GET", "/ws?t=" + expired, "", "", 401, CodeTokenExpired, true},
 		{"ws unknown point", "GET", "/ws?t=" + noPoint, "", "", 401, CodePointNotFound, true},
 		{"put conference by chair", "PUT", "/api/conferences/demo", chair, `{"title":"x"}`, 403, CodeForbidden, true},
 		{"put conference by point", "PUT", "/api/conferences/demo", point, `{"title":"x"}`, 403, CodeForbidden, true},
@@ -170,7 +170,9 @@ func TestRefusals(t *testing.T) {
 		{"put point unknown field", "PUT", "/api/conferences/demo/points/p1", tech, `{"name":"x","nick":"y"}`, 400, CodeBadBody, false},
 		{"links by point", "GET", "/api/conferences/demo/links", point, "", 403, CodeForbidden, true},
 		{"links by chair", "GET", "/api/conferences/demo/links", chair, "", 403, CodeForbidden, true},
-		{"links expired", "GET", "/api/conferences/demo/links", expired, "", 401, CodeTokenExpired, false},
+		{"points by point", "GET", "/api/conferences/demo/points", point, "", 403, CodeForbidden, true},
+		{"points of another", "GET", "/api/conferences/other/points", chair, "", 403, CodeWrongConference, true},
+		{"links expired", "GET", "/api/conferences/demo/links", expired, "", 401, CodeTokenExpired, true},
 		{"links of another", "GET", "/api/conferences/other/links", tech, "", 403, CodeWrongConference, true},
 		{"unknown api", "GET", "/api/nothing", tech, "", 404, CodeNotFound, false},
 	}
@@ -294,6 +296,24 @@ func TestPutConferenceAndPoint(t *testing.T) {
 	}
 }
 
+func TestPointsForTheHall(t *testing.T) {
+	f := newFixture(t)
+	for _, role := range []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat} {
+		tok := f.token(t, f.iss, "demo", role, "", time.Hour)
+		res := f.do(t, "GET", "/api/conferences/demo/points", tok, "")
+		if res.status != 200 {
+			t.Fatalf("%s: status %d: %s", role, res.status, res.body)
+		}
+		var points []conference.Point
+		if err := json.Unmarshal(res.body, &points); err != nil {
+			t.Fatal(err)
+		}
+		if len(points) != 3 || points[0].ID != "bien-hoa" {
+			t.Errorf("%s: points = %+v, want the three demo points in order", role, points)
+		}
+	}
+}
+
 func TestLinks(t *testing.T) {
 	f := newFixture(t)
 	tech := f.token(t, f.iss, "demo", conference.RoleTechnician, "", time.Hour)
@@ -312,8 +332,11 @@ func TestLinks(t *testing.T) {
 	for _, l := range links {
 		roles[l.Role]++
 		page := ConsolePage
-		if l.Role == conference.RolePoint {
+		switch l.Role {
+		case conference.RolePoint:
 			page = PointPage
+		case conference.RoleSecretariat:
+			page = SecretariatPage
 		}
 		if !strings.HasPrefix(l.URL, "https://hoinghi.example.vn"+page+"?t=") {
 			t.Errorf("%s %s: url %q", l.Role, l.PointID, l.URL)

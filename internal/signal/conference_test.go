@@ -253,13 +253,21 @@ func TestRedisBadInput(t *testing.T) {
 			if err := bad.SendRaw(m.raw); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case e := <-bad.Errors():
-				if e.Code != m.code || e.Message == "" {
-					t.Errorf("error = %+v, want code %q with a message", e, m.code)
+			for {
+				select {
+				case e := <-bad.Errors():
+					if e.Request == protocol.TypeSubscribeAnswer && m.code != protocol.CodeBadSDP {
+						// The client's own answer to an offer that the
+						// bogus answer below had taken: not this message's.
+						continue
+					}
+					if e.Code != m.code || e.Message == "" {
+						t.Errorf("error = %+v, want code %q with a message", e, m.code)
+					}
+				case <-ctx.Done():
+					t.Fatal("no error message came back")
 				}
-			case <-ctx.Done():
-				t.Fatal("no error message came back")
+				break
 			}
 		})
 	}

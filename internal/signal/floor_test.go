@@ -175,7 +175,7 @@ func TestRedisFloorGraceAndTimeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf.GracePeriod = 2 * time.Second
+	conf.GracePeriod = conference.Seconds(2 * time.Second)
 	conf.AutoTakeBack = true
 	if err := st.PutConference(ctx, conf); err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestRedisFloorGraceAndTimeLimit(t *testing.T) {
 	if err := watcher.WaitFloor(ctx, holds(true)); err != nil {
 		t.Fatalf("speaker back: %v", err)
 	}
-	time.Sleep(conf.GracePeriod + 500*time.Millisecond)
+	time.Sleep(conf.Grace() + 500*time.Millisecond)
 	if !holds(true)(watcher.FloorState()) {
 		t.Fatalf("the speaker lost the floor although it came back in time: %+v", watcher.FloorState())
 	}

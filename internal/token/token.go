@@ -70,7 +70,9 @@ func (is *Issuer) Issue(conf string, role conference.Role, point string, expiry 
 }
 
 // Verify checks the signature and expiry of raw and returns its claims. The
-// error wraps ErrMissing, ErrExpired or ErrInvalid.
+// error wraps ErrMissing, ErrExpired or ErrInvalid. With ErrExpired the
+// claims of the correctly signed but expired token are returned too, so
+// that a refusal can name the conference's contact; they admit nothing.
 func (is *Issuer) Verify(raw string) (*Claims, error) {
 	if raw == "" {
 		return nil, ErrMissing
@@ -82,8 +84,9 @@ func (is *Issuer) Verify(raw string) (*Claims, error) {
 		jwt.WithTimeFunc(is.now),
 	)
 	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return nil, fmt.Errorf("%w: %v", ErrExpired, err)
+	case errors.Is(err, jwt.ErrTokenExpired) && errors.Is(err, jwt.ErrTokenInvalidClaims):
+		// jwt v5 checks the signature before the claims: these were signed by us.
+		return &c, fmt.Errorf("%w: %v", ErrExpired, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
