@@ -121,6 +121,7 @@ type Client struct {
 	roster   []protocol.Participant
 	floor    protocol.FloorState
 	alerts   int
+	quality  protocol.LinkQuality
 	closing  *protocol.Closing
 	readErr  error
 	pubPC    *webrtc.PeerConnection
@@ -376,6 +377,14 @@ func (c *Client) FloorState() protocol.FloorState {
 	return c.floor
 }
 
+// LinkQuality returns the latest link_quality the server sent (to the
+// hall only).
+func (c *Client) LinkQuality() protocol.LinkQuality {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.quality
+}
+
 // Alerts returns how many floor_alert messages the server sent.
 func (c *Client) Alerts() int {
 	c.mu.Lock()
@@ -529,6 +538,14 @@ func (c *Client) dispatch(raw []byte) error {
 		if m.Version >= c.floor.Version {
 			c.floor = m
 		}
+		c.mu.Unlock()
+	case protocol.TypeLinkQuality:
+		var m protocol.LinkQuality
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode link_quality: %w", err)
+		}
+		c.mu.Lock()
+		c.quality = m
 		c.mu.Unlock()
 	case protocol.TypeFloorAlert:
 		c.mu.Lock()

@@ -36,6 +36,8 @@ type upTrack struct {
 	streamID string // the publishing participant's id
 	trackID  string
 	keyframe func(payload []byte) bool
+	in       inCounters // what arrives from the publisher
+
 	// gated holds back every packet: a point's audio while it does not
 	// hold the floor.
 	gated atomic.Bool
@@ -105,6 +107,7 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
 	u.stats.packetsIn.Add(1)
+	u.in.add(h.SequenceNumber, len(pkt))
 	if u.gated.Load() {
 		return
 	}

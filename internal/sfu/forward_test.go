@@ -276,3 +276,24 @@ func TestGatedAudioResumesWithoutGap(t *testing.T) {
 	}
 	checkContinuous(t, w.headers)
 }
+
+func TestInCountersLossAcrossWrap(t *testing.T) {
+	var c inCounters
+	seq := uint16(65530)
+	for i := range 20 {
+		if i == 7 || i == 8 { // two packets lost, after the wrap
+			seq++
+			continue
+		}
+		c.add(seq, 100)
+		seq++
+	}
+	expected := c.highest.Load() - c.first.Load() + 1
+	if expected != 20 || c.packets.Load() != 18 || c.bytes.Load() != 1800 {
+		t.Errorf("expected %d, got %d packets and %d bytes; want 20, 18, 1800", expected, c.packets.Load(), c.bytes.Load())
+	}
+	c.add(65531, 100) // a late retransmission changes nothing but the count
+	if got := c.highest.Load() - c.first.Load() + 1; got != 20 {
+		t.Errorf("expected after a late packet = %d, want 20", got)
+	}
+}

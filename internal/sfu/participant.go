@@ -44,6 +44,7 @@ type Participant struct {
 	published []*upTrack
 	subs      map[*upTrack]*subscription
 	slots     []*downTrack // speaker slots of a point: video first, then audio
+	lastIn    map[*upTrack]inSnapshot
 	closed    bool
 	closeOnce sync.Once
 }
@@ -83,6 +84,7 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 		ctx:       ctx,
 		cancel:    cancel,
 		subs:      make(map[*upTrack]*subscription),
+		lastIn:    make(map[*upTrack]inSnapshot),
 	}
 	pub.OnTrack(p.onTrack)
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {

@@ -319,3 +319,36 @@ func TestRedisReplacedConnection(t *testing.T) {
 		t.Errorf("hall's roster lists point %s %d times, want once", points[0], n)
 	}
 }
+
+func TestRedisLinkQualityReachesTheHall(t *testing.T) {
+	st := storetest.Redis(t)
+	s := startStack(t, st)
+	points := seed(t, st, "quality", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hall := s.dial(ctx, s.token("quality", conference.RoleTechnician, "", time.Hour), true)
+	for _, p := range points {
+		s.dial(ctx, s.token("quality", conference.RolePoint, p, time.Hour), true)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := map[string]protocol.ParticipantQuality{}
+		for _, q := range hall.LinkQuality().Participants {
+			got[q.ID] = q
+		}
+		ok := true
+		for _, p := range points {
+			q := got[p]
+			ok = ok && q.Kbps > 50 && q.RTTMs > 0 && q.Network == "udp" && q.LossPercent < 5
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("hall's link quality never showed both points: %+v", hall.LinkQuality())
+		case <-tick.C:
+		}
+	}
+}

@@ -63,6 +63,7 @@ type Hub struct {
 	floors   map[string]*floor           // conference id -> its floor
 	shutdown bool
 	wg       sync.WaitGroup
+	done     chan struct{} // closed by Shutdown
 }
 
 // NewHub returns a hub ready to serve connections.
@@ -70,12 +71,13 @@ func NewHub(d Deps) *Hub {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor)}
+	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor), done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		CheckOrigin:     d.CheckOrigin,
 	}
+	go h.qualityLoop()
 	return h
 }
 
@@ -212,6 +214,9 @@ func (h *Hub) closeWhere(match func(*conn) bool, reason, message string) int {
 // and waits until their handlers return or ctx ends.
 func (h *Hub) Shutdown(ctx context.Context) {
 	h.mu.Lock()
+	if !h.shutdown {
+		close(h.done)
+	}
 	h.shutdown = true
 	h.mu.Unlock()
 	h.closeWhere(func(*conn) bool { return true }, protocol.ReasonShutdown,

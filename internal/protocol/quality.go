@@ -1,0 +1,23 @@
+package protocol
+
+// TypeLinkQuality is sent by the server to the hall every few seconds.
+const TypeLinkQuality = "link_quality"
+
+// LinkQuality reports, to the technician and the chair, how each
+// participant's link to the server fares as the server measures it.
+type LinkQuality struct {
+	Type         string               `json:"type"`
+	Participants []ParticipantQuality `json:"participants"`
+}
+
+// ParticipantQuality is one participant's link: the round trip of its
+// connection, the share of its packets lost on the way in and the bitrate
+// received from it over the last interval, and the transport ("udp", "tcp"
+// or "relay").
+type ParticipantQuality struct {
+	ID          string  `json:"id"`
+	RTTMs       float64 `json:"rtt_ms"`
+	LossPercent float64 `json:"loss_percent"`
+	Kbps        float64 `json:"kbps"`
+	Network     string  `json:"network,omitempty"`
+}

@@ -1,0 +1,131 @@
+package sfu
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// LinkQuality is how a participant's link to the server fares, as the
+// server measures it: the round trip of its publishing connection, and the
+// loss and bitrate of what it sends, since the previous Quality call.
+type LinkQuality struct {
+	ID      string
+	RTT     time.Duration // 0 when not measured yet
+	Loss    float64       // fraction of the participant's packets that did not arrive
+	Kbps    float64       // kilobits a second received from the participant
+	Network string        // "udp", "tcp" or "relay"; empty before ICE connects
+}
+
+// inCounters follow the packets of one up-track as they arrive: the run
+// loop writes them, Quality reads them.
+type inCounters struct {
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+	highest atomic.Uint64 // extended highest sequence number, plus 1; 0 before the first packet
+	first   atomic.Uint64 // extended first sequence number, plus 1
+
+	cycles  uint64 // run loop only: wraps of the sequence number
+	lastSeq uint16
+}
+
+// add counts one packet of n bytes with sequence number seq. Only the run
+// loop calls it.
+func (c *inCounters) add(seq uint16, n int) {
+	c.packets.Add(1)
+	c.bytes.Add(uint64(n))
+	if c.highest.Load() == 0 {
+		c.lastSeq = seq
+		ext := uint64(seq) + 1
+		c.first.Store(ext)
+		c.highest.Store(ext)
+		return
+	}
+	if diff := int16(seq - c.lastSeq); diff > 0 {
+		if seq < c.lastSeq {
+			c.cycles += 1 << 16
+		}
+		c.lastSeq = seq
+		c.highest.Store(c.cycles + uint64(seq) + 1)
+	}
+}
+
+// inSnapshot is what Quality saw of an up-track last time.
+type inSnapshot struct {
+	packets, bytes, expected uint64
+	at                       time.Time
+}
+
+// Quality returns the link quality of every participant of conf.
+func (s *SFU) Quality(conf string) []LinkQuality {
+	s.mu.Lock()
+	r := s.rooms[conf]
+	var parts []*Participant
+	if r != nil {
+		for _, p := range r.participants {
+			parts = append(parts, p)
+		}
+	}
+	s.mu.Unlock()
+	out := make([]LinkQuality, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, p.quality())
+	}
+	return out
+}
+
+// quality measures p's link since the previous call.
+func (p *Participant) quality() LinkQuality {
+	q := LinkQuality{ID: p.info.ID}
+	pc := p.pub
+	if p.info.Role.Publishes() {
+		if t := p.pub.SCTP().Transport().ICETransport(); t != nil {
+			if st, ok := t.GetSelectedCandidatePairStats(); ok {
+				q.RTT = time.Duration(st.CurrentRoundTripTime * float64(time.Second))
+			}
+		}
+	} else {
+		pc = p.sub
+	}
+	if t := pc.SCTP().Transport().ICETransport(); t != nil {
+		if pair, err := t.GetSelectedCandidatePair(); err == nil && pair != nil {
+			q.Network = pair.Remote.Protocol.String()
+			if pair.Local.Typ == webrtc.ICECandidateTypeRelay || pair.Remote.Typ == webrtc.ICECandidateTypeRelay {
+				q.Network = "relay"
+			}
+		}
+	}
+
+	now := time.Now()
+	var packets, expected, bytes uint64
+	var elapsed time.Duration
+	p.mu.Lock()
+	seen := make(map[*upTrack]inSnapshot, len(p.published))
+	for _, up := range p.published {
+		c := &up.in
+		hi, first := c.highest.Load(), c.first.Load()
+		if hi == 0 {
+			continue
+		}
+		cur := inSnapshot{packets: c.packets.Load(), bytes: c.bytes.Load(), expected: hi - first + 1, at: now}
+		prev, ok := p.lastIn[up]
+		if !ok {
+			prev = inSnapshot{at: now}
+		}
+		seen[up] = cur
+		packets += cur.packets - prev.packets
+		expected += cur.expected - prev.expected
+		bytes += cur.bytes - prev.bytes
+		elapsed = max(elapsed, now.Sub(prev.at))
+	}
+	p.lastIn = seen // forgets tracks that ended
+	p.mu.Unlock()
+	if expected > packets {
+		q.Loss = float64(expected-packets) / float64(expected)
+	}
+	if elapsed > 0 {
+		q.Kbps = float64(bytes) * 8 / 1000 / elapsed.Seconds()
+	}
+	return q
+}
