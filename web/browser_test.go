@@ -646,3 +646,121 @@ func TestBrowserLANAddress(t *testing.T) {
 		growing(t, tab, "decodes the hall over HTTPS", "video", "", frames, 15*time.Second)
 	})
 }
+
+// slotStatsJS lists the inbound-rtp reports of the speaker slots a point
+// page receives, with the slot's name (speaker-video, speaker-audio-0, ...)
+// as participant: window.hoinghi.slots maps each slot to its track here.
+const slotStatsJS = `(async () => {
+  const h = window.hoinghi;
+  const pc = h && h.pcs && h.pcs.subscribe;
+  if (!pc) return [];
+  const names = new Map(Object.entries(h.slots || {}).map(([name, id]) => [id, name]));
+  const out = [];
+  (await pc.getStats()).forEach((r) => {
+    if (r.type !== 'inbound-rtp' || !names.has(r.trackIdentifier)) return;
+    out.push({kind: r.kind, track: r.trackIdentifier, participant: names.get(r.trackIdentifier),
+      framesDecoded: r.framesDecoded || 0, packetsReceived: r.packetsReceived || 0,
+      totalSamplesReceived: r.totalSamplesReceived || 0});
+  });
+  return out;
+})()`
+
+// slotSum adds up field over the speaker slots whose name starts with prefix.
+func slotSum(t *testing.T, tab context.Context, prefix string, field func(rtpStats) float64) float64 {
+	t.Helper()
+	stats, err := eval[[]rtpStats](tab, slotStatsJS)
+	if err != nil {
+		t.Fatalf("getStats: %v", err)
+	}
+	var n float64
+	for _, s := range stats {
+		if strings.HasPrefix(s.Participant, prefix) {
+			n += field(s)
+		}
+	}
+	return n
+}
+
+// slotGrowing checks that field of the speaker slots named prefix... grows
+// in tab within timeout, starting above zero.
+func slotGrowing(t *testing.T, tab context.Context, what, prefix string, field func(rtpStats) float64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	first := -1.0
+	for {
+		n := slotSum(t, tab, prefix, field)
+		if first < 0 && n > 0 {
+			first = n
+		} else if first > 0 && n > first {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: does not grow within %v (first %v, now %v)", what, timeout, first, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestBrowserFloor runs floor control through the pages: a point asks for
+// the floor, the chair sees the queue and gives it from the console, another
+// point decodes the speaker's video and receives its voice in the speaker
+// slots and shows its name, and the chair takes the floor back.
+func TestBrowserFloor(t *testing.T) {
+	start := time.Now()
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "floor", 2)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+	const subject = "Tham luận về chuyển đổi số"
+
+	chair := newTab(t, browser)
+	navigate(t, chair, pageURL(stack, "console", stack.Token("floor", conference.RoleChair, "", time.Hour)))
+	speaker, listener := newTab(t, browser), newTab(t, browser)
+	openPoint(t, speaker, pageURL(stack, "point", stack.Token("floor", conference.RolePoint, points[0], time.Hour)))
+	openPoint(t, listener, pageURL(stack, "point", stack.Token("floor", conference.RolePoint, points[1], time.Hour)))
+	waitFor(t, chair, "chair connected", connected, 15*time.Second)
+	for _, tab := range []context.Context{speaker, listener} {
+		waitFor(t, tab, "point connected and may ask", connected+` && !document.querySelector('#floor-ask').disabled && document.querySelector('#mic-state').dataset.live === 'false'`, 15*time.Second)
+	}
+	t.Logf("chair and points connected after %v", time.Since(start).Round(time.Millisecond))
+
+	// Both points ask, the first with a subject: each sees its place.
+	if _, err := eval[chromedp.Void](speaker, fmt.Sprintf(`document.querySelector('#floor-subject').value = %q`, subject)); err != nil {
+		t.Fatal(err)
+	}
+	click(t, speaker, "#floor-ask")
+	waitFor(t, speaker, "first in the queue", `document.querySelector('#floor').dataset.floor === 'queued' && document.querySelector('#floor-status').textContent.includes('vị trí thứ 1') && !document.querySelector('#floor-withdraw').hidden`, 5*time.Second)
+	click(t, listener, "#floor-ask")
+	waitFor(t, listener, "second in the queue", `document.querySelector('#floor-status').textContent.includes('vị trí thứ 2')`, 5*time.Second)
+	if n := slotSum(t, listener, "speaker-audio", packets); n != 0 {
+		t.Errorf("a point receives %v speaker audio packets before anyone has the floor", n)
+	}
+
+	// The chair sees the queue in order and gives the first the floor.
+	waitFor(t, chair, "queue in order", `[...document.querySelectorAll('#floor-queue li[data-target]')].map((li) => li.dataset.target).join() === 'diem-1,diem-2' && document.querySelector('#floor-queue li[data-target="diem-1"]').textContent.includes(`+fmt.Sprintf("%q", subject)+`)`, 5*time.Second)
+	click(t, chair, `#floor-queue li[data-target="diem-1"] button[data-action="give"]`)
+	given := time.Now()
+	waitFor(t, speaker, "speaker holds the floor, microphone live, countdown", `document.querySelector('#floor').dataset.floor === 'holding' && document.querySelector('#mic-state').dataset.live === 'true' && /^[67]:\d\d$/.test(document.querySelector('#floor-clock').textContent) && !document.querySelector('#floor-finish').hidden`, 5*time.Second)
+	waitFor(t, listener, "speaker's name and subject shown", `document.querySelector('#speaker').dataset.participant === 'diem-1' && document.querySelector('#speaker-label').textContent.includes('Điểm cầu số 1') && document.querySelector('#speaker-label').textContent.includes(`+fmt.Sprintf("%q", subject)+`)`, 5*time.Second)
+	slotGrowing(t, listener, "listener decodes the speaker's video", "speaker-video", frames, 10*time.Second)
+	slotGrowing(t, listener, "listener receives the speaker's audio", "speaker-audio", packets, 10*time.Second)
+	t.Logf("speaker's media at the other point %v after the give", time.Since(given).Round(time.Millisecond))
+	waitFor(t, listener, "speaker view live, its voice playing", `document.querySelector('#speaker').dataset.state === 'live' && !document.querySelector('#speaker-video').hidden && [...document.querySelectorAll('#audio-sinks audio')].some((a) => a.dataset.participant.startsWith('speaker-audio') && !a.muted && !a.paused)`, 5*time.Second)
+
+	// The console: the holder with its countdown, its tile highlighted, the
+	// rest of the queue, and the speaker large in the program view.
+	waitFor(t, chair, "console shows the holder", `document.querySelector('#floor-holders .holder[data-target="diem-1"] .clock')?.textContent.match(/^[67]:\d\d$/) && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'holding' && document.querySelector('.tile[data-participant="diem-2"]').dataset.floor === 'queued' && [...document.querySelectorAll('#floor-queue li[data-target]')].map((li) => li.dataset.target).join() === 'diem-2'`, 5*time.Second)
+	waitFor(t, chair, "speaker large in the program view", `document.querySelector('#program').dataset.show === 'speaker' && document.querySelector('#program-speaker').readyState >= 2 && document.querySelectorAll('.tile[data-state="live"]').length === 2`, 10*time.Second)
+	screenshot(t, chair, "chair.png")
+	screenshot(t, listener, "tmp-listener.png")
+	screenshot(t, speaker, "tmp-speaker.png")
+
+	// The chair extends the turn, then takes the floor back.
+	click(t, chair, `#floor-holders button[data-action="extend"][data-seconds="180"]`)
+	waitFor(t, speaker, "three more minutes", `/^(9|10):\d\d$/.test(document.querySelector('#floor-clock').textContent)`, 5*time.Second)
+	click(t, chair, `#floor-holders button[data-action="take_back"][data-target="diem-1"]`)
+	waitFor(t, listener, "speaker view empty again", `document.querySelector('#speaker').dataset.state === 'none' && document.querySelector('#speaker-video').hidden && !document.querySelector('#speaker-placeholder').hidden && document.querySelector('#speaker-placeholder').textContent === 'Chưa có người phát biểu'`, 5*time.Second)
+	waitFor(t, speaker, "former speaker muted at the hall", `document.querySelector('#floor').dataset.floor === 'idle' && document.querySelector('#mic-state').dataset.live === 'false'`, 5*time.Second)
+	waitFor(t, chair, "console without holder", `!document.querySelector('#floor-holders .holder') && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'none' && document.querySelector('#program').dataset.show === 'hall'`, 5*time.Second)
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}

@@ -5,6 +5,7 @@
 //
 //	hoinghi [-config file.yaml] [flags]
 //	hoinghi token --conference ID --role ROLE [--point ID] [--ttl 30d] [--url]
+//	hoinghi export --conference ID [--format xlsx|csv|pdf] [-o FILE]
 //
 // Run "hoinghi -h" for the flags; every one also has a HOINGHI_* variable.
 package main
@@ -43,6 +44,9 @@ func main() {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(args[1:], getenv, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("hoinghi", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -117,18 +117,23 @@ type Client struct {
 	offers  chan string
 	pubAns  chan pubResult
 
-	mu       sync.Mutex
-	roster   []protocol.Participant
-	floor    protocol.FloorState
-	alerts   int
-	quality  protocol.LinkQuality
-	closing  *protocol.Closing
-	readErr  error
-	pubPC    *webrtc.PeerConnection
-	subPC    *webrtc.PeerConnection
-	recv     []*recvTrack
-	sent     [2]*sendTrack // audio, video; nil until publishing
-	closeErr error
+	mu      sync.Mutex
+	roster  []protocol.Participant
+	floor   protocol.FloorState
+	alerts  int
+	quality protocol.LinkQuality
+	muted   bool
+	// cameraRestarts counts restart_camera requests; a synthetic camera
+	// has nothing to restart.
+	cameraRestarts int
+	closing        *protocol.Closing
+	readErr        error
+	pubPC          *webrtc.PeerConnection
+	subPC          *webrtc.PeerConnection
+	recv           []*recvTrack
+	sent           [2]*sendTrack // audio, video; nil until publishing
+	closeErr       error
+	att            attendanceView // see attendance.go
 }
 
 type pubResult struct {
@@ -377,6 +382,21 @@ func (c *Client) FloorState() protocol.FloorState {
 	return c.floor
 }
 
+// Muted reports whether the hall muted this participant, as the server
+// last said.
+func (c *Client) Muted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.muted
+}
+
+// CameraRestarts counts the server's requests to restart the camera.
+func (c *Client) CameraRestarts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cameraRestarts
+}
+
 // LinkQuality returns the latest link_quality the server sent (to the
 // hall only).
 func (c *Client) LinkQuality() protocol.LinkQuality {
@@ -547,6 +567,18 @@ func (c *Client) dispatch(raw []byte) error {
 		c.mu.Lock()
 		c.quality = m
 		c.mu.Unlock()
+	case protocol.TypeMuted:
+		var m protocol.Muted
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode muted: %w", err)
+		}
+		c.mu.Lock()
+		c.muted = m.Muted
+		c.mu.Unlock()
+	case protocol.TypeRestartCamera:
+		c.mu.Lock()
+		c.cameraRestarts++
+		c.mu.Unlock()
 	case protocol.TypeFloorAlert:
 		c.mu.Lock()
 		c.alerts++
@@ -554,6 +586,9 @@ func (c *Client) dispatch(raw []byte) error {
 	case protocol.TypeWelcome:
 		c.log.Debug("repeated welcome ignored")
 	default:
+		if ok, err := c.dispatchAttendance(env.Type, raw); ok {
+			return err
+		}
 		c.log.Debug("unknown message type ignored", "type", env.Type)
 	}
 	return nil

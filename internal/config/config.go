@@ -39,6 +39,7 @@ type Config struct {
 	Demo  bool  `yaml:"demo"`
 	TLS   TLS   `yaml:"tls"`
 	Media Media `yaml:"media"`
+	TURN  TURN  `yaml:"turn"`
 	Redis Redis `yaml:"redis"`
 	Token Token `yaml:"token"`
 	Log   Log   `yaml:"log"`
@@ -65,6 +66,40 @@ type Media struct {
 	IncludeLoopback bool `yaml:"include_loopback"`
 	// ICEServers are extra STUN/TURN servers handed to clients.
 	ICEServers []protocol.ICEServer `yaml:"ice_servers"`
+}
+
+// TURN configures the embedded TURN server, which relays media for points
+// whose network lets through only TCP to the server.
+type TURN struct {
+	// Enabled runs the TURN server and hands every joining participant
+	// credentials of its own.
+	Enabled bool `yaml:"enabled"`
+	// Port is the UDP and TCP port of TURN; 0 picks free ports, -1 opens
+	// neither (TURN then runs only on the web port).
+	Port int `yaml:"port"`
+	// WebPort also accepts TURN over TCP on the listen port, beside the
+	// web pages, for points that can reach only that port.
+	WebPort bool `yaml:"web_port"`
+	// TLSPort, when above 0, accepts TURN over TLS with the web certificate.
+	TLSPort int `yaml:"tls_port"`
+	// RelayPorts is the range of UDP ports of relayed transports, "MIN-MAX".
+	RelayPorts string `yaml:"relay_ports"`
+	// Host is the name or IP in the turn: URLs; empty means the host of
+	// public_url, or the first of media.public_ips when that is loopback.
+	Host string `yaml:"host"`
+	// CredentialTTL is how long the credentials of one join stay valid.
+	CredentialTTL Duration `yaml:"credential_ttl"`
+}
+
+// RelayPortRange returns the bounds of RelayPorts, inclusive.
+func (t *TURN) RelayPortRange() (lo, hi int, err error) {
+	a, b, ok := strings.Cut(t.RelayPorts, "-")
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || lo < 1 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("%q is not a port range such as 49160-49200", t.RelayPorts)
+	}
+	return lo, hi, nil
 }
 
 // Redis locates the Redis server. An empty Addr selects the embedded store.
@@ -101,6 +136,13 @@ func Default() Config {
 			UDPPort:         50000,
 			TCPPort:         50000,
 			IncludeLoopback: true,
+		},
+		TURN: TURN{
+			Enabled:       true,
+			Port:          3478,
+			WebPort:       true,
+			RelayPorts:    "49160-49200",
+			CredentialTTL: Duration(12 * time.Hour),
 		},
 		Redis: Redis{Prefix: "hn"},
 		Token: Token{LinkTTL: Duration(30 * 24 * time.Hour)},
@@ -234,6 +276,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := c.validateTURN(); err != nil {
+		return err
+	}
 	if c.Redis.Addr != "" {
 		if err := validateHostPort(c.Redis.Addr); err != nil {
 			return fmt.Errorf("redis.addr: %w", err)
@@ -257,6 +302,65 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("log.level: %w", err)
 	}
 	return nil
+}
+
+func (c *Config) validateTURN() error {
+	t := &c.TURN
+	if !t.Enabled {
+		return nil
+	}
+	if p := t.Port; p < -1 || p > 65535 {
+		return fmt.Errorf("turn.port: %d is not a port (0 picks a free one, -1 opens none)", p)
+	}
+	if p := t.TLSPort; p < 0 || p > 65535 {
+		return fmt.Errorf("turn.tls_port: %d is not a port (0 turns TURN over TLS off)", p)
+	}
+	if t.TLSPort > 0 && !c.TLSEnabled() {
+		return errors.New("turn.tls_port: needs a certificate: set tls.cert and tls.key, or tls.self_signed")
+	}
+	if t.Port == -1 && !t.WebPort && t.TLSPort == 0 {
+		return errors.New("turn.port: -1 with turn.web_port false and no turn.tls_port leaves TURN no port; set turn.enabled false instead")
+	}
+	if _, _, err := t.RelayPortRange(); err != nil {
+		return fmt.Errorf("turn.relay_ports: %w", err)
+	}
+	if t.CredentialTTL <= 0 {
+		return fmt.Errorf("turn.credential_ttl: %s is not positive", t.CredentialTTL)
+	}
+	return nil
+}
+
+// TURNHost returns the host clients reach the TURN server at: turn.host,
+// else the host of the base URL, else the first public IP when that host is
+// loopback.
+func (c *Config) TURNHost() string {
+	if c.TURN.Host != "" {
+		return c.TURN.Host
+	}
+	host := "localhost"
+	if u, err := url.Parse(c.BaseURL()); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	if ip := net.ParseIP(host); (host == "localhost" || (ip != nil && ip.IsLoopback())) && len(c.Media.PublicIPs) > 0 {
+		return c.Media.PublicIPs[0]
+	}
+	return host
+}
+
+// BasePort returns the port of the base URL, as clients reach the web
+// server: explicit, or 443 for https and 80 for http.
+func (c *Config) BasePort() int {
+	u, err := url.Parse(c.BaseURL())
+	if err != nil {
+		return 0
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }
 
 // TLSEnabled reports whether the server serves HTTPS.

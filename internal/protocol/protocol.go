@@ -201,7 +201,7 @@ type FloorAlert struct {
 }
 
 // Decode reads the type of a raw message and decodes it into the matching
-// client message struct (*SDP, *Candidate or *Floor). It returns an *Error ready to
+// client message struct (*SDP, *Candidate, *Floor, *Control, ...). It returns an *Error ready to
 // send when the message is malformed or of an unknown type.
 func Decode(raw []byte) (any, *Error) {
 	var env Envelope
@@ -216,6 +216,14 @@ func Decode(raw []byte) (any, *Error) {
 		msg = &Candidate{}
 	case TypeFloor:
 		msg = &Floor{}
+	case TypeControl:
+		msg = &Control{}
+	case TypeCheckIn:
+		msg = &CheckIn{}
+	case TypeRollCall:
+		msg = &RollCall{}
+	case TypeConference:
+		msg = &Conference{}
 	default:
 		return nil, &Error{Type: TypeError, Code: CodeUnknownType, Message: fmt.Sprintf("unknown message type %q", env.Type), Request: env.Type}
 	}

@@ -16,7 +16,8 @@ const SpeakerAudioSlots = 3
 // SetFloor declares who holds the floor in conf, in the order given. Only
 // the holders' audio among the points is forwarded, to everyone; every
 // other point receives the first holder's video and the holders' audio in
-// its speaker slots. The hall's audio is always forwarded.
+// its speaker slots. The hall's audio is always forwarded, unless a
+// technician muted it (SetMuted).
 func (s *SFU) SetFloor(conf string, holders []string) {
 	s.mu.Lock()
 	r := s.rooms[conf]
@@ -39,11 +40,11 @@ func (s *SFU) Floor(conf string) []string {
 	return nil
 }
 
-// holds reports whether participant id holds the floor in r.
-func (r *room) holds(id string) bool {
+// floorHolders returns the holders of the floor in r.
+func (r *room) floorHolders() []string {
 	r.sfu.mu.Lock()
 	defer r.sfu.mu.Unlock()
-	return slices.Contains(r.holders, id)
+	return slices.Clone(r.holders)
 }
 
 // applyFloor brings gates and speaker slots in line with the holders. It is
@@ -62,10 +63,7 @@ func (r *room) applyFloor() {
 		byID[p.info.ID] = p
 	}
 	for _, p := range parts {
-		if p.info.Role != conference.RolePoint {
-			continue
-		}
-		open := slices.Contains(holders, p.info.ID)
+		open := p.hearable(holders)
 		for _, up := range p.publishedTracks() {
 			if up.kind == webrtc.RTPCodecTypeAudio {
 				up.setGated(!open)
@@ -75,6 +73,50 @@ func (r *room) applyFloor() {
 	for _, p := range parts {
 		p.fillSlots(holders, byID)
 	}
+}
+
+// hearable reports whether p's audio is forwarded: the hall's always, a
+// point's while it holds the floor, nobody's while a technician muted it.
+func (p *Participant) hearable(holders []string) bool {
+	if p.muted.Load() {
+		return false
+	}
+	return p.info.Role != conference.RolePoint || slices.Contains(holders, p.info.ID)
+}
+
+// SetMuted mutes or unmutes participant id of conf in the SFU: while muted,
+// none of its audio is forwarded, whatever the floor. It reports whether
+// the participant is there.
+func (s *SFU) SetMuted(conf, id string, muted bool) bool {
+	s.mu.Lock()
+	r := s.rooms[conf]
+	var p *Participant
+	if r != nil {
+		p = r.participants[id]
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.muted.Store(muted)
+	r.applyFloor()
+	return true
+}
+
+// RequestKeyframes asks participant id of conf for a keyframe of every
+// video track it publishes, and reports whether it is there.
+func (s *SFU) RequestKeyframes(conf, id string) bool {
+	s.mu.Lock()
+	var p *Participant
+	if r := s.rooms[conf]; r != nil {
+		p = r.participants[id]
+	}
+	s.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.RequestKeyframes()
+	return true
 }
 
 // addSlots gives a point its speaker slots, empty until someone holds the

@@ -10,8 +10,6 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
-
-	"hoinghi/internal/conference"
 )
 
 // ErrBadSDP wraps every refusal of a client's SDP or ICE candidate.
@@ -35,6 +33,7 @@ type Participant struct {
 	// answers carries the client's answers to it.
 	negotiate chan struct{}
 	answers   chan answer
+	muted     atomic.Bool // a technician muted the participant's audio
 	// awaitingAnswer is set while an offer is out.
 	awaitingAnswer atomic.Bool
 	ctx            context.Context
@@ -229,7 +228,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.published = append(p.published, up)
 	p.mu.Unlock()
 	p.sfu.stats.upTracks.Add(1)
-	up.gated.Store(p.info.Role == conference.RolePoint && up.kind == webrtc.RTPCodecTypeAudio && !p.room.holds(p.info.ID))
+	up.gated.Store(up.kind == webrtc.RTPCodecTypeAudio && !p.hearable(p.room.floorHolders()))
 	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
 
 	go drainReceiverRTCP(recv)

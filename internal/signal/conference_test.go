@@ -164,7 +164,7 @@ func TestEmbeddedConferenceSurvivesRestart(t *testing.T) {
 	if _, err := st.Conference(context.Background(), "embedded-conf"); err != nil {
 		t.Fatalf("conference after restart: %v", err)
 	}
-	events, err := st.Events(context.Background(), "embedded-conf")
+	events, err := st.AttendanceEvents(context.Background(), "embedded-conf")
 	if err != nil {
 		t.Fatal(err)
 	}

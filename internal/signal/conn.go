@@ -17,7 +17,6 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
 	"hoinghi/internal/sfu"
-	"hoinghi/internal/store"
 )
 
 // Connection limits; docs/protocol.md states them for clients.
@@ -53,6 +52,7 @@ type conn struct {
 	closeOnce sync.Once
 	mu        sync.Mutex
 	closing   *protocol.Closing // the reason sent before closing, if any
+	att       connAttendance    // see attendance.go
 }
 
 func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
@@ -78,11 +78,12 @@ func (c *conn) run(ctx context.Context) {
 	defer c.finish()
 
 	if old := c.hub.register(c); old != nil {
+		old.recordLeft(conference.LeftReplaced)
 		old.closeWith(protocol.ReasonReplaced,
 			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
 	}
 	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
-	c.markConnected(ctx)
+	c.recordJoined()
 
 	c.send(protocol.Welcome{
 		Type:            protocol.TypeWelcome,
@@ -101,12 +102,17 @@ func (c *conn) run(ctx context.Context) {
 		return
 	}
 	c.part = part
+	if c.hub.isMuted(c.conf, c.id) {
+		c.hub.d.SFU.SetMuted(c.conf, c.id, true)
+		c.send(protocol.Muted{Type: protocol.TypeMuted, Muted: true})
+	}
 	c.floor = c.hub.floorOf(c.adm.Conference)
 	if c.role == conference.RolePoint {
 		c.floor.pointBack(c.adm.Point.ID)
 	}
 	c.hub.broadcastRoster(c.conf)
 	c.floor.reload(ctx)
+	c.hub.attendanceOf(c.conf).greet(c)
 	c.readLoop(ctx)
 }
 
@@ -117,13 +123,7 @@ func (c *conn) finish() {
 		c.part.Close()
 	}
 	if c.hub.unregister(c) {
-		reason := "closed"
-		c.mu.Lock()
-		if c.closing != nil {
-			reason = c.closing.Reason
-		}
-		c.mu.Unlock()
-		c.markDisconnected(reason)
+		c.recordLeft(c.leftReason())
 		c.hub.broadcastRoster(c.conf)
 		if c.floor != nil && c.role == conference.RolePoint {
 			c.floor.pointLeft(c.adm.Point.ID)
@@ -131,28 +131,6 @@ func (c *conn) finish() {
 		}
 	}
 	c.log.Info("participant disconnected")
-}
-
-func (c *conn) markConnected(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-	defer cancel()
-	err := c.hub.d.Store.MarkConnected(ctx, c.conf, store.Connection{
-		ParticipantID: c.id, Role: c.role, PointID: c.adm.Point.ID, Name: c.name,
-		Since: time.Now().UTC(), Instance: c.hub.d.Instance,
-	})
-	if err != nil {
-		// Media goes on without the store; the record is missing until the
-		// next connection. Issue 5 makes this lossless.
-		c.log.Error("record connection", "err", err)
-	}
-}
-
-func (c *conn) markDisconnected(reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	if err := c.hub.d.Store.MarkDisconnected(ctx, c.conf, c.id, reason, time.Now().UTC()); err != nil {
-		c.log.Error("record disconnection", "err", err)
-	}
 }
 
 // readLoop reads and handles messages until the connection fails.
@@ -164,6 +142,7 @@ func (c *conn) readLoop(ctx context.Context) {
 	for {
 		kind, r, err := c.ws.NextReader()
 		if err != nil {
+			c.noteReadEnd(err)
 			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) && !c.isClosing() {
 				c.log.Info("read signaling", "err", err)
 			}
@@ -183,6 +162,7 @@ func (c *conn) readLoop(ctx context.Context) {
 			perr = &protocol.Error{Code: protocol.CodeTooLarge,
 				Message: fmt.Sprintf("message exceeds %d bytes and was discarded", protocol.MaxMessageBytes)}
 		case err != nil:
+			c.noteReadEnd(err)
 			c.log.Info("read signaling message", "err", err)
 			return
 		case !c.limiter.Allow():
@@ -240,6 +220,10 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 		if err := c.floor.act(ctx, c, m); err != nil {
 			return floorError(m.Action, err)
 		}
+	case *protocol.CheckIn, *protocol.RollCall, *protocol.Conference:
+		return c.hub.attendanceOf(c.conf).handle(ctx, c, m)
+	case *protocol.Control:
+		return c.control(ctx, m)
 	case *protocol.Candidate:
 		if m.Candidate.Candidate == "" {
 			return nil // end of candidates

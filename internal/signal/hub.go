@@ -61,6 +61,8 @@ type Hub struct {
 	mu       sync.Mutex
 	confs    map[string]map[string]*conn // conference id -> participant id -> conn
 	floors   map[string]*floor           // conference id -> its floor
+	atts     map[string]*attendance      // conference id -> its attendance; see attendance.go
+	muted    map[string]map[string]bool  // conference id -> participant ids a technician muted
 	shutdown bool
 	wg       sync.WaitGroup
 	done     chan struct{} // closed by Shutdown
@@ -71,7 +73,8 @@ func NewHub(d Deps) *Hub {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor), done: make(chan struct{})}
+	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor),
+		muted: make(map[string]map[string]bool), done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,

@@ -50,9 +50,15 @@ func (s *Store) Conference(ctx context.Context, id string) (conference.Conferenc
 	}
 	m, err := s.rdb.HGetAll(ctx, s.key(id, "conf")).Result()
 	if err != nil {
+		if c, ok := s.known.conference(id); ok {
+			s.log.Warn("redis unavailable; using the conference as last read", "conference", id, "err", err)
+			return c, nil
+		}
 		return conference.Conference{}, fmt.Errorf("get conference %s: %w", id, err)
 	}
-	return decodeConference(id, m)
+	c, err := decodeConference(id, m)
+	s.known.setConference(id, c, err)
+	return c, err
 }
 
 // Conferences returns every conference, sorted by id.
@@ -149,14 +155,21 @@ func (s *Store) Point(ctx context.Context, confID, pointID string) (conference.P
 	}
 	data, err := s.rdb.HGet(ctx, s.key(confID, "points"), pointID).Result()
 	if errors.Is(err, redis.Nil) {
-		return p, fmt.Errorf("point %s/%s: %w", confID, pointID, ErrNotFound)
+		err = fmt.Errorf("point %s/%s: %w", confID, pointID, ErrNotFound)
+		s.known.setPoint(confID, pointID, p, err)
+		return p, err
 	}
 	if err != nil {
+		if p, ok := s.known.point(confID, pointID); ok {
+			s.log.Warn("redis unavailable; using the point as last read", "conference", confID, "point", pointID, "err", err)
+			return p, nil
+		}
 		return p, fmt.Errorf("get point %s/%s: %w", confID, pointID, err)
 	}
 	if err := json.Unmarshal([]byte(data), &p); err != nil {
 		return p, fmt.Errorf("decode point %s/%s: %w", confID, pointID, err)
 	}
+	s.known.setPoint(confID, pointID, p, nil)
 	return p, nil
 }
 
@@ -194,6 +207,7 @@ func (s *Store) Points(ctx context.Context, confID string) ([]conference.Point, 
 		if err := json.Unmarshal([]byte(data), &p); err != nil {
 			return nil, fmt.Errorf("decode point %s/%s: %w", confID, id, err)
 		}
+		s.known.setPoint(confID, id, p, nil)
 		out = append(out, p)
 	}
 	return out, nil

@@ -43,7 +43,7 @@ type state struct {
 	Conf   conference.Conference
 	Points []conference.Point
 	Conns  []Connection
-	Events []Event
+	Events []conference.AttendanceEvent
 }
 
 func snapshotState(t *testing.T, s *Store, id string) state {
@@ -60,7 +60,7 @@ func snapshotState(t *testing.T, s *Store, id string) state {
 	if st.Conns, err = s.Connected(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if st.Events, err = s.Events(ctx, id); err != nil {
+	if st.Events, err = s.AttendanceEvents(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	return st

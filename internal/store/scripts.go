@@ -21,8 +21,7 @@ func newScript(src string, streamID bool) *script {
 // can record EVALSHA as EVAL with the script's text.
 type scripts struct {
 	putPoint   *script
-	connect    *script
-	disconnect *script
+	attendance *script
 	floor      floorScripts // see floor.go
 	bySHA      map[string]*script
 }
@@ -39,37 +38,11 @@ end
 return 1
 `, false),
 
-		// KEYS: conf, connected, events. ARGV: participant id, connection
-		// JSON, role, point id, time, stream id. Returns nil when the
-		// conference does not exist, else the event's stream id.
-		connect: newScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return redis.call('XADD', KEYS[3], ARGV[6], 'kind', 'joined', 'participant_id', ARGV[1],
-  'role', ARGV[3], 'point_id', ARGV[4], 'reason', '', 'at', ARGV[5])
-`, true),
-
-		// KEYS: connected, events. ARGV: participant id, reason, time,
-		// instance ('' for any), since ('' for any), stream id. Returns nil
-		// when no matching connection is recorded, else the event's stream id.
-		disconnect: newScript(`
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return false end
-local c = cjson.decode(v)
-if ARGV[4] ~= '' and c.instance ~= ARGV[4] then return false end
-if ARGV[5] ~= '' and c.since ~= ARGV[5] then return false end
-redis.call('HDEL', KEYS[1], ARGV[1])
-local role = c.role
-if type(role) ~= 'string' then role = '' end
-local point = c.point_id
-if type(point) ~= 'string' then point = '' end
-return redis.call('XADD', KEYS[2], ARGV[6], 'kind', 'left', 'participant_id', ARGV[1],
-  'role', role, 'point_id', point, 'reason', ARGV[2], 'at', ARGV[3])
-`, true),
+		attendance: newScript(attendanceScript, false), // see attendance.go
 	}
 	s.floor = newFloorScripts()
 	s.bySHA = make(map[string]*script)
-	for _, sc := range append([]*script{s.putPoint, s.connect, s.disconnect}, s.floor.all()...) {
+	for _, sc := range append([]*script{s.putPoint, s.attendance}, s.floor.all()...) {
 		s.bySHA[sc.Hash()] = sc
 	}
 	return s

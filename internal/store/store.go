@@ -11,8 +11,7 @@
 //	hn:{demo}:points       hash    point id -> point as JSON
 //	hn:{demo}:point-order  list    point ids in the order they were first added
 //	hn:{demo}:connected    hash    participant id -> Connection as JSON
-//	hn:{demo}:events       stream  attendance events; fields kind, participant_id,
-//	                               role, point_id, reason, at
+//	hn:{demo}:attendance*  the attendance events and state (see attendance.go)
 //	hn:{demo}:floor:*      the floor: queue, requests, holders, meta and the
 //	                               floor log stream (see floor.go)
 //
@@ -28,6 +27,12 @@
 // client hook appends each acknowledged write to DataDir/store.aof, synced
 // before the command returns, and Open replays that log. See aof.go for the
 // record format.
+//
+// Attendance events are written behind: RecordAttendance queues an event and
+// returns, and a spool writes the queue to Redis in order, keeping what
+// Redis does not take yet in memory and in DataDir/attendance.spool until
+// it does (see spool.go). Open starts writing what an earlier run left
+// there.
 package store
 
 import (
@@ -36,6 +41,8 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync/atomic"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -60,7 +67,11 @@ type Options struct {
 	DB       int    // Redis database number
 	Password string
 	Prefix   string // key prefix, default "hn"
-	DataDir  string // embedded default only: where its state is persisted
+	// DataDir is where the embedded default persists its state, and where
+	// the attendance spool keeps the writes Redis has not taken yet (with
+	// any Redis). With an external Redis and no DataDir the spool lives in
+	// memory only, and writes waiting when the process dies are lost.
+	DataDir string
 	Logger   *slog.Logger
 
 	// compactBytes overrides defaultCompactBytes in tests.
@@ -74,6 +85,9 @@ type Store struct {
 	prefix  string
 	log     *slog.Logger
 	scripts *scripts
+	spool   *spool
+	known   lastKnown
+	attSeq  atomic.Uint64 // counter of NewAttendanceID
 
 	// Embedded default only.
 	mini    *miniredis.Miniredis
@@ -103,24 +117,71 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err := s.openEmbedded(ctx, opts); err != nil {
 			return nil, fmt.Errorf("open embedded store: %w", err)
 		}
-		return s, nil
+	} else {
+		s.rdb = redis.NewClient(&redis.Options{
+			Addr:     opts.Addr,
+			DB:       opts.DB,
+			Password: opts.Password,
+		})
+		if err := s.Ping(ctx); err != nil {
+			s.rdb.Close()
+			return nil, fmt.Errorf("open store at %s: %w", opts.Addr, err)
+		}
+		s.log.Info("store connected", "addr", opts.Addr, "db", opts.DB, "prefix", opts.Prefix)
 	}
-	s.rdb = redis.NewClient(&redis.Options{
-		Addr:     opts.Addr,
-		DB:       opts.DB,
-		Password: opts.Password,
-	})
-	if err := s.Ping(ctx); err != nil {
-		s.rdb.Close()
-		return nil, fmt.Errorf("open store at %s: %w", opts.Addr, err)
+	if err := s.openSpool(ctx, opts.DataDir); err != nil {
+		s.closeRedis()
+		return nil, err
 	}
-	s.log.Info("store connected", "addr", opts.Addr, "db", opts.DB, "prefix", opts.Prefix)
 	return s, nil
 }
 
-// Close closes the connection to Redis and, for the embedded default, syncs
-// and closes its log and stops the embedded server.
+// openSpool starts the attendance spool and gives it a moment to write what
+// an earlier run left in it; what it cannot write yet it keeps retrying.
+func (s *Store) openSpool(ctx context.Context, dir string) error {
+	sp, err := openSpool(dir, func(ctx context.Context, w AttendanceWrite) error {
+		_, err := s.WriteAttendance(ctx, w)
+		return err
+	}, s.log)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	s.spool = sp
+	ctx, cancel := context.WithTimeout(ctx, spoolStartFlush)
+	defer cancel()
+	if err := s.FlushAttendance(ctx); err != nil {
+		s.log.Warn("attendance spool not written at start-up; retrying in the background", "err", err)
+	}
+	return nil
+}
+
+// spoolStartFlush bounds how long Open waits for the spool of an earlier
+// run to be written.
+const spoolStartFlush = 5 * time.Second
+
+// spoolCloseFlush bounds how long Close waits for queued attendance writes.
+const spoolCloseFlush = 3 * time.Second
+
+// Close waits a few seconds at most for queued attendance writes to reach
+// Redis (what remains stays in the spool file for the next start), closes
+// the connection to Redis and, for the embedded default, syncs and closes
+// its log and stops the embedded server.
 func (s *Store) Close() error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), spoolCloseFlush)
+	defer cancel()
+	if err := s.spool.close(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.closeRedis(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// closeRedis closes the client and, for the embedded default, its log and
+// server.
+func (s *Store) closeRedis() error {
 	var errs []error
 	if err := s.rdb.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close redis client: %w", err))

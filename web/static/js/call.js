@@ -5,6 +5,7 @@ import { Signaling } from './signaling.js';
 import { fetchSession, signalingURL } from './session.js';
 import { debugInfo } from './ui.js';
 import { t } from './i18n.js';
+import { floorErrorText, msidTrack } from './floor.js';
 
 /** Connection states a Call reports through onState. */
 export const State = Object.freeze({
@@ -33,15 +34,19 @@ const FINAL_REASONS = new Set(['replaced', 'revoked']);
  *     state(state)                    the connection state changed (see State)
  *     welcome(msg)                    the server's welcome message
  *     roster(participants)            who is connected now
- *     track(participantId, stream, track) a remote track arrived
+ *     track(participantId, stream, track, name) a remote track arrived; name is
+ *                                     the server's id of the track (e.g. speaker-video)
  *     streamEnded(participantId, stream)  a remote stream lost its last track
  *     remoteReset()                   every remote stream is gone (before reconnecting)
  *     notice(text)                    something worth telling the user, not fatal
  *     closed(reason, message)         the server closed the page for good
  *     refused(refusal)                the link was refused when reconnecting
+ *     floor(msg, fresh)               a floor_state newer than the last one; fresh
+ *                                     marks the first one on a new connection
+ *     floorAlert(msg)                 a turn's time ran out (floor_alert)
  *
  * window.hoinghi (see debugInfo in ui.js) follows the state, the PeerConnections,
- * the participant id and the roster, for tests.
+ * the participant id, the roster and the floor, for tests.
  */
 export class Call {
   constructor({ token, stream, iceServers, on }) {
@@ -69,6 +74,22 @@ export class Call {
     this.stopped = true;
     clearTimeout(this.timer);
     this.#teardown();
+  }
+
+  /**
+   * Sends a floor action (ask, withdraw, give, extend, take_back, finish,
+   * open_discussion, close_discussion) with fields {point_id, subject,
+   * seconds}. Returns false, sending nothing, while not connected; the
+   * server answers with a floor_state, or an error the page shows as a notice.
+   */
+  floor(action, fields = {}) {
+    const link = this.link;
+    if (!link || !link.welcomed || !link.sig) return false;
+    const msg = { type: 'floor', action };
+    if (fields.point_id) msg.point_id = fields.point_id;
+    if (fields.subject) msg.subject = fields.subject;
+    if (fields.seconds) msg.seconds = fields.seconds;
+    return link.sig.send(msg);
   }
 
   /**
@@ -104,6 +125,7 @@ export class Call {
       subQueue: Promise.resolve(),
       answerWaiter: null, // {resolve, reject} of the publish_answer awaited
       watchedStreams: new WeakSet(),
+      floorVersion: null, // of the last floor_state on this connection
     };
     this.link = link;
     link.sig = new Signaling(signalingURL(this.token), {
@@ -132,6 +154,12 @@ export class Call {
         break;
       case 'subscribe_offer':
         link.subQueue = link.subQueue.then(() => this.#answerSubscribe(link, msg.sdp));
+        break;
+      case 'floor_state':
+        this.#onFloor(link, msg);
+        break;
+      case 'floor_alert':
+        this.on.floorAlert?.(msg);
         break;
       case 'error':
         this.#onServerError(link, msg);
@@ -253,7 +281,16 @@ export class Call {
         }
       });
     }
-    this.on.track?.(stream.id, stream, ev.track);
+    const name = msidTrack(link.sub.remoteDescription?.sdp, ev.transceiver?.mid);
+    this.on.track?.(stream.id, stream, ev.track, name);
+  }
+
+  #onFloor(link, msg) {
+    const fresh = link.floorVersion === null;
+    if (!fresh && msg.version < link.floorVersion) return;
+    link.floorVersion = msg.version;
+    this.debug.floor = msg;
+    this.on.floor?.(msg, fresh);
   }
 
   #onServerError(link, msg) {
@@ -333,6 +370,7 @@ export class Call {
 
 /** Returns a plain sentence (in the page's language) for a server error message. */
 export function serverErrorText(msg) {
+  if (msg.request === 'floor') return floorErrorText(msg);
   switch (msg.code) {
     case 'bad_sdp':
     case 'forbidden':

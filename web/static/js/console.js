@@ -1,8 +1,9 @@
 // The hall console (/console/?t=TOKEN), for the technician and the chair:
 // publishes the hall's program and shows every connection point, as a video
 // wall or as a sortable, searchable list, each with a link-quality dot
-// measured from this page's own getStats. The chair's tab ("Chủ tọa") shows
-// the floor; its controls come with floor control.
+// measured from this page's own getStats. The chair's tab ("Chủ tọa") runs
+// the floor: the queue of requests, giving the floor with a time limit,
+// extending and taking it back, with the speaker large in the program view.
 
 import { readToken, fetchSession } from './session.js';
 import { Call, State, closingText } from './call.js';
@@ -10,6 +11,7 @@ import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, sho
 import { initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
 import { InboundQuality, selectedPair } from './stats.js';
+import { Floor, clockTime, showClock } from './floor.js';
 import {
   byId, debugInfo, h, notify, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
@@ -46,7 +48,28 @@ const ui = {
   notices: byId('notices'),
   sinks: byId('audio-sinks'),
   unmute: byId('unmute'),
+  program: byId('program'),
+  programSpeaker: byId('program-speaker'),
+  programLabel: byId('program-label'),
+  floorAlert: byId('floor-alert'),
+  floorAlertText: byId('floor-alert-text'),
+  floorAlertClose: byId('floor-alert-close'),
+  chair: byId('chair'),
+  floorHolders: byId('floor-holders'),
+  floorLimit: byId('floor-limit'),
+  floorNext: byId('floor-next'),
+  floorDiscussion: byId('floor-discussion'),
+  floorDiscussionOn: byId('floor-discussion-on'),
+  floorQueue: byId('floor-queue'),
+  queueCount: byId('queue-count'),
 };
+
+// Time limits the chair chooses from, in seconds: 0 is the conference's
+// default speaking time, -1 no limit.
+const LIMITS = [0, 180, 300, 420, 600, 900, 1200, -1];
+
+// What "+1 phút" and "+3 phút" add to a turn, in seconds.
+const EXTENSIONS = [60, 180];
 
 const token = readToken();
 const debug = debugInfo();
@@ -61,6 +84,8 @@ const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}
 const meter = new InboundQuality();
 const sinks = new AudioSinks(ui.sinks, ui.unmute);
 let sort = { key: 'name', dir: 1 };
+const floor = new Floor();
+let shownAlert = null; // {turnId, name, takenBack, timer} of the floor_alert shown
 
 function warn(text) {
   warningText = text;
@@ -107,17 +132,21 @@ async function main() {
   ui.modes.hidden = false;
   setMode(session.role === 'chair' ? 'chair' : 'technician');
   setupControls();
+  setupFloor();
   redraw();
   if (session.role === 'technician') loadInvited();
 
   stream = await openProgram();
-  ui.programPlaceholder.hidden = stream.getVideoTracks().length > 0;
+  renderProgram();
   call = new Call({
     token,
     stream,
     iceServers: session.ice_servers,
     on: {
-      state: (state) => showStatus(ui.status, state),
+      state: (state) => {
+        showStatus(ui.status, state);
+        renderFloor();
+      },
       roster: (participants) => {
         book.roster(participants);
         render();
@@ -129,12 +158,14 @@ async function main() {
         if (tile) attachTile(tile, remote);
         track.addEventListener('mute', updateTiles);
         track.addEventListener('unmute', updateTiles);
+        renderProgram();
       },
       streamEnded: (id) => {
         streams.delete(id);
         sinks.remove(id);
         const tile = tiles.get(id);
         if (tile) attachTile(tile, null);
+        renderProgram();
       },
       remoteReset: () => {
         streams.clear();
@@ -142,8 +173,13 @@ async function main() {
         meter.reset();
         quality.clear();
         for (const tile of tiles.values()) attachTile(tile, null);
+        renderProgram();
       },
       notice: (text) => notify(ui.notices, text),
+      floor: (msg, fresh) => {
+        if (floor.update(msg, fresh)) renderFloor();
+      },
+      floorAlert: showAlert,
       closed: (reason, message) => {
         showRefusal(ui.refusal, {
           title: () => t('refusal.closed.console'),
@@ -205,6 +241,7 @@ function setupControls() {
 function setMode(mode) {
   ui.body.dataset.mode = mode;
   markSelected(ui.modes, 'mode', mode);
+  renderProgram();
   ui.roleName.textContent = t(mode === 'chair' ? 'role.chair' : 'role.technician');
   document.title = `${t(mode === 'chair' ? 'role.chair' : 'console.title')} – ${session?.conference_title || t('app.title')}`;
   layoutWall();
@@ -227,7 +264,7 @@ async function openProgram() {
     micSelect: ui.micSelect,
     meter: new LevelMeter(ui.meter),
     onTrack: (track) => {
-      ui.programPlaceholder.hidden = stream.getVideoTracks().length > 0;
+      renderProgram();
       call?.replaceTrack(track).catch((err) => console.warn('hoinghi: replaceTrack', err));
     },
     onError: (text) => notify(ui.notices, text),
@@ -290,6 +327,7 @@ function render() {
   ui.wallEmpty.textContent = t(noMatch ? 'console.nomatch' : 'console.empty');
   layoutWall();
   updateTiles();
+  markTiles();
   renderList();
 }
 
@@ -327,9 +365,11 @@ function newTile(p) {
   const video = h('video', { muted: true, autoplay: true, playsinline: true });
   video.addEventListener('loadeddata', updateTiles);
   video.addEventListener('resize', updateTiles);
-  return h('div', { class: 'tile', 'data-participant': p.id, 'data-state': 'waiting' },
+  return h('div', { class: 'tile', 'data-participant': p.id, 'data-state': 'waiting', 'data-floor': 'none' },
     video,
     h('div', { class: 'placeholder' }, t('tile.nopicture')),
+    h('div', { class: 'tile-floor' }, h('span', { class: 'tile-badge' }), h('span', { class: 'clock' })),
+    h('button', { class: 'btn btn-small tile-action chair-only', type: 'button', 'data-target': p.id }),
     h('div', { class: 'tile-caption' },
       h('span', { class: 'dot', 'data-quality': 'none' }),
       h('span', { class: 'tile-name' }, p.name),
@@ -443,12 +483,13 @@ function renderList() {
   ui.listBody.replaceChildren(...rows.map(({ p, state, q }) => {
     const dot = h('span', { class: 'dot' });
     showQuality(dot, q);
-    return h('tr', { 'data-participant': p.id, 'data-state': state },
+    return h('tr', { 'data-participant': p.id, 'data-state': state, 'data-floor': floorOf(p.id) },
       h('td', { class: 'list-name' }, p.name),
       h('td', {}, stateText(p, state)),
       h('td', {}, dot, ' ', q ? t('quality.' + q.quality) : '–'),
       h('td', { class: 'list-detail' }, q ? qualityTitle(q).split(': ')[1] : ''),
-      h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''));
+      h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
+      h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))));
   }));
 }
 
@@ -458,7 +499,197 @@ function redraw() {
   if (warningText) ui.warning.textContent = warningText();
   if (call) showStatus(ui.status, call.state);
   for (const tile of tiles.values()) tile.querySelector('.placeholder').textContent = t('tile.nopicture');
+  fillLimits();
   render();
+  renderFloor();
+  if (shownAlert) ui.floorAlertText.textContent = alertText(shownAlert);
+}
+
+// Floor control. Every button that acts on the floor carries data-action
+// (give, extend, take_back, withdraw) and data-target (the point; none for
+// "the next in the queue" or "every holder"), and data-seconds for extend.
+function setupFloor() {
+  fillLimits();
+  ui.stage.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-action]');
+    if (!b || b.disabled) return;
+    const target = b.dataset.target || '';
+    switch (b.dataset.action) {
+      case 'give':
+        act('give', { point_id: target, seconds: Number(ui.floorLimit.value) || 0 });
+        break;
+      case 'extend':
+        act('extend', { point_id: target, seconds: Number(b.dataset.seconds) });
+        break;
+      case 'take_back':
+      case 'withdraw':
+        act(b.dataset.action, { point_id: target });
+        break;
+      default:
+        console.warn('hoinghi: unknown floor button', b.dataset.action);
+    }
+  });
+  ui.floorDiscussion.addEventListener('click', () => act(floor.discussion ? 'close_discussion' : 'open_discussion'));
+  ui.floorAlertClose.addEventListener('click', hideAlert);
+  setInterval(tickFloor, 500);
+}
+
+function act(action, fields) {
+  if (!call || !call.floor(action, fields)) notify(ui.notices, t('floor.notconnected'));
+}
+
+// Fills the time limit select in the page's language, keeping the choice.
+function fillLimits() {
+  const chosen = ui.floorLimit.value || '0';
+  ui.floorLimit.replaceChildren(...LIMITS.map((s) => new Option(
+    s === 0 ? t('floor.limit.default') : s < 0 ? t('floor.limit.none') : t('floor.limit.minutes', { n: s / 60 }),
+    String(s), false, String(s) === chosen)));
+}
+
+// Returns where point id stands on the floor: holding, queued or none.
+function floorOf(id) {
+  return floor.holder(id) ? 'holding' : floor.request(id) ? 'queued' : 'none';
+}
+
+// Sets a tile's or list row's floor button: take back from the holder, give
+// to any other point that is connected.
+function floorButton(p, button) {
+  const holding = !!floor.holder(p.id);
+  button.dataset.action = holding ? 'take_back' : 'give';
+  button.textContent = t(holding ? 'floor.takeback' : 'floor.give');
+  button.classList.toggle('btn-bad', holding);
+  button.disabled = !holding && p.state !== 'connected';
+  return button;
+}
+
+function renderFloor() {
+  if (!session) return;
+  const ready = call?.state === State.connected && floor.known;
+  ui.chair.dataset.discussion = String(floor.discussion);
+
+  if (floor.holders.length === 0) {
+    ui.floorHolders.replaceChildren(h('p', { class: 'hint' }, t('point.speaker.none')));
+  } else {
+    ui.floorHolders.replaceChildren(...floor.holders.map((turn) => h('div', {
+      class: 'holder', 'data-target': turn.point_id, 'data-online': String(turn.online),
+    },
+    h('div', { class: 'holder-head' },
+      h('strong', { class: 'holder-name' }, turn.name || turn.point_id),
+      h('span', { class: 'clock', 'data-target': turn.point_id })),
+    turn.subject ? h('div', { class: 'holder-subject' }, turn.subject) : null,
+    turn.online ? null : h('div', { class: 'offline' }, t('floor.offline')),
+    h('div', { class: 'holder-actions' },
+      ...(turn.deadline ? EXTENSIONS.map((sec) => h('button', {
+        class: 'btn btn-small', type: 'button', 'data-action': 'extend', 'data-target': turn.point_id, 'data-seconds': sec, disabled: !ready,
+      }, t('floor.extend', { n: sec / 60 }))) : []),
+      h('button', {
+        class: 'btn btn-small btn-bad', type: 'button', 'data-action': 'take_back', 'data-target': turn.point_id, disabled: !ready,
+      }, t('floor.takeback')),
+      h('span', { class: 'holder-meta' }, t('floor.since', { time: clockTime(turn.since) }))))));
+  }
+
+  ui.queueCount.textContent = String(floor.queue.length);
+  if (floor.queue.length === 0) {
+    ui.floorQueue.replaceChildren(h('li', { class: 'hint' }, t('console.chair.noqueue')));
+  } else {
+    ui.floorQueue.replaceChildren(...floor.queue.map((r) => h('li', {
+      class: 'request', 'data-target': r.point_id, 'data-online': String(r.online),
+    },
+    h('div', { class: 'request-head' },
+      h('span', { class: 'request-name' }, r.name || r.point_id),
+      h('span', { class: 'request-time' }, clockTime(r.asked_at))),
+    r.subject ? h('div', { class: 'request-subject' }, r.subject) : null,
+    r.online ? null : h('div', { class: 'offline' }, t('floor.offline')),
+    h('div', { class: 'request-actions' },
+      h('button', { class: 'btn btn-small btn-go', type: 'button', 'data-action': 'give', 'data-target': r.point_id, disabled: !ready || !r.online }, t('floor.give')),
+      h('button', {
+        class: 'btn btn-small', type: 'button', 'data-action': 'withdraw', 'data-target': r.point_id, disabled: !ready, title: t('floor.remove.title'),
+      }, t('floor.remove'))))));
+  }
+
+  ui.floorNext.disabled = !ready || !floor.queue.some((r) => r.online);
+  ui.floorDiscussion.disabled = !ready;
+  ui.floorDiscussion.textContent = t(floor.discussion ? 'floor.discussion.close' : 'floor.discussion.open');
+  ui.floorDiscussionOn.hidden = !floor.discussion;
+  if (shownAlert && !shownAlert.takenBack && !floor.holders.some((turn) => turn.turn_id === shownAlert.turnId)) hideAlert();
+  markTiles();
+  renderList();
+  renderProgram();
+  tickFloor();
+}
+
+// Marks the holders' tiles (highlighted, with their countdown) and the
+// queued ones (with their position), and sets each tile's floor button.
+function markTiles() {
+  for (const [id, tile] of tiles) {
+    const p = book.points.get(id);
+    if (!p) continue;
+    const where = floorOf(id);
+    tile.dataset.floor = where;
+    const badge = tile.querySelector('.tile-badge');
+    const clock = tile.querySelector('.tile-floor .clock');
+    badge.textContent = where === 'holding'
+      ? t('floor.tile.holding')
+      : where === 'queued' ? t('floor.tile.queued', { n: floor.request(id).position }) : '';
+    clock.dataset.target = where === 'holding' ? id : '';
+    if (where !== 'holding') {
+      clock.textContent = '';
+      clock.removeAttribute('data-over');
+    }
+    floorButton(p, tile.querySelector('.tile-action'));
+  }
+}
+
+// Updates every countdown: in the holders' list and on their tiles.
+function tickFloor() {
+  for (const node of ui.stage.querySelectorAll('.clock[data-target]')) {
+    const turn = node.dataset.target && floor.holder(node.dataset.target);
+    if (!turn) continue;
+    showClock(node, floor, turn);
+    node.closest('.holder, .tile')?.toggleAttribute('data-over', node.hasAttribute('data-over'));
+  }
+}
+
+// In the chair's view the program screen shows the (first) speaker large
+// while someone holds the floor; otherwise, and for the technician, the
+// hall's own camera.
+function renderProgram() {
+  const turn = ui.body.dataset.mode === 'chair' ? floor.holders[0] : null;
+  const remote = turn ? streams.get(turn.point_id) : null;
+  const speaker = !!remote && remote.getVideoTracks().length > 0;
+  if (speaker) {
+    showVideo(ui.programSpeaker, remote);
+  } else if (ui.programSpeaker.srcObject) {
+    ui.programSpeaker.srcObject = null;
+  }
+  ui.program.dataset.show = speaker ? 'speaker' : 'hall';
+  ui.program.dataset.participant = speaker ? turn.point_id : '';
+  ui.programSpeaker.hidden = !speaker;
+  ui.programVideo.hidden = speaker;
+  ui.programPlaceholder.hidden = speaker || !stream || stream.getVideoTracks().length > 0;
+  ui.programLabel.textContent = speaker ? t('console.program.speaker', { name: turn.name || turn.point_id }) : t('console.program');
+}
+
+function alertText(a) {
+  return t(a.takenBack ? 'floor.alert.takenback' : 'floor.alert', { name: a.name });
+}
+
+// Shows a floor_alert: a turn's time ran out. It stays until dismissed or
+// until the turn ends (a turn the server took back itself: for a while).
+function showAlert(msg) {
+  hideAlert();
+  shownAlert = { turnId: msg.turn_id, name: msg.name || msg.point_id, takenBack: !!msg.taken_back, timer: 0 };
+  if (shownAlert.takenBack) shownAlert.timer = setTimeout(hideAlert, 30000);
+  ui.floorAlert.dataset.target = msg.point_id || '';
+  ui.floorAlertText.textContent = alertText(shownAlert);
+  ui.floorAlert.hidden = false;
+  notify(ui.notices, alertText(shownAlert), 15);
+}
+
+function hideAlert() {
+  if (shownAlert) clearTimeout(shownAlert.timer);
+  shownAlert = null;
+  ui.floorAlert.hidden = true;
 }
 
 main().catch((err) => {

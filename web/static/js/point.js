@@ -1,6 +1,7 @@
 // The connection point page (/point/?t=TOKEN): check camera, microphone and
 // connection, then join and watch the hall's program, the current speaker
-// beside it and the point's own picture small.
+// beside it and the point's own picture small; ask for the floor and speak
+// when the chair gives it.
 //
 // A browser that joined with this link before joins again at once when the
 // page opens (after a reload, a crash or a closed tab), with the devices
@@ -11,6 +12,7 @@ import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { initLang, t } from './i18n.js';
 import { median, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
+import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, showClock } from './floor.js';
 import {
   byId, debugInfo, h, notify, showInsecure, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
@@ -30,6 +32,19 @@ const ui = {
   hallPlaceholder: byId('hall-placeholder'),
   hallLabel: byId('hall-label'),
   speaker: byId('speaker'),
+  speakerVideo: byId('speaker-video'),
+  speakerPlaceholder: byId('speaker-placeholder'),
+  speakerLabel: byId('speaker-label'),
+  floor: byId('floor'),
+  floorStatus: byId('floor-status'),
+  floorClockRow: byId('floor-clock-row'),
+  floorClock: byId('floor-clock'),
+  floorSubjectField: byId('floor-subject-field'),
+  floorSubject: byId('floor-subject'),
+  floorAsk: byId('floor-ask'),
+  floorWithdraw: byId('floor-withdraw'),
+  floorFinish: byId('floor-finish'),
+  micState: byId('mic-state'),
   selfVideo: byId('self-video'),
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
@@ -51,6 +66,9 @@ let welcomed = false;
 let roster = [];
 const streams = new Map(); // participant id -> MediaStream received from the server
 const sinks = new AudioSinks(ui.sinks, ui.unmute);
+const floor = new Floor();
+const slots = new Map(); // speaker slot (speaker-video, speaker-audio-0, ...) -> its track here
+let floorPending = 0; // timer while a floor action of this page awaits the server's answer
 
 function setStep(step) {
   ui.body.dataset.step = step;
@@ -138,6 +156,7 @@ async function main() {
   }
   if (picker.stream.getVideoTracks().length === 0) notify(ui.notices, t('media.nocamera'), 20);
   if (picker.stream.getAudioTracks().length === 0) notify(ui.notices, t('media.nomic'), 20);
+  setupFloor();
   if (rejoin) {
     join();
     return;
@@ -168,7 +187,11 @@ function ensureCall() {
         render();
         showState(call.state);
       },
-      track: (id, stream, track) => {
+      track: (id, stream, track, name) => {
+        if (id === SPEAKER_STREAM) {
+          addSlot(name, track);
+          return;
+        }
         streams.set(id, stream);
         if (stream.getAudioTracks().length > 0) sinks.set(id, stream);
         track.addEventListener('unmute', render);
@@ -176,6 +199,10 @@ function ensureCall() {
         render();
       },
       streamEnded: (id) => {
+        if (id === SPEAKER_STREAM) {
+          clearSlots();
+          return;
+        }
         streams.delete(id);
         sinks.remove(id);
         render();
@@ -183,7 +210,17 @@ function ensureCall() {
       remoteReset: () => {
         streams.clear();
         sinks.clear();
+        clearSlots();
         render();
+      },
+      floor: (msg, fresh) => {
+        if (!floor.update(msg, fresh)) return;
+        clearTimeout(floorPending);
+        floorPending = 0;
+        renderFloor();
+      },
+      floorAlert: (msg) => {
+        if (msg.point_id === session.point_id) notify(ui.notices, t('floor.alert.self'), 30);
       },
       notice: (text) => notify(ui.notices, text),
       closed: (reason, message) => {
@@ -225,6 +262,7 @@ function showState(state) {
   const shown = state === State.connected && !hallPresent() ? 'waiting' : state;
   showStatus(ui.status, state, shown);
   render();
+  renderFloor();
 }
 
 function releaseMedia() {
@@ -277,13 +315,134 @@ function render() {
   ui.hallPlaceholder.hidden = live;
   ui.hallPlaceholder.textContent = t('point.hall.waiting');
   ui.hallLabel.textContent = shown.p?.name || t('point.hall');
-  // The speaker slot stays empty until floor control gives someone the floor.
+}
+
+// Floor control: the point asks for the floor (with an optional subject),
+// withdraws its request, or finishes its turn; the server answers every
+// change with a floor_state.
+function setupFloor() {
+  const act = (action, fields) => {
+    if (!call || !call.floor(action, fields)) {
+      notify(ui.notices, t('floor.notconnected'));
+      return;
+    }
+    // Buttons stay disabled until the server answers (or for a few seconds
+    // when it refuses: the refusal comes as a notice).
+    clearTimeout(floorPending);
+    floorPending = setTimeout(() => {
+      floorPending = 0;
+      renderFloor();
+    }, 3000);
+    renderFloor();
+  };
+  ui.floorAsk.addEventListener('click', () => act('ask', { subject: ui.floorSubject.value.trim() }));
+  ui.floorSubject.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ui.floorAsk.disabled) ui.floorAsk.click();
+  });
+  ui.floorWithdraw.addEventListener('click', () => act('withdraw'));
+  ui.floorFinish.addEventListener('click', () => act('finish'));
+  setInterval(tickFloor, 500);
+}
+
+// Keeps the track of a speaker slot: video shows in the speaker view, each
+// voice plays in its own <audio> element (a MediaStream with several audio
+// tracks does not play them all everywhere).
+function addSlot(name, track) {
+  if (!name) {
+    console.warn('hoinghi: speaker track without a slot name', track.kind);
+    name = track.kind === 'video' ? SPEAKER_VIDEO : `speaker-audio-${track.id}`;
+  }
+  slots.set(name, track);
+  debug.slots[name] = track.id;
+  if (track.kind === 'audio') {
+    sinks.set(name, new MediaStream([track]));
+  } else {
+    track.addEventListener('unmute', renderSpeaker);
+    track.addEventListener('mute', renderSpeaker);
+  }
+  renderSpeaker();
+}
+
+function clearSlots() {
+  for (const [name, track] of slots) {
+    if (track.kind === 'audio') sinks.remove(name);
+  }
+  slots.clear();
+  debug.slots = {};
+  ui.speakerVideo.srcObject = null;
+  renderSpeaker();
+}
+
+// Shows the first holder of the floor other than this point in the speaker
+// view, with name and subject; the speaker-video slot carries its picture.
+function renderSpeaker() {
+  const me = session?.point_id;
+  const shown = floor.holders.find((h) => h.point_id !== me);
+  const video = slots.get(SPEAKER_VIDEO);
+  ui.speaker.dataset.participant = shown ? shown.point_id : '';
+  if (!shown) {
+    const self = !!floor.holder(me);
+    ui.speaker.dataset.state = self ? 'self' : 'none';
+    ui.speakerVideo.hidden = true;
+    ui.speakerPlaceholder.hidden = false;
+    ui.speakerPlaceholder.textContent = t(self ? 'point.speaker.self' : 'point.speaker.none');
+    ui.speakerLabel.textContent = t('point.speaker');
+    return;
+  }
+  if (video && ui.speakerVideo.srcObject?.getVideoTracks()[0] !== video) {
+    showVideo(ui.speakerVideo, new MediaStream([video]));
+  }
+  const live = !!video && !video.muted;
+  ui.speaker.dataset.state = live ? 'live' : 'waiting';
+  ui.speakerVideo.hidden = !video;
+  ui.speakerPlaceholder.hidden = live;
+  ui.speakerPlaceholder.textContent = t('point.speaker.waiting');
+  ui.speakerLabel.textContent = shown.subject ? `${shown.name} – ${shown.subject}` : shown.name;
+  ui.speakerLabel.title = ui.speakerLabel.textContent;
+}
+
+// Shows this point's place on the floor: nothing asked, queued (at which
+// position), or holding it (with the time left); and whether the hall
+// forwards its microphone, which only the floor decides (the track keeps
+// running, so that the switch is instant).
+function renderFloor() {
+  if (!session) return;
+  const me = session.point_id;
+  const turn = floor.holder(me);
+  const request = floor.request(me);
+  const state = turn ? 'holding' : request ? 'queued' : 'idle';
+  ui.floor.dataset.floor = state;
+  ui.body.dataset.floor = state;
+  ui.floorStatus.textContent = turn
+    ? t('floor.point.holding')
+    : request ? t('floor.point.queued', { n: request.position }) : t('floor.point.idle');
+  const ready = call?.state === State.connected && floor.known && !floorPending;
+  ui.floorSubjectField.hidden = state !== 'idle';
+  ui.floorAsk.hidden = state !== 'idle';
+  ui.floorWithdraw.hidden = state !== 'queued';
+  ui.floorFinish.hidden = state !== 'holding';
+  ui.floorAsk.disabled = !ready;
+  ui.floorWithdraw.disabled = !ready;
+  ui.floorFinish.disabled = !ready;
+  ui.floorClockRow.hidden = !turn;
+  const mic = picker?.stream?.getAudioTracks().length > 0;
+  ui.micState.hidden = !mic;
+  ui.micState.dataset.live = String(!!turn);
+  ui.micState.textContent = t(turn ? 'floor.mic.live' : 'floor.mic.muted');
+  tickFloor();
+  renderSpeaker();
+}
+
+function tickFloor() {
+  const turn = session && floor.holder(session.point_id);
+  if (turn) showClock(ui.floorClock, floor, turn);
 }
 
 function redraw() {
   if (!session) return;
   showState(call ? call.state : State.idle);
 }
+
 
 // The connection test: how fast the server answers over HTTP, whether the
 // signaling WebSocket opens, whether the media path connects (and how: UDP,

@@ -33,13 +33,16 @@ export function stateText(state) {
 
 /**
  * Returns window.hoinghi, creating it: {state, pcs: {publish, subscribe},
- * participantId, roster, timing}. Browser tests read it (and call getStats on
- * the pcs); timing holds performance.now() marks such as firstHallFrame.
+ * participantId, roster, floor, slots, timing}. Browser tests read it (and
+ * call getStats on the pcs); floor is the last floor_state, slots maps the
+ * speaker slots a point receives (speaker-video, speaker-audio-0, ...) to
+ * the ids of their tracks here, and timing holds performance.now() marks
+ * such as firstHallFrame.
  */
 export function debugInfo() {
   if (!window.hoinghi) {
     window.hoinghi = {
-      state: 'idle', pcs: { publish: null, subscribe: null }, participantId: null, roster: [], timing: {},
+      state: 'idle', pcs: { publish: null, subscribe: null }, participantId: null, roster: [], floor: null, slots: {}, timing: {},
     };
   }
   return window.hoinghi;

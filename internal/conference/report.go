@@ -1,0 +1,592 @@
+package conference
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// The attendance report is computed from the attendance events and the
+// speaking log of a conference by BuildReport, which does no I/O. The rules
+// it applies where the events alone leave a choice:
+//
+//   - Attendance counts within a window: from the first conference_started
+//     event (the actual start) to the last conference_ended event after the
+//     last start, or to now while the conference goes on. Without a start
+//     event the window opens at the scheduled start, and without that at
+//     the first join of a point. Time connected outside the window (the test
+//     session an hour early, lingering after the end) is not counted, but a
+//     point connected across the start counts from the start.
+//   - Only participants in the point role with a point id count. The hall
+//     and the secretariat are not attendance; their joins only name them in
+//     the speaking log.
+//   - Events are taken in the order of At, then ID; an event whose ID was
+//     seen already is dropped. A leave without an open join of the same
+//     participant is ignored; a join without a leave stays open to the end
+//     of the window. A second join of a participant still connected is
+//     ignored.
+//   - A point is connected while any of its participants is (a page opened
+//     twice overlaps, it does not add up). A reconnect no later than the
+//     grace period (Conference.Grace) after a leave continues the same stay,
+//     with a gap; a longer absence starts a new stay.
+//   - A point is late if its first join is more than LateTolerance after the
+//     start, and left early if it was not connected at the end of the
+//     window and its last leave was more than EarlyLeaveTolerance before it
+//     (so during a live conference a point that went away and has not come
+//     back is shown as left early). Its status says the most serious:
+//     absent, then left early, then late, then present.
+//   - Delegates are the last check-in by time, before or during the
+//     conference, whoever made it (the point or the technician). The
+//     representative is the last one named in a check-in, else the point's
+//     own.
+//   - In a roll call, a result marked by the technician wins; otherwise a
+//     confirmation within the window is present, a later one late, and no
+//     confirmation absent, or pending while the roll call is open and its
+//     window has not passed.
+
+// Tolerances of the attendance status.
+const (
+	// LateTolerance is how long after the start a point may first join and
+	// still be present rather than late.
+	LateTolerance = 5 * time.Minute
+	// EarlyLeaveTolerance is how long before the end a point may leave for
+	// good and not be counted as leaving early.
+	EarlyLeaveTolerance = 5 * time.Minute
+)
+
+// PointStatus is the attendance status of a point in a report.
+type PointStatus string
+
+// The attendance statuses, from the most to the least serious.
+const (
+	StatusAbsent    PointStatus = "absent"     // never connected within the window
+	StatusLeftEarly PointStatus = "left_early" // left for good before the end
+	StatusLate      PointStatus = "late"       // first joined after the start plus LateTolerance
+	StatusPresent   PointStatus = "present"
+)
+
+// RollCallPending is the roll-call status of a point that has not confirmed
+// while the roll call is still open.
+const RollCallPending = "pending"
+
+// Report is the attendance of a conference: when it ran, which points
+// attended and how, the roll calls and the speaking log.
+type Report struct {
+	Conference Conference
+	// Location is the conference's time zone: its TimeZone, else
+	// DefaultTimeZone, else UTC if neither loads.
+	Location *time.Location
+	// GeneratedAt is the now the report was computed at.
+	GeneratedAt time.Time
+	// ActualStart and End are the times of the conference_started and
+	// conference_ended events; zero if there is none (End is zero while
+	// the conference goes on).
+	ActualStart time.Time
+	End         time.Time
+	// From and Until are the window attendance counts in (see the rules
+	// above). Until is End, or GeneratedAt while the conference goes on.
+	From, Until time.Time
+	// Points are the invited points in the order given, then points that
+	// connected without being invited (deleted since), by id.
+	Points    []PointAttendance
+	RollCalls []RollCall
+	Turns     []TurnEntry
+	Summary   Summary
+
+	names map[string]string // participant id -> display name
+}
+
+// ActorName returns the name of whoever acted as by records it (the By of
+// an event, the GivenBy of a turn): the role or point name of a participant
+// seen joining, the name of a role, else by itself.
+func (r Report) ActorName(by string) string {
+	if n, ok := r.names[by]; ok {
+		return n
+	}
+	if role := Role(by); role.Valid() {
+		return DisplayName(role, "")
+	}
+	return by
+}
+
+// Ended reports whether the conference has an end event.
+func (r Report) Ended() bool { return !r.End.IsZero() }
+
+// PointAttendance is the attendance of one point.
+type PointAttendance struct {
+	Point   Point
+	Invited bool
+	Status  PointStatus
+	Late    bool // first joined after From + LateTolerance
+	// LeftEarly is true if the point was not connected at Until and its
+	// last leave was more than EarlyLeaveTolerance before it.
+	LeftEarly bool
+	// FirstJoin is the join that opened the first counted stay, which may
+	// be before From; LastLeave the end of the last connection, zero if the
+	// point is still connected. Both are zero for an absent point.
+	FirstJoin time.Time
+	LastLeave time.Time
+	// ConnectedAtEnd reports whether the point was connected at Until.
+	ConnectedAtEnd bool
+	Stays          []Stay
+	Connected      time.Duration // the stays' connected time, gaps excluded
+	Gaps           int           // number of gaps in all stays
+	GapTime        time.Duration // their total
+	// CheckedIn reports whether the point declared its delegates;
+	// Delegates, DelegatesBy and DelegatesAt are then the last check-in.
+	CheckedIn      bool
+	Delegates      int
+	DelegatesBy    string
+	DelegatesAt    time.Time
+	Representative string
+	// RollCalls holds one result per roll call, in the order of
+	// Report.RollCalls.
+	RollCalls []RollCallResult
+}
+
+// Stay is one uninterrupted attendance of a point, clipped to the report's
+// window, with the short absences (gaps) it had.
+type Stay struct {
+	PointID string
+	Start   time.Time // clipped to From
+	End     time.Time // clipped to Until
+	// Open reports whether the point was still connected at End, the
+	// end of the window.
+	Open bool
+	// EndReason is why the last connection of the stay left (one of
+	// Left*), empty if it is open.
+	EndReason string
+	Gaps      []Gap
+	Connected time.Duration // End - Start minus the gaps
+}
+
+// Gap is a time a point was away within a stay: it left and came back
+// within the grace period.
+type Gap struct {
+	Start  time.Time
+	End    time.Time
+	Reason string // why it left, one of Left*
+}
+
+// Duration returns how long the gap lasted.
+func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
+
+// RollCall is one roll call the technician ran.
+type RollCall struct {
+	ID       string
+	Start    time.Time
+	Window   time.Duration
+	By       string
+	Closed   time.Time // zero while open
+	ClosedBy string
+}
+
+// RollCallResult is one point's result in one roll call.
+type RollCallResult struct {
+	RollCallID string
+	Status     string    // one of RollCall*, or RollCallPending
+	Reason     string    // why absent, as the technician gave it
+	At         time.Time // when the point confirmed or the technician marked it
+	By         string    // who marked it; empty for a confirmation
+}
+
+// TurnEntry is one turn of the speaking log with the names resolved.
+type TurnEntry struct {
+	Turn
+	PointName string
+	// GivenByName is who gave the floor: the name of the role or point of
+	// the participant, else GivenBy as recorded.
+	GivenByName string
+	// Ongoing reports that the turn had not ended; Duration then runs to
+	// the report's Until.
+	Ongoing bool
+}
+
+// Summary holds the totals of a report, over the invited points.
+type Summary struct {
+	PointsExpected    int // invited points
+	PointsAttended    int // connected at some time within the window
+	PointsAbsent      int
+	PointsLate        int
+	PointsLeftEarly   int
+	Delegates         int // declared by the points that attended
+	ExpectedDelegates int // Point.ExpectedDelegates of all invited points
+	ScheduledStart    time.Time
+	ActualStart       time.Time
+	End               time.Time
+	Connected         time.Duration // of all points together
+	Turns             int
+	SpeakingTime      time.Duration
+}
+
+// interval is one participant connection.
+type interval struct {
+	start, end time.Time
+	open       bool   // still connected at the end of the window
+	reason     string // why it ended
+}
+
+// BuildReport computes the attendance report of conference c with its
+// invited points from its attendance events and speaking log, as of now.
+// It does not change its arguments.
+func BuildReport(c Conference, points []Point, events []AttendanceEvent, turns []Turn, now time.Time) Report {
+	r := Report{Conference: c, Location: location(c.TimeZone), GeneratedAt: now}
+	evs := orderEvents(events)
+
+	// The window.
+	var firstPointJoin time.Time
+	for _, e := range evs {
+		switch e.Kind {
+		case ConferenceStarted:
+			if r.ActualStart.IsZero() {
+				r.ActualStart = e.At
+			}
+			r.End = time.Time{} // started (again) after an end: running
+		case ConferenceEnded:
+			r.End = e.At
+		case Joined:
+			if firstPointJoin.IsZero() && e.Role == RolePoint && e.PointID != "" {
+				firstPointJoin = e.At
+			}
+		}
+	}
+	switch {
+	case !r.ActualStart.IsZero():
+		r.From = r.ActualStart
+	case !c.ScheduledStart.IsZero():
+		r.From = c.ScheduledStart
+	default:
+		r.From = firstPointJoin
+	}
+	r.Until = now
+	if !r.End.IsZero() {
+		r.Until = r.End
+	}
+	if r.Until.Before(r.From) {
+		r.Until = r.From
+	}
+
+	// Points: invited first, in order, then others seen in the events.
+	index := make(map[string]int, len(points))
+	for _, p := range points {
+		if _, dup := index[p.ID]; dup {
+			continue
+		}
+		index[p.ID] = len(r.Points)
+		r.Points = append(r.Points, PointAttendance{Point: p, Invited: true, Representative: p.Representative})
+	}
+	var extra []string
+	for _, e := range evs {
+		if e.PointID == "" {
+			continue
+		}
+		if _, ok := index[e.PointID]; !ok && (e.Kind == Joined && e.Role == RolePoint || e.Kind == CheckedIn) {
+			index[e.PointID] = -1
+			extra = append(extra, e.PointID)
+		}
+	}
+	slices.Sort(extra)
+	for _, id := range extra {
+		index[id] = len(r.Points)
+		r.Points = append(r.Points, PointAttendance{Point: Point{ID: id, Name: id}})
+	}
+
+	// Connections per participant, check-ins, roll calls, participant names.
+	open := make(map[string]int)         // participant -> index in conns of its open connection
+	owner := make(map[string]string)     // participant -> point
+	names := make(map[string]string)     // participant -> display name
+	conns := make(map[string][]interval) // point -> connections
+	rollIndex := make(map[string]int)    // roll call id -> index in r.RollCalls
+	confirmed := make(map[[2]string]time.Time)
+	marked := make(map[[2]string]AttendanceEvent)
+	for _, e := range evs {
+		switch e.Kind {
+		case Joined:
+			if e.ParticipantID != "" {
+				names[e.ParticipantID] = DisplayName(e.Role, r.pointName(index, e.PointID))
+			}
+			if e.Role != RolePoint || e.PointID == "" || e.ParticipantID == "" {
+				continue
+			}
+			if _, already := open[e.ParticipantID]; already {
+				continue
+			}
+			open[e.ParticipantID] = len(conns[e.PointID])
+			owner[e.ParticipantID] = e.PointID
+			conns[e.PointID] = append(conns[e.PointID], interval{start: e.At, open: true})
+		case Left:
+			i, ok := open[e.ParticipantID]
+			if !ok {
+				continue
+			}
+			iv := &conns[owner[e.ParticipantID]][i]
+			iv.end, iv.open, iv.reason = e.At, false, e.Reason
+			delete(open, e.ParticipantID)
+		case CheckedIn:
+			i, ok := index[e.PointID]
+			if !ok {
+				continue
+			}
+			p := &r.Points[i]
+			p.CheckedIn, p.Delegates, p.DelegatesBy, p.DelegatesAt = true, e.Delegates, e.By, e.At
+			if e.Representative != "" {
+				p.Representative = e.Representative
+			}
+		case RollCallStarted:
+			if _, dup := rollIndex[e.RollCallID]; dup || e.RollCallID == "" {
+				continue
+			}
+			rollIndex[e.RollCallID] = len(r.RollCalls)
+			r.RollCalls = append(r.RollCalls, RollCall{ID: e.RollCallID, Start: e.At, Window: time.Duration(e.Window), By: e.By})
+		case RollCallConfirmed:
+			k := [2]string{e.RollCallID, e.PointID}
+			if _, seen := confirmed[k]; !seen {
+				confirmed[k] = e.At
+			}
+		case RollCallMarked:
+			marked[[2]string{e.RollCallID, e.PointID}] = e
+		case RollCallClosed:
+			if i, ok := rollIndex[e.RollCallID]; ok && r.RollCalls[i].Closed.IsZero() {
+				r.RollCalls[i].Closed, r.RollCalls[i].ClosedBy = e.At, e.By
+			}
+		}
+	}
+
+	r.names = names
+	grace := c.Grace()
+	for i := range r.Points {
+		p := &r.Points[i]
+		p.computeStays(conns[p.Point.ID], grace, r.From, r.Until)
+		p.status(r.From, r.Until)
+		p.RollCalls = make([]RollCallResult, len(r.RollCalls))
+		for j, rc := range r.RollCalls {
+			p.RollCalls[j] = rollCallResult(rc, p.Point.ID, confirmed, marked, now)
+		}
+	}
+
+	for _, t := range turns {
+		te := TurnEntry{Turn: t, PointName: r.pointName(index, t.PointID), GivenByName: r.ActorName(t.GivenBy)}
+		if t.End.IsZero() {
+			te.Ongoing = true
+			te.Duration = max(r.Until.Sub(t.Start), 0)
+		}
+		r.Turns = append(r.Turns, te)
+	}
+	r.Summary = r.summarize()
+	return r
+}
+
+// orderEvents returns the events sorted by At then ID, each ID once.
+func orderEvents(events []AttendanceEvent) []AttendanceEvent {
+	evs := slices.Clone(events)
+	slices.SortStableFunc(evs, func(a, b AttendanceEvent) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	seen := make(map[string]bool, len(evs))
+	out := evs[:0]
+	for _, e := range evs {
+		if e.ID != "" {
+			if seen[e.ID] {
+				continue
+			}
+			seen[e.ID] = true
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (r *Report) pointName(index map[string]int, id string) string {
+	if i, ok := index[id]; ok && i >= 0 {
+		return r.Points[i].Point.Name
+	}
+	return id
+}
+
+// computeStays merges the point's connections into stays within [from,
+// until] and fills in the times derived from them.
+func (p *PointAttendance) computeStays(conns []interval, grace time.Duration, from, until time.Time) {
+	if len(conns) == 0 {
+		return
+	}
+	for i := range conns {
+		if conns[i].open {
+			conns[i].end = until
+		}
+		if conns[i].end.Before(conns[i].start) {
+			conns[i].end = conns[i].start
+		}
+	}
+	slices.SortStableFunc(conns, func(a, b interval) int { return a.start.Compare(b.start) })
+
+	// The union of the connections: overlapping ones merge.
+	var merged []interval
+	for _, iv := range conns {
+		if n := len(merged); n > 0 && !iv.start.After(merged[n-1].end) {
+			last := &merged[n-1]
+			if iv.end.After(last.end) || iv.end.Equal(last.end) && iv.open {
+				last.end, last.open, last.reason = iv.end, iv.open, iv.reason
+			}
+			continue
+		}
+		merged = append(merged, iv)
+	}
+
+	// Stays: a reconnect within the grace period continues the stay.
+	type rawStay struct {
+		start, end time.Time
+		open       bool
+		reason     string
+		gaps       []Gap
+	}
+	var raws []rawStay
+	for _, iv := range merged {
+		if n := len(raws); n > 0 && iv.start.Sub(raws[n-1].end) <= grace {
+			last := &raws[n-1]
+			last.gaps = append(last.gaps, Gap{Start: last.end, End: iv.start, Reason: last.reason})
+			last.end, last.open, last.reason = iv.end, iv.open, iv.reason
+			continue
+		}
+		raws = append(raws, rawStay{start: iv.start, end: iv.end, open: iv.open, reason: iv.reason})
+	}
+
+	// Clip to the window.
+	for _, rs := range raws {
+		s := Stay{PointID: p.Point.ID, Start: maxTime(rs.start, from), End: minTime(rs.end, until),
+			Open: rs.open || !rs.end.Before(until)}
+		if !s.End.After(s.Start) {
+			continue
+		}
+		if !s.Open {
+			s.EndReason = rs.reason
+		}
+		s.Connected = s.End.Sub(s.Start)
+		for _, g := range rs.gaps {
+			g.Start, g.End = maxTime(g.Start, s.Start), minTime(g.End, s.End)
+			if !g.End.After(g.Start) {
+				continue
+			}
+			s.Gaps = append(s.Gaps, g)
+			s.Connected -= g.Duration()
+			p.Gaps++
+			p.GapTime += g.Duration()
+		}
+		if len(p.Stays) == 0 {
+			p.FirstJoin = rs.start
+		}
+		p.Stays = append(p.Stays, s)
+		p.Connected += s.Connected
+		if rs.open {
+			p.LastLeave = time.Time{}
+		} else {
+			p.LastLeave = rs.end
+		}
+	}
+	if n := len(p.Stays); n > 0 {
+		p.ConnectedAtEnd = p.Stays[n-1].Open
+	}
+}
+
+// status sets Status, Late and LeftEarly from the stays.
+func (p *PointAttendance) status(from, until time.Time) {
+	if len(p.Stays) == 0 {
+		p.Status = StatusAbsent
+		return
+	}
+	p.Late = p.FirstJoin.After(from.Add(LateTolerance))
+	p.LeftEarly = !p.ConnectedAtEnd && p.LastLeave.Before(until.Add(-EarlyLeaveTolerance))
+	switch {
+	case p.LeftEarly:
+		p.Status = StatusLeftEarly
+	case p.Late:
+		p.Status = StatusLate
+	default:
+		p.Status = StatusPresent
+	}
+}
+
+func rollCallResult(rc RollCall, pointID string, confirmed map[[2]string]time.Time, marked map[[2]string]AttendanceEvent, now time.Time) RollCallResult {
+	k := [2]string{rc.ID, pointID}
+	res := RollCallResult{RollCallID: rc.ID}
+	if m, ok := marked[k]; ok {
+		res.Status, res.Reason, res.At, res.By = m.Status, m.Reason, m.At, m.By
+		return res
+	}
+	if at, ok := confirmed[k]; ok {
+		res.At = at
+		res.Status = RollCallPresent
+		if at.After(rc.Start.Add(rc.Window)) {
+			res.Status = RollCallLate
+		}
+		return res
+	}
+	res.Status = RollCallAbsent
+	if rc.Closed.IsZero() && now.Before(rc.Start.Add(rc.Window)) {
+		res.Status = RollCallPending
+	}
+	return res
+}
+
+func (r *Report) summarize() Summary {
+	s := Summary{
+		ScheduledStart: r.Conference.ScheduledStart,
+		ActualStart:    r.ActualStart,
+		End:            r.End,
+		Turns:          len(r.Turns),
+	}
+	for _, p := range r.Points {
+		if !p.Invited {
+			continue
+		}
+		s.PointsExpected++
+		s.ExpectedDelegates += p.Point.ExpectedDelegates
+		s.Connected += p.Connected
+		if p.Status == StatusAbsent {
+			s.PointsAbsent++
+			continue
+		}
+		s.PointsAttended++
+		s.Delegates += p.Delegates
+		if p.Late {
+			s.PointsLate++
+		}
+		if p.LeftEarly {
+			s.PointsLeftEarly++
+		}
+	}
+	for _, t := range r.Turns {
+		s.SpeakingTime += t.Duration
+	}
+	return s
+}
+
+// location loads the time zone name, falling back to DefaultTimeZone and
+// then UTC.
+func location(name string) *time.Location {
+	for _, n := range []string{name, DefaultTimeZone} {
+		if n == "" {
+			continue
+		}
+		if loc, err := time.LoadLocation(n); err == nil {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

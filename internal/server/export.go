@@ -1,0 +1,71 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/export"
+	"hoinghi/internal/store"
+)
+
+// CodeBadFormat refuses an export in a format that does not exist.
+const CodeBadFormat = "bad_format"
+
+var exportRoles = []conference.Role{conference.RoleTechnician, conference.RoleSecretariat}
+
+// exportReport serves GET /api/conferences/{id}/export?format=xlsx|csv|pdf:
+// the attendance report as a file to download, computed from the events at
+// the time of the request. The technician and the secretariat may export.
+func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: exportRoles}); !ok {
+		return
+	}
+	name := r.URL.Query().Get("format")
+	if name == "" {
+		name = string(export.FormatXLSX)
+	}
+	f, err := export.ParseFormat(name)
+	if err != nil {
+		s.fail(w, r, errBadFormat(err.Error()), nil)
+		return
+	}
+	report, err := export.Load(r.Context(), s.d.Store, id, s.d.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, errConferenceNotFound(), nil)
+		return
+	case err != nil:
+		s.fail(w, r, errInternal(), fmt.Errorf("export %s: %w", id, err))
+		return
+	}
+	// Build the whole file before answering, so that a failure is still an
+	// error response rather than a truncated download.
+	var buf bytes.Buffer
+	if err := f.Write(&buf, report); err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("export %s as %s: %w", id, f, err))
+		return
+	}
+	size := buf.Len()
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType())
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Filename(report)}))
+	h.Set("Content-Length", strconv.Itoa(size))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		buf.WriteTo(w) // the client went away; nothing to do
+	}
+	s.d.Log.Info("attendance exported", "conference", id, "format", string(f), "bytes", size)
+}
+
+func errBadFormat(detail string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: CodeBadFormat,
+		Message:   "Định dạng xuất phải là xlsx, csv hoặc pdf.",
+		MessageEN: "Bad export format: " + detail}
+}

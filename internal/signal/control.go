@@ -1,0 +1,84 @@
+package signal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/store"
+)
+
+var errNoParticipant = errors.New("no such participant connected")
+
+// control carries out a technician's control of another participant:
+// mute or unmute it in the SFU, ask its browser for a keyframe or to
+// restart its camera, or drop it. Every control is written to the
+// conference's audit log.
+func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error {
+	fail := func(code, format string, args ...any) *protocol.Error {
+		return &protocol.Error{Code: code, Request: protocol.TypeControl, Message: fmt.Sprintf(format, args...)}
+	}
+	if c.role != conference.RoleTechnician {
+		return fail(protocol.CodeForbidden, "role %s may not %s a participant: only the hall technician may", c.role, m.Action)
+	}
+	targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == m.ParticipantID })
+	if len(targets) == 0 {
+		return fail(protocol.CodeBadRequest, "%s %q: %v", m.Action, m.ParticipantID, errNoParticipant)
+	}
+	t := targets[0]
+	media := c.hub.d.SFU
+	switch m.Action {
+	case protocol.ControlMute, protocol.ControlUnmute:
+		muted := m.Action == protocol.ControlMute
+		c.hub.setMuted(c.conf, t.id, muted)
+		media.SetMuted(c.conf, t.id, muted)
+		t.send(protocol.Muted{Type: protocol.TypeMuted, Muted: muted})
+	case protocol.ControlKeyframe:
+		media.RequestKeyframes(c.conf, t.id)
+	case protocol.ControlRestartCamera:
+		t.send(protocol.RestartCamera{Type: protocol.TypeRestartCamera})
+	case protocol.ControlDrop:
+		t.closeWith(protocol.ReasonDropped,
+			"Kỹ thuật viên hội trường đã ngắt kết nối điểm cầu này. (The hall technician disconnected this point.)")
+	default:
+		return fail(protocol.CodeBadRequest, "unknown control action %q", m.Action)
+	}
+	c.log.Info("control", "action", m.Action, "target", t.id)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	err := c.hub.d.Store.Audit(actx, c.conf, store.AuditEntry{
+		At: time.Now().UTC(), By: c.id, Role: c.role, Action: m.Action, Target: t.id,
+	})
+	if err != nil {
+		// The action is done; the audit entry alone is missing.
+		c.log.Error("write audit log", "action", m.Action, "target", t.id, "err", err)
+	}
+	return nil
+}
+
+// setMuted remembers that a technician muted participant id of conf, so
+// that the mute survives its reconnecting.
+func (h *Hub) setMuted(conf, id string, muted bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := h.muted[conf]
+	if m == nil {
+		m = make(map[string]bool)
+		h.muted[conf] = m
+	}
+	if muted {
+		m[id] = true
+	} else {
+		delete(m, id)
+	}
+}
+
+// isMuted reports whether participant id of conf is muted.
+func (h *Hub) isMuted(conf, id string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.muted[conf][id]
+}
