@@ -752,8 +752,6 @@ func TestBrowserFloor(t *testing.T) {
 	waitFor(t, chair, "console shows the holder", `document.querySelector('#floor-holders .holder[data-target="diem-1"] .clock')?.textContent.match(/^[67]:\d\d$/) && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'holding' && document.querySelector('.tile[data-participant="diem-2"]').dataset.floor === 'queued' && [...document.querySelectorAll('#floor-queue li[data-target]')].map((li) => li.dataset.target).join() === 'diem-2'`, 5*time.Second)
 	waitFor(t, chair, "speaker large in the program view", `document.querySelector('#program').dataset.show === 'speaker' && document.querySelector('#program-speaker').readyState >= 2 && document.querySelectorAll('.tile[data-state="live"]').length === 2`, 10*time.Second)
 	screenshot(t, chair, "chair.png")
-	screenshot(t, listener, "tmp-listener.png")
-	screenshot(t, speaker, "tmp-speaker.png")
 
 	// The chair extends the turn, then takes the floor back.
 	click(t, chair, `#floor-holders button[data-action="extend"][data-seconds="180"]`)

@@ -118,11 +118,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 	defer closeLogged(log, "sfu", media.Close)
 
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	relay, err := startTURN(cfg, secret, ln, tlsConfig, log.With("component", "turn"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if relay.server != nil {
+		defer closeLogged(log, "turn", relay.server.Close)
+	}
+
 	hub := signal.NewHub(signal.Deps{
 		SFU:        media,
 		Store:      st,
 		Log:        log.With("component", "signal"),
-		ICEServers: cfg.Media.ICEServers,
+		ICEServers: relay.iceServers,
 		Instance:   cfg.Instance,
 	})
 	handler := server.New(server.Deps{
@@ -132,14 +145,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		Stats:      media.Stats,
 		BaseURL:    cfg.BaseURL(),
 		LinkTTL:    time.Duration(cfg.Token.LinkTTL),
-		ICEServers: cfg.Media.ICEServers,
+		ICEServers: relay.iceServers,
 		Log:        log.With("component", "http"),
 	})
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		TLSConfig:         tlsConfig,
@@ -150,12 +159,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
+			errc <- srv.ServeTLS(relay.web, "", "")
 		} else {
-			errc <- srv.Serve(ln)
+			errc <- srv.Serve(relay.web)
 		}
 	}()
-	log.Info("hoinghi serving", "listen", ln.Addr().String(), "url", cfg.BaseURL(),
+	log.Info("hoinghi serving", "listen", relay.web.Addr().String(), "url", cfg.BaseURL(),
 		"media_udp_port", media.UDPPort(), "media_tcp_port", media.TCPPort(),
 		"store", storeName(st, cfg), "data_dir", cfg.DataDir)
 

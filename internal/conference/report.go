@@ -42,7 +42,8 @@ import (
 //   - In a roll call, a result marked by the technician wins; otherwise a
 //     confirmation within the window is present, a later one late, and no
 //     confirmation absent, or pending while the roll call is open and its
-//     window has not passed.
+//     window has not passed. A roll call without a window has no late
+//     confirmations and stays pending until it is closed.
 
 // Tolerances of the attendance status.
 const (
@@ -518,13 +519,13 @@ func rollCallResult(rc RollCall, pointID string, confirmed map[[2]string]time.Ti
 	if at, ok := confirmed[k]; ok {
 		res.At = at
 		res.Status = RollCallPresent
-		if at.After(rc.Start.Add(rc.Window)) {
+		if rc.Window > 0 && at.After(rc.Start.Add(rc.Window)) {
 			res.Status = RollCallLate
 		}
 		return res
 	}
 	res.Status = RollCallAbsent
-	if rc.Closed.IsZero() && now.Before(rc.Start.Add(rc.Window)) {
+	if rc.Closed.IsZero() && (rc.Window <= 0 || now.Before(rc.Start.Add(rc.Window))) {
 		res.Status = RollCallPending
 	}
 	return res

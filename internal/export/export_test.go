@@ -474,3 +474,23 @@ func BenchmarkExportParts(b *testing.B) {
 		})
 	}
 }
+
+// TestExportOddInput writes an empty conference and one with text the
+// font cannot draw, in every format.
+func TestExportOddInput(t *testing.T) {
+	empty := conference.BuildReport(conference.Conference{ID: "trong", Title: "Trống"}, nil, nil, nil, at(9, 0, 0))
+	odd := knownReport(t)
+	odd.Turns[0].Subject = "Kiến nghị 🙂\tvề\x00 " + strings.Repeat("rấtdài", 40)
+	odd.Points[0].Point.Name = strings.Repeat("Điểm cầu rất dài ", 12)
+	for _, r := range []conference.Report{empty, odd} {
+		for _, f := range Formats {
+			var buf bytes.Buffer
+			if err := f.Write(&buf, r); err != nil {
+				t.Errorf("%s of %s: %v", f, r.Conference.ID, err)
+			}
+			if buf.Len() == 0 {
+				t.Errorf("%s of %s: empty", f, r.Conference.ID)
+			}
+		}
+	}
+}

@@ -26,6 +26,9 @@ type Config struct {
 	Listeners []net.Listener
 	// RelayIP is the address of relayed transports, as the SFU reaches it.
 	RelayIP net.IP
+	// PublicIPs are the addresses the SFU on this host announces in place
+	// of its own (1:1 NAT); relayed media to them stays on the host.
+	PublicIPs []net.IP
 	// RelayMinPort and RelayMaxPort bound the UDP ports of relayed
 	// transports, inclusive.
 	RelayMinPort, RelayMaxPort int
@@ -101,13 +104,13 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		return nil, errors.New("turn: no port to listen on")
 	}
 
-	relay := &pionturn.RelayAddressGeneratorPortRange{
+	relay := newRelayGenerator(&pionturn.RelayAddressGeneratorPortRange{
 		RelayAddress: cfg.RelayIP,
 		Address:      "0.0.0.0",
 		MinPort:      uint16(cfg.RelayMinPort),
 		MaxPort:      uint16(cfg.RelayMaxPort),
 		MaxRetries:   30,
-	}
+	}, cfg.PublicIPs, localIPs())
 	sc := pionturn.ServerConfig{
 		Realm:         Realm,
 		AuthHandler:   s.authHandler(creds),

@@ -239,3 +239,59 @@ func allocate(addr, user, pass string) error {
 	}
 	return nil
 }
+
+// With a public IP that is not local (1:1 NAT), relayed packets to it stay
+// on the host and replies appear to come from it.
+func TestRelayHairpin(t *testing.T) {
+	public := net.ParseIP("203.0.113.10")
+	lo := net.IPv4(127, 0, 0, 1)
+	g := newRelayGenerator(&pionturn.RelayAddressGeneratorPortRange{
+		RelayAddress: lo, Address: "127.0.0.1", MinPort: 49160, MaxPort: 49200,
+	}, []net.IP{public, lo}, []net.IP{lo})
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	relay, _, err := g.AllocatePacketConn("udp4", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	sfu, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sfu.Close()
+	sfuPort := sfu.LocalAddr().(*net.UDPAddr).Port
+
+	if _, err := relay.WriteTo([]byte("check"), &net.UDPAddr{IP: public, Port: sfuPort}); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 100)
+	sfu.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err := sfu.ReadFrom(b)
+	if err != nil || string(b[:n]) != "check" {
+		t.Fatalf("SFU read %q, %v", b[:n], err)
+	}
+	if _, err := sfu.WriteTo([]byte("reply"), from); err != nil {
+		t.Fatal(err)
+	}
+	relay.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err = relay.ReadFrom(b)
+	if err != nil || string(b[:n]) != "reply" {
+		t.Fatalf("relay read %q, %v", b[:n], err)
+	}
+	if want := (&net.UDPAddr{IP: public, Port: sfuPort}).String(); from.String() != want {
+		t.Errorf("reply from %v, want %s", from, want)
+	}
+
+	// Without a foreign public IP the transport is not wrapped.
+	plain := newRelayGenerator(g.RelayAddressGeneratorPortRange, []net.IP{lo}, []net.IP{lo})
+	c, _, err := plain.AllocatePacketConn("udp4", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*hairpinConn); ok {
+		t.Error("local public IP: transport wrapped")
+	}
+}

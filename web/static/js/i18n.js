@@ -218,13 +218,8 @@ const TEXTS = {
   // Floor control (point page and console)
   'floor.ask': ['Xin phát biểu', 'Ask to speak'],
   'floor.subject': ['Nội dung phát biểu (không bắt buộc)', 'Subject (optional)'],
-  'floor.subject.placeholder': ['Ví dụ: Tham luận về chuyển đổi số', 'E.g. Presentation on digital transformation'],
   'floor.withdraw': ['Rút đăng ký', 'Withdraw my request'],
   'floor.finish': ['Kết thúc phát biểu', 'Finish speaking'],
-  'floor.point.idle': [
-    'Muốn phát biểu, hãy bấm "Xin phát biểu": chủ tọa mời phát biểu theo thứ tự đăng ký.',
-    'To speak, press "Ask to speak": the chair gives the floor in the order of requests.',
-  ],
   'floor.point.queued': ['Bạn đang ở vị trí thứ {n} trong danh sách xin phát biểu', 'You are number {n} in the queue to speak'],
   'floor.point.holding': ['Bạn đang phát biểu', 'You have the floor'],
   'floor.clock.label': ['Thời gian còn lại', 'Time left'],

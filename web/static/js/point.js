@@ -39,7 +39,6 @@ const ui = {
   floorStatus: byId('floor-status'),
   floorClockRow: byId('floor-clock-row'),
   floorClock: byId('floor-clock'),
-  floorSubjectField: byId('floor-subject-field'),
   floorSubject: byId('floor-subject'),
   floorAsk: byId('floor-ask'),
   floorWithdraw: byId('floor-withdraw'),
@@ -413,11 +412,12 @@ function renderFloor() {
   const state = turn ? 'holding' : request ? 'queued' : 'idle';
   ui.floor.dataset.floor = state;
   ui.body.dataset.floor = state;
+  ui.floorStatus.hidden = state === 'idle';
   ui.floorStatus.textContent = turn
     ? t('floor.point.holding')
-    : request ? t('floor.point.queued', { n: request.position }) : t('floor.point.idle');
+    : request ? t('floor.point.queued', { n: request.position }) : '';
   const ready = call?.state === State.connected && floor.known && !floorPending;
-  ui.floorSubjectField.hidden = state !== 'idle';
+  ui.floorSubject.hidden = state !== 'idle';
   ui.floorAsk.hidden = state !== 'idle';
   ui.floorWithdraw.hidden = state !== 'queued';
   ui.floorFinish.hidden = state !== 'holding';

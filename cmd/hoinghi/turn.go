@@ -1,0 +1,70 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"hoinghi/internal/config"
+	"hoinghi/internal/protocol"
+	"hoinghi/internal/turn"
+)
+
+// media carries what the TURN set-up gives the rest of the server: the
+// listener to serve the web on, each join's ICE servers, and how to stop.
+type turnSetup struct {
+	web        net.Listener
+	iceServers func(participantID string) []protocol.ICEServer
+	server     *turn.Server // nil when TURN is off
+}
+
+// startTURN starts the embedded TURN server when the settings ask for it,
+// sharing the web listener ln when turn.web_port is on.
+func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls.Config, log *slog.Logger) (turnSetup, error) {
+	static := turn.ICEServers(cfg.Media.ICEServers, nil, nil, nil)
+	if !cfg.TURN.Enabled {
+		return turnSetup{web: ln, iceServers: static}, nil
+	}
+	creds, err := turn.NewCredentials(secret, time.Duration(cfg.TURN.CredentialTTL))
+	if err != nil {
+		return turnSetup{}, err
+	}
+	lo, hi, err := cfg.TURN.RelayPortRange()
+	if err != nil {
+		return turnSetup{}, fmt.Errorf("turn.relay_ports: %w", err)
+	}
+	tc := turn.Config{
+		Port:         cfg.TURN.Port,
+		TLSPort:      cfg.TURN.TLSPort,
+		TLSConfig:    tlsConfig,
+		RelayIP:      turn.DefaultRelayIP(),
+		RelayMinPort: lo,
+		RelayMaxPort: hi,
+	}
+	for _, ip := range cfg.Media.PublicIPs {
+		tc.PublicIPs = append(tc.PublicIPs, net.ParseIP(ip))
+	}
+	web := ln
+	var mux *turn.WebMux
+	if cfg.TURN.WebPort {
+		mux = turn.NewWebMux(ln, log)
+		web = mux.Web()
+		tc.Listeners = []net.Listener{mux.TURN()}
+	}
+	srv, err := turn.New(tc, creds, log)
+	if err != nil {
+		if mux != nil {
+			mux.Close()
+		}
+		return turnSetup{}, err
+	}
+	ep := turn.Endpoints{Host: cfg.TURNHost(), UDPPort: srv.UDPPort(), TCPPort: srv.TCPPort(), TLSPort: srv.TLSPort()}
+	if mux != nil {
+		ep.WebPort = cfg.BasePort()
+	}
+	urls := ep.URLs()
+	log.Info("turn serving", "urls", urls, "relay_ip", tc.RelayIP.String(), "relay_ports", cfg.TURN.RelayPorts)
+	return turnSetup{web: web, iceServers: turn.ICEServers(cfg.Media.ICEServers, creds, urls, nil), server: srv}, nil
+}
