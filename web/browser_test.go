@@ -760,5 +760,18 @@ func TestBrowserFloor(t *testing.T) {
 	waitFor(t, listener, "speaker view empty again", `document.querySelector('#speaker').dataset.state === 'none' && document.querySelector('#speaker-video').hidden && !document.querySelector('#speaker-placeholder').hidden && document.querySelector('#speaker-placeholder').textContent === 'Chưa có người phát biểu'`, 5*time.Second)
 	waitFor(t, speaker, "former speaker muted at the hall", `document.querySelector('#floor').dataset.floor === 'idle' && document.querySelector('#mic-state').dataset.live === 'false'`, 5*time.Second)
 	waitFor(t, chair, "console without holder", `!document.querySelector('#floor-holders .holder') && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'none' && document.querySelector('#program').dataset.show === 'hall'`, 5*time.Second)
+
+	// The next in the queue gets a one-second turn (a limit the select does
+	// not offer): at zero the countdowns turn red, the chair is alerted and
+	// the speaker told; the speaker then finishes by itself.
+	if _, err := eval[chromedp.Void](chair, `(() => { const s = document.querySelector('#floor-limit'); s.append(new Option('1 s', '1')); s.value = '1'; })()`); err != nil {
+		t.Fatal(err)
+	}
+	click(t, chair, "#floor-next")
+	waitFor(t, chair, "time-up alert, countdown red", `!document.querySelector('#floor-alert').hidden && document.querySelector('#floor-alert-text').textContent === 'Hết giờ phát biểu: Điểm cầu số 2' && document.querySelector('#floor-holders .holder[data-target="diem-2"] .clock').hasAttribute('data-over') && document.querySelector('.tile[data-participant="diem-2"]').hasAttribute('data-over')`, 5*time.Second)
+	waitFor(t, listener, "speaker told the time is up", `document.querySelector('#floor-clock').hasAttribute('data-over') && [...document.querySelectorAll('#notices .notice')].some((n) => n.textContent.includes('hết thời gian phát biểu'))`, 5*time.Second)
+	click(t, listener, "#floor-finish")
+	waitFor(t, chair, "turn finished, alert gone", `!document.querySelector('#floor-holders .holder') && document.querySelector('#floor-alert').hidden && document.querySelector('#floor-queue li.hint')`, 5*time.Second)
+	waitFor(t, speaker, "no speaker again", `document.querySelector('#speaker').dataset.state === 'none'`, 5*time.Second)
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }
