@@ -132,6 +132,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Request string `json:"request,omitempty"`
+	// Reason refines Code with a stable word pages can translate, e.g.
+	// already_queued or queue_empty for a floor conflict.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Closing tells the client why the server closes the connection; the client
@@ -188,6 +191,9 @@ type FloorState struct {
 	Queue      []FloorRequest `json:"queue"`
 	Holders    []FloorHolder  `json:"holders"`
 	ServerTime time.Time      `json:"server_time"`
+	// DefaultSeconds is the conference's speaking time, given to a turn
+	// whose give names none.
+	DefaultSeconds int `json:"default_seconds"`
 }
 
 // FloorAlert tells the hall that a turn's time ran out; TakenBack is true

@@ -93,7 +93,7 @@ func (c *conn) run(ctx context.Context) {
 		Name:            c.name,
 		ConferenceID:    c.conf,
 		ConferenceTitle: c.adm.Conference.Title,
-		ICEServers:      c.hub.d.ICEServers,
+		ICEServers:      c.hub.d.ICEServers(c.id),
 	})
 	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name}, c)
 	if err != nil {

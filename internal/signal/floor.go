@@ -61,7 +61,29 @@ func floorError(action string, err error) *protocol.Error {
 	default:
 		e.Code = protocol.CodeInternal
 	}
+	for _, r := range floorReasons {
+		if errors.Is(err, r.err) {
+			e.Reason = r.reason
+			break
+		}
+	}
 	return e
+}
+
+// floorReasons name the floor's refusals for pages to translate.
+var floorReasons = []struct {
+	err    error
+	reason string
+}{
+	{store.ErrAlreadyQueued, "already_queued"},
+	{store.ErrAlreadyHolding, "already_holding"},
+	{store.ErrNotQueued, "not_queued"},
+	{store.ErrNotHolding, "not_holding"},
+	{store.ErrQueueEmpty, "queue_empty"},
+	{store.ErrNoSuchTurn, "no_such_turn"},
+	{store.ErrNotInvited, "not_invited"},
+	{conference.ErrInvalidSubject, "invalid_subject"},
+	{conference.ErrInvalidLimit, "invalid_limit"},
 }
 
 var errBadFloorRequest = errors.New("bad floor request")
@@ -212,7 +234,7 @@ func (f *floor) message(state conference.FloorState) protocol.FloorState {
 	}
 	msg := protocol.FloorState{Type: protocol.TypeFloorState, Version: state.Version, Discussion: state.Discussion,
 		Queue: make([]protocol.FloorRequest, len(state.Queue)), Holders: make([]protocol.FloorHolder, len(state.Holders)),
-		ServerTime: time.Now().UTC()}
+		ServerTime: time.Now().UTC(), DefaultSeconds: int(f.defaultSpeakingTime().Seconds())}
 	for i, r := range state.Queue {
 		msg.Queue[i] = protocol.FloorRequest{PointID: r.PointID, Name: name(r.PointID), Subject: r.Subject,
 			AskedAt: r.AskedAt, Position: i + 1, Online: online[r.PointID]}
@@ -222,6 +244,13 @@ func (f *floor) message(state conference.FloorState) protocol.FloorState {
 			GivenBy: h.GivenBy, Since: h.Since, Deadline: h.Deadline(), Online: online[h.PointID]}
 	}
 	return msg
+}
+
+// defaultSpeakingTime is the conference's limit of a turn given without one.
+func (f *floor) defaultSpeakingTime() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings.SpeakingTime()
 }
 
 // armLimits sets a timer for every turn with a time limit and stops those

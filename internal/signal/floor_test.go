@@ -33,6 +33,9 @@ func floorError(t *testing.T, ctx context.Context, c *client.Client, m protocol.
 		if e.Code != code {
 			t.Errorf("%s by %s: error %+v, want code %q", m.Action, c.Welcome().ParticipantID, e, code)
 		}
+		if code == protocol.CodeConflict && e.Reason == "" {
+			t.Errorf("%s by %s: conflict without a reason: %+v", m.Action, c.Welcome().ParticipantID, e)
+		}
 	case <-ctx.Done():
 		t.Fatalf("%s by %s: no error came back", m.Action, c.Welcome().ParticipantID)
 	}
@@ -83,6 +86,9 @@ func TestRedisFloorControlsMedia(t *testing.T) {
 	floorError(t, ctx, secretariat, protocol.Floor{Action: "take_back"}, protocol.CodeForbidden)
 	floorError(t, ctx, chair, protocol.Floor{Action: "give"}, protocol.CodeConflict)
 	floorError(t, ctx, a, protocol.Floor{Action: "withdraw"}, protocol.CodeConflict)
+	if f := a.FloorState(); f.DefaultSeconds != 420 {
+		t.Errorf("floor state's default speaking time = %d s, want 420", f.DefaultSeconds)
+	}
 
 	// Two points ask; everyone sees the queue in order.
 	if err := c.Floor(protocol.Floor{Action: "ask", Subject: "Báo cáo tham luận"}); err != nil {

@@ -41,10 +41,12 @@ func (a Admission) Name() string {
 
 // Deps are the parts the hub works with.
 type Deps struct {
-	SFU        *sfu.SFU
-	Store      *store.Store
-	Log        *slog.Logger
-	ICEServers []protocol.ICEServer
+	SFU   *sfu.SFU
+	Store *store.Store
+	Log   *slog.Logger
+	// ICEServers gives each joining participant, by id, the STUN and TURN
+	// servers of its welcome, with credentials of its own; nil gives none.
+	ICEServers func(participantID string) []protocol.ICEServer
 	// Instance names this server process in the store's connection records.
 	Instance string
 	// CheckOrigin decides whether a WebSocket may be opened from the
@@ -72,6 +74,9 @@ type Hub struct {
 func NewHub(d Deps) *Hub {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.ICEServers == nil {
+		d.ICEServers = func(string) []protocol.ICEServer { return []protocol.ICEServer{} }
 	}
 	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor),
 		muted: make(map[string]map[string]bool), done: make(chan struct{})}
