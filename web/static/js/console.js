@@ -177,7 +177,10 @@ async function main() {
       },
       notice: (text) => notify(ui.notices, text),
       floor: (msg, fresh) => {
-        if (floor.update(msg, fresh)) renderFloor();
+        const before = floor.defaultSeconds;
+        if (!floor.update(msg, fresh)) return;
+        if (floor.defaultSeconds !== before) fillLimits();
+        renderFloor();
       },
       floorAlert: showAlert,
       closed: (reason, message) => {
@@ -542,7 +545,8 @@ function act(action, fields) {
 function fillLimits() {
   const chosen = ui.floorLimit.value || '0';
   ui.floorLimit.replaceChildren(...LIMITS.map((s) => new Option(
-    s === 0 ? t('floor.limit.default') : s < 0 ? t('floor.limit.none') : t('floor.limit.minutes', { n: s / 60 }),
+    s === 0 && floor.defaultSeconds > 0 ? t('floor.limit.defaultof', { n: Math.round(floor.defaultSeconds / 60) })
+      : s === 0 ? t('floor.limit.default') : s < 0 ? t('floor.limit.none') : t('floor.limit.minutes', { n: s / 60 }),
     String(s), false, String(s) === chosen)));
 }
 

@@ -23,6 +23,7 @@ export class Floor {
     this.holders = [];
     this.offset = 0; // server clock minus local clock, in milliseconds
     this.known = false; // a floor_state has arrived
+    this.defaultSeconds = 0; // the conference's speaking time, 0 until known
   }
 
   /**
@@ -36,6 +37,7 @@ export class Floor {
     this.discussion = !!msg.discussion;
     this.queue = Array.isArray(msg.queue) ? [...msg.queue].sort((a, b) => a.position - b.position) : [];
     this.holders = Array.isArray(msg.holders) ? msg.holders : [];
+    this.defaultSeconds = Number(msg.default_seconds) || 0;
     const server = Date.parse(msg.server_time);
     if (!Number.isNaN(server)) this.offset = server - Date.now();
     this.known = true;
@@ -97,24 +99,22 @@ export function clockTime(iso) {
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('vi-VN', { hour: '2-digit', minute: '2-digit' });
 }
 
-// Server reasons of a refused floor action (the error message after the
-// action name), and the text each gets.
-const REASONS = [
-  ['already asked', 'floor.why.queued'],
-  ['already holds', 'floor.why.holding'],
-  ['has not asked', 'floor.why.notqueued'],
-  ['does not hold', 'floor.why.notholding'],
-  ['no such turn', 'floor.why.notholding'],
-  ['nobody is waiting', 'floor.why.empty'],
-  ['not invited', 'floor.why.notinvited'],
-];
+// The reasons the server gives a refused floor action, and the text each
+// gets.
+const REASONS = {
+  already_queued: 'floor.why.queued',
+  already_holding: 'floor.why.holding',
+  not_queued: 'floor.why.notqueued',
+  not_holding: 'floor.why.notholding',
+  no_such_turn: 'floor.why.notholding',
+  queue_empty: 'floor.why.empty',
+  not_invited: 'floor.why.notinvited',
+};
 
 /** Returns a plain sentence (in the page's language) for an error the server answered a floor action with. */
 export function floorErrorText(msg) {
-  const message = String(msg.message || '');
-  for (const [part, key] of REASONS) {
-    if (message.includes(part)) return t(key);
-  }
+  const key = REASONS[msg.reason];
+  if (key) return t(key);
   switch (msg.code) {
     case 'forbidden':
     case 'conflict':

@@ -237,6 +237,7 @@ const TEXTS = {
   'floor.notconnected': ['Chưa kết nối với máy chủ; hãy thử lại sau giây lát.', 'Not connected to the server; try again in a moment.'],
   'floor.limit': ['Thời gian phát biểu', 'Speaking time'],
   'floor.limit.default': ['Mặc định của hội nghị', 'Conference default'],
+  'floor.limit.defaultof': ['Mặc định ({n} phút)', 'Default ({n} minutes)'],
   'floor.limit.minutes': ['{n} phút', '{n} minutes'],
   'floor.limit.none': ['Không giới hạn', 'No limit'],
   'floor.next': ['Mời người tiếp theo', 'Give the floor to the next'],
