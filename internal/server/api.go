@@ -28,6 +28,10 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	user := a.Claims.Point
+	if user == "" {
+		user = string(a.Claims.Role)
+	}
 	out := Session{
 		ConferenceID:    a.Conference.ID,
 		ConferenceTitle: a.Conference.Title,
@@ -35,7 +39,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		PointID:         a.Claims.Point,
 		Name:            a.Name(),
 		TechnicianPhone: a.Conference.TechnicianPhone,
-		ICEServers:      s.d.ICEServers,
+		ICEServers:      s.d.ICEServers(user),
 	}
 	if a.Claims.ExpiresAt != nil {
 		out.ExpiresAt = a.Claims.ExpiresAt.UTC()

@@ -42,8 +42,9 @@ type Deps struct {
 	BaseURL string
 	// LinkTTL is how long links issued by the links API stay valid.
 	LinkTTL time.Duration
-	// ICEServers are handed to clients in /api/session.
-	ICEServers []protocol.ICEServer
+	// ICEServers gives the STUN and TURN servers of /api/session, by user
+	// (the point id, or the role at the hall); nil gives none.
+	ICEServers func(user string) []protocol.ICEServer
 	Log        *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -69,7 +70,7 @@ func New(d Deps) *Server {
 		d.Stats = func() sfu.Stats { return sfu.Stats{} }
 	}
 	if d.ICEServers == nil {
-		d.ICEServers = []protocol.ICEServer{}
+		d.ICEServers = func(string) []protocol.ICEServer { return []protocol.ICEServer{} }
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
 	static, err := fs.Sub(web.Files, "static")

@@ -51,13 +51,15 @@ func newFixture(t *testing.T) *fixture {
 	}
 	hub := &fakeHub{}
 	s := New(Deps{
-		Store:      st,
-		Issuer:     iss,
-		Hub:        hub,
-		Stats:      func() sfu.Stats { return sfu.Stats{Participants: 3, PacketsForwarded: 1234} },
-		BaseURL:    "https://hoinghi.example.vn/",
-		LinkTTL:    48 * time.Hour,
-		ICEServers: []protocol.ICEServer{{URLs: []string{"stun:stun.example.vn:3478"}}},
+		Store:   st,
+		Issuer:  iss,
+		Hub:     hub,
+		Stats:   func() sfu.Stats { return sfu.Stats{Participants: 3, PacketsForwarded: 1234} },
+		BaseURL: "https://hoinghi.example.vn/",
+		LinkTTL: 48 * time.Hour,
+		ICEServers: func(string) []protocol.ICEServer {
+			return []protocol.ICEServer{{URLs: []string{"stun:stun.example.vn:3478"}}}
+		},
 	})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)

@@ -83,7 +83,6 @@ func (c *conn) run(ctx context.Context) {
 			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
 	}
 	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
-	c.recordJoined()
 
 	c.send(protocol.Welcome{
 		Type:            protocol.TypeWelcome,
@@ -95,6 +94,7 @@ func (c *conn) run(ctx context.Context) {
 		ConferenceTitle: c.adm.Conference.Title,
 		ICEServers:      c.hub.d.ICEServers(c.id),
 	})
+	c.recordJoined() // after welcome, which is the first message a client gets
 	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name}, c)
 	if err != nil {
 		c.log.Error("join media", "err", err)

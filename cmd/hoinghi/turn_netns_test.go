@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hoinghi/internal/client"
+	"hoinghi/internal/conference"
+	"hoinghi/internal/config"
+	"hoinghi/internal/server"
+	"hoinghi/internal/token"
+)
+
+// The point's side of TestNetnsTURNOnlyPointGetsMediaThroughWebPort runs in
+// a child process inside the namespace; these variables tell it so.
+const (
+	netnsEnvURL   = "HOINGHI_TEST_NETNS_POINT_URL"
+	netnsEnvToken = "HOINGHI_TEST_NETNS_POINT_TOKEN"
+	netnsStatsTag = "NETNS-POINT-STATS "
+)
+
+const netnsMinPackets = 30
+
+// TestNetnsTURNOnlyPointGetsMediaThroughWebPort runs the server on the host
+// end of a veth pair and a point in a network namespace whose firewall lets
+// out nothing but TCP to the server's HTTPS port: no UDP, no other TCP
+// port. The point must join over HTTPS, reach the SFU through TURN over TCP
+// on that same port, and exchange video with the hall. It needs root, ip
+// (iproute2) and nft (nftables).
+func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
+	if os.Getenv(netnsEnvURL) != "" {
+		netnsPoint(t)
+		return
+	}
+	requireNetns(t)
+
+	n := os.Getpid() % 250
+	hostIP := fmt.Sprintf("10.250.%d.1", n)
+	pointIP := fmt.Sprintf("10.250.%d.2", n)
+	ns := fmt.Sprintf("hoinghi-test-%d", os.Getpid())
+	vethHost, vethPoint := fmt.Sprintf("hnt%da", os.Getpid()), fmt.Sprintf("hnt%db", os.Getpid())
+	t.Cleanup(func() {
+		// Deleting the namespace deletes its rules and its veth end, and
+		// with it the host's end.
+		exec.Command("ip", "netns", "del", ns).Run()
+		exec.Command("ip", "link", "del", vethHost).Run()
+	})
+	for _, args := range [][]string{
+		{"ip", "netns", "add", ns},
+		{"ip", "link", "add", vethHost, "type", "veth", "peer", "name", vethPoint},
+		{"ip", "link", "set", vethPoint, "netns", ns},
+		{"ip", "addr", "add", hostIP + "/30", "dev", vethHost},
+		{"ip", "link", "set", vethHost, "up"},
+		{"ip", "netns", "exec", ns, "ip", "addr", "add", pointIP + "/30", "dev", vethPoint},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", vethPoint, "up"},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			netnsUnavailable(t, fmt.Sprintf("%s: %v: %s", strings.Join(args, " "), err, out))
+		}
+	}
+
+	port := freeTCPPort(t, hostIP)
+	// A strict firewall: out, only TCP to the web port (other TCP is reset
+	// so that clients give up at once rather than after minutes; UDP is
+	// dropped, which a sender sees at once); in, only that port's replies.
+	rules := fmt.Sprintf(`table inet hoinghi_test {
+  chain output {
+    type filter hook output priority 0; policy drop;
+    oif "lo" accept
+    ip daddr %[1]s tcp dport %[2]d accept
+    meta l4proto tcp reject with tcp reset
+  }
+  chain input {
+    type filter hook input priority 0; policy drop;
+    iif "lo" accept
+    ip saddr %[1]s tcp sport %[2]d accept
+  }
+}
+`, hostIP, port)
+	nft := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	nft.Stdin = strings.NewReader(rules)
+	if out, err := nft.CombinedOutput(); err != nil {
+		netnsUnavailable(t, fmt.Sprintf("nft: %v: %s", err, out))
+	}
+
+	secret := strings.Repeat("n", 32)
+	cfg := config.Default()
+	cfg.Listen = net.JoinHostPort(hostIP, strconv.Itoa(port))
+	cfg.PublicURL = "https://" + cfg.Listen
+	cfg.TLS.SelfSigned = true
+	cfg.DataDir = t.TempDir()
+	cfg.Token.Secret = secret
+	cfg.Instance = "netns-test"
+	cfg.Media.UDPPort, cfg.Media.TCPPort = 0, 0
+	cfg.TURN.Port = 0
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	srvCtx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- serve(srvCtx, cfg, log, io.Discard) }()
+	defer func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+
+	iss, err := token.NewIssuer([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(role conference.Role, point string) string {
+		tok, err := iss.Issue(server.DemoID, role, point, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	pointToken := issue(conference.RolePoint, "bien-hoa")
+	waitSession(ctx, t, cfg.PublicURL, pointToken, served)
+
+	hall, err := client.Dial(ctx, client.Options{ServerURL: cfg.PublicURL, Token: issue(conference.RoleTechnician, ""),
+		Publish: true, InsecureTLS: true, SkipICEServers: true})
+	if err != nil {
+		t.Fatalf("hall: %v", err)
+	}
+	defer hall.Close()
+
+	child := exec.CommandContext(ctx, "ip", "netns", "exec", ns, os.Args[0],
+		"-test.run=^TestNetnsTURNOnlyPointGetsMediaThroughWebPort$", "-test.count=1", "-test.v")
+	child.Env = append(os.Environ(), netnsEnvURL+"="+cfg.PublicURL, netnsEnvToken+"="+pointToken)
+	var childOut bytes.Buffer
+	child.Stdout, child.Stderr = &childOut, &childOut
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	childDone := make(chan error, 1)
+	go func() { childDone <- child.Wait() }()
+
+	hallErr := hall.WaitMedia(ctx, func(st []client.TrackStats) bool {
+		return videoFrom(st, "bien-hoa") >= netnsMinPackets
+	})
+	var network string
+	for ctx.Err() == nil && hallErr == nil {
+		for _, q := range hall.LinkQuality().Participants {
+			if q.ID == "bien-hoa" {
+				network = q.Network
+			}
+		}
+		if network != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	childErr := <-childDone
+	if childErr != nil || hallErr != nil {
+		t.Fatalf("hall: %v; point: %v; point output:\n%s", hallErr, childErr, childOut.String())
+	}
+	if network != "relay" {
+		t.Errorf("the server sees the point's network as %q, want relay", network)
+	}
+	var got []client.TrackStats
+	sc := bufio.NewScanner(&childOut)
+	for sc.Scan() {
+		if s, ok := strings.CutPrefix(sc.Text(), netnsStatsTag); ok {
+			if err := json.Unmarshal([]byte(s), &got); err != nil {
+				t.Fatalf("point stats: %v", err)
+			}
+		}
+	}
+	hallID := hall.Welcome().ParticipantID
+	if v := videoFrom(got, hallID); v < netnsMinPackets {
+		t.Errorf("point received %d video packets from the hall, want at least %d; stats %+v", v, netnsMinPackets, got)
+	}
+	for _, st := range append(got, hall.Received()...) {
+		if st.Corrupt > 0 {
+			t.Errorf("corrupt media: %+v", st)
+		}
+	}
+	t.Logf("point behind the firewall: received %d hall video packets; hall received %d of its video packets; network %s",
+		videoFrom(got, hallID), videoFrom(hall.Received(), "bien-hoa"), network)
+}
+
+// netnsPoint is the point inside the namespace: it joins, publishes, waits
+// for the hall's video and prints what it received.
+func netnsPoint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Options{ServerURL: os.Getenv(netnsEnvURL), Token: os.Getenv(netnsEnvToken),
+		Publish: true, InsecureTLS: true})
+	if err != nil {
+		t.Fatalf("point: %v", err)
+	}
+	defer c.Close()
+	hallSeen := func(st []client.TrackStats) bool {
+		for _, s := range st {
+			if s.Kind == "video" && s.Packets >= netnsMinPackets {
+				return true
+			}
+		}
+		return false
+	}
+	if err := c.WaitMedia(ctx, hallSeen); err != nil {
+		t.Fatalf("point: %v", err)
+	}
+	// Keep sending until the hall has enough of the point's video too.
+	time.Sleep(2 * time.Second)
+	b, err := json.Marshal(c.Received())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("\n%s%s\n", netnsStatsTag, b)
+}
+
+func videoFrom(st []client.TrackStats, participant string) uint64 {
+	var n uint64
+	for _, s := range st {
+		if s.Kind == "video" && s.Participant == participant {
+			n += s.Packets
+		}
+	}
+	return n
+}
+
+// requireNetns skips the test without root, ip or nft, except when CI=true.
+func requireNetns(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, tool := range []string{"ip", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		netnsUnavailable(t, "needs "+strings.Join(missing, ", "))
+	}
+}
+
+func netnsUnavailable(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("network namespace test: %s", why)
+	}
+	t.Skipf("network namespace test: %s", why)
+}
+
+func freeTCPPort(t *testing.T, ip string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitSession waits until the server answers /api/session for tok, that is
+// until it listens and the demo conference exists.
+func waitSession(ctx context.Context, t *testing.T, base, tok string, served <-chan error) {
+	t.Helper()
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // self-signed test server
+	}}
+	for {
+		res, err := hc.Get(base + "/api/session?t=" + tok)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-served:
+			t.Fatalf("server stopped: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("server did not come up: last error %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
