@@ -27,6 +27,7 @@ import (
 	"time"
 	_ "time/tzdata" // conference time zones work on hosts without zoneinfo
 
+	"hoinghi/internal/conference"
 	"hoinghi/internal/config"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
@@ -99,7 +100,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer closeLogged(log, "store", st.Close)
-	dropped, err := st.DropInstance(ctx, cfg.Instance, "server restarted", time.Now())
+	dropped, err := st.DropInstance(ctx, cfg.Instance, conference.LeftRestarted, time.Now())
 	if err != nil {
 		return err
 	}

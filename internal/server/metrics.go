@@ -11,9 +11,10 @@ import (
 	"hoinghi/internal/sfu"
 )
 
-// newRegistry returns a registry with the process and Go collectors and the
-// SFU's totals, read from stats at each scrape.
-func newRegistry(stats func() sfu.Stats) *prometheus.Registry {
+// newRegistry returns a registry with the process and Go collectors, the
+// SFU's totals, read from stats at each scrape, and the depth of the
+// attendance spool, read from spoolDepth.
+func newRegistry(stats func() sfu.Stats, spoolDepth func() int) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -48,6 +49,9 @@ func newRegistry(stats func() sfu.Stats) *prometheus.Registry {
 			func(s sfu.Stats) uint64 { return s.PLIs }),
 		counter("hoinghi_keyframe_requests_total", "Keyframe requests sent to publishers.",
 			func(s sfu.Stats) uint64 { return s.KeyframeRequests }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hoinghi_attendance_spool_depth",
+			Help: "Attendance events waiting to be written to Redis (more than 0 while Redis is away)."},
+			func() float64 { return float64(spoolDepth()) }),
 	)
 	return reg
 }

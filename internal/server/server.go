@@ -78,7 +78,7 @@ func New(d Deps) *Server {
 		// fs.Sub fails only on an invalid path name, which "static" is not.
 		panic("server: web static files: " + err.Error())
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d.Stats)}
+	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d.Stats, d.Store.SpoolDepth)}
 	s.routes()
 	return s
 }

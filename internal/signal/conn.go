@@ -111,7 +111,9 @@ func (c *conn) run(ctx context.Context) {
 		c.floor.pointBack(c.adm.Point.ID)
 	}
 	c.hub.broadcastRoster(c.conf)
-	c.floor.reload(ctx)
+	// The floor is read from the store in the background, so that a slow
+	// or absent Redis does not hold up this connection's signaling.
+	go c.floor.reload(ctx)
 	c.hub.attendanceOf(c.conf).greet(c)
 	c.readLoop(ctx)
 }

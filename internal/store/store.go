@@ -118,10 +118,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open embedded store: %w", err)
 		}
 	} else {
+		// Short timeouts and one retry: while Redis is away the server
+		// answers from what it last knew and spools attendance, so a
+		// command that cannot succeed should fail fast.
 		s.rdb = redis.NewClient(&redis.Options{
-			Addr:     opts.Addr,
-			DB:       opts.DB,
-			Password: opts.Password,
+			Addr:         opts.Addr,
+			DB:           opts.DB,
+			Password:     opts.Password,
+			DialTimeout:  time.Second,
+			ReadTimeout:  time.Second,
+			WriteTimeout: time.Second,
+			MaxRetries:   1,
 		})
 		if err := s.Ping(ctx); err != nil {
 			s.rdb.Close()
