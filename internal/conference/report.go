@@ -76,7 +76,7 @@ type Report struct {
 	Conference Conference
 	// Location is the conference's time zone: its TimeZone, else
 	// DefaultTimeZone, else UTC if neither loads.
-	Location *time.Location
+	Location *time.Location `json:"-"`
 	// GeneratedAt is the now the report was computed at.
 	GeneratedAt time.Time
 	// ActualStart and End are the times of the conference_started and

@@ -69,3 +69,27 @@ func errBadFormat(detail string) *apiError {
 		Message:   "Định dạng xuất phải là xlsx, csv hoặc pdf.",
 		MessageEN: "Bad export format: " + detail}
 }
+
+// reportRoles may read the live attendance report.
+var reportRoles = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat}
+
+// liveReport serves GET /api/conferences/{id}/report: the attendance report
+// as JSON (conference.Report, durations in nanoseconds), computed from the
+// events at the time of the request, for the secretariat's live page.
+func (s *Server) liveReport(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: reportRoles}); !ok {
+		return
+	}
+	report, err := export.Load(r.Context(), s.d.Store, id, s.d.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, errConferenceNotFound(), nil)
+		return
+	case err != nil:
+		s.fail(w, r, errInternal(), fmt.Errorf("report of %s: %w", id, err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, report)
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime"
 	"slices"
 	"testing"
@@ -61,6 +62,25 @@ func TestExport(t *testing.T) {
 		{"other conference", "?format=xlsx", other, 403, CodeWrongConference, "", "", ""},
 		{"no token", "?format=xlsx", "", 401, CodeTokenMissing, "", "", ""},
 	}
+	t.Run("live report as JSON", func(t *testing.T) {
+		for _, tok := range []string{secretariat, tech, chair} {
+			res := f.do(t, "GET", "/api/conferences/demo/report", tok, "")
+			if res.status != 200 {
+				t.Fatalf("status %d: %s", res.status, res.body)
+			}
+			var rep conference.Report
+			if err := json.Unmarshal(res.body, &rep); err != nil {
+				t.Fatal(err)
+			}
+			p := rep.Points[0]
+			if p.Point.ID != "bien-hoa" || p.Delegates != 37 || len(p.Stays) != 1 || rep.ActualStart.IsZero() {
+				t.Errorf("report point = %+v, actual start %v", p, rep.ActualStart)
+			}
+		}
+		if res := f.do(t, "GET", "/api/conferences/demo/report", point, ""); res.status != 403 {
+			t.Errorf("a point read the report: status %d", res.status)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := f.do(t, "GET", "/api/conferences/demo/export"+tt.query, tt.token, "")

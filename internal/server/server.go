@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /api/conferences/{id}/points/{pid}", s.putPoint)
 	m.HandleFunc("GET /api/conferences/{id}/links", s.links)
 	m.HandleFunc("GET /api/conferences/{id}/points", s.points)
+	m.HandleFunc("GET /api/conferences/{id}/report", s.liveReport)
 	m.HandleFunc("GET /api/conferences/{id}/export", s.exportReport)
 	m.HandleFunc("/api/", s.apiNotFound)
 	m.HandleFunc("GET /ws", s.websocket)
