@@ -12,7 +12,7 @@ import (
 	"hoinghi/internal/turn"
 )
 
-// media carries what the TURN set-up gives the rest of the server: the
+// turnSetup carries what the TURN set-up gives the rest of the server: the
 // listener to serve the web on, each join's ICE servers, and how to stop.
 type turnSetup struct {
 	web        net.Listener
@@ -35,7 +35,9 @@ func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls
 	if err != nil {
 		return turnSetup{}, fmt.Errorf("turn.relay_ports: %w", err)
 	}
+	host, _, _ := net.SplitHostPort(cfg.Listen) // Validate has checked it
 	tc := turn.Config{
+		Host:         host, // TURN listens where the web does
 		Port:         cfg.TURN.Port,
 		TLSPort:      cfg.TURN.TLSPort,
 		TLSConfig:    tlsConfig,

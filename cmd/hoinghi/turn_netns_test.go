@@ -46,23 +46,48 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 		netnsPoint(t)
 		return
 	}
+	netnsTURNOnly(t, 0, "")
+}
+
+// TestNetnsTURNOnlyPointWithServerBehindNAT is the same with the server
+// announcing a public IP that is not its own, as behind a cloud's 1:1 NAT
+// without hairpinning: the hall, which cannot reach that address either,
+// also goes through TURN, and relayed media to the public IP must stay on
+// the host.
+func TestNetnsTURNOnlyPointWithServerBehindNAT(t *testing.T) {
+	if os.Getenv(netnsEnvURL) != "" {
+		netnsPoint(t)
+		return
+	}
+	netnsTURNOnly(t, 1, "203.0.113.77")
+}
+
+// netnsTURNOnly runs the test in the k-th namespace of this process, with
+// the server announcing publicIP when it is not empty.
+func netnsTURNOnly(t *testing.T, k int, publicIP string) {
 	requireNetns(t)
 
 	n := os.Getpid() % 250
-	hostIP := fmt.Sprintf("10.250.%d.1", n)
-	pointIP := fmt.Sprintf("10.250.%d.2", n)
-	ns := fmt.Sprintf("hoinghi-test-%d", os.Getpid())
-	vethHost, vethPoint := fmt.Sprintf("hnt%da", os.Getpid()), fmt.Sprintf("hnt%db", os.Getpid())
+	hostIP := fmt.Sprintf("10.%d.%d.1", 250+k, n)
+	pointIP := fmt.Sprintf("10.%d.%d.2", 250+k, n)
+	ns := fmt.Sprintf("hoinghi-test-%d-%d", os.Getpid(), k)
+	vethHost, vethPoint := fmt.Sprintf("hnt%d%c", os.Getpid(), 'a'+2*k), fmt.Sprintf("hnt%d%c", os.Getpid(), 'b'+2*k)
 	t.Cleanup(func() {
 		// Deleting the namespace deletes its rules and its veth end, and
 		// with it the host's end.
-		exec.Command("ip", "netns", "del", ns).Run()
-		exec.Command("ip", "link", "del", vethHost).Run()
+		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
+			t.Logf("clean up: ip netns del %s: %v: %s", ns, err, out)
+		}
+		exec.Command("ip", "link", "del", vethHost).Run() // gone already, normally
 	})
 	for _, args := range [][]string{
 		{"ip", "netns", "add", ns},
 		{"ip", "link", "add", vethHost, "type", "veth", "peer", "name", vethPoint},
 		{"ip", "link", "set", vethPoint, "netns", ns},
+		// No IPv6 link-local address: while it is tentative, binding the
+		// SFU's per-address media sockets would fail.
+		{"ip", "link", "set", vethHost, "addrgenmode", "none"},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", vethPoint, "addrgenmode", "none"},
 		{"ip", "addr", "add", hostIP + "/30", "dev", vethHost},
 		{"ip", "link", "set", vethHost, "up"},
 		{"ip", "netns", "exec", ns, "ip", "addr", "add", pointIP + "/30", "dev", vethPoint},
@@ -108,6 +133,9 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 	cfg.Instance = "netns-test"
 	cfg.Media.UDPPort, cfg.Media.TCPPort = 0, 0
 	cfg.TURN.Port = 0
+	if publicIP != "" {
+		cfg.Media.PublicIPs = []string{publicIP}
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +143,17 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	srvCtx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- serve(srvCtx, cfg, log, io.Discard) }()
+	var serveErr error
+	served := make(chan struct{})
+	go func() {
+		serveErr = serve(srvCtx, cfg, log, io.Discard)
+		close(served)
+	}()
 	defer func() {
 		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
+		<-served
+		if serveErr != nil {
+			t.Errorf("serve: %v", serveErr)
 		}
 	}()
 
@@ -136,20 +169,25 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 		return tok
 	}
 	pointToken := issue(conference.RolePoint, "bien-hoa")
-	waitSession(ctx, t, cfg.PublicURL, pointToken, served)
+	waitSession(ctx, t, cfg.PublicURL, pointToken, served, &serveErr)
 
 	hall, err := client.Dial(ctx, client.Options{ServerURL: cfg.PublicURL, Token: issue(conference.RoleTechnician, ""),
-		Publish: true, InsecureTLS: true, SkipICEServers: true})
+		Publish: true, InsecureTLS: true, SkipICEServers: publicIP == ""})
 	if err != nil {
 		t.Fatalf("hall: %v", err)
 	}
 	defer hall.Close()
 
 	child := exec.CommandContext(ctx, "ip", "netns", "exec", ns, os.Args[0],
-		"-test.run=^TestNetnsTURNOnlyPointGetsMediaThroughWebPort$", "-test.count=1", "-test.v")
+		"-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
 	child.Env = append(os.Environ(), netnsEnvURL+"="+cfg.PublicURL, netnsEnvToken+"="+pointToken)
 	var childOut bytes.Buffer
 	child.Stdout, child.Stderr = &childOut, &childOut
+	release, err := child.StdinPipe() // the point stays until this closes
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release.Close()
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +197,7 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 	hallErr := hall.WaitMedia(ctx, func(st []client.TrackStats) bool {
 		return videoFrom(st, "bien-hoa") >= netnsMinPackets
 	})
+	// The server measures the point's link every 2 s; it must see TURN.
 	var network string
 	for ctx.Err() == nil && hallErr == nil {
 		for _, q := range hall.LinkQuality().Participants {
@@ -171,12 +210,13 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	release.Close()
 	childErr := <-childDone
 	if childErr != nil || hallErr != nil {
 		t.Fatalf("hall: %v; point: %v; point output:\n%s", hallErr, childErr, childOut.String())
 	}
 	if network != "relay" {
-		t.Errorf("the server sees the point's network as %q, want relay", network)
+		t.Errorf("the server sees the point's network as %q, want relay; link quality %+v", network, hall.LinkQuality())
 	}
 	var got []client.TrackStats
 	sc := bufio.NewScanner(&childOut)
@@ -201,7 +241,8 @@ func TestNetnsTURNOnlyPointGetsMediaThroughWebPort(t *testing.T) {
 }
 
 // netnsPoint is the point inside the namespace: it joins, publishes, waits
-// for the hall's video and prints what it received.
+// for the hall's video, stays until its standard input closes and prints
+// what it received.
 func netnsPoint(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -222,8 +263,16 @@ func netnsPoint(t *testing.T) {
 	if err := c.WaitMedia(ctx, hallSeen); err != nil {
 		t.Fatalf("point: %v", err)
 	}
-	// Keep sending until the hall has enough of the point's video too.
-	time.Sleep(2 * time.Second)
+	released := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		close(released)
+	}()
+	select {
+	case <-released:
+	case <-ctx.Done():
+		t.Fatal("point: not released by the test")
+	}
 	b, err := json.Marshal(c.Received())
 	if err != nil {
 		t.Fatal(err)
@@ -278,7 +327,7 @@ func freeTCPPort(t *testing.T, ip string) int {
 
 // waitSession waits until the server answers /api/session for tok, that is
 // until it listens and the demo conference exists.
-func waitSession(ctx context.Context, t *testing.T, base, tok string, served <-chan error) {
+func waitSession(ctx context.Context, t *testing.T, base, tok string, served <-chan struct{}, serveErr *error) {
 	t.Helper()
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // self-signed test server
@@ -292,8 +341,8 @@ func waitSession(ctx context.Context, t *testing.T, base, tok string, served <-c
 			}
 		}
 		select {
-		case err := <-served:
-			t.Fatalf("server stopped: %v", err)
+		case <-served:
+			t.Fatalf("server stopped: %v", *serveErr)
 		case <-ctx.Done():
 			t.Fatalf("server did not come up: last error %v", err)
 		case <-time.After(50 * time.Millisecond):

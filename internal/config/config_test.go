@@ -195,6 +195,13 @@ func TestLoadErrors(t *testing.T) {
 		{name: "public ip", args: []string{"-public-ip", "example.org"}, want: `media.public_ips: "example.org" is not an IP address`},
 		{name: "ice server url", file: "media:\n  ice_servers:\n    - urls: [\"http://x\"]\n", want: `media.ice_servers[0]: "http://x" is not a stun:, turn: or turns: URL`},
 		{name: "ice server no url", file: "media:\n  ice_servers:\n    - username: u\n", want: "media.ice_servers[0]: urls is empty"},
+		{name: "turn port", args: []string{"-turn-port", "-2"}, want: "turn.port: -2 is not a port"},
+		{name: "turn tls port", env: map[string]string{"HOINGHI_TURN_TLS_PORT": "70000"}, want: "turn.tls_port: 70000 is not a port"},
+		{name: "turn tls without certificate", args: []string{"-turn-tls-port", "5349"}, want: "turn.tls_port: needs a certificate"},
+		{name: "turn no port", args: []string{"-turn-port", "-1", "-turn-web-port=false"}, want: "turn.port: -1 with turn.web_port false"},
+		{name: "turn relay ports", args: []string{"-turn-relay-ports", "49200-49160"}, want: `turn.relay_ports: "49200-49160" is not a port range`},
+		{name: "turn relay ports syntax", file: "turn:\n  relay_ports: \"49160\"\n", want: `turn.relay_ports: "49160" is not a port range`},
+		{name: "turn credential ttl", args: []string{"-turn-credential-ttl", "0s"}, want: "turn.credential_ttl: 0s is not positive"},
 		{name: "redis addr", args: []string{"-redis", "redis"}, want: `redis.addr: "redis" is not host:port`},
 		{name: "redis db", args: []string{"-redis-db", "-1"}, want: "redis.db: -1 is negative"},
 		{name: "short secret", env: map[string]string{"HOINGHI_TOKEN_SECRET": "short"}, want: "token.secret: is 5 characters; at least 32 are needed"},
@@ -346,5 +353,38 @@ func TestExampleFileShowsDefaults(t *testing.T) {
 	want.Media.ICEServers = c.Media.ICEServers
 	if len(c.Media.ICEServers) != 0 || !reflect.DeepEqual(c, want) {
 		t.Errorf("example file gives %+v\nwant defaults %+v", c, want)
+	}
+}
+
+func TestTURNSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantHost string
+		wantPort int
+	}{
+		{name: "defaults", wantHost: "localhost", wantPort: 8080},
+		{name: "public url", args: []string{"-public-url", "https://hoinghi.example.vn"}, wantHost: "hoinghi.example.vn", wantPort: 443},
+		{name: "public ip on loopback", args: []string{"-listen", ":8443", "-tls-self-signed", "-public-ip", "192.0.2.10"}, wantHost: "192.0.2.10", wantPort: 8443},
+		{name: "turn host", args: []string{"-turn-host", "turn.example.vn", "-public-url", "http://h:81"}, wantHost: "turn.example.vn", wantPort: 81},
+		{name: "turn off ignores its settings", args: []string{"-turn=false", "-turn-relay-ports", "x"}, wantHost: "localhost", wantPort: 8080},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TURNHost(); got != tt.wantHost {
+				t.Errorf("TURNHost() = %q, want %q", got, tt.wantHost)
+			}
+			if got := c.BasePort(); got != tt.wantPort {
+				t.Errorf("BasePort() = %d, want %d", got, tt.wantPort)
+			}
+		})
+	}
+	c := Default()
+	if lo, hi, err := c.TURN.RelayPortRange(); err != nil || lo != 49160 || hi != 49200 {
+		t.Errorf("default relay ports = %d-%d, %v", lo, hi, err)
 	}
 }

@@ -15,6 +15,9 @@ import (
 
 // Config sets the TURN server's ports and relay addresses.
 type Config struct {
+	// Host is the address the TURN and TLS ports listen on; empty means
+	// every address.
+	Host string
 	// Port is the UDP and TCP port of TURN (3478 by convention); 0 picks
 	// free ports, -1 opens neither.
 	Port int
@@ -24,7 +27,8 @@ type Config struct {
 	// Listeners carry more TURN over TCP, such as a WebMux's TURN side. The
 	// server closes them.
 	Listeners []net.Listener
-	// RelayIP is the address of relayed transports, as the SFU reaches it.
+	// RelayIP is the local address relayed transports are bound to; the
+	// SFU on this host reaches them there.
 	RelayIP net.IP
 	// PublicIPs are the addresses the SFU on this host announces in place
 	// of its own (1:1 NAT); relayed media to them stays on the host.
@@ -69,7 +73,7 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	if cfg.Port >= 0 {
-		udp, err := net.ListenPacket("udp", ":"+strconv.Itoa(cfg.Port))
+		udp, err := net.ListenPacket("udp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 		if err != nil {
 			return fail(fmt.Errorf("turn: listen on UDP port %d: %w", cfg.Port, err))
 		}
@@ -79,9 +83,9 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		if port == 0 {
 			port = udp.LocalAddr().(*net.UDPAddr).Port
 		}
-		tcp, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		tcp, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
 		if err != nil && cfg.Port == 0 {
-			tcp, err = net.Listen("tcp", ":0")
+			tcp, err = net.Listen("tcp", net.JoinHostPort(cfg.Host, "0"))
 		}
 		if err != nil {
 			return fail(fmt.Errorf("turn: listen on TCP port %d: %w", port, err))
@@ -93,7 +97,7 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		if cfg.TLSConfig == nil {
 			return fail(errors.New("turn: a TLS port needs a certificate"))
 		}
-		l, err := tls.Listen("tcp", ":"+strconv.Itoa(cfg.TLSPort), cfg.TLSConfig)
+		l, err := tls.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.TLSPort)), cfg.TLSConfig)
 		if err != nil {
 			return fail(fmt.Errorf("turn: listen on TLS port %d: %w", cfg.TLSPort, err))
 		}
@@ -106,10 +110,12 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 
 	relay := newRelayGenerator(&pionturn.RelayAddressGeneratorPortRange{
 		RelayAddress: cfg.RelayIP,
-		Address:      "0.0.0.0",
-		MinPort:      uint16(cfg.RelayMinPort),
-		MaxPort:      uint16(cfg.RelayMaxPort),
-		MaxRetries:   30,
+		// Bound to the relay IP, so that the SFU sees packets come from
+		// the relay candidate it was given and knows the link is relayed.
+		Address:    cfg.RelayIP.String(),
+		MinPort:    uint16(cfg.RelayMinPort),
+		MaxPort:    uint16(cfg.RelayMaxPort),
+		MaxRetries: 30,
 	}, cfg.PublicIPs, localIPs())
 	sc := pionturn.ServerConfig{
 		Realm:         Realm,
