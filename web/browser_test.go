@@ -262,9 +262,12 @@ func growing(t *testing.T, tab context.Context, what, kind, participant string, 
 	first := -1.0
 	for {
 		n := sum(inbound(t, tab), kind, participant, field)
-		if first < 0 && n > 0 {
+		switch {
+		case first < 0 && n > 0, n < first:
+			// The first figure, or a new PeerConnection after a
+			// reconnect, whose counters start again from zero.
 			first = n
-		} else if first > 0 && n > first {
+		case first > 0 && n > first:
 			return
 		}
 		if time.Now().After(deadline) {
