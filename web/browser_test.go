@@ -263,9 +263,14 @@ func growing(t *testing.T, tab context.Context, what, kind, participant string, 
 	for {
 		n := sum(inbound(t, tab), kind, participant, field)
 		switch {
-		case first < 0 && n > 0, n < first:
-			// The first figure, or a new PeerConnection after a
-			// reconnect, whose counters start again from zero.
+		case n < first:
+			// A new PeerConnection after a reconnect: its counters
+			// start again from zero.
+			first = -1
+			if n > 0 {
+				first = n
+			}
+		case first < 0 && n > 0:
 			first = n
 		case first > 0 && n > first:
 			return
