@@ -20,12 +20,14 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"hoinghi/internal/conference"
 	"hoinghi/internal/server/servertest"
+	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
 )
 
@@ -781,5 +783,223 @@ func TestBrowserFloor(t *testing.T) {
 	click(t, listener, "#floor-finish")
 	waitFor(t, chair, "turn finished, alert gone", `!document.querySelector('#floor-holders .holder') && document.querySelector('#floor-alert').hidden && document.querySelector('#floor-queue li.hint')`, 5*time.Second)
 	waitFor(t, speaker, "no speaker again", `document.querySelector('#speaker').dataset.state === 'none'`, 5*time.Second)
+	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
+}
+
+// seedAttendance creates conference conf with four points named as in a
+// provincial conference, with their expected delegates, and returns their ids.
+func seedAttendance(t *testing.T, st *store.Store, conf string) []string {
+	t.Helper()
+	servertest.Seed(t, st, conf, 0)
+	points := []conference.Point{
+		{ID: "bien-hoa", Name: "Điểm cầu TP. Biên Hòa", District: "TP. Biên Hòa", ExpectedDelegates: 30},
+		{ID: "long-thanh", Name: "Điểm cầu huyện Long Thành", District: "Long Thành", ExpectedDelegates: 25},
+		{ID: "trang-bom", Name: "Điểm cầu huyện Trảng Bom", District: "Trảng Bom", ExpectedDelegates: 20},
+		{ID: "nhon-trach", Name: "Điểm cầu huyện Nhơn Trạch", District: "Nhơn Trạch", ExpectedDelegates: 22},
+	}
+	var ids []string
+	for _, p := range points {
+		if err := st.PutPoint(context.Background(), conf, p); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// setValue sets the value of the input at selector in tab.
+func setValue(t *testing.T, tab context.Context, selector, value string) {
+	t.Helper()
+	if _, err := eval[chromedp.Void](tab, fmt.Sprintf(`document.querySelector(%q).value = %q`, selector, value)); err != nil {
+		t.Fatalf("set %s: %v", selector, err)
+	}
+}
+
+// acceptDialogs makes window.confirm in tab answer yes without a dialog.
+func acceptDialogs(t *testing.T, tab context.Context) {
+	t.Helper()
+	if _, err := eval[chromedp.Void](tab, `window.confirm = () => true`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserAttendance runs attendance through the pages: the technician
+// starts the conference, a point joins and checks in with 25 delegates,
+// and the secretariat's open page shows it present with them without a
+// reload; the technician runs a roll call, the point confirms, and the
+// secretariat shows the result; the export button downloads the XLSX.
+func TestBrowserAttendance(t *testing.T) {
+	start := time.Now()
+	st := storetest.Redis(t)
+	points := seedAttendance(t, st, "attend")
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+
+	sec := newTab(t, browser)
+	navigate(t, sec, pageURL(stack, "secretariat", stack.Token("attend", conference.RoleSecretariat, "", time.Hour)))
+	tech := newTab(t, browser)
+	navigate(t, tech, pageURL(stack, "console", stack.Token("attend", conference.RoleTechnician, "", time.Hour)))
+	point := newTab(t, browser)
+	openPoint(t, point, pageURL(stack, "point", stack.Token("attend", conference.RolePoint, points[0], time.Hour)))
+	waitFor(t, sec, "secretariat lists every invited point", `window.hoinghi?.state === 'connected' && document.querySelectorAll('#list-body tr[data-participant]').length === 4 && document.querySelector('#summary').textContent.includes('4 điểm cầu được mời')`, 10*time.Second)
+
+	// The technician starts the conference.
+	waitFor(t, tech, "console connected, start button ready", connected+` && !document.querySelector('#conf-start').disabled`, 15*time.Second)
+	acceptDialogs(t, tech)
+	click(t, tech, "#conf-start")
+	waitFor(t, tech, "conference running", `document.querySelector('#conf-control').dataset.running === 'true' && !document.querySelector('#conf-end').hidden`, 5*time.Second)
+
+	// The point checks in; the secretariat sees it without a reload.
+	waitFor(t, point, "point connected", connected, 15*time.Second)
+	setValue(t, point, "#checkin-delegates", "25")
+	setValue(t, point, "#checkin-representative", "Bà Nguyễn Thị Hoa")
+	click(t, point, "#checkin-send")
+	waitFor(t, point, "check-in sent", `document.querySelector('#attendance').dataset.checkin === 'sent' && document.querySelector('#checkin-text').textContent.includes('25')`, 5*time.Second)
+	t.Logf("point connected and checked in after %v", time.Since(start).Round(time.Millisecond))
+	waitFor(t, sec, "secretariat shows the point present with 25 delegates",
+		`(() => { const r = document.querySelector('#list-body tr[data-participant="bien-hoa"]');
+		  return r && r.dataset.state === 'connected' && r.dataset.status === 'present' &&
+		    r.querySelector('.list-delegates').dataset.delegates === '25' && r.querySelector('.list-representative').textContent === 'Bà Nguyễn Thị Hoa' &&
+		    document.querySelector('#summary').dataset.delegates === '25' && document.querySelector('#conf-times').textContent.includes('Bắt đầu'); })()`, 5*time.Second)
+	waitFor(t, tech, "console shows the delegates", `document.querySelector('.tile[data-participant="bien-hoa"] .tile-delegates')?.textContent === '25 đại biểu'`, 5*time.Second)
+
+	// A roll call: the technician starts it, the point confirms, the
+	// technician closes it; the secretariat shows each point's result.
+	setValue(t, tech, "#rollcall-seconds", "30")
+	click(t, tech, "#rollcall-start")
+	waitFor(t, point, "roll call asked", `document.querySelector('#attendance').dataset.rollcall === 'open' && !document.querySelector('#rollcall-confirm').disabled && /còn 0:[23]\d/.test(document.querySelector('#rollcall-clock').textContent)`, 5*time.Second)
+	waitFor(t, sec, "roll call pending at the secretariat", `document.querySelector('#list-body tr[data-participant="bien-hoa"] .list-rollcall').dataset.rollcall === 'pending'`, 5*time.Second)
+	click(t, point, "#rollcall-confirm")
+	waitFor(t, point, "presence confirmed", `document.querySelector('#attendance').dataset.rollcall === 'confirmed' && !document.querySelector('#rollcall-done').hidden`, 5*time.Second)
+	waitFor(t, tech, "console counts the confirmation", `document.querySelector('#rollcall-status').dataset.confirmed === '1' && document.querySelector('#rollcall-status').textContent.includes('1/4')`, 5*time.Second)
+	click(t, tech, "#rollcall-close")
+	waitFor(t, sec, "secretariat shows the roll call's result",
+		`document.querySelector('#list-body tr[data-participant="bien-hoa"] .list-rollcall').dataset.rollcall === 'present' &&
+		 document.querySelector('#list-body tr[data-participant="long-thanh"] .list-rollcall').dataset.rollcall === 'absent' &&
+		 document.querySelector('#rollcall-summary').textContent.includes('1 có mặt, 0 muộn, 3 vắng')`, 5*time.Second)
+	waitFor(t, point, "roll call over at the point", `document.querySelector('#attendance').dataset.rollcall === 'none'`, 5*time.Second)
+	screenshot(t, sec, "secretariat.png")
+	t.Logf("roll call done after %v", time.Since(start).Round(time.Millisecond))
+
+	// The export button downloads the report as XLSX.
+	dir := t.TempDir()
+	if _, err := chromedp.Call(sec, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior:         cdpbrowser.SetDownloadBehaviorBehaviorAllow,
+		DownloadPath:     dir,
+		BrowserContextID: chromedp.FromContext(sec).BrowserContextID,
+	}); err != nil {
+		t.Fatalf("allow downloads: %v", err)
+	}
+	href, err := eval[string](sec, `document.querySelector('#export-xlsx').getAttribute('href')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(href, "/api/conferences/attend/export?format=xlsx&t=") {
+		t.Errorf("export link = %q", href)
+	}
+	click(t, sec, "#export-xlsx")
+	file := waitDownload(t, dir, ".xlsx", 10*time.Second)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 100 || string(b[:2]) != "PK" {
+		t.Errorf("downloaded %s: %d bytes starting %q, want an XLSX (a zip, PK...)", filepath.Base(file), len(b), b[:min(len(b), 4)])
+	}
+	t.Logf("downloaded %s (%d bytes); total %v", filepath.Base(file), len(b), time.Since(start).Round(time.Millisecond))
+}
+
+// waitDownload waits until dir holds a complete file whose name ends in
+// suffix, and returns its path.
+func waitDownload(t *testing.T, dir, suffix string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), suffix) {
+				if info, err := e.Info(); err == nil && info.Size() > 0 {
+					return filepath.Join(dir, e.Name())
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("no %s file downloaded into %s within %v (found %v)", suffix, dir, timeout, names)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestBrowserTechnicianControls runs the technician's controls from the
+// console: a point is muted (its page says so) and unmuted, its camera is
+// restarted (its page publishes a new camera track), another point is
+// dropped (its page says so and does not reconnect by itself), and the
+// list view shows the server's link-quality figures of a connected point.
+func TestBrowserTechnicianControls(t *testing.T) {
+	start := time.Now()
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, "controls", 2)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t)
+
+	tech := newTab(t, browser)
+	navigate(t, tech, pageURL(stack, "console", stack.Token("controls", conference.RoleTechnician, "", time.Hour)))
+	tabs := make([]context.Context, len(points))
+	for i, p := range points {
+		tabs[i] = newTab(t, browser)
+		openPoint(t, tabs[i], pageURL(stack, "point", stack.Token("controls", conference.RolePoint, p, time.Hour)))
+	}
+	for i, p := range points {
+		waitFor(t, tabs[i], p+" connected", connected, 15*time.Second)
+	}
+	waitFor(t, tech, "console connected, controls ready", connected+fmt.Sprintf(` && document.querySelectorAll('.tile .tile-controls button[data-control="mute"]:not(:disabled)').length === %d`, len(points)), 15*time.Second)
+	t.Logf("console and points connected after %v", time.Since(start).Round(time.Millisecond))
+
+	// Mute the first point: its page says so; unmute it again.
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="mute"]`)
+	waitFor(t, tabs[0], "muted notice", `!document.querySelector('#muted-notice').hidden && document.querySelector('#muted-notice').textContent === 'Hội trường đã tắt micro của điểm cầu' && window.hoinghi.muted === true`, 5*time.Second)
+	waitFor(t, tech, "tile marked muted", `document.querySelector('.tile[data-participant="diem-1"]').dataset.muted === 'true' && document.querySelector('.tile[data-participant="diem-1"] button[data-control="unmute"]')`, 5*time.Second)
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="unmute"]`)
+	waitFor(t, tabs[0], "muted notice gone", `document.querySelector('#muted-notice').hidden && window.hoinghi.muted === false`, 5*time.Second)
+
+	// Restart the first point's camera: it publishes a new, live track.
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="restart_camera"]`)
+	waitFor(t, tabs[0], "camera restarted and republished", `(() => {
+	  const s = window.hoinghi.pcs.publish?.getSenders().find((x) => x.track && x.track.kind === 'video');
+	  const own = document.querySelector('#self-video').srcObject?.getVideoTracks()[0];
+	  return window.hoinghi.cameraRestarts === 1 && s && own && s.track === own && own.readyState === 'live'; })()`, 10*time.Second)
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="keyframe"]`)
+
+	// Drop the second point: a clear panel, no reconnection by itself.
+	acceptDialogs(t, tech)
+	click(t, tech, `.tile[data-participant="diem-2"] button[data-control="drop"]`)
+	waitFor(t, tabs[1], "dropped panel", `(() => { const r = document.querySelector('#refusal');
+	  return !r.hidden && r.dataset.reason === 'dropped' && r.querySelector('a.btn')?.textContent === 'Kết nối lại' && window.hoinghi.state === 'closed'; })()`, 5*time.Second)
+	time.Sleep(2500 * time.Millisecond) // longer than the first reconnection's backoff
+	got, err := eval[map[string]any](tabs[1], `({state: window.hoinghi.state, publish: window.hoinghi.pcs.publish, status: document.querySelector('#status').dataset.state})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["state"] != "closed" || got["publish"] != nil || got["status"] != "closed" {
+		t.Errorf("dropped page after 2.5 s: %v, want closed and not publishing", got)
+	}
+
+	// The list view shows the server's link-quality figures.
+	click(t, tech, `[data-view="list"]`)
+	waitFor(t, tech, "link quality from the server in the list", `(() => {
+	  const r = document.querySelector('#list-body tr[data-participant="diem-1"]');
+	  return r && r.dataset.source === 'server' && Number(r.querySelector('.list-kbps').textContent) > 0 &&
+	    /^\d+(\.\d)?$/.test(r.querySelector('.list-rtt').textContent) && /^\d+\.\d$/.test(r.querySelector('.list-loss').textContent) &&
+	    ['UDP', 'TCP', 'TURN'].includes(r.querySelector('.list-network').textContent) &&
+	    document.querySelector('#list-body tr[data-participant="diem-2"]').dataset.state === 'offline'; })()`, 10*time.Second)
+	row, err := eval[string](tech, `document.querySelector('#list-body tr[data-participant="diem-1"]').innerText`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("list row of diem-1: %s", strings.Join(strings.Fields(row), " "))
 	t.Logf("total %v", time.Since(start).Round(time.Millisecond))
 }

@@ -6,6 +6,7 @@
 //	hoinghi [-config file.yaml] [flags]
 //	hoinghi token --conference ID --role ROLE [--point ID] [--ttl 30d] [--url]
 //	hoinghi export --conference ID [--format xlsx|csv|pdf] [-o FILE]
+//	hoinghi passwd [--name NAME --role ROLE] < password
 //
 // Run "hoinghi -h" for the flags; every one also has a HOINGHI_* variable.
 package main
@@ -46,6 +47,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if len(args) > 0 && args[0] == "token" {
 		return runToken(args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "passwd" {
+		return runPasswd(args[1:], os.Stdin, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "export" {
 		return runExport(args[1:], getenv, stdout, stderr)
 	}
@@ -80,6 +84,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	issuer, err := token.NewIssuer(secret)
+	if err != nil {
+		return err
+	}
+	logins, err := newAuth(cfg, secret)
 	if err != nil {
 		return err
 	}
@@ -133,11 +141,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	}
 
 	hub := signal.NewHub(signal.Deps{
-		SFU:        media,
-		Store:      st,
-		Log:        log.With("component", "signal"),
-		ICEServers: relay.iceServers,
-		Instance:   cfg.Instance,
+		SFU:         media,
+		Store:       st,
+		Log:         log.With("component", "signal"),
+		ICEServers:  relay.iceServers,
+		Instance:    cfg.Instance,
+		CheckOrigin: originCheck(cfg),
 	})
 	handler := server.New(server.Deps{
 		Store:      st,
@@ -148,6 +157,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		LinkTTL:    time.Duration(cfg.Token.LinkTTL),
 		ICEServers: relay.iceServers,
 		Log:        log.With("component", "http"),
+		Auth:       logins,
 	})
 
 	srv := &http.Server{

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/bcrypt"
 
+	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
 )
 
@@ -42,6 +44,7 @@ type Config struct {
 	TURN  TURN  `yaml:"turn"`
 	Redis Redis `yaml:"redis"`
 	Token Token `yaml:"token"`
+	Auth  Auth  `yaml:"auth"`
 	Log   Log   `yaml:"log"`
 }
 
@@ -118,6 +121,25 @@ type Token struct {
 	LinkTTL Duration `yaml:"link_ttl"`
 }
 
+// Auth configures the logins of the hall's staff (package auth). Points
+// never log in; they use their join links.
+type Auth struct {
+	// Users may log in at /login/ and then act in their role on every
+	// conference.
+	Users []User `yaml:"users"`
+	// SessionTTL is how long a login lasts.
+	SessionTTL Duration `yaml:"session_ttl"`
+}
+
+// User is one member of the hall's staff who may log in.
+type User struct {
+	Name string `yaml:"name"`
+	// Role is technician, chair or secretariat.
+	Role conference.Role `yaml:"role"`
+	// PasswordHash is a bcrypt hash, as "hoinghi passwd" prints it.
+	PasswordHash string `yaml:"password_hash"`
+}
+
 // Log configures the server's log output on stderr.
 type Log struct {
 	Format string `yaml:"format"` // text or json
@@ -146,6 +168,7 @@ func Default() Config {
 		},
 		Redis: Redis{Prefix: "hn"},
 		Token: Token{LinkTTL: Duration(30 * 24 * time.Hour)},
+		Auth:  Auth{SessionTTL: Duration(12 * time.Hour)},
 		Log:   Log{Format: "text", Level: "info"},
 	}
 }
@@ -293,6 +316,9 @@ func (c *Config) Validate() error {
 	if c.Token.LinkTTL <= 0 {
 		return fmt.Errorf("token.link_ttl: %s is not positive", c.Token.LinkTTL)
 	}
+	if err := c.validateAuth(); err != nil {
+		return err
+	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
@@ -300,6 +326,28 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		return fmt.Errorf("log.level: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) validateAuth() error {
+	seen := make(map[string]bool, len(c.Auth.Users))
+	for i, u := range c.Auth.Users {
+		switch {
+		case u.Name == "":
+			return fmt.Errorf("auth.users[%d].name: is empty", i)
+		case seen[u.Name]:
+			return fmt.Errorf("auth.users[%d].name: %q is listed twice", i, u.Name)
+		case !u.Role.Valid() || u.Role == conference.RolePoint:
+			return fmt.Errorf("auth.users[%d].role: %q is not technician, chair or secretariat", i, u.Role)
+		}
+		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+			return fmt.Errorf("auth.users[%d].password_hash: not a bcrypt hash; make one with \"hoinghi passwd\"", i)
+		}
+		seen[u.Name] = true
+	}
+	if c.Auth.SessionTTL <= 0 {
+		return fmt.Errorf("auth.session_ttl: %s is not positive", c.Auth.SessionTTL)
 	}
 	return nil
 }

@@ -58,6 +58,7 @@ var settings = []setting{
 	{name: "redis.prefix", flag: "redis-prefix", usage: "prefix of every Redis key", set: str(func(c *Config) *string { return &c.Redis.Prefix })},
 	{name: "token.secret", usage: "secret that signs join links", set: str(func(c *Config) *string { return &c.Token.Secret })},
 	{name: "token.link_ttl", flag: "link-ttl", usage: "how long join links stay valid (e.g. 30d, 12h)", set: duration(func(c *Config) *Duration { return &c.Token.LinkTTL })},
+	{name: "auth.session_ttl", flag: "session-ttl", usage: "how long a staff login lasts (e.g. 12h)", set: duration(func(c *Config) *Duration { return &c.Auth.SessionTTL })},
 	{name: "log.format", flag: "log-format", usage: "log format: text or json", set: str(func(c *Config) *string { return &c.Log.Format })},
 	{name: "log.level", flag: "log-level", usage: "log level: debug, info, warn or error", set: str(func(c *Config) *string { return &c.Log.Level })},
 }

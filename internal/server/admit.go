@@ -161,8 +161,11 @@ type rule struct {
 // against ru. The returned error, when not nil, is an *apiError ready to
 // send; internal failures are logged.
 func (s *Server) admit(r *http.Request, ru rule) (signal.Admission, *apiError, error) {
-	claims, err := s.d.Issuer.Verify(requestToken(r))
+	claims, err := s.requestClaims(r, ru) // the token, else a login session; see login.go
+	var refusal *apiError
 	switch {
+	case errors.As(err, &refusal):
+		return signal.Admission{}, refusal, nil
 	case errors.Is(err, token.ErrMissing):
 		return signal.Admission{}, errTokenMissing(), nil
 	case errors.Is(err, token.ErrExpired):
@@ -207,6 +210,12 @@ func (s *Server) admit(r *http.Request, ru rule) (signal.Admission, *apiError, e
 			return a, errInternal(), fmt.Errorf("admit: load point %s/%s: %w", claims.Conference, claims.Point, err)
 		}
 		a.Point = p
+		if e, err := s.checkLinkVersion(ctx, claims); e != nil { // a revoked link; see admin.go
+			if err != nil {
+				return a, e, err
+			}
+			return refuse(e)
+		}
 	}
 	if len(ru.roles) > 0 && !slices.Contains(ru.roles, claims.Role) {
 		return refuse(errForbidden())

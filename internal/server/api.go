@@ -139,12 +139,8 @@ func (s *Server) links(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	points, err := s.d.Store.Points(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, errInternal(), fmt.Errorf("links of %s: %w", id, err))
-		return
-	}
-	links, err := Links(s.d.Issuer, s.d.BaseURL, a.Conference, points, s.d.Now().Add(s.d.LinkTTL))
+	// Point links are the points' current links; see admin.go.
+	links, err := ConferenceLinks(r.Context(), s.d.Store, s.d.Issuer, s.d.BaseURL, a.Conference, s.d.Now(), s.d.LinkTTL)
 	if err != nil {
 		s.fail(w, r, errInternal(), err)
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hoinghi/internal/auth"
 	"hoinghi/internal/protocol"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
@@ -46,6 +47,9 @@ type Deps struct {
 	// (the point id, or the role at the hall); nil gives none.
 	ICEServers func(user string) []protocol.ICEServer
 	Log        *slog.Logger
+	// Auth logs in the hall's staff and admits requests by their session
+	// cookie; nil turns logins off (only tokens admit).
+	Auth *auth.Auth
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -78,7 +82,7 @@ func New(d Deps) *Server {
 		// fs.Sub fails only on an invalid path name, which "static" is not.
 		panic("server: web static files: " + err.Error())
 	}
-	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d.Stats, d.Store.SpoolDepth)}
+	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d)}
 	s.routes()
 	return s
 }
@@ -93,8 +97,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/conferences/{id}/report", s.liveReport)
 	m.HandleFunc("GET /api/conferences/{id}/export", s.exportReport)
 	m.HandleFunc("/api/", s.apiNotFound)
+	s.loginRoutes(m)
+	s.adminRoutes(m) // see admin.go
 	m.HandleFunc("GET /ws", s.websocket)
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("GET /metrics", metricsHandler(s.metrics, s.d.Log))
 	m.Handle("/", s.staticHandler())
 }

@@ -185,7 +185,8 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		}
 		d.setWaiting(false)
 	}
-	if !d.started {
+	fresh := !d.started
+	if fresh {
 		d.started = true
 		d.lastSeq = h.SequenceNumber
 		d.span = 0
@@ -226,6 +227,9 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		d.lastOutSeq, d.lastOutTS, d.lastOutAt = d.hdr.SequenceNumber, d.hdr.Timestamp, now
 	}
 	d.sent = true
+	if fresh && d.slot {
+		d.slotStarted(now)
+	}
 	return true
 }
 

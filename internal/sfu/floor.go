@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -24,6 +25,13 @@ func (s *SFU) SetFloor(conf string, holders []string) {
 	if r == nil {
 		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
 		s.rooms[conf] = r
+	}
+	switched := len(holders) > 0 && (len(r.holders) == 0 || r.holders[0] != holders[0])
+	if switched {
+		s.stats.floorSwitches.Add(1)
+		r.switchAt.Store(time.Now().UnixNano())
+	} else if len(holders) == 0 {
+		r.switchAt.Store(0)
 	}
 	r.holders = slices.Clone(holders)
 	s.mu.Unlock()

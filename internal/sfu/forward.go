@@ -107,7 +107,10 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
 	u.stats.packetsIn.Add(1)
-	u.in.add(h.SequenceNumber, len(pkt))
+	u.stats.bytesIn.Add(uint64(len(pkt)))
+	if u.in.add(h.SequenceNumber, len(pkt)) {
+		u.firstMedia()
+	}
 	if u.gated.Load() {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -34,6 +35,10 @@ type Participant struct {
 	negotiate chan struct{}
 	answers   chan answer
 	muted     atomic.Bool // a technician muted the participant's audio
+	// connected starts the join time; mediaSeen is set by the first
+	// packet of the participant's media.
+	connected time.Time
+	mediaSeen atomic.Bool
 	// awaitingAnswer is set while an offer is out.
 	awaitingAnswer atomic.Bool
 	ctx            context.Context
@@ -73,6 +78,9 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if info.Connected.IsZero() {
+		info.Connected = time.Now()
+	}
 	p := &Participant{
 		sfu: s, room: r, info: info, sig: sig,
 		log:       s.log.With("conference", r.id, "participant", info.ID),
@@ -82,6 +90,7 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 		answers:   make(chan answer),
 		ctx:       ctx,
 		cancel:    cancel,
+		connected: info.Connected,
 		subs:      make(map[*upTrack]*subscription),
 		lastIn:    make(map[*upTrack]inSnapshot),
 	}

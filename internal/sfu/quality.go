@@ -30,9 +30,9 @@ type inCounters struct {
 	lastSeq uint16
 }
 
-// add counts one packet of n bytes with sequence number seq. Only the run
-// loop calls it.
-func (c *inCounters) add(seq uint16, n int) {
+// add counts one packet of n bytes with sequence number seq, and reports
+// whether it is the first. Only the run loop calls it.
+func (c *inCounters) add(seq uint16, n int) (first bool) {
 	c.packets.Add(1)
 	c.bytes.Add(uint64(n))
 	if c.highest.Load() == 0 {
@@ -40,7 +40,7 @@ func (c *inCounters) add(seq uint16, n int) {
 		ext := uint64(seq) + 1
 		c.first.Store(ext)
 		c.highest.Store(ext)
-		return
+		return true
 	}
 	if diff := int16(seq - c.lastSeq); diff > 0 {
 		if seq < c.lastSeq {
@@ -49,6 +49,7 @@ func (c *inCounters) add(seq uint16, n int) {
 		c.lastSeq = seq
 		c.highest.Store(c.cycles + uint64(seq) + 1)
 	}
+	return false
 }
 
 // inSnapshot is what Quality saw of an up-track last time.

@@ -16,6 +16,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -40,16 +41,32 @@ type Config struct {
 
 // Stats are the SFU's running totals, read without locks.
 type Stats struct {
-	Participants, UpTracks, DownTracks            int64
-	PacketsIn, PacketsForwarded, PacketsDropped   uint64
-	BytesForwarded, NACKs, PLIs, KeyframeRequests uint64
+	Participants, UpTracks, DownTracks          int64
+	PacketsIn, PacketsForwarded, PacketsDropped uint64
+	BytesIn, BytesForwarded                     uint64
+	NACKs, PLIs, KeyframeRequests               uint64
+	// ByRole counts the participants of each role of conference.Roles.
+	ByRole map[conference.Role]int64
+	// FloorSwitches counts the times the floor passed to a new first
+	// holder, whose picture the points' speaker slots show.
+	FloorSwitches uint64
+	// JoinTime runs from a participant's signaling connection opening
+	// (Info.Connected) to the first packet of its media reaching the SFU.
+	JoinTime Histogram
+	// FloorSwitchTime runs from a floor switch being applied to the first
+	// keyframe of the new holder written into a point's speaker slot.
+	FloorSwitchTime Histogram
 }
 
 // counters are the atomics behind Stats.
 type counters struct {
-	participants, upTracks, downTracks            atomic.Int64
-	packetsIn, packetsForwarded, packetsDropped   atomic.Uint64
-	bytesForwarded, nacks, plis, keyframeRequests atomic.Uint64
+	participants, upTracks, downTracks          atomic.Int64
+	packetsIn, packetsForwarded, packetsDropped atomic.Uint64
+	bytesIn, bytesForwarded                     atomic.Uint64
+	nacks, plis, keyframeRequests               atomic.Uint64
+	byRole                                      [maxRoles]atomic.Int64
+	floorSwitches                               atomic.Uint64
+	joinTime, floorSwitchTime                   *histogram
 }
 
 // SFU owns the shared media ports and the rooms, one per conference.
@@ -76,6 +93,8 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		log = slog.Default()
 	}
 	s := &SFU{log: log, rooms: make(map[string]*room)}
+	s.stats.joinTime = newHistogram(joinTimeBounds)
+	s.stats.floorSwitchTime = newHistogram(floorSwitchBounds)
 
 	// One socket per local address, all on the same port: a single
 	// socket shared by several host candidates would be read by several
@@ -201,11 +220,30 @@ func (s *SFU) TCPPort() int {
 // Stats returns the running totals.
 func (s *SFU) Stats() Stats {
 	c := &s.stats
-	return Stats{
+	st := Stats{
 		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
 		PacketsIn: c.packetsIn.Load(), PacketsForwarded: c.packetsForwarded.Load(), PacketsDropped: c.packetsDropped.Load(),
-		BytesForwarded: c.bytesForwarded.Load(), NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
+		BytesIn: c.bytesIn.Load(), BytesForwarded: c.bytesForwarded.Load(),
+		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
+		FloorSwitches:   c.floorSwitches.Load(),
+		JoinTime:        c.joinTime.snapshot(),
+		FloorSwitchTime: c.floorSwitchTime.snapshot(),
 	}
+	st.ByRole = make(map[conference.Role]int64, len(conference.Roles))
+	for _, r := range conference.Roles {
+		if i := roleIndex(r); i >= 0 {
+			st.ByRole[r] = c.byRole[i].Load()
+		}
+	}
+	return st
+}
+
+// Open reports whether the SFU still accepts participants: it does until
+// Close.
+func (s *SFU) Open() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed
 }
 
 // Info identifies a participant to the SFU.
@@ -213,6 +251,9 @@ type Info struct {
 	ID   string
 	Role conference.Role
 	Name string
+	// Connected is when the participant's signaling connection opened,
+	// the start of its join time; zero means the call to Join.
+	Connected time.Time
 }
 
 // Signaler carries the SFU's messages to the participant's client: offers of
@@ -249,6 +290,7 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	r.participants[info.ID] = p
 	s.mu.Unlock()
 	s.stats.participants.Add(1)
+	s.stats.countRole(info.Role, 1)
 	if err := p.addSlots(); err != nil {
 		p.Close()
 		return nil, err
@@ -270,6 +312,7 @@ func (s *SFU) leave(p *Participant) {
 	}
 	s.mu.Unlock()
 	s.stats.participants.Add(-1)
+	s.stats.countRole(p.info.Role, -1)
 }
 
 // Close ends every participant and releases the media ports.
@@ -311,6 +354,10 @@ type room struct {
 	id           string
 	participants map[string]*Participant // guarded by sfu.mu
 	holders      []string                // floor holders, guarded by sfu.mu
+	// switchAt is when the floor last passed to a new first holder (unix
+	// nanoseconds), until a speaker slot shows that holder's video; 0
+	// otherwise.
+	switchAt atomic.Int64
 }
 
 // others returns the participants of r other than p.

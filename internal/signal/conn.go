@@ -74,6 +74,7 @@ func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
 
 // run serves the connection until it ends, then cleans up after it.
 func (c *conn) run(ctx context.Context) {
+	opened := time.Now()
 	go c.writeLoop()
 	defer c.finish()
 
@@ -95,7 +96,7 @@ func (c *conn) run(ctx context.Context) {
 		ICEServers:      c.hub.d.ICEServers(c.id),
 	})
 	c.recordJoined() // after welcome, which is the first message a client gets
-	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name}, c)
+	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name, Connected: opened}, c)
 	if err != nil {
 		c.log.Error("join media", "err", err)
 		c.closeWith(protocol.ReasonShutdown, "Máy chủ không nhận thêm kết nối. (The server accepts no connections now.)")
@@ -284,6 +285,7 @@ func (c *conn) sendError(e protocol.Error) {
 	if err != nil {
 		return
 	}
+	c.hub.stats.errorSent(e.Code)
 	select {
 	case c.out <- b:
 	default:

@@ -68,6 +68,7 @@ type Hub struct {
 	shutdown bool
 	wg       sync.WaitGroup
 	done     chan struct{} // closed by Shutdown
+	stats    hubStats      // see stats.go
 }
 
 // NewHub returns a hub ready to serve connections.
@@ -107,6 +108,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 		h.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
 		return
 	}
+	h.stats.opened()
+	defer h.stats.closed()
 	c := newConn(h, ws, a)
 	c.run(r.Context())
 }

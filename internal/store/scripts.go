@@ -23,6 +23,7 @@ type scripts struct {
 	putPoint   *script
 	attendance *script
 	floor      floorScripts // see floor.go
+	admin      adminScripts // see registry.go
 	bySHA      map[string]*script
 }
 
@@ -41,8 +42,10 @@ return 1
 		attendance: newScript(attendanceScript, false), // see attendance.go
 	}
 	s.floor = newFloorScripts()
+	s.admin = newAdminScripts()
 	s.bySHA = make(map[string]*script)
-	for _, sc := range append([]*script{s.putPoint, s.attendance}, s.floor.all()...) {
+	all := append([]*script{s.putPoint, s.attendance}, s.floor.all()...)
+	for _, sc := range append(all, s.admin.all()...) {
 		s.bySHA[sc.Hash()] = sc
 	}
 	return s

@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,11 @@ type Store struct {
 	spool   *spool
 	known   lastKnown
 	attSeq  atomic.Uint64 // counter of NewAttendanceID
+	errs    errorCounter  // failed commands, see errcount.go
+
+	// linkVersions keeps the link versions last read, by (conference,
+	// point), for LinkVersion while Redis is unreachable.
+	linkVersions sync.Map
 
 	// Embedded default only.
 	mini    *miniredis.Miniredis
@@ -136,6 +142,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		s.log.Info("store connected", "addr", opts.Addr, "db", opts.DB, "prefix", opts.Prefix)
 	}
+	s.rdb.AddHook(&s.errs)
 	if err := s.openSpool(ctx, opts.DataDir); err != nil {
 		s.closeRedis()
 		return nil, err

@@ -18,6 +18,10 @@ type Claims struct {
 	Conference string          `json:"conf"`
 	Role       conference.Role `json:"role"`
 	Point      string          `json:"point,omitempty"`
+	// Version is the version of a point's link (claim "ver"); a token
+	// without it is version 0. Reissuing a point's link raises the version
+	// the server accepts, which revokes every older link of the point.
+	Version int64 `json:"ver,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -45,20 +49,31 @@ func NewIssuer(secret []byte) (*Issuer, error) {
 // Issue signs a token granting role in conf (and point, for a point) until
 // expiry.
 func (is *Issuer) Issue(conf string, role conference.Role, point string, expiry time.Time) (string, error) {
+	return is.IssueVersion(conf, role, point, 0, is.now(), expiry)
+}
+
+// IssueVersion signs a token like Issue, issued at issuedAt and carrying
+// link version ver. Times count in whole seconds, so the same arguments
+// always give the same token: a point's stored link can be signed again
+// whenever it is shown.
+func (is *Issuer) IssueVersion(conf string, role conference.Role, point string, ver int64, issuedAt, expiry time.Time) (string, error) {
 	if !role.Valid() {
 		return "", fmt.Errorf("issue token: unknown role %q", role)
 	}
 	if (role == conference.RolePoint) != (point != "") {
 		return "", fmt.Errorf("issue token: a point id is required for role point and only for it")
 	}
-	now := is.now()
+	if ver < 0 {
+		return "", fmt.Errorf("issue token: negative link version %d", ver)
+	}
 	c := Claims{
 		Conference: conf,
 		Role:       role,
 		Point:      point,
+		Version:    ver,
 		RegisteredClaims: jwt.RegisteredClaims{
-			IssuedAt:  jwt.NewNumericDate(now),
-			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+			IssuedAt:  jwt.NewNumericDate(issuedAt),
+			NotBefore: jwt.NewNumericDate(issuedAt.Add(-time.Minute)),
 			ExpiresAt: jwt.NewNumericDate(expiry),
 		},
 	}
@@ -91,7 +106,7 @@ func (is *Issuer) Verify(raw string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if !c.Role.Valid() || conference.ValidateID(c.Conference) != nil ||
-		(c.Role == conference.RolePoint) != (c.Point != "") {
+		(c.Role == conference.RolePoint) != (c.Point != "") || c.Version < 0 {
 		return nil, fmt.Errorf("%w: claims are incomplete", ErrInvalid)
 	}
 	return &c, nil

@@ -4,7 +4,7 @@
 import { Signaling } from './signaling.js';
 import { fetchSession, signalingURL } from './session.js';
 import { debugInfo } from './ui.js';
-import { t } from './i18n.js';
+import { has, t } from './i18n.js';
 import { floorErrorText, msidTrack } from './floor.js';
 
 /** Connection states a Call reports through onState. */
@@ -21,7 +21,7 @@ export const State = Object.freeze({
 const BACKOFF = [1000, 2000, 4000, 5000];
 
 // Closing reasons after which the page must not reconnect.
-const FINAL_REASONS = new Set(['replaced', 'revoked']);
+const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
 
 /**
  * Call connects one participant to its conference.
@@ -39,14 +39,21 @@ const FINAL_REASONS = new Set(['replaced', 'revoked']);
  *     streamEnded(participantId, stream)  a remote stream lost its last track
  *     remoteReset()                   every remote stream is gone (before reconnecting)
  *     notice(text)                    something worth telling the user, not fatal
+ *     error(msg)                      the server refused a request (after notice)
  *     closed(reason, message)         the server closed the page for good
  *     refused(refusal)                the link was refused when reconnecting
  *     floor(msg, fresh)               a floor_state newer than the last one; fresh
  *                                     marks the first one on a new connection
  *     floorAlert(msg)                 a turn's time ran out (floor_alert)
+ *     rollCall(msg, fresh)            a roll_call_state; fresh marks the first on a new connection
+ *     conference(msg)                 a conference_state (the conference started or ended)
+ *     attendance(msg)                 an attendance_changed nudge (hall and secretariat)
+ *     linkQuality(msg)                the server's link_quality (technician and chair)
+ *     muted(muted)                    the hall muted (true) or unmuted this participant
+ *     restartCamera()                 the hall asks this page to reopen its camera
  *
  * window.hoinghi (see debugInfo in ui.js) follows the state, the PeerConnections,
- * the participant id, the roster and the floor, for tests.
+ * the participant id, the roster, the floor and the roll call, for tests.
  */
 export class Call {
   constructor({ token, stream, iceServers, on }) {
@@ -93,6 +100,18 @@ export class Call {
   }
 
   /**
+   * Sends a message of the attendance and control protocol (check_in,
+   * roll_call, conference, control; see docs/protocol.md) as it is.
+   * Returns false, sending nothing, while not connected; a refusal comes
+   * back as an error the page shows as a notice.
+   */
+  send(msg) {
+    const link = this.link;
+    if (!link || !link.welcomed || !link.sig) return false;
+    return link.sig.send(msg);
+  }
+
+  /**
    * Publishes track in place of the current track of its kind (another camera or
    * microphone). Adds a new sender and renegotiates when the kind was not published yet.
    */
@@ -126,6 +145,7 @@ export class Call {
       answerWaiter: null, // {resolve, reject} of the publish_answer awaited
       watchedStreams: new WeakSet(),
       floorVersion: null, // of the last floor_state on this connection
+      rollCallSeen: false, // a roll_call_state arrived on this connection
     };
     this.link = link;
     link.sig = new Signaling(signalingURL(this.token), {
@@ -160,6 +180,29 @@ export class Call {
         break;
       case 'floor_alert':
         this.on.floorAlert?.(msg);
+        break;
+      case 'roll_call_state':
+        this.debug.rollCall = msg;
+        this.on.rollCall?.(msg, !link.rollCallSeen);
+        link.rollCallSeen = true;
+        break;
+      case 'conference_state':
+        this.debug.conference = msg;
+        this.on.conference?.(msg);
+        break;
+      case 'attendance_changed':
+        this.on.attendance?.(msg);
+        break;
+      case 'link_quality':
+        this.debug.linkQuality = msg;
+        this.on.linkQuality?.(msg);
+        break;
+      case 'muted':
+        this.debug.muted = !!msg.muted;
+        this.on.muted?.(!!msg.muted);
+        break;
+      case 'restart_camera':
+        this.on.restartCamera?.();
         break;
       case 'error':
         this.#onServerError(link, msg);
@@ -296,6 +339,7 @@ export class Call {
   #onServerError(link, msg) {
     console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
     this.on.notice?.(serverErrorText(msg));
+    this.on.error?.(msg);
     // A refused offer gets no answer: fail the negotiation waiting for one.
     if (msg.request === 'publish_offer' && link.answerWaiter) {
       link.answerWaiter.reject(new Error(`publish_offer refused: ${msg.code}`));
@@ -368,9 +412,16 @@ export class Call {
   }
 }
 
+// Requests of the attendance and control protocol, whose refusals have texts
+// of their own (error.<request>.<code>).
+const ATTENDANCE_REQUESTS = new Set(['check_in', 'roll_call', 'conference', 'control']);
+
 /** Returns a plain sentence (in the page's language) for a server error message. */
 export function serverErrorText(msg) {
   if (msg.request === 'floor') return floorErrorText(msg);
+  if (ATTENDANCE_REQUESTS.has(msg.request) && has(`error.${msg.request}.${msg.code}`)) {
+    return t(`error.${msg.request}.${msg.code}`);
+  }
   switch (msg.code) {
     case 'bad_sdp':
     case 'forbidden':
@@ -389,6 +440,7 @@ export function closingText(reason, message) {
     case 'revoked':
     case 'shutdown':
     case 'abuse':
+    case 'dropped':
       return t('closing.' + reason);
     default:
       return message || t('closing.other');

@@ -1,23 +1,37 @@
 // The hall console (/console/?t=TOKEN), for the technician and the chair:
 // publishes the hall's program and shows every connection point, as a video
-// wall or as a sortable, searchable list, each with a link-quality dot
-// measured from this page's own getStats. The chair's tab ("Chủ tọa") runs
-// the floor: the queue of requests, giving the floor with a time limit,
-// extending and taking it back, with the speaker large in the program view.
+// wall or as a sortable, searchable list, each with a link-quality dot from
+// the server's link_quality figures (round trip, loss, bitrate, network),
+// measured from this page's own getStats until the server's first figures
+// arrive. The technician's tab starts and ends the conference, runs the
+// roll call, shows the delegates each point declared, and acts on a point:
+// mute and unmute it, ask it for a keyframe, restart its camera, drop it.
+// The chair's tab ("Chủ tọa") runs the floor: the queue of requests, giving
+// the floor with a time limit, extending and taking it back, with the
+// speaker large in the program view.
 
 import { readToken, fetchSession } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
-import { InboundQuality, selectedPair } from './stats.js';
-import { Floor, clockTime, showClock } from './floor.js';
+import { InboundQuality, gradeLink, selectedPair } from './stats.js';
+import { Floor, clockTime, formatClock, showClock } from './floor.js';
+import { ReportFeed, RollCall, isSet } from './attendance.js';
 import {
   byId, debugInfo, h, notify, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
 
 // How often the link quality of every point is measured, in milliseconds.
 const QUALITY_INTERVAL = 2000;
+
+// How long the server's link_quality figures of a point stand (it sends
+// them every 2 s); after that this page's own measure shows again.
+const SERVER_QUALITY_TTL = 7000;
+
+// How often the attendance report is fetched when no attendance_changed
+// comes, in milliseconds.
+const REPORT_INTERVAL = 30000;
 
 const ui = {
   body: document.body,
@@ -62,6 +76,15 @@ const ui = {
   floorDiscussionOn: byId('floor-discussion-on'),
   floorQueue: byId('floor-queue'),
   queueCount: byId('queue-count'),
+  confControl: byId('conf-control'),
+  confState: byId('conf-state'),
+  confStart: byId('conf-start'),
+  confEnd: byId('conf-end'),
+  rollcallControl: byId('rollcall-control'),
+  rollcallSeconds: byId('rollcall-seconds'),
+  rollcallStart: byId('rollcall-start'),
+  rollcallClose: byId('rollcall-close'),
+  rollcallStatus: byId('rollcall-status'),
 };
 
 // Time limits the chair chooses from, in seconds: 0 is the conference's
@@ -80,7 +103,14 @@ let warningText = null; // () => text of the warning shown, for a language switc
 const book = new PointBook();
 const streams = new Map(); // participant id -> MediaStream received from the server
 const tiles = new Map(); // point id -> tile element
-const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}
+const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}, from this page's getStats
+const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true}
+const muted = new Set(); // participant ids this console muted
+const delegates = new Map(); // point id -> {delegates, representative} declared at check-in
+let invitedCount = 0; // invited points, from the API
+let conferenceState = null; // the last conference_state
+const rollCall = new RollCall();
+let reports = null; // ReportFeed of the attendance report
 const meter = new InboundQuality();
 const sinks = new AudioSinks(ui.sinks, ui.unmute);
 let sort = { key: 'name', dir: 1 };
@@ -133,8 +163,11 @@ async function main() {
   setMode(session.role === 'chair' ? 'chair' : 'technician');
   setupControls();
   setupFloor();
+  setupAttendance();
   redraw();
-  if (session.role === 'technician') loadInvited();
+  loadInvited();
+  reports = new ReportFeed({ token, conferenceId: session.conference_id, onReport: applyReport });
+  reports.start(REPORT_INTERVAL);
 
   stream = await openProgram();
   renderProgram();
@@ -146,6 +179,8 @@ async function main() {
       state: (state) => {
         showStatus(ui.status, state);
         renderFloor();
+        renderAttendance();
+        updateTiles();
       },
       roster: (participants) => {
         book.roster(participants);
@@ -172,6 +207,7 @@ async function main() {
         sinks.clear();
         meter.reset();
         quality.clear();
+        serverQuality.clear();
         for (const tile of tiles.values()) attachTile(tile, null);
         renderProgram();
       },
@@ -183,6 +219,16 @@ async function main() {
         renderFloor();
       },
       floorAlert: showAlert,
+      rollCall: (msg) => {
+        rollCall.update(msg);
+        renderAttendance();
+      },
+      conference: (msg) => {
+        conferenceState = msg;
+        renderAttendance();
+      },
+      attendance: () => reports.nudge(),
+      linkQuality: applyLinkQuality,
       closed: (reason, message) => {
         showRefusal(ui.refusal, {
           title: () => t('refusal.closed.console'),
@@ -202,18 +248,20 @@ async function main() {
   setInterval(() => measure().catch((err) => console.warn('hoinghi: link quality', err)), QUALITY_INTERVAL);
 }
 
-// Lists every invited point (technician links only), so that the list view
-// also shows who has not connected yet.
+// Lists every invited point, so that the list view also shows who has not
+// connected yet.
 async function loadInvited() {
   try {
-    const res = await fetch(`/api/conferences/${encodeURIComponent(session.conference_id)}/links`, {
+    const res = await fetch(`/api/conferences/${encodeURIComponent(session.conference_id)}/points`, {
       headers: { Accept: 'application/json', Authorization: 'Bearer ' + token },
       cache: 'no-store',
     });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const links = await res.json();
-    book.invite(links.filter((l) => l.role === 'point'));
+    const points = await res.json();
+    invitedCount = points.length;
+    book.invite(points.map((p) => ({ point_id: p.id, name: p.name })));
     render();
+    renderAttendance();
   } catch (err) {
     console.warn('hoinghi: invited points', err);
   }
@@ -373,9 +421,12 @@ function newTile(p) {
     h('div', { class: 'placeholder' }, t('tile.nopicture')),
     h('div', { class: 'tile-floor' }, h('span', { class: 'tile-badge' }), h('span', { class: 'clock' })),
     h('button', { class: 'btn btn-small tile-action chair-only', type: 'button', 'data-target': p.id }),
+    h('div', { class: 'tile-controls technician-only' }, ...controlButtons(p.id, true)),
+    h('span', { class: 'tile-muted', hidden: true }, t('control.tile.muted')),
     h('div', { class: 'tile-caption' },
       h('span', { class: 'dot', 'data-quality': 'none' }),
       h('span', { class: 'tile-name' }, p.name),
+      h('span', { class: 'tile-delegates' }, ''),
       h('span', { class: 'tile-state' }, '')));
 }
 
@@ -416,19 +467,66 @@ function updateTiles() {
     tile.querySelector('.placeholder').hidden = state === 'live';
     tile.querySelector('.placeholder').textContent = t(state === 'offline' ? 'tile.offline' : 'tile.nopicture');
     tile.querySelector('.tile-state').textContent = stateText(p, state);
-    showQuality(tile.querySelector('.dot'), state === 'offline' ? null : quality.get(id));
+    const q = state === 'offline' ? null : qualityOf(id);
+    showQuality(tile.querySelector('.dot'), q);
+    tile.querySelector('.tile-caption').title = qualityTitle(q);
+    const d = delegates.get(id);
+    tile.querySelector('.tile-delegates').textContent = d ? t('tile.delegates', { n: d.delegates }) : '';
+    tile.dataset.muted = String(muted.has(id));
+    tile.querySelector('.tile-muted').hidden = !muted.has(id);
+    setControls(tile.querySelector('.tile-controls'), p);
     if (state === 'live') live++;
   }
   ui.videoCount.textContent = String(live);
 }
 
+// Returns the link quality to show for participant id: the server's
+// figures while they are fresh, else this page's own measure, else null.
+function qualityOf(id) {
+  const s = serverQuality.get(id);
+  if (s && Date.now() - s.at < SERVER_QUALITY_TTL) return s;
+  return quality.get(id) || null;
+}
+
+// Applies the server's link_quality: every participant's round trip, loss,
+// bitrate and network, graded with THRESHOLDS (see gradeLink in stats.js).
+function applyLinkQuality(msg) {
+  const at = Date.now();
+  for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
+    if (!p.id) continue;
+    serverQuality.set(p.id, {
+      server: true,
+      rtt: Number(p.rtt_ms) || 0,
+      loss: (Number(p.loss_percent) || 0) / 100,
+      kbps: Number(p.kbps) || 0,
+      network: p.network || '',
+      quality: gradeLink(p),
+      at,
+    });
+  }
+  updateTiles();
+  renderList();
+}
+
+/** Returns the text of a network the server names (udp, tcp, relay). */
+function networkText(network) {
+  return network ? t('network.' + (['udp', 'tcp', 'relay'].includes(network) ? network : 'other')) : '–';
+}
+
 function qualityTitle(q) {
   if (!q) return t('quality.none');
-  const detail = t('quality.detail', {
-    loss: q.loss === undefined ? '–' : (q.loss * 100).toFixed(1),
-    jitter: Math.round(q.jitter),
-    fps: Math.round(q.fps),
-  });
+  const detail = q.server
+    ? t('quality.server', {
+      rtt: Math.round(q.rtt),
+      loss: (q.loss * 100).toFixed(1),
+      kbps: Math.round(q.kbps),
+      network: networkText(q.network),
+    })
+    : t('quality.detail', {
+      loss: q.loss === undefined ? '–' : (q.loss * 100).toFixed(1),
+      jitter: Math.round(q.jitter),
+      fps: Math.round(q.fps),
+    });
   return `${t('quality.' + q.quality)}: ${detail}`;
 }
 
@@ -470,7 +568,7 @@ function renderList() {
   const query = ui.search.value;
   const rows = book.list().filter((p) => matches(p.name, query)).map((p) => {
     const state = listState(p);
-    const q = state === 'offline' || state === 'invited' ? null : quality.get(p.id) || null;
+    const q = state === 'offline' || state === 'invited' ? null : qualityOf(p.id);
     return { p, state, q };
   });
   const cmp = {
@@ -486,14 +584,165 @@ function renderList() {
   ui.listBody.replaceChildren(...rows.map(({ p, state, q }) => {
     const dot = h('span', { class: 'dot' });
     showQuality(dot, q);
-    return h('tr', { 'data-participant': p.id, 'data-state': state, 'data-floor': floorOf(p.id) },
-      h('td', { class: 'list-name' }, p.name),
-      h('td', {}, stateText(p, state)),
-      h('td', {}, dot, ' ', q ? t('quality.' + q.quality) : '–'),
-      h('td', { class: 'list-detail' }, q ? qualityTitle(q).split(': ')[1] : ''),
-      h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
-      h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))));
+    const d = delegates.get(p.id);
+    const fixed = (v, digits) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits));
+    return h('tr', {
+      'data-participant': p.id, 'data-state': state, 'data-floor': floorOf(p.id), 'data-muted': String(muted.has(p.id)),
+      'data-source': q ? (q.server ? 'server' : 'page') : 'none',
+    },
+    h('td', { class: 'list-name' }, p.name, muted.has(p.id) ? h('span', { class: 'list-muted' }, ' ', t('control.tile.muted')) : null),
+    h('td', {}, stateText(p, state)),
+    h('td', { class: 'list-quality', title: qualityTitle(q) }, dot, ' ', q ? t('quality.short.' + q.quality) : '–'),
+    h('td', { class: 'num list-rtt' }, q && q.rtt !== undefined ? fixed(q.rtt, q.rtt < 10 ? 1 : 0) : '–'),
+    h('td', { class: 'num list-loss' }, q && q.loss !== undefined ? fixed(q.loss * 100, 1) : '–'),
+    h('td', { class: 'num list-kbps' }, q?.server ? fixed(q.kbps, 0) : '–'),
+    h('td', { class: 'list-network' }, q?.server ? networkText(q.network) : '–'),
+    h('td', { class: 'num list-delegates', title: d?.representative || '' }, d ? String(d.delegates) : '–'),
+    h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
+    h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))),
+    h('td', { class: 'technician-only list-control' }, setControls(h('div', { class: 'control-buttons' }, ...controlButtons(p.id, true)), p)));
   }));
+}
+
+// Technician controls of a point (see "Technician controls" in
+// docs/protocol.md). Every control button carries data-control (mute,
+// keyframe, restart_camera, drop; mute turns into unmute for a muted point)
+// and data-target (the participant id, which for a point is its id).
+const CONTROLS = ['mute', 'keyframe', 'restart_camera', 'drop'];
+
+// Returns the control buttons of participant id, with short labels (and
+// the full text as their title) when short.
+function controlButtons(id, short) {
+  return CONTROLS.map((c) => h('button', {
+    class: 'btn btn-small' + (c === 'drop' ? ' btn-bad' : ''), type: 'button', 'data-control': c, 'data-target': id, 'data-short': String(short),
+  }));
+}
+
+// Sets the labels and states of the control buttons in box for point p.
+function setControls(box, p) {
+  const ready = call?.state === State.connected && p.state === 'connected';
+  for (const b of box.querySelectorAll('button[data-control]')) {
+    let c = b.dataset.control;
+    if (c === 'mute' || c === 'unmute') {
+      c = muted.has(p.id) ? 'unmute' : 'mute';
+      b.dataset.control = c;
+    }
+    const full = t('control.' + c);
+    b.textContent = b.dataset.short === 'true' ? t('control.short.' + c) : full;
+    b.title = full;
+    b.setAttribute('aria-label', `${full}: ${p.name}`);
+    b.disabled = !ready;
+  }
+  return box;
+}
+
+// Sends the control of button b, after a confirmation for drop.
+function control(b) {
+  const action = b.dataset.control;
+  const id = b.dataset.target;
+  const name = book.points.get(id)?.name || id;
+  if (action === 'drop' && !window.confirm(t('control.drop.confirm', { name }))) return;
+  if (!call || !call.send({ type: 'control', action, participant_id: id })) {
+    notify(ui.notices, t('floor.notconnected'));
+    return;
+  }
+  switch (action) {
+    case 'mute':
+      muted.add(id);
+      break;
+    case 'unmute':
+      muted.delete(id);
+      break;
+    default:
+      break;
+  }
+  notify(ui.notices, t('control.done.' + action, { name }), 5);
+  updateTiles();
+  renderList();
+}
+
+// Conference start and end, and the roll call: the technician's attendance
+// tools in the side column.
+function setupAttendance() {
+  ui.stage.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-control]');
+    if (b && !b.disabled) control(b);
+  });
+  ui.confStart.addEventListener('click', () => {
+    if (window.confirm(t('conference.start.confirm'))) sendAttendance({ type: 'conference', action: 'start' });
+  });
+  ui.confEnd.addEventListener('click', () => {
+    if (window.confirm(t('conference.end.confirm'))) sendAttendance({ type: 'conference', action: 'end' });
+  });
+  ui.rollcallStart.addEventListener('click', () => {
+    const seconds = Math.round(Number(ui.rollcallSeconds.value));
+    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) {
+      notify(ui.notices, t('rollcall.window.invalid'));
+      return;
+    }
+    sendAttendance({ type: 'roll_call', action: 'start', seconds });
+  });
+  ui.rollcallClose.addEventListener('click', () => sendAttendance({ type: 'roll_call', action: 'close' }));
+  setInterval(tickRollCall, 500);
+}
+
+function sendAttendance(msg) {
+  if (!call || !call.send(msg)) notify(ui.notices, t('floor.notconnected'));
+}
+
+// Takes the delegates each point declared from the attendance report.
+function applyReport(report) {
+  debug.report = report;
+  delegates.clear();
+  for (const pa of report.Points || []) {
+    if (pa.CheckedIn) delegates.set(pa.Point.id, { delegates: pa.Delegates, representative: pa.Representative || '' });
+  }
+  updateTiles();
+  renderList();
+}
+
+function renderAttendance() {
+  if (!session) return;
+  const ready = call?.state === State.connected;
+  const running = !!conferenceState?.running;
+  ui.confControl.dataset.running = String(running);
+  ui.confState.textContent = running
+    ? t('conference.running', { time: clockTime(conferenceState.started_at) })
+    : isSet(conferenceState?.ended_at) ? t('conference.ended', { time: clockTime(conferenceState.ended_at) }) : t('conference.notstarted');
+  ui.confStart.hidden = running;
+  ui.confEnd.hidden = !running;
+  ui.confStart.disabled = !ready;
+  ui.confEnd.disabled = !ready;
+
+  const open = rollCall.open;
+  ui.rollcallControl.dataset.open = String(open);
+  ui.rollcallStart.hidden = open;
+  ui.rollcallClose.hidden = !open;
+  ui.rollcallStart.disabled = !ready;
+  ui.rollcallClose.disabled = !ready;
+  ui.rollcallSeconds.disabled = open;
+  tickRollCall();
+}
+
+// Shows the roll call: how many points confirmed of how many invited, and
+// the time left to confirm in.
+function tickRollCall() {
+  const rc = rollCall.state;
+  if (!rc) {
+    ui.rollcallStatus.textContent = '';
+    return;
+  }
+  const total = invitedCount || book.points.size;
+  const n = rollCall.confirmed.length;
+  ui.rollcallStatus.dataset.confirmed = String(n);
+  if (!rc.open) {
+    ui.rollcallStatus.textContent = t('rollcall.closed', { n, total, time: clockTime(rc.started_at) });
+    return;
+  }
+  const left = rollCall.remaining();
+  const count = t('rollcall.count', { n, total });
+  ui.rollcallStatus.textContent = left === null ? count
+    : left > 0 ? `${count} · ${t('rollcall.left', { time: formatClock(left) })}` : `${count} · ${t('rollcall.over')}`;
 }
 
 function redraw() {
@@ -505,6 +754,7 @@ function redraw() {
   fillLimits();
   render();
   renderFloor();
+  renderAttendance();
   if (shownAlert) ui.floorAlertText.textContent = alertText(shownAlert);
 }
 

@@ -1,6 +1,8 @@
 // Media: opening camera and microphone, choosing devices, the microphone level
 // meter, and playing remote audio despite autoplay rules.
 
+import { t } from './i18n.js';
+
 /** Video constraints: one plain encoding of about 640x360 at 25 frames a second. */
 export const VIDEO = Object.freeze({
   width: { ideal: 640 },
@@ -162,6 +164,38 @@ export class DevicePicker {
       }
       select.disabled = found.length === 0;
     }
+  }
+
+  /**
+   * Closes the track of kind and opens it again from the device chosen in
+   * its select (the hall's "restart camera"), then calls onTrack with the
+   * new track. Resolves to the new track, or null when none opened.
+   */
+  async restart(kind) {
+    const old = this.stream?.getTracks().find((tr) => tr.kind === kind);
+    const deviceId = this.selects[kind].value || old?.getSettings().deviceId || '';
+    old?.stop();
+    let track;
+    try {
+      track = await openTrack(kind, deviceId);
+    } catch (err) {
+      console.warn(`hoinghi: cannot reopen ${kind} ${deviceId}`, err);
+      try {
+        track = await openTrack(kind); // any device of the kind
+      } catch (again) {
+        this.onError(mediaErrorText(again));
+        if (old) this.stream.removeTrack(old);
+        this.#show();
+        return null;
+      }
+    }
+    if (old) this.stream.removeTrack(old);
+    this.stream.addTrack(track);
+    this.video.srcObject = null;
+    this.#show();
+    await this.refresh();
+    this.onTrack(track);
+    return track;
   }
 
   async #choose(kind, deviceId) {

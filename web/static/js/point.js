@@ -3,6 +3,12 @@
 // beside it and the point's own picture small; ask for the floor and speak
 // when the chair gives it.
 //
+// The point also declares how many delegates are present (check-in, which
+// never holds up joining and may be updated at any time), confirms its
+// presence when the hall calls the roll, and follows the hall technician's
+// controls: its microphone muted at the hall, its camera reopened, or the
+// page dropped (then it waits for a click to connect again).
+//
 // A browser that joined with this link before joins again at once when the
 // page opens (after a reload, a crash or a closed tab), with the devices
 // chosen last time: a delegate need not click anything to come back.
@@ -12,7 +18,8 @@ import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { initLang, t } from './i18n.js';
 import { median, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
-import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, showClock } from './floor.js';
+import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
+import { RollCall } from './attendance.js';
 import {
   byId, debugInfo, h, notify, showInsecure, showRefusal, showSessionRefusal, showStatus, showUnreachable,
 } from './ui.js';
@@ -44,6 +51,20 @@ const ui = {
   floorWithdraw: byId('floor-withdraw'),
   floorFinish: byId('floor-finish'),
   micState: byId('mic-state'),
+  mutedNotice: byId('muted-notice'),
+  attendance: byId('attendance'),
+  rollcall: byId('rollcall'),
+  rollcallConfirm: byId('rollcall-confirm'),
+  rollcallClock: byId('rollcall-clock'),
+  rollcallDone: byId('rollcall-done'),
+  checkin: byId('checkin'),
+  checkinDelegates: byId('checkin-delegates'),
+  checkinRepresentative: byId('checkin-representative'),
+  checkinSend: byId('checkin-send'),
+  checkinSummary: byId('checkin-summary'),
+  checkinText: byId('checkin-text'),
+  checkinEdit: byId('checkin-edit'),
+  checkinHint: byId('checkin-hint'),
   selfVideo: byId('self-video'),
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
@@ -68,6 +89,13 @@ const sinks = new AudioSinks(ui.sinks, ui.unmute);
 const floor = new Floor();
 const slots = new Map(); // speaker slot (speaker-video, speaker-audio-0, ...) -> its track here
 let floorPending = 0; // timer while a floor action of this page awaits the server's answer
+const rollCall = new RollCall();
+let rollCallPending = 0; // timer while this page's confirmation awaits the server's answer
+let mutedByHall = false; // the technician muted this point (control "mute")
+// The check-in: declared is what the server was sent last ({delegates,
+// representative}, remembered across visits), pending what waits for a
+// connection, editing whether the form is open over the summary.
+const checkIn = { declared: null, pending: null, editing: false };
 
 function setStep(step) {
   ui.body.dataset.step = step;
@@ -156,6 +184,7 @@ async function main() {
   if (picker.stream.getVideoTracks().length === 0) notify(ui.notices, t('media.nocamera'), 20);
   if (picker.stream.getAudioTracks().length === 0) notify(ui.notices, t('media.nomic'), 20);
   setupFloor();
+  setupAttendance();
   if (rejoin) {
     join();
     return;
@@ -180,6 +209,10 @@ function ensureCall() {
       state: showState,
       welcome: () => {
         welcomed = true;
+        // The server says again after the welcome if the hall muted us.
+        mutedByHall = false;
+        renderFloor();
+        sendCheckIn();
       },
       roster: (participants) => {
         roster = participants;
@@ -222,13 +255,47 @@ function ensureCall() {
         if (msg.point_id === session.point_id) notify(ui.notices, t('floor.alert.self'), 30);
       },
       notice: (text) => notify(ui.notices, text),
+      error: (msg) => {
+        if (msg.request === 'check_in') checkInRefused();
+        if (msg.request === 'roll_call') {
+          clearTimeout(rollCallPending);
+          rollCallPending = 0;
+          renderRollCall();
+        }
+      },
+      rollCall: (msg) => {
+        const wasOpen = rollCall.open && rollCall.state?.roll_call_id === msg.roll_call_id;
+        rollCall.update(msg);
+        clearTimeout(rollCallPending);
+        rollCallPending = 0;
+        if (msg.open && !wasOpen && !rollCall.hasConfirmed(session.point_id)) notify(ui.notices, t('rollcall.opened'), 15);
+        renderRollCall();
+      },
+      muted: (muted) => {
+        if (muted !== mutedByHall) notify(ui.notices, t(muted ? 'control.muted' : 'control.unmuted'), 15);
+        mutedByHall = muted;
+        renderFloor();
+      },
+      restartCamera,
       closed: (reason, message) => {
-        showRefusal(ui.refusal, {
-          title: () => t('refusal.closed.point'),
-          message: () => closingText(reason, message),
-          phone: session.technician_phone,
-          reason,
-        });
+        if (reason === 'dropped') {
+          // The technician dropped this point: no reconnecting by itself;
+          // the button reloads the page, which joins again.
+          showRefusal(ui.refusal, {
+            title: () => t('control.dropped.title'),
+            message: () => t('control.dropped'),
+            link: { href: window.location.href, text: () => t('control.reconnect') },
+            phone: session.technician_phone,
+            reason,
+          });
+        } else {
+          showRefusal(ui.refusal, {
+            title: () => t('refusal.closed.point'),
+            message: () => closingText(reason, message),
+            phone: session.technician_phone,
+            reason,
+          });
+        }
         releaseMedia();
       },
       refused: (refusal) => {
@@ -249,6 +316,8 @@ function join() {
   sinks.unlock(); // after a click this lets the hall's sound play
   ensureCall();
   render();
+  // Joining never waits for the check-in, but reminds of it.
+  if (!checkIn.declared && !checkIn.pending) notify(ui.notices, t('checkin.hint'), 20);
 }
 
 // The hall is "there" when a hall participant (technician or chair) is connected.
@@ -262,6 +331,7 @@ function showState(state) {
   showStatus(ui.status, state, shown);
   render();
   renderFloor();
+  renderRollCall();
 }
 
 function releaseMedia() {
@@ -426,9 +496,11 @@ function renderFloor() {
   ui.floorFinish.disabled = !ready;
   ui.floorClockRow.hidden = !turn;
   const mic = picker?.stream?.getAudioTracks().length > 0;
-  ui.micState.hidden = !mic;
-  ui.micState.dataset.live = String(!!turn);
+  ui.micState.hidden = !mic || mutedByHall;
+  ui.micState.dataset.live = String(!!turn && !mutedByHall);
   ui.micState.textContent = t(turn ? 'floor.mic.live' : 'floor.mic.muted');
+  ui.mutedNotice.hidden = !mutedByHall;
+  ui.body.dataset.muted = String(mutedByHall);
   tickFloor();
   renderSpeaker();
 }
@@ -441,6 +513,159 @@ function tickFloor() {
 function redraw() {
   if (!session) return;
   showState(call ? call.state : State.idle);
+  renderCheckIn();
+  renderRollCall();
+}
+
+// Check-in and roll call. The check-in form sends check_in when submitted,
+// or at the next connection when it is not connected yet; the server does
+// not answer a check-in that it accepts, and refuses one with an error.
+function setupAttendance() {
+  checkIn.declared = rememberedCheckIn();
+  if (checkIn.declared) {
+    ui.checkinDelegates.value = String(checkIn.declared.delegates);
+    ui.checkinRepresentative.value = checkIn.declared.representative || '';
+  }
+  ui.checkin.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const raw = ui.checkinDelegates.value.trim();
+    const delegates = Number(raw);
+    if (raw === '' || !Number.isInteger(delegates) || delegates < 0 || delegates > 10000) {
+      notify(ui.notices, t('checkin.invalid'));
+      ui.checkinDelegates.focus();
+      return;
+    }
+    checkIn.pending = { delegates, representative: ui.checkinRepresentative.value.trim() };
+    checkIn.editing = false;
+    sendCheckIn();
+    renderCheckIn();
+  });
+  ui.checkinEdit.addEventListener('click', () => {
+    checkIn.editing = true;
+    renderCheckIn();
+    ui.checkinDelegates.focus();
+  });
+  ui.rollcallConfirm.addEventListener('click', () => {
+    if (!call || !call.send({ type: 'roll_call', action: 'confirm' })) {
+      notify(ui.notices, t('floor.notconnected'));
+      return;
+    }
+    clearTimeout(rollCallPending);
+    rollCallPending = setTimeout(() => {
+      rollCallPending = 0;
+      renderRollCall();
+    }, 3000);
+    renderRollCall();
+  });
+  setInterval(tickRollCall, 500);
+  renderCheckIn();
+  renderRollCall();
+}
+
+function checkInKey() {
+  return `hoinghi.checkin:${session.conference_id}:${session.point_id}`;
+}
+
+function rememberedCheckIn() {
+  try {
+    const v = JSON.parse(localStorage.getItem(checkInKey()) || 'null');
+    return v && Number.isInteger(v.delegates) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+// Sends the pending check-in if the call is connected.
+function sendCheckIn() {
+  const c = checkIn.pending;
+  if (!c || !call) return;
+  const msg = { type: 'check_in', delegates: c.delegates };
+  if (c.representative) msg.representative = c.representative;
+  if (!call.send(msg)) return;
+  checkIn.pending = null;
+  checkIn.declared = c;
+  debug.checkIn = c;
+  try {
+    localStorage.setItem(checkInKey(), JSON.stringify(c));
+  } catch {
+    // Not remembered: the form starts empty on the next visit.
+  }
+  notify(ui.notices, t('checkin.sent', { n: c.delegates }), 5);
+  renderCheckIn();
+}
+
+// The server refused the check-in: open the form again.
+function checkInRefused() {
+  checkIn.declared = null;
+  checkIn.editing = true;
+  try {
+    localStorage.removeItem(checkInKey());
+  } catch {
+    // Nothing remembered.
+  }
+  renderCheckIn();
+}
+
+function renderCheckIn() {
+  if (!session) return;
+  const shown = checkIn.pending || checkIn.declared;
+  const state = checkIn.pending ? 'pending' : checkIn.declared ? 'sent' : 'none';
+  ui.attendance.dataset.checkin = state;
+  const form = checkIn.editing || !shown;
+  ui.checkin.hidden = !form;
+  ui.checkinSummary.hidden = form;
+  ui.checkinHint.hidden = !!shown;
+  if (shown) {
+    const text = t(state === 'pending' ? 'checkin.pending' : 'checkin.declared', { n: shown.delegates });
+    ui.checkinText.textContent = shown.representative
+      ? `${text} ${t('checkin.declared.representative', { name: shown.representative })}` : text;
+  }
+  ui.checkinSend.textContent = t(checkIn.declared ? 'checkin.update' : 'checkin.send');
+}
+
+// Shows the roll call while one is open: a large button until this point
+// confirmed, with the time left to confirm in, then "confirmed".
+function renderRollCall() {
+  if (!session) return;
+  const me = session.point_id;
+  const confirmed = rollCall.hasConfirmed(me);
+  const state = !rollCall.open ? 'none' : confirmed ? 'confirmed' : 'open';
+  ui.attendance.dataset.rollcall = state;
+  ui.rollcall.hidden = state === 'none';
+  ui.rollcallConfirm.hidden = state !== 'open';
+  ui.rollcallClock.hidden = state !== 'open';
+  ui.rollcallDone.hidden = state !== 'confirmed';
+  ui.rollcallConfirm.disabled = call?.state !== State.connected || !!rollCallPending;
+  tickRollCall();
+}
+
+function tickRollCall() {
+  if (!rollCall.open || ui.rollcallClock.hidden) return;
+  const left = rollCall.remaining();
+  if (left === null) {
+    ui.rollcallClock.textContent = '';
+  } else if (left > 0) {
+    ui.rollcallClock.textContent = t('rollcall.left', { time: formatClock(left) });
+    ui.rollcallClock.removeAttribute('data-over');
+  } else {
+    ui.rollcallClock.textContent = t('rollcall.late.hint');
+    ui.rollcallClock.setAttribute('data-over', '');
+  }
+}
+
+// The hall asked this page to reopen its camera (a frozen or black
+// picture): close it, open the chosen camera again and publish it.
+async function restartCamera() {
+  if (!picker?.stream) return;
+  try {
+    const track = await picker.restart('video');
+    if (track) {
+      debug.cameraRestarts = (debug.cameraRestarts || 0) + 1;
+      notify(ui.notices, t('control.restarted'), 8);
+    }
+  } catch (err) {
+    console.warn('hoinghi: restarting the camera', err);
+  }
 }
 
 

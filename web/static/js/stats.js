@@ -24,6 +24,18 @@ export const THRESHOLDS = Object.freeze({
   fps: [10, 3],
 });
 
+/**
+ * Returns "good", "fair" or "poor" for one participant of the server's
+ * link_quality message ({rtt_ms, loss_percent, kbps, network}): its round
+ * trip and loss against THRESHOLDS.rtt and THRESHOLDS.loss. A link the
+ * server received nothing from in the last interval (kbps 0) is "poor";
+ * the network (UDP, TCP or TURN relay) is shown, not judged.
+ */
+export function gradeLink(q) {
+  if (!(q.kbps > 0)) return 'poor';
+  return grade({ rtt: q.rtt_ms, loss: q.loss_percent / 100 });
+}
+
 /** Returns "good", "fair" or "poor" for the measures given (missing ones are not judged). */
 export function grade({ loss, jitter, rtt, fps }) {
   let level = 0; // 0 good, 1 fair, 2 poor

@@ -33,16 +33,32 @@ export function stateText(state) {
 
 /**
  * Returns window.hoinghi, creating it: {state, pcs: {publish, subscribe},
- * participantId, roster, floor, slots, timing}. Browser tests read it (and
- * call getStats on the pcs); floor is the last floor_state, slots maps the
- * speaker slots a point receives (speaker-video, speaker-audio-0, ...) to
- * the ids of their tracks here, and timing holds performance.now() marks
- * such as firstHallFrame.
+ * participantId, roster, floor, slots, timing, rollCall, conference,
+ * linkQuality, muted, report}. Browser tests read it (and call getStats on
+ * the pcs); floor is the last floor_state, slots maps the speaker slots a
+ * point receives (speaker-video, speaker-audio-0, ...) to the ids of their
+ * tracks here, timing holds performance.now() marks such as
+ * firstHallFrame, rollCall, conference and linkQuality are the last
+ * roll_call_state, conference_state and link_quality, muted the last muted
+ * message's value, and report the last attendance report a page fetched.
+ * The point page adds checkIn (the last check-in it sent) and
+ * cameraRestarts (how often it reopened its camera for the hall).
  */
 export function debugInfo() {
   if (!window.hoinghi) {
     window.hoinghi = {
-      state: 'idle', pcs: { publish: null, subscribe: null }, participantId: null, roster: [], floor: null, slots: {}, timing: {},
+      state: 'idle',
+      pcs: { publish: null, subscribe: null },
+      participantId: null,
+      roster: [],
+      floor: null,
+      slots: {},
+      timing: {},
+      rollCall: null,
+      conference: null,
+      linkQuality: null,
+      muted: false,
+      report: null,
     };
   }
   return window.hoinghi;

@@ -1,0 +1,198 @@
+// Attendance: the live report the hall and the secretariat fetch from the
+// server (GET /api/conferences/{id}/report, the JSON of conference.Report:
+// Go field names, times in RFC 3339, durations in nanoseconds), the roll
+// call a point answers, and the Vietnamese way of writing their times.
+
+import { t } from './i18n.js';
+
+/** The conference time zone when the conference names none. */
+export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+// How long a burst of attendance_changed nudges is awaited before fetching,
+// and when the report is fetched once more after that: the server writes
+// events behind, so the first fetch may come a moment before the event is
+// stored.
+const NUDGE_DELAY = 300;
+const SETTLE_DELAY = 1500;
+
+/**
+ * ReportFeed keeps the live attendance report of one conference: fetch it
+ * once with refresh(), again after every nudge() (debounced), and every
+ * interval milliseconds as a fallback once start() is called.
+ *
+ * options: token, conferenceId, onReport(report), onError(err)
+ */
+export class ReportFeed {
+  constructor({ token, conferenceId, onReport, onError }) {
+    this.url = `/api/conferences/${encodeURIComponent(conferenceId)}/report`;
+    this.token = token;
+    this.onReport = onReport;
+    this.onError = onError || ((err) => console.warn('hoinghi: attendance report', err));
+    this.report = null;
+    this.timer = 0;
+    this.settle = 0;
+    this.poll = 0;
+    this.seq = 0; // of the latest fetch; older answers are dropped
+  }
+
+  /** Fetches the report every interval milliseconds, and now. */
+  start(interval) {
+    clearInterval(this.poll);
+    this.poll = setInterval(() => this.refresh(), interval);
+    return this.refresh();
+  }
+
+  /** Fetches the report soon, once for a burst of calls, and once more a moment later. */
+  nudge() {
+    clearTimeout(this.timer);
+    clearTimeout(this.settle);
+    this.timer = setTimeout(() => {
+      this.refresh();
+      this.settle = setTimeout(() => this.refresh(), SETTLE_DELAY);
+    }, NUDGE_DELAY);
+  }
+
+  /** Fetches the report now and hands it to onReport; never rejects. */
+  async refresh() {
+    const seq = ++this.seq;
+    try {
+      const res = await fetch(this.url, {
+        headers: { Accept: 'application/json', Authorization: 'Bearer ' + this.token },
+        cache: 'no-store',
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const report = await res.json();
+      if (seq !== this.seq) return;
+      this.report = report;
+      this.onReport(report);
+    } catch (err) {
+      if (seq === this.seq) this.onError(err);
+    }
+  }
+}
+
+/** Returns the address that downloads the report as a file (format xlsx, csv or pdf). */
+export function exportURL(conferenceId, format, token) {
+  return `/api/conferences/${encodeURIComponent(conferenceId)}/export?format=${encodeURIComponent(format)}&t=${encodeURIComponent(token)}`;
+}
+
+/** Reports whether an RFC 3339 time from a report is set (Go writes a zero time as year 1). */
+export function isSet(iso) {
+  if (!iso) return false;
+  const ms = Date.parse(iso);
+  return !Number.isNaN(ms) && new Date(ms).getUTCFullYear() > 1;
+}
+
+const formats = new Map();
+
+function formatter(timeZone, withDate) {
+  const key = `${timeZone}|${withDate}`;
+  let f = formats.get(key);
+  if (!f) {
+    const opts = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+    if (withDate) Object.assign(opts, { day: '2-digit', month: '2-digit', year: 'numeric' });
+    try {
+      f = new Intl.DateTimeFormat('vi-VN', { ...opts, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat('vi-VN', { ...opts, timeZone: DEFAULT_TIME_ZONE });
+    }
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * Returns an RFC 3339 time as Vietnamese write it in timeZone: "08:05",
+ * or with withDate "08:05 26/11/2026"; "" for an unset time.
+ */
+export function formatTime(iso, timeZone, withDate = false) {
+  if (!isSet(iso)) return '';
+  const parts = formatter(timeZone || DEFAULT_TIME_ZONE, withDate).formatToParts(new Date(iso));
+  const get = (type) => parts.find((p) => p.type === type)?.value || '';
+  const clock = `${get('hour')}:${get('minute')}`;
+  return withDate ? `${clock} ${get('day')}/${get('month')}/${get('year')}` : clock;
+}
+
+/** Returns a duration in nanoseconds as "1 giờ 05 phút", "12 phút", "40 giây". */
+export function formatDuration(ns) {
+  const total = Math.max(0, Math.round((Number(ns) || 0) / 1e9));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  if (h > 0) return t('duration.hm', { h, m: String(m).padStart(2, '0') });
+  if (m > 0) return t('duration.m', { m });
+  return t('duration.s', { s: total });
+}
+
+/** The attendance statuses of a point, as the report names them. */
+export const STATUSES = ['present', 'late', 'left_early', 'absent'];
+
+/** Returns the text of a point's attendance status (present, late, left_early, absent). */
+export function statusText(status) {
+  switch (status) {
+    case 'present':
+      return t('attendance.present');
+    case 'late':
+      return t('attendance.late');
+    case 'left_early':
+      return t('attendance.left_early');
+    case 'absent':
+      return t('attendance.absent');
+    default:
+      return status || '';
+  }
+}
+
+/** Returns the text of a roll-call result (present, late, absent, pending). */
+export function rollCallText(status) {
+  switch (status) {
+    case 'present':
+      return t('rollcall.present');
+    case 'late':
+      return t('rollcall.late');
+    case 'absent':
+      return t('rollcall.absent');
+    case 'pending':
+      return t('rollcall.pending');
+    default:
+      return status || '';
+  }
+}
+
+/**
+ * RollCall keeps the latest roll_call_state and the offset between the
+ * server's clock and this browser's, to count down to its deadline.
+ */
+export class RollCall {
+  constructor() {
+    this.state = null;
+    this.offset = 0;
+  }
+
+  /** Applies a roll_call_state message. */
+  update(msg) {
+    this.state = msg;
+    const server = Date.parse(msg.server_time);
+    if (!Number.isNaN(server)) this.offset = server - Date.now();
+  }
+
+  /** Reports whether a roll call is open. */
+  get open() {
+    return !!this.state?.open;
+  }
+
+  /** Returns the point ids that confirmed, in order. */
+  get confirmed() {
+    return Array.isArray(this.state?.confirmed) ? this.state.confirmed : [];
+  }
+
+  /** Reports whether point id confirmed in the current roll call. */
+  hasConfirmed(id) {
+    return this.confirmed.includes(id);
+  }
+
+  /** Returns the milliseconds left before the deadline (negative past it), or null without one. */
+  remaining() {
+    if (!this.state || !isSet(this.state.deadline)) return null;
+    return Date.parse(this.state.deadline) - (Date.now() + this.offset);
+  }
+}
