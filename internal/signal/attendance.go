@@ -27,7 +27,7 @@ import (
 // kept and written later with its own time.
 
 // record stamps w's event with a fresh id and the time now unless it has
-// them, records it, and tells the hall and the secretariat.
+// them and records it; attendanceWritten tells the hall once it is stored.
 func (h *Hub) record(w store.AttendanceWrite) conference.AttendanceEvent {
 	if w.Event.At.IsZero() {
 		w.Event.At = time.Now().UTC()
@@ -37,12 +37,17 @@ func (h *Hub) record(w store.AttendanceWrite) conference.AttendanceEvent {
 	}
 	if err := h.d.Store.RecordAttendance(w); err != nil {
 		h.log.Error("record attendance", "conference", w.Conference, "kind", string(w.Event.Kind), "err", err)
-		return w.Event
 	}
+	return w.Event
+}
+
+// attendanceWritten tells the hall and the secretariat that an event is in
+// the store, so that a report they fetch now includes it. The store calls
+// it once the write behind has landed.
+func (h *Hub) attendanceWritten(w store.AttendanceWrite) {
 	e := w.Event
 	h.broadcastTo(w.Conference, followsAttendance, protocol.AttendanceChanged{Type: protocol.TypeAttendanceChanged,
 		EventID: e.ID, Kind: string(e.Kind), PointID: e.PointID, At: e.At})
-	return e
 }
 
 // followsAttendance selects the connections told of every attendance event.

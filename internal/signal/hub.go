@@ -86,6 +86,7 @@ func NewHub(d Deps) *Hub {
 		WriteBufferSize: 4096,
 		CheckOrigin:     d.CheckOrigin,
 	}
+	d.Store.OnAttendanceWritten(h.attendanceWritten)
 	go h.qualityLoop()
 	return h
 }

@@ -73,7 +73,7 @@ type Options struct {
 	// any Redis). With an external Redis and no DataDir the spool lives in
 	// memory only, and writes waiting when the process dies are lost.
 	DataDir string
-	Logger   *slog.Logger
+	Logger  *slog.Logger
 
 	// compactBytes overrides defaultCompactBytes in tests.
 	compactBytes int64
@@ -89,7 +89,9 @@ type Store struct {
 	spool   *spool
 	known   lastKnown
 	attSeq  atomic.Uint64 // counter of NewAttendanceID
-	errs    errorCounter  // failed commands, see errcount.go
+	// onWritten is called after each attendance event lands in Redis.
+	onWritten atomic.Pointer[func(AttendanceWrite)]
+	errs      errorCounter // failed commands, see errcount.go
 
 	// linkVersions keeps the link versions last read, by (conference,
 	// point), for LinkVersion while Redis is unreachable.
@@ -150,11 +152,21 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// OnAttendanceWritten makes the store call f, from its writer goroutine,
+// after each event recorded with RecordAttendance has been written to
+// Redis, so that a report read then includes it. f must not block.
+func (s *Store) OnAttendanceWritten(f func(AttendanceWrite)) {
+	s.onWritten.Store(&f)
+}
+
 // openSpool starts the attendance spool and gives it a moment to write what
 // an earlier run left in it; what it cannot write yet it keeps retrying.
 func (s *Store) openSpool(ctx context.Context, dir string) error {
 	sp, err := openSpool(dir, func(ctx context.Context, w AttendanceWrite) error {
 		_, err := s.WriteAttendance(ctx, w)
+		if f := s.onWritten.Load(); err == nil && f != nil {
+			(*f)(w)
+		}
 		return err
 	}, s.log)
 	if err != nil {
