@@ -116,6 +116,7 @@ type Participant struct {
 	Role    string `json:"role"`
 	PointID string `json:"point_id,omitempty"`
 	Name    string `json:"name"`
+	Muted   bool   `json:"muted,omitempty"` // a technician muted it in the SFU
 }
 
 // Roster lists the participants connected now, and the media streams that

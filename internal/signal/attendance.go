@@ -217,9 +217,8 @@ func (a *attendance) greet(c *conn) {
 		if rc.RollCallID != "" {
 			c.send(rc)
 		}
-		if !cs.StartedAt.IsZero() {
-			c.send(cs)
-		}
+		c.send(cs) // also "not started yet"
+
 	}()
 }
 

@@ -36,6 +36,7 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 		c.hub.setMuted(c.conf, t.id, muted)
 		media.SetMuted(c.conf, t.id, muted)
 		t.send(protocol.Muted{Type: protocol.TypeMuted, Muted: muted})
+		c.hub.broadcastRoster(c.conf)
 	case protocol.ControlKeyframe:
 		media.RequestKeyframes(c.conf, t.id)
 	case protocol.ControlRestartCamera:

@@ -67,6 +67,16 @@ func TestRedisTechnicianControls(t *testing.T) {
 	if err := a.WaitMedia(ctx, func([]client.TrackStats) bool { return a.Muted() }); err != nil {
 		t.Fatalf("point not told it is muted: %v", err)
 	}
+	if err := tech.WaitMedia(ctx, func([]client.TrackStats) bool {
+		for _, p := range tech.Roster() {
+			if p.ID == points[0] {
+				return p.Muted
+			}
+		}
+		return false
+	}); err != nil {
+		t.Errorf("the hall's roster does not show the point muted: %v", err)
+	}
 	time.Sleep(200 * time.Millisecond)
 	before := speakerAudio()
 	time.Sleep(500 * time.Millisecond)

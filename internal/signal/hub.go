@@ -187,7 +187,8 @@ func (h *Hub) broadcastRoster(conf string) {
 	conns := h.conns(conf, nil)
 	roster := protocol.Roster{Type: protocol.TypeRoster, Participants: make([]protocol.Participant, len(conns))}
 	for i, c := range conns {
-		roster.Participants[i] = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name}
+		roster.Participants[i] = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name,
+			Muted: h.isMuted(conf, c.id)}
 	}
 	h.broadcast(conf, roster)
 }
