@@ -105,7 +105,7 @@ const streams = new Map(); // participant id -> MediaStream received from the se
 const tiles = new Map(); // point id -> tile element
 const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}, from this page's getStats
 const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true}
-const muted = new Set(); // participant ids this console muted
+const muted = new Set(); // participant ids a technician muted, as the roster says
 const delegates = new Map(); // point id -> {delegates, representative} declared at check-in
 let invitedCount = 0; // invited points, from the API
 let conferenceState = null; // the last conference_state
@@ -184,6 +184,8 @@ async function main() {
       },
       roster: (participants) => {
         book.roster(participants);
+        muted.clear();
+        for (const p of participants) if (p.muted) muted.add(p.id);
         render();
       },
       track: (id, remote, track) => {
