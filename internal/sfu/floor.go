@@ -18,7 +18,8 @@ const SpeakerAudioSlots = 3
 // the holders' audio among the points is forwarded, to everyone; every
 // other point receives the first holder's video and the holders' audio in
 // its speaker slots. The hall's audio is always forwarded, unless a
-// technician muted it (SetMuted).
+// technician muted it (SetMuted). A new first holder counts as a floor
+// switch in Stats.
 func (s *SFU) SetFloor(conf string, holders []string) {
 	s.mu.Lock()
 	r := s.rooms[conf]

@@ -108,7 +108,7 @@ func (u *upTrack) firstMedia() {
 // at now (unix nanoseconds): the first video slot of the room to do so
 // after a floor switch observes the switch time. Once per switch.
 func (d *downTrack) slotStarted(now int64) {
-	if d.sub == nil || d.kind != webrtc.RTPCodecTypeVideo {
+	if d.sub == nil || d.sub.room == nil || d.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
 	r := d.sub.room

@@ -140,8 +140,11 @@ func (s *Store) ReissuePointLink(ctx context.Context, confID, pointID string, no
 
 // LinkVersion returns the link version that tokens of point pointID in
 // conference confID must carry at least: 0 when the point's link was never
-// reissued. While Redis is unreachable it answers with the version it last
-// read, and fails if it read none.
+// reissued. While Redis is unreachable it answers with the version this
+// store last read or wrote, else 0, so that points keep joining during an
+// outage as they do with the conference and point as last read: a link
+// revoked through this store stays revoked, one revoked elsewhere and
+// never seen here is admitted until Redis answers again.
 func (s *Store) LinkVersion(ctx context.Context, confID, pointID string) (int64, error) {
 	if conference.ValidateID(confID) != nil || conference.ValidateID(pointID) != nil {
 		return 0, fmt.Errorf("link version of %q/%q: %w", confID, pointID, ErrNotFound)
@@ -153,11 +156,13 @@ func (s *Store) LinkVersion(ctx context.Context, confID, pointID string) (int64,
 		s.linkVersions.Store(k, int64(0))
 		return 0, nil
 	case err != nil:
-		if v, ok := s.linkVersions.Load(k); ok {
-			s.log.Warn("redis unavailable; using the link version as last read", "conference", confID, "point", pointID, "err", err)
-			return v.(int64), nil
+		v, ok := s.linkVersions.Load(k)
+		if !ok {
+			v = int64(0)
 		}
-		return 0, fmt.Errorf("link version of %s/%s: %w", confID, pointID, err)
+		s.log.Warn("redis unavailable; using the link version as last known", "conference", confID, "point", pointID,
+			"version", v, "known", ok, "err", err)
+		return v.(int64), nil
 	}
 	var l PointLink
 	if err := json.Unmarshal([]byte(raw), &l); err != nil {

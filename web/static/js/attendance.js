@@ -73,7 +73,8 @@ export class ReportFeed {
 
 /** Returns the address that downloads the report as a file (format xlsx, csv or pdf). */
 export function exportURL(conferenceId, format, token) {
-  return `/api/conferences/${encodeURIComponent(conferenceId)}/export?format=${encodeURIComponent(format)}&t=${encodeURIComponent(token)}`;
+  const who = token ? `&t=${encodeURIComponent(token)}` : '';
+  return `/api/conferences/${encodeURIComponent(conferenceId)}/export?format=${encodeURIComponent(format)}${who}`;
 }
 
 /** Reports whether an RFC 3339 time from a report is set (Go writes a zero time as year 1). */

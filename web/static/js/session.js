@@ -6,6 +6,32 @@ export function readToken() {
 }
 
 /**
+ * Returns the query that admits this page's requests: the join token when
+ * the page has one, else the conference it names (?conference=...), which
+ * a hall user's login cookie admits.
+ */
+export function credentialQuery(token) {
+  if (token) return 't=' + encodeURIComponent(token);
+  const conf = new URLSearchParams(window.location.search).get('conference') || '';
+  return 'conference=' + encodeURIComponent(conf);
+}
+
+// Hall pages may be entered with a login instead of a link.
+const LOGIN_PAGES = ['/console/', '/secretariat/', '/admin/'];
+
+/** Sends a hall page without a link to the login page, which comes back here after. */
+function toLogin() {
+  const next = window.location.pathname + window.location.search;
+  window.location.assign('/login/?next=' + encodeURIComponent(next));
+}
+
+/** Returns the headers an unsafe request needs when a login cookie admits it. */
+export function csrfHeaders() {
+  const m = document.cookie.match(/(?:^|;\s*)hoinghi_csrf=([^;]*)/);
+  return m ? { 'X-CSRF-Token': decodeURIComponent(m[1]) } : {};
+}
+
+/**
  * Asks the server who the token admits (GET /api/session).
  * Resolves to one of:
  *   {ok: true, session}                 the token is valid; session is the JSON body
@@ -16,7 +42,7 @@ export function readToken() {
 export async function fetchSession(token) {
   let res;
   try {
-    res = await fetch('/api/session?t=' + encodeURIComponent(token), {
+    res = await fetch('/api/session?' + credentialQuery(token), {
       headers: { Accept: 'application/json' },
       cache: 'no-store',
     });
@@ -31,6 +57,10 @@ export async function fetchSession(token) {
   }
   if (res.ok && body) {
     return { ok: true, session: body };
+  }
+  if (res.status === 401 && !token && LOGIN_PAGES.includes(window.location.pathname) &&
+      ['login_required', 'token_missing'].includes(body?.error)) {
+    toLogin();
   }
   if (res.status === 401 || res.status === 403) {
     return {
@@ -49,5 +79,5 @@ export async function fetchSession(token) {
 /** Returns the address of the signaling WebSocket for token (wss when the page is https). */
 export function signalingURL(token) {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}/ws?t=${encodeURIComponent(token)}`;
+  return `${scheme}//${window.location.host}/ws?${credentialQuery(token)}`;
 }
