@@ -25,14 +25,22 @@ func printWelcome(ctx context.Context, w io.Writer, cfg config.Config, st *store
 		fmt.Fprintf(w, "\nTạo đường dẫn / issue a link: hoinghi token --conference ID --role technician --url\n\n")
 		return nil
 	}
-	conf, points, err := server.Demo(ctx, st)
+	conf, _, err := server.Demo(ctx, st)
 	if err != nil {
 		return err
 	}
-	expiry := time.Now().Add(time.Duration(cfg.Token.LinkTTL))
-	links, err := server.Links(iss, base, conf, points, expiry)
+	now := time.Now()
+	// The stored links, so that a point whose link was reissued gets the
+	// current one here too.
+	links, err := server.ConferenceLinks(ctx, st, iss, base, conf, now, time.Duration(cfg.Token.LinkTTL))
 	if err != nil {
 		return err
+	}
+	expiry := now.Add(time.Duration(cfg.Token.LinkTTL))
+	for _, l := range links {
+		if l.ExpiresAt.Before(expiry) {
+			expiry = l.ExpiresAt
+		}
 	}
 	loc, err := time.LoadLocation(conf.TimeZone)
 	if err != nil {
