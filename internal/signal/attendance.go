@@ -481,6 +481,10 @@ func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Confer
 			a.mu.Unlock()
 			return attendanceError(protocol.CodeConflict, req, "start: the conference runs since %s", st.StartedAt.Format(time.RFC3339))
 		}
+		if info, err := a.hub.d.Store.ConferenceStatus(ctx, a.conf); err == nil && info.Stage == store.StatusArchived {
+			a.mu.Unlock()
+			return attendanceError(protocol.CodeConflict, req, "start: the conference is archived")
+		}
 		st.StartedAt, st.EndedAt = now, time.Time{}
 		a.state = st
 		a.hub.record(store.AttendanceWrite{Conference: a.conf, State: &st,
