@@ -134,6 +134,7 @@ type Client struct {
 	sent           [2]*sendTrack // audio, video; nil until publishing
 	closeErr       error
 	att            attendanceView // see attendance.go
+	qual           qualityView    // see quality.go
 }
 
 type pubResult struct {
@@ -587,6 +588,9 @@ func (c *Client) dispatch(raw []byte) error {
 		c.log.Debug("repeated welcome ignored")
 	default:
 		if ok, err := c.dispatchAttendance(env.Type, raw); ok {
+			return err
+		}
+		if ok, err := c.dispatchQuality(env.Type, raw); ok {
 			return err
 		}
 		c.log.Debug("unknown message type ignored", "type", env.Type)

@@ -231,6 +231,8 @@ func Decode(raw []byte) (any, *Error) {
 		msg = &RollCall{}
 	case TypeConference:
 		msg = &Conference{}
+	case TypeStats:
+		msg = &Stats{}
 	default:
 		return nil, &Error{Type: TypeError, Code: CodeUnknownType, Message: fmt.Sprintf("unknown message type %q", env.Type), Request: env.Type}
 	}

@@ -10,14 +10,19 @@ type LinkQuality struct {
 	Participants []ParticipantQuality `json:"participants"`
 }
 
-// ParticipantQuality is one participant's link: the round trip of its
-// connection, the share of its packets lost on the way in and the bitrate
-// received from it over the last interval, and the transport ("udp", "tcp"
-// or "relay").
+// ParticipantQuality is one participant's link: as the server measures
+// it, the round trip of its connection, the share of its packets lost on
+// the way in and the bitrate received from it over the last interval, and
+// the transport ("udp", "tcp" or "relay"); then, from its latest stats
+// report when a recent one came, what its own browser measures. Alert is
+// the reason of the point's quality alert while one stands (see
+// QualityAlert), else empty.
 type ParticipantQuality struct {
 	ID          string  `json:"id"`
 	RTTMs       float64 `json:"rtt_ms"`
 	LossPercent float64 `json:"loss_percent"`
 	Kbps        float64 `json:"kbps"`
 	Network     string  `json:"network,omitempty"`
+	ClientStats
+	Alert string `json:"alert,omitempty"`
 }

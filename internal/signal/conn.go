@@ -227,6 +227,8 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 		return c.hub.attendanceOf(c.conf).handle(ctx, c, m)
 	case *protocol.Control:
 		return c.control(ctx, m)
+	case *protocol.Stats:
+		return c.stats(m)
 	case *protocol.Candidate:
 		if m.Candidate.Candidate == "" {
 			return nil // end of candidates

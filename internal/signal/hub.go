@@ -69,6 +69,7 @@ type Hub struct {
 	wg       sync.WaitGroup
 	done     chan struct{} // closed by Shutdown
 	stats    hubStats      // see stats.go
+	reports  statsReports  // participants' own stats reports and quality alerts; see stats_report.go
 }
 
 // NewHub returns a hub ready to serve connections.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
 )
 
@@ -28,30 +29,67 @@ func (h *Hub) qualityLoop() {
 			confs = append(confs, id)
 		}
 		h.mu.Unlock()
+		h.reports.keepConferences(confs)
 		for _, conf := range confs {
 			h.sendQuality(conf)
 		}
 	}
 }
 
-// sendQuality measures the links of conf and sends them to its hall.
+// sendQuality measures the links of conf, merges each participant's own
+// latest stats report, judges whether each point's link is poor, and sends
+// the figures, and the alerts that changed, to its hall. The points are
+// judged also while no one is at the hall, so that a console that connects
+// later sees the alerts that stand.
 func (h *Hub) sendQuality(conf string) {
-	hall := func(c *conn) bool { return c.role.AtHall() }
-	if len(h.conns(conf, hall)) == 0 {
-		return
+	conns := h.conns(conf, nil)
+	byID := make(map[string]*conn, len(conns))
+	present := make(map[string]bool, len(conns))
+	hall := false
+	for _, c := range conns {
+		byID[c.id] = c
+		present[c.id] = true
+		hall = hall || c.role.AtHall()
 	}
+	now := time.Now()
 	qs := h.d.SFU.Quality(conf)
 	msg := protocol.LinkQuality{Type: protocol.TypeLinkQuality, Participants: make([]protocol.ParticipantQuality, len(qs))}
+	var alerts []protocol.QualityAlert
 	for i, q := range qs {
-		msg.Participants[i] = protocol.ParticipantQuality{
+		pq := protocol.ParticipantQuality{
 			ID:          q.ID,
 			RTTMs:       round1(q.RTT.Seconds() * 1000),
 			LossPercent: round1(q.Loss * 100),
 			Kbps:        round1(q.Kbps),
 			Network:     q.Network,
 		}
+		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
+			pq.ClientStats = cs
+		}
+		if c := byID[q.ID]; c != nil && c.role == conference.RolePoint {
+			st, changed := h.reports.judge(conf, q.ID, sampleOf(pq))
+			pq.Alert = st.reason
+			if changed {
+				a := protocol.QualityAlert{Type: protocol.TypeQualityAlert, ParticipantID: q.ID, Name: c.name,
+					Level: protocol.LevelOK}
+				if st.poor {
+					a.Level, a.Reason, a.Value = protocol.LevelPoor, st.reason, round1(st.value)
+				}
+				c.log.Info("link quality alert", "level", a.Level, "reason", a.Reason, "value", a.Value)
+				alerts = append(alerts, a)
+			}
+		}
+		msg.Participants[i] = pq
 	}
-	h.broadcastTo(conf, hall, msg)
+	h.reports.keep(conf, present)
+	if !hall {
+		return
+	}
+	atHall := func(c *conn) bool { return c.role.AtHall() }
+	h.broadcastTo(conf, atHall, msg)
+	for _, a := range alerts {
+		h.broadcastTo(conf, atHall, a)
+	}
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }

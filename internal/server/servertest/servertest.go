@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"hoinghi/internal/auth"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
@@ -34,8 +35,10 @@ type Stack struct {
 	SFU    *sfu.SFU
 	Hub    *signal.Hub
 	Issuer *token.Issuer
-	http   *http.Server
-	done   chan struct{}
+	// Auth logs in the users of Options.Users; nil when there are none.
+	Auth *auth.Auth
+	http *http.Server
+	done chan struct{}
 }
 
 // Start runs a server over st on a free loopback port; it stops when the
@@ -48,6 +51,28 @@ func Start(t testing.TB, st *store.Store) *Stack {
 // of a stack stopped before, to test a restart.
 func StartAt(t testing.TB, st *store.Store, addr string) *Stack {
 	t.Helper()
+	return StartWith(t, st, Options{Addr: addr})
+}
+
+// Options are the optional parts of a test server.
+type Options struct {
+	// Addr is the address to listen on; "" picks a free loopback port.
+	Addr string
+	// Users may log in with their passwords, as the configuration's
+	// auth.users do; none turns logins off, as in Start. Their hashes may
+	// use bcrypt.MinCost to keep tests quick.
+	Users []auth.User
+}
+
+// StartWith runs a server over st as o says; it stops when the test ends.
+// With users it admits requests by their login cookie and checks the
+// WebSocket's Origin, as cmd/hoinghi does.
+func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
+	t.Helper()
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -73,11 +98,21 @@ func StartAt(t testing.TB, st *store.Store, addr string) *Stack {
 		t.Fatal(err)
 	}
 	base := "http://" + l.Addr().String()
-	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test"})
+	var logins *auth.Auth
+	if len(o.Users) > 0 {
+		logins, err = auth.New(auth.Options{Users: o.Users, Secret: Secret})
+		if err != nil {
+			l.Close()
+			media.Close()
+			t.Fatal(err)
+		}
+	}
+	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
+		CheckOrigin: auth.SameOrigin(l.Addr().String())})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
-		BaseURL: base, LinkTTL: time.Hour})
+		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,
-		http: &http.Server{Handler: srv}, done: make(chan struct{})}
+		Auth: logins, http: &http.Server{Handler: srv}, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(l); err != nil && err != http.ErrServerClosed {

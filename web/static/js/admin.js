@@ -109,6 +109,11 @@ async function openConference(id) {
   form.grace_period.value = c.grace_period || '';
   form.technician_phone.value = c.technician_phone || '';
   byId('sheet').href = withToken(`/api/conferences/${id}/links/sheet`);
+  // The console of this conference: by the login cookie, or by the page's
+  // technician link when it is this conference's (another needs its own).
+  const consoleLink = byId('console-link');
+  consoleLink.hidden = !!token && id !== state.ownConference;
+  consoleLink.href = token ? withToken('/console/') : '/console/?conference=' + encodeURIComponent(id);
   say(byId('current-message'), '');
   for (const row of byId('conf-list').children) {
     row.setAttribute('aria-selected', row.querySelector(`[data-open="${id}"]`) ? 'true' : 'false');

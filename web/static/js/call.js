@@ -49,6 +49,7 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     conference(msg)                 a conference_state (the conference started or ended)
  *     attendance(msg)                 an attendance_changed nudge (hall and secretariat)
  *     linkQuality(msg)                the server's link_quality (technician and chair)
+ *     qualityAlert(msg)               a point's link became poor or recovered (quality_alert)
  *     muted(muted)                    the hall muted (true) or unmuted this participant
  *     restartCamera()                 the hall asks this page to reopen its camera
  *
@@ -197,6 +198,9 @@ export class Call {
         this.debug.linkQuality = msg;
         this.on.linkQuality?.(msg);
         break;
+      case 'quality_alert':
+        this.on.qualityAlert?.(msg);
+        break;
       case 'muted':
         this.debug.muted = !!msg.muted;
         this.on.muted?.(!!msg.muted);
@@ -338,6 +342,8 @@ export class Call {
 
   #onServerError(link, msg) {
     console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
+    // A refused stats report (see reportOwnStats in stats.js) is nothing the user can act on.
+    if (msg.request === 'stats') return;
     this.on.notice?.(serverErrorText(msg));
     this.on.error?.(msg);
     // A refused offer gets no answer: fail the negotiation waiting for one.

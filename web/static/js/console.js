@@ -13,9 +13,9 @@
 import { readToken, fetchSession } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
-import { initLang, t } from './i18n.js';
+import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
-import { InboundQuality, gradeLink, selectedPair } from './stats.js';
+import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
 import { ReportFeed, RollCall, isSet } from './attendance.js';
 import {
@@ -68,6 +68,7 @@ const ui = {
   floorAlert: byId('floor-alert'),
   floorAlertText: byId('floor-alert-text'),
   floorAlertClose: byId('floor-alert-close'),
+  qualityAlerts: byId('quality-alerts'),
   chair: byId('chair'),
   floorHolders: byId('floor-holders'),
   floorLimit: byId('floor-limit'),
@@ -104,9 +105,11 @@ const book = new PointBook();
 const streams = new Map(); // participant id -> MediaStream received from the server
 const tiles = new Map(); // point id -> tile element
 const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}, from this page's getStats
-const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true}
+const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true, client}
+const qualityAlerts = new Map(); // point id -> {name, reason, value} of the server's quality alerts that stand
 const muted = new Set(); // participant ids a technician muted, as the roster says
 const delegates = new Map(); // point id -> {delegates, representative} declared at check-in
+const links = new Map(); // point id -> its current join link, for the technician
 let invitedCount = 0; // invited points, from the API
 let conferenceState = null; // the last conference_state
 const rollCall = new RollCall();
@@ -186,6 +189,9 @@ async function main() {
         book.roster(participants);
         muted.clear();
         for (const p of participants) if (p.muted) muted.add(p.id);
+        const present = new Set(participants.map((p) => p.id));
+        for (const id of qualityAlerts.keys()) if (!present.has(id)) qualityAlerts.delete(id);
+        renderQualityAlerts();
         render();
       },
       track: (id, remote, track) => {
@@ -210,6 +216,8 @@ async function main() {
         meter.reset();
         quality.clear();
         serverQuality.clear();
+        qualityAlerts.clear();
+        renderQualityAlerts();
         for (const tile of tiles.values()) attachTile(tile, null);
         renderProgram();
       },
@@ -231,6 +239,7 @@ async function main() {
       },
       attendance: () => reports.nudge(),
       linkQuality: applyLinkQuality,
+      qualityAlert: applyQualityAlert,
       closed: (reason, message) => {
         showRefusal(ui.refusal, {
           title: () => t('refusal.closed.console'),
@@ -248,24 +257,62 @@ async function main() {
   });
   call.start();
   setInterval(() => measure().catch((err) => console.warn('hoinghi: link quality', err)), QUALITY_INTERVAL);
+  reportOwnStats({ pcs: () => debug.pcs, send: (msg) => call.send(msg), onReport: (r) => { debug.ownStats = r; }, interval: QUALITY_INTERVAL });
+}
+
+// Calls GET path of the API with the page's link, or its login cookie
+// when it has none, and resolves to the JSON answer.
+async function getJSON(path) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  const res = await fetch(path, { headers, cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
 }
 
 // Lists every invited point, so that the list view also shows who has not
-// connected yet.
+// connected yet, and, for the technician, the points' links.
 async function loadInvited() {
   try {
-    const res = await fetch(`/api/conferences/${encodeURIComponent(session.conference_id)}/points`, {
-      headers: { Accept: 'application/json', Authorization: 'Bearer ' + token },
-      cache: 'no-store',
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const points = await res.json();
+    const points = await getJSON(`/api/conferences/${encodeURIComponent(session.conference_id)}/points`);
     invitedCount = points.length;
     book.invite(points.map((p) => ({ point_id: p.id, name: p.name })));
     render();
     renderAttendance();
   } catch (err) {
     console.warn('hoinghi: invited points', err);
+  }
+  if (session.role === 'technician') await loadLinks().catch((err) => console.warn('hoinghi: links', err));
+}
+
+// Fetches the current link of every invited point (technician only).
+async function loadLinks() {
+  const list = await getJSON(`/api/conferences/${encodeURIComponent(session.conference_id)}/links`);
+  links.clear();
+  for (const l of list) if (l.role === 'point' && l.point_id) links.set(l.point_id, l.url);
+  renderList();
+}
+
+// Copies point id's link for the technician to send it on; the links are
+// fetched again first, since a link may have been reissued meanwhile. When
+// the clipboard is out of reach the link is shown to copy by hand.
+async function copyLink(id) {
+  const name = book.points.get(id)?.name || id;
+  try {
+    await loadLinks();
+  } catch (err) {
+    console.warn('hoinghi: links', err);
+  }
+  const url = links.get(id);
+  if (!url) {
+    notify(ui.notices, t('console.pointlink.none', { name }));
+    return;
+  }
+  try {
+    await navigator.clipboard.writeText(url);
+    notify(ui.notices, t('console.pointlink.copied', { name }), 5);
+  } catch {
+    window.prompt(t('console.pointlink.prompt', { name }), url);
   }
 }
 
@@ -429,7 +476,8 @@ function newTile(p) {
       h('span', { class: 'dot', 'data-quality': 'none' }),
       h('span', { class: 'tile-name' }, p.name),
       h('span', { class: 'tile-delegates' }, ''),
-      h('span', { class: 'tile-state' }, '')));
+      h('span', { class: 'tile-state' }, '')),
+    h('span', { class: 'tile-stats', hidden: true }));
 }
 
 function attachTile(tile, remote) {
@@ -472,6 +520,8 @@ function updateTiles() {
     const q = state === 'offline' ? null : qualityOf(id);
     showQuality(tile.querySelector('.dot'), q);
     tile.querySelector('.tile-caption').title = qualityTitle(q);
+    showTileStats(tile.querySelector('.tile-stats'), q);
+    tile.dataset.alert = qualityAlerts.has(id) ? 'poor' : 'ok';
     const d = delegates.get(id);
     tile.querySelector('.tile-delegates').textContent = d ? t('tile.delegates', { n: d.delegates }) : '';
     tile.dataset.muted = String(muted.has(id));
@@ -503,11 +553,119 @@ function applyLinkQuality(msg) {
       kbps: Number(p.kbps) || 0,
       network: p.network || '',
       quality: gradeLink(p),
+      client: clientFigures(p),
+      alert: p.alert || '',
       at,
     });
   }
+  // The figures say which alerts stand: they catch up a console that
+  // connected, or reconnected, after an alert was sent.
+  const listed = new Map((Array.isArray(msg.participants) ? msg.participants : []).map((p) => [p.id, p]));
+  let changed = false;
+  for (const id of [...qualityAlerts.keys()]) {
+    if (!listed.get(id)?.alert) {
+      qualityAlerts.delete(id);
+      changed = true;
+    }
+  }
+  for (const [id, p] of listed) {
+    if (p.alert && !qualityAlerts.has(id)) {
+      qualityAlerts.set(id, { name: book.points.get(id)?.name || id, reason: p.alert, value: alertValue(p) });
+      changed = true;
+    }
+  }
+  if (changed) renderQualityAlerts();
   updateTiles();
   renderList();
+}
+
+// Returns the client-side figures of a link_quality entry (the point's own
+// stats report), each undefined when the report did not give it.
+function clientFigures(p) {
+  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return {
+    sendKbps: num(p.send_kbps),
+    width: num(p.send_width),
+    height: num(p.send_height),
+    sendFps: num(p.send_fps),
+    limit: p.send_limit || '',
+    recvKbps: num(p.recv_kbps),
+    recvLoss: num(p.recv_loss_percent),
+    jitter: num(p.jitter_ms),
+    recvFps: num(p.recv_fps),
+    rtt: num(p.client_rtt_ms),
+    network: p.client_network || '',
+    candidate: p.client_candidate || '',
+  };
+}
+
+// Returns the figure behind a link_quality entry's alert reason.
+function alertValue(p) {
+  switch (p.alert) {
+    case 'loss': return p.loss_percent;
+    case 'recv_loss': return p.recv_loss_percent;
+    case 'rtt': return Math.max(p.rtt_ms || 0, p.client_rtt_ms || 0);
+    default: return undefined;
+  }
+}
+
+// Applies a quality_alert: a point's link became poor (shown in the alert
+// list until it recovers) or recovered.
+function applyQualityAlert(msg) {
+  const id = msg.participant_id;
+  if (!id) return;
+  const name = msg.name || book.points.get(id)?.name || id;
+  if (msg.level === 'poor') {
+    const a = { name, reason: msg.reason || '', value: msg.value };
+    qualityAlerts.set(id, a);
+    notify(ui.notices, qualityAlertText(a), 10);
+  } else {
+    if (qualityAlerts.delete(id)) notify(ui.notices, t('quality.recovered', { name }), 5);
+  }
+  renderQualityAlerts();
+  updateTiles();
+}
+
+// Returns the sentence of a standing alert: "Chất lượng kém: <name> — mất gói 12%".
+function qualityAlertText(a) {
+  const key = 'quality.reason.' + a.reason;
+  const v = typeof a.value === 'number' && Number.isFinite(a.value) ? a.value : undefined;
+  const value = v === undefined ? '–' : a.reason === 'rtt' || a.reason === 'no_media' ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+  const reason = has(key) ? t(key, { value }) : t('quality.reason.other');
+  return t('quality.alert', { name: a.name, reason });
+}
+
+function renderQualityAlerts() {
+  const items = [...qualityAlerts.entries()].sort((a, b) => a[1].name.localeCompare(b[1].name, 'vi'));
+  ui.qualityAlerts.replaceChildren(...items.map(([id, a]) => h('li', {
+    class: 'quality-alert', 'data-participant': id, 'data-reason': a.reason,
+  }, qualityAlertText(a))));
+  ui.qualityAlerts.hidden = items.length === 0;
+}
+
+// Returns "1280×720" for the client figures c, or "–".
+function resolutionText(c) {
+  return c?.width && c?.height ? `${c.width}×${c.height}` : '–';
+}
+
+// Returns the text of the transport a point's browser reports.
+function clientNetworkText(c) {
+  if (!c?.network) return '–';
+  const net = c.network.toUpperCase();
+  return c.candidate === 'relay' ? `TURN/${net}` : net;
+}
+
+// Shows a point's own figures on its tile: resolution@fps, send and receive kbps.
+function showTileStats(node, q) {
+  const c = q?.server ? q.client : null;
+  const parts = [];
+  if (c?.width && c?.height) parts.push(c.sendFps !== undefined ? `${resolutionText(c)}@${Math.round(c.sendFps)}` : resolutionText(c));
+  if (c?.sendKbps !== undefined || c?.recvKbps !== undefined) {
+    const k = (v) => (v === undefined ? '–' : String(Math.round(v)));
+    parts.push(`↑${k(c.sendKbps)} ↓${k(c.recvKbps)} kbps`);
+  }
+  node.textContent = parts.join(' · ');
+  node.hidden = parts.length === 0;
 }
 
 /** Returns the text of a network the server names (udp, tcp, relay). */
@@ -529,7 +687,24 @@ function qualityTitle(q) {
       jitter: Math.round(q.jitter),
       fps: Math.round(q.fps),
     });
-  return `${t('quality.' + q.quality)}: ${detail}`;
+  return [`${t('quality.' + q.quality)}: ${detail}`, ...clientLines(q.server ? q.client : null)].join('\n');
+}
+
+// Returns the lines of a tooltip that tell a point's own figures.
+function clientLines(c) {
+  if (!c) return [];
+  const n = (v, digits = 0) => (v === undefined ? '–' : v.toFixed(digits));
+  const lines = [];
+  if (c.width || c.sendKbps !== undefined) {
+    let line = t('quality.client.send', { res: resolutionText(c), fps: n(c.sendFps), kbps: n(c.sendKbps) });
+    if (c.limit && c.limit !== 'none') line += ` (${t('quality.limit.' + (['cpu', 'bandwidth'].includes(c.limit) ? c.limit : 'other'))})`;
+    lines.push(line);
+  }
+  if (c.recvKbps !== undefined || c.jitter !== undefined) {
+    lines.push(t('quality.client.recv', { kbps: n(c.recvKbps), loss: n(c.recvLoss, 1), jitter: n(c.jitter), fps: n(c.recvFps) }));
+  }
+  if (c.network || c.rtt !== undefined) lines.push(t('quality.client.pair', { network: clientNetworkText(c), rtt: n(c.rtt) }));
+  return lines;
 }
 
 function showQuality(dot, q) {
@@ -592,18 +767,33 @@ function renderList() {
       'data-participant': p.id, 'data-state': state, 'data-floor': floorOf(p.id), 'data-muted': String(muted.has(p.id)),
       'data-source': q ? (q.server ? 'server' : 'page') : 'none',
     },
-    h('td', { class: 'list-name' }, p.name, muted.has(p.id) ? h('span', { class: 'list-muted' }, ' ', t('control.tile.muted')) : null),
+    h('td', { class: 'list-name' }, p.name, muted.has(p.id) ? h('span', { class: 'list-muted' }, ' ', t('control.tile.muted')) : null,
+      h('div', { class: 'technician-only list-link' }, linkButton(p))),
     h('td', {}, stateText(p, state)),
     h('td', { class: 'list-quality', title: qualityTitle(q) }, dot, ' ', q ? t('quality.short.' + q.quality) : '–'),
     h('td', { class: 'num list-rtt' }, q && q.rtt !== undefined ? fixed(q.rtt, q.rtt < 10 ? 1 : 0) : '–'),
     h('td', { class: 'num list-loss' }, q && q.loss !== undefined ? fixed(q.loss * 100, 1) : '–'),
     h('td', { class: 'num list-kbps' }, q?.server ? fixed(q.kbps, 0) : '–'),
     h('td', { class: 'list-network' }, q?.server ? networkText(q.network) : '–'),
+    h('td', { class: 'num list-resolution' }, q?.server ? resolutionText(q.client) : '–'),
+    h('td', { class: 'num list-fps' }, q?.server ? fixed(q.client.sendFps, 0) : '–'),
+    h('td', { class: 'num list-jitter' }, q?.server ? fixed(q.client.jitter, 0) : '–'),
+    h('td', { class: 'num list-recv' }, q?.server ? fixed(q.client.recvKbps, 0) : '–'),
     h('td', { class: 'num list-delegates', title: d?.representative || '' }, d ? String(d.delegates) : '–'),
     h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
     h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))),
     h('td', { class: 'technician-only list-control' }, setControls(h('div', { class: 'control-buttons' }, ...controlButtons(p.id, true)), p)));
   }));
+}
+
+// Returns the button that copies point p's link, which carries the link in
+// data-url once known.
+function linkButton(p) {
+  const url = links.get(p.id);
+  return h('button', {
+    class: 'btn btn-small', type: 'button', 'data-link': p.id, 'data-url': url || '',
+    title: url || t('console.pointlink.title'), 'aria-label': `${t('console.pointlink.title')}: ${p.name}`,
+  }, t('console.pointlink'));
 }
 
 // Technician controls of a point (see "Technician controls" in
@@ -669,6 +859,8 @@ function setupAttendance() {
   ui.stage.addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-control]');
     if (b && !b.disabled) control(b);
+    const l = ev.target.closest('button[data-link]');
+    if (l) copyLink(l.dataset.link);
   });
   ui.confStart.addEventListener('click', () => {
     if (window.confirm(t('conference.start.confirm'))) sendAttendance({ type: 'conference', action: 'start' });
@@ -758,6 +950,7 @@ function redraw() {
   renderFloor();
   renderAttendance();
   if (shownAlert) ui.floorAlertText.textContent = alertText(shownAlert);
+  renderQualityAlerts();
 }
 
 // Floor control. Every button that acts on the floor carries data-action

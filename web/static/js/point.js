@@ -17,7 +17,7 @@ import { readToken, fetchSession } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { initLang, t } from './i18n.js';
-import { median, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
+import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
 import { RollCall } from './attendance.js';
 import {
@@ -305,6 +305,8 @@ function ensureCall() {
     },
   });
   call.start();
+  // The hall sees this page's own figures (resolution, frame rate, loss) next to the server's.
+  reportOwnStats({ pcs: () => debug.pcs, send: (msg) => call.send(msg), onReport: (r) => { debug.ownStats = r; } });
   return call;
 }
 

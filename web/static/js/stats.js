@@ -149,3 +149,118 @@ export function median(values) {
   const v = [...values].sort((a, b) => a - b);
   return v.length ? v[Math.floor(v.length / 2)] : undefined;
 }
+
+// Bounds of the figures of a stats report, as the server clamps them.
+const MAX_KBPS = 1e6;
+const MAX_FPS = 240;
+const MAX_MS = 60000;
+
+// Returns v rounded to one decimal and at most max, or undefined when v is
+// not a finite number of at least 0.
+function figure(v, max) {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return undefined;
+  return Math.round(Math.min(v, max) * 10) / 10;
+}
+
+/**
+ * OwnStats measures this page's own media for the server's "stats" report
+ * (see "Link quality" in docs/protocol.md): what it sends on the publish
+ * PeerConnection, what it receives on the subscribe one, and the selected
+ * candidate pair. Call sample() at a steady interval.
+ */
+export class OwnStats {
+  constructor() {
+    this.previous = null; // {pub, sub, at, sent, received, packets, lost}
+  }
+
+  /**
+   * Samples the PeerConnections pub and sub (either may be null) and
+   * returns the report's fields (send_kbps, send_width, ...; see
+   * protocol.md), leaving out what is unknown, or null when there is
+   * nothing to measure. Bitrates and loss need two samples on the same
+   * PeerConnections.
+   */
+  async sample(pub, sub) {
+    if (!pub && !sub) {
+      this.previous = null;
+      return null;
+    }
+    const [out, inb] = await Promise.all([pub ? pub.getStats() : null, sub ? sub.getStats() : null]);
+    const now = { pub, sub, at: performance.now(), sent: 0, received: 0, packets: 0, lost: 0 };
+    const report = {};
+
+    let top = null; // the highest video layer sent
+    out?.forEach((r) => {
+      if (r.type !== 'outbound-rtp') return;
+      now.sent += r.bytesSent || 0;
+      if (r.kind === 'video' && r.frameWidth && (!top || r.frameWidth * r.frameHeight > top.frameWidth * top.frameHeight)) top = r;
+    });
+    if (top) {
+      report.send_width = Math.min(top.frameWidth, 8192);
+      report.send_height = Math.min(top.frameHeight || 0, 8192);
+      report.send_fps = figure(top.framesPerSecond, MAX_FPS);
+      if (['none', 'cpu', 'bandwidth', 'other'].includes(top.qualityLimitationReason)) report.send_limit = top.qualityLimitationReason;
+    }
+
+    let jitter;
+    const fps = [];
+    inb?.forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      now.received += r.bytesReceived || 0;
+      now.packets += r.packetsReceived || 0;
+      now.lost += Math.max(0, r.packetsLost || 0);
+      if (typeof r.jitter === 'number') jitter = Math.max(jitter ?? 0, r.jitter * 1000);
+      if (r.kind === 'video' && typeof r.framesPerSecond === 'number') fps.push(r.framesPerSecond);
+    });
+    report.jitter_ms = figure(jitter, MAX_MS);
+    if (fps.length > 0) report.recv_fps = figure(fps.reduce((a, b) => a + b, 0) / fps.length, MAX_FPS);
+
+    const before = this.previous;
+    this.previous = now;
+    if (before && before.pub === pub && before.sub === sub && now.at > before.at) {
+      const ms = now.at - before.at;
+      if (pub) report.send_kbps = figure(((now.sent - before.sent) * 8) / ms, MAX_KBPS);
+      if (sub) {
+        report.recv_kbps = figure(((now.received - before.received) * 8) / ms, MAX_KBPS);
+        const packets = now.packets - before.packets;
+        const lost = Math.max(0, now.lost - before.lost);
+        if (packets + lost > 0) report.recv_loss_percent = figure((lost / (packets + lost)) * 100, 100);
+      }
+    }
+
+    const pair = selectedPair(out || inb) || (out && inb ? selectedPair(inb) : null);
+    if (pair) {
+      report.client_rtt_ms = figure(pair.rtt, MAX_MS);
+      if (['udp', 'tcp', 'tls'].includes(pair.protocol)) report.client_network = pair.protocol;
+      if (['host', 'srflx', 'prflx', 'relay'].includes(pair.candidateType)) report.client_candidate = pair.candidateType;
+    }
+    for (const k of Object.keys(report)) if (report[k] === undefined) delete report[k];
+    return report;
+  }
+}
+
+/**
+ * Sends the server this page's own figures (a "stats" message) every
+ * interval milliseconds: pcs() returns {publish, subscribe}, the page's
+ * current PeerConnections; send(msg) sends a message and returns false
+ * while not connected; onReport(report), optional, gets each report sent.
+ * Returns a function that stops the reports.
+ */
+export function reportOwnStats({ pcs, send, onReport, interval = 2000 }) {
+  const own = new OwnStats();
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const { publish, subscribe } = pcs() || {};
+      const report = await own.sample(publish || null, subscribe || null);
+      if (report && Object.keys(report).length > 0 && send({ type: 'stats', ...report })) onReport?.(report);
+    } catch (err) {
+      console.warn('hoinghi: stats report', err);
+    } finally {
+      busy = false;
+    }
+  }, interval);
+  return () => clearInterval(timer);
+}
