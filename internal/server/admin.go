@@ -90,6 +90,21 @@ func actor(a signal.Admission) string {
 	return string(a.Claims.Role)
 }
 
+// auditLog serves the conference's audit log, oldest first, to its
+// technician: who did what to whom, and when.
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: technicianOnly}); !ok {
+		return
+	}
+	entries, err := s.d.Store.AuditLog(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, errInternal(), fmt.Errorf("audit log of %s: %w", id, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
 // audit appends an action to the conference's audit log; a failure is
 // logged, since the action itself is done.
 func (s *Server) audit(ctx context.Context, a signal.Admission, confID, action, target, detail string) {
@@ -100,6 +115,7 @@ func (s *Server) audit(ctx context.Context, a signal.Admission, confID, action, 
 }
 
 func (s *Server) adminRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /api/conferences/{id}/audit", s.auditLog)
 	m.HandleFunc("GET /api/conferences", s.listConferences)
 	m.HandleFunc("POST /api/conferences", s.createConference)
 	m.HandleFunc("GET /api/conferences/{id}/status", s.conferenceStatus)

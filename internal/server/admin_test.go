@@ -433,6 +433,11 @@ func TestReissueRefusesTheOldLink(t *testing.T) {
 	if err != nil || len(log) != 2 || log[0].Action != "link_reissued" || log[0].Target != "long-thanh" {
 		t.Errorf("audit log = %+v, %v", log, err)
 	}
+	res = f.do(t, "GET", "/api/conferences/demo/audit", tech, "")
+	var served []store.AuditEntry
+	if err := json.Unmarshal(res.body, &served); res.status != 200 || err != nil || len(served) != 2 || served[1].Target != "long-thanh" {
+		t.Errorf("GET audit = %d %s", res.status, res.body)
+	}
 }
 
 func TestPointsFileHeaders(t *testing.T) {

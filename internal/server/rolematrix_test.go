@@ -250,6 +250,7 @@ var roleMatrix = []matrixRow{
 	{pattern: "GET /api/conferences/{id}/points", method: "GET", path: "/api/conferences/demo/points", roles: hall},
 	{pattern: "GET /api/conferences/{id}/report", method: "GET", path: "/api/conferences/demo/report", roles: hall},
 	{pattern: "GET /api/conferences/{id}/export", method: "GET", path: "/api/conferences/demo/export?format=csv", roles: techAndSecr},
+	{pattern: "GET /api/conferences/{id}/audit", method: "GET", path: "/api/conferences/demo/audit", roles: techOnly},
 
 	// The technician's administration (admin.go, sheet.go). The link
 	// reissued is not the point principal's, whose link stays valid.
