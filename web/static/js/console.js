@@ -10,7 +10,7 @@
 // the floor with a time limit, extending and taking it back, with the
 // speaker large in the program view.
 
-import { readToken, fetchSession } from './session.js';
+import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { has, initLang, t } from './i18n.js';
@@ -19,7 +19,7 @@ import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
 import { ReportFeed, RollCall, isSet } from './attendance.js';
 import {
-  byId, debugInfo, h, notify, showRefusal, showSessionRefusal, showStatus, showUnreachable,
+  byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
 
 // How often the link quality of every point is measured, in milliseconds.
@@ -129,18 +129,8 @@ function warn(text) {
 async function main() {
   initLang(ui.lang);
   window.addEventListener('hoinghi:lang', redraw);
-  const res = await fetchSession(token);
-  if (!res.ok) {
-    if (res.refusal) {
-      showSessionRefusal(ui.refusal, res.refusal);
-      showStatus(ui.status, State.refused);
-    } else {
-      showUnreachable(ui.refusal);
-      showStatus(ui.status, State.idle, 'unreachable');
-    }
-    return;
-  }
-  session = res.session;
+  session = await openSession(token, ui.refusal, ui.status);
+  if (!session) return;
   if (session.role === 'secretariat') {
     // The secretariat has its own page.
     window.location.replace('/secretariat/' + window.location.search);

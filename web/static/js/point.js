@@ -13,7 +13,7 @@
 // page opens (after a reload, a crash or a closed tab), with the devices
 // chosen last time: a delegate need not click anything to come back.
 
-import { readToken, fetchSession } from './session.js';
+import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
 import { initLang, t } from './i18n.js';
@@ -21,7 +21,7 @@ import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecode
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
 import { RollCall } from './attendance.js';
 import {
-  byId, debugInfo, h, notify, showInsecure, showRefusal, showSessionRefusal, showStatus, showUnreachable,
+  byId, debugInfo, h, notify, openSession, showInsecure, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
 
 // Hall roles whose video is the program, in order of preference.
@@ -127,18 +127,8 @@ function rememberJoined() {
 async function main() {
   initLang(ui.lang);
   window.addEventListener('hoinghi:lang', redraw);
-  const res = await fetchSession(token);
-  if (!res.ok) {
-    if (res.refusal) {
-      showSessionRefusal(ui.refusal, res.refusal);
-      showStatus(ui.status, State.refused);
-    } else {
-      showUnreachable(ui.refusal);
-      showStatus(ui.status, State.idle, 'unreachable');
-    }
-    return;
-  }
-  session = res.session;
+  session = await openSession(token, ui.refusal, ui.status);
+  if (!session) return;
   ui.title.textContent = session.conference_title || t('app.title');
   ui.pointName.textContent = session.name || '';
   document.title = `${session.name || t('point.name')} – ${session.conference_title || t('app.title')}`;

@@ -6,7 +6,7 @@
 // brings the roster (who is connected this second) and attendance_changed,
 // on which the page fetches the report again (and every 10 s anyway).
 
-import { readToken, fetchSession } from './session.js';
+import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
 import { initLang, t } from './i18n.js';
 import { PointBook, byName, matches } from './points.js';
@@ -14,7 +14,7 @@ import {
   DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, statusText,
 } from './attendance.js';
 import {
-  byId, debugInfo, h, notify, showRefusal, showSessionRefusal, showStatus, showUnreachable,
+  byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
 
 // How often the report is fetched when no attendance_changed comes, in milliseconds.
@@ -49,18 +49,8 @@ let reports = null;
 async function main() {
   initLang(ui.lang);
   window.addEventListener('hoinghi:lang', redraw);
-  const res = await fetchSession(token);
-  if (!res.ok) {
-    if (res.refusal) {
-      showSessionRefusal(ui.refusal, res.refusal);
-      showStatus(ui.status, State.refused);
-    } else {
-      showUnreachable(ui.refusal);
-      showStatus(ui.status, State.idle, 'unreachable');
-    }
-    return;
-  }
-  session = res.session;
+  session = await openSession(token, ui.refusal, ui.status);
+  if (!session) return;
   if (session.role === 'point') {
     window.location.replace('/point/' + window.location.search);
     return;

@@ -1,6 +1,7 @@
 // Small DOM helpers shared by the pages: status line, notices, refusal panel.
 
 import { has, pick, t } from './i18n.js';
+import { fetchSession } from './session.js';
 
 /** Returns the element with id, or throws: a missing id is a bug in the page. */
 export function byId(id) {
@@ -167,4 +168,22 @@ export function showUnreachable(node) {
     phone: '',
     reason: 'unreachable',
   });
+}
+
+/**
+ * Asks the server who this page's link or login admits (see fetchSession).
+ * Resolves to the session, or to null after saying why in refusalNode and
+ * statusNode: the link was refused, or the server could not be reached.
+ */
+export async function openSession(token, refusalNode, statusNode) {
+  const res = await fetchSession(token);
+  if (res.ok) return res.session;
+  if (res.refusal) {
+    showSessionRefusal(refusalNode, res.refusal);
+    showStatus(statusNode, 'refused');
+  } else {
+    showUnreachable(refusalNode);
+    showStatus(statusNode, 'idle', 'unreachable');
+  }
+  return null;
 }
