@@ -19,6 +19,6 @@ COPY --from=build --chown=nonroot:nonroot /out/data /data
 ENV HOINGHI_LISTEN=0.0.0.0:8080 \
     HOINGHI_DATA_DIR=/data
 VOLUME /data
-EXPOSE 8080/tcp 50000/udp 50000/tcp
+EXPOSE 8080/tcp 50000/udp 50000/tcp 3478/udp 3478/tcp
 USER nonroot:nonroot
 ENTRYPOINT ["/usr/local/bin/hoinghi"]
