@@ -48,12 +48,16 @@ func (s *stack) dial(ctx context.Context, tok string, publish bool) *client.Clie
 
 // from returns the stats of the track of kind received from participant.
 func from(st []client.TrackStats, participant, kind string) (client.TrackStats, bool) {
+	// A participant that reconnected has an ended track and a live one of
+	// each kind: the live one is the one with more packets.
+	var best client.TrackStats
+	found := false
 	for _, s := range st {
-		if s.Participant == participant && s.Kind == kind {
-			return s, true
+		if s.Participant == participant && s.Kind == kind && (!found || s.Packets > best.Packets) {
+			best, found = s, true
 		}
 	}
-	return client.TrackStats{}, false
+	return best, found
 }
 
 // atLeast is a WaitMedia predicate: min packets of each kind from each
