@@ -220,6 +220,7 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		if keyframe && d.span == 0 {
 			d.started = false
 			d.setWaiting(true)
+			src.requestKeyframe() // the next one, as soon as the throttle allows
 		}
 		return false
 	}

@@ -16,7 +16,7 @@ import (
 // keyframe asks again.
 const (
 	keyframeThrottle = 300 * time.Millisecond
-	keyframeRetry    = time.Second
+	keyframeRetry    = 400 * time.Millisecond
 )
 
 // rtpReader is the part of webrtc.TrackRemote that forwarding reads.
