@@ -71,7 +71,7 @@ func errBadFormat(detail string) *apiError {
 }
 
 // reportRoles may read the live attendance report.
-var reportRoles = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat}
+var reportRoles = hallRoles
 
 // liveReport serves GET /api/conferences/{id}/report: the attendance report
 // as JSON (conference.Report, durations in nanoseconds), computed from the

@@ -257,23 +257,12 @@ func (s *Store) FlushAttendance(ctx context.Context) error {
 // ordered by At and, for equal times, by id. The error wraps ErrNotFound if
 // the conference does not exist.
 func (s *Store) AttendanceEvents(ctx context.Context, confID string) ([]conference.AttendanceEvent, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return nil, fmt.Errorf("attendance of %q: %w", confID, ErrNotFound)
-	}
-	var (
-		exists *redis.IntCmd
-		all    *redis.MapStringStringCmd
-	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	var all *redis.MapStringStringCmd
+	err := s.readConference(ctx, confID, "attendance", func(p redis.Pipeliner) {
 		all = p.HGetAll(ctx, s.key(confID, "attendance"))
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get attendance of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return nil, fmt.Errorf("attendance of %s: conference: %w", confID, ErrNotFound)
+		return nil, err
 	}
 	out := make([]conference.AttendanceEvent, 0, len(all.Val()))
 	for id, data := range all.Val() {
@@ -318,23 +307,12 @@ func splitAttendanceID(id string) (ms int64, instance string, n uint64, ok bool)
 // the conference does not exist.
 func (s *Store) AttendanceState(ctx context.Context, confID string) (AttendanceState, error) {
 	var st AttendanceState
-	if err := conference.ValidateID(confID); err != nil {
-		return st, fmt.Errorf("attendance state of %q: %w", confID, ErrNotFound)
-	}
-	var (
-		exists *redis.IntCmd
-		data   *redis.StringCmd
-	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	var data *redis.StringCmd
+	err := s.readConference(ctx, confID, "attendance state", func(p redis.Pipeliner) {
 		data = p.Get(ctx, s.key(confID, "attendance-state"))
-		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return st, fmt.Errorf("get attendance state of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return st, fmt.Errorf("attendance state of %s: conference: %w", confID, ErrNotFound)
+	if err != nil {
+		return st, err
 	}
 	if v := data.Val(); v != "" {
 		if err := json.Unmarshal([]byte(v), &st); err != nil {
@@ -458,23 +436,12 @@ func (s *Store) MarkDisconnectedIf(ctx context.Context, confID string, c Connect
 // participant id. The error wraps ErrNotFound if the conference does not
 // exist.
 func (s *Store) Connected(ctx context.Context, confID string) ([]Connection, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return nil, fmt.Errorf("connections of %q: %w", confID, ErrNotFound)
-	}
-	var (
-		exists *redis.IntCmd
-		all    *redis.MapStringStringCmd
-	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	var all *redis.MapStringStringCmd
+	err := s.readConference(ctx, confID, "connections", func(p redis.Pipeliner) {
 		all = p.HGetAll(ctx, s.key(confID, "connected"))
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get connections of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return nil, fmt.Errorf("connections of %s: conference: %w", confID, ErrNotFound)
+		return nil, err
 	}
 	return decodeConnections(confID, all.Val())
 }

@@ -176,25 +176,16 @@ func (s *Store) Point(ctx context.Context, confID, pointID string) (conference.P
 // Points returns the points of conference confID in the order they were
 // first added. The error wraps ErrNotFound if the conference does not exist.
 func (s *Store) Points(ctx context.Context, confID string) ([]conference.Point, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return nil, fmt.Errorf("points of %q: %w", confID, ErrNotFound)
-	}
 	var (
-		exists *redis.IntCmd
-		order  *redis.StringSliceCmd
-		all    *redis.MapStringStringCmd
+		order *redis.StringSliceCmd
+		all   *redis.MapStringStringCmd
 	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	err := s.readConference(ctx, confID, "points", func(p redis.Pipeliner) {
 		order = p.LRange(ctx, s.key(confID, "point-order"), 0, -1)
 		all = p.HGetAll(ctx, s.key(confID, "points"))
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get points of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return nil, fmt.Errorf("points of %s: conference: %w", confID, ErrNotFound)
+		return nil, err
 	}
 	byID := all.Val()
 	out := make([]conference.Point, 0, len(byID))

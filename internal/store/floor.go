@@ -591,29 +591,20 @@ func (s *Store) SetDiscussion(ctx context.Context, confID string, open bool, by 
 // Floor returns the floor of conference confID, read atomically. The error
 // wraps ErrNotFound if the conference does not exist.
 func (s *Store) Floor(ctx context.Context, confID string) (conference.FloorState, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return conference.FloorState{}, fmt.Errorf("floor of %q: %w", confID, ErrNotFound)
-	}
 	var (
-		exists   *redis.IntCmd
 		meta     *redis.SliceCmd
 		queue    *redis.StringSliceCmd
 		requests *redis.MapStringStringCmd
 		holders  *redis.StringSliceCmd
 	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	err := s.readConference(ctx, confID, "floor", func(p redis.Pipeliner) {
 		meta = p.HMGet(ctx, s.key(confID, "floor:meta"), "version", "discussion")
 		queue = p.LRange(ctx, s.key(confID, "floor:queue"), 0, -1)
 		requests = p.HGetAll(ctx, s.key(confID, "floor:requests"))
 		holders = p.HVals(ctx, s.key(confID, "floor:holders"))
-		return nil
 	})
 	if err != nil {
-		return conference.FloorState{}, fmt.Errorf("get floor of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return conference.FloorState{}, fmt.Errorf("floor of %s: conference: %w", confID, ErrNotFound)
+		return conference.FloorState{}, err
 	}
 	var version int64
 	m := meta.Val()
@@ -659,23 +650,12 @@ func (s *Store) Holder(ctx context.Context, confID, pointID string) (conference.
 // FloorEvents returns the floor log of conference confID, oldest first. The
 // error wraps ErrNotFound if the conference does not exist.
 func (s *Store) FloorEvents(ctx context.Context, confID string) ([]conference.FloorEvent, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return nil, fmt.Errorf("floor events of %q: %w", confID, ErrNotFound)
-	}
-	var (
-		exists *redis.IntCmd
-		msgs   *redis.XMessageSliceCmd
-	)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	var msgs *redis.XMessageSliceCmd
+	err := s.readConference(ctx, confID, "floor events", func(p redis.Pipeliner) {
 		msgs = p.XRange(ctx, s.key(confID, "floor:events"), "-", "+")
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get floor events of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return nil, fmt.Errorf("floor events of %s: conference: %w", confID, ErrNotFound)
+		return nil, err
 	}
 	out := make([]conference.FloorEvent, 0, len(msgs.Val()))
 	for _, m := range msgs.Val() {

@@ -171,23 +171,14 @@ func (s *Store) SetConferenceStatus(ctx context.Context, confID string, to Statu
 // ConferenceStatus returns the status of conference confID. The error
 // wraps ErrNotFound if the conference does not exist.
 func (s *Store) ConferenceStatus(ctx context.Context, confID string) (StatusInfo, error) {
-	if err := conference.ValidateID(confID); err != nil {
-		return StatusInfo{}, fmt.Errorf("status of %q: %w", confID, ErrNotFound)
-	}
-	var exists *redis.IntCmd
 	var stage *redis.MapStringStringCmd
 	var state *redis.StringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		exists = p.Exists(ctx, s.key(confID, "conf"))
+	err := s.readConference(ctx, confID, "status", func(p redis.Pipeliner) {
 		stage = p.HGetAll(ctx, s.key(confID, "status"))
 		state = p.Get(ctx, s.key(confID, "attendance-state"))
-		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return StatusInfo{}, fmt.Errorf("get status of %s: %w", confID, err)
-	}
-	if exists.Val() == 0 {
-		return StatusInfo{}, fmt.Errorf("status of %s: conference: %w", confID, ErrNotFound)
+	if err != nil {
+		return StatusInfo{}, err
 	}
 	return decodeStatus(confID, stage.Val(), state.Val())
 }

@@ -39,6 +39,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hoinghi/internal/conference"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -244,6 +245,30 @@ func (s *Store) Embedded() bool { return s.mini != nil }
 // valid id.
 func (s *Store) key(confID, name string) string {
 	return s.prefix + ":{" + confID + "}:" + name
+}
+
+// readConference runs the reads that queue queues in one MULTI together
+// with a check that conference confID exists, so that they see one moment
+// of it. what names the data in errors; the error wraps ErrNotFound for an
+// invalid id or a conference that does not exist. A missing key read with
+// GET is not an error: its command's value is empty.
+func (s *Store) readConference(ctx context.Context, confID, what string, queue func(p redis.Pipeliner)) error {
+	if err := conference.ValidateID(confID); err != nil {
+		return fmt.Errorf("%s of %q: %w", what, confID, ErrNotFound)
+	}
+	var exists *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		exists = p.Exists(ctx, s.key(confID, "conf"))
+		queue(p)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("get %s of %s: %w", what, confID, err)
+	}
+	if exists.Val() == 0 {
+		return fmt.Errorf("%s of %s: conference: %w", what, confID, ErrNotFound)
+	}
+	return nil
 }
 
 // indexKey returns the key of the set of all conference ids.
