@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"slices"
 	"time"
 
 	"hoinghi/internal/client"
@@ -59,16 +57,4 @@ func measureFloorSwitches(ctx context.Context, hall *client.Client, points []*cl
 		return out, fmt.Errorf("take the floor back: %w", err)
 	}
 	return out, nil
-}
-
-// printSwitches writes the floor-switch figures.
-func printSwitches(w io.Writer, switches int, times []time.Duration) {
-	if len(times) == 0 {
-		return
-	}
-	slices.Sort(times)
-	fmt.Fprintf(w, "\nfloor switches (give to the new speaker's first keyframe at every other point)\n")
-	fmt.Fprintf(w, "  %d switches, %d samples: p50 %s  p95 %s  max %s\n", switches, len(times),
-		percentile(times, 50).Round(time.Millisecond), percentile(times, 95).Round(time.Millisecond),
-		times[len(times)-1].Round(time.Millisecond))
 }

@@ -26,6 +26,7 @@ func TestParseFlags(t *testing.T) {
 		args     []string
 		wantConf string // "" to skip; "load-" checks the prefix
 		wantErr  bool
+		check    func(config) bool // extra checks, if not nil
 	}{
 		{name: "defaults", args: nil, wantConf: "load-"},
 		{name: "conference from token", args: []string{"-token", tok}, wantConf: "hoi-nghi-x"},
@@ -34,6 +35,26 @@ func TestParseFlags(t *testing.T) {
 		{name: "bad conference id", args: []string{"-conference", "Bad_Id"}, wantErr: true},
 		{name: "no points", args: []string{"-points", "0"}, wantErr: true},
 		{name: "extra args", args: []string{"extra"}, wantErr: true},
+		{name: "storm", args: []string{"-points", "250", "-ramp", "10s", "-retries", "3", "-min-joined", "0.95", "-wall", "25", "-turn", "-json", "out.json"},
+			wantConf: "load-", check: func(c config) bool {
+				return c.points == 250 && c.ramp == 10*time.Second && c.retries == 3 && c.minJoined == 0.95 && c.wall == 25 &&
+					c.turn && c.jsonFile == "out.json" && c.idle == 0 && c.switches == 20
+			}},
+		{name: "defaults of the new flags", args: nil, wantConf: "load-", check: func(c config) bool {
+			return c.ramp == 0 && c.retries == 5 && c.minJoined == 1 && c.wall == 0 && !c.turn && c.joinTimeout == 30*time.Second
+		}},
+		{name: "idle", args: []string{"-idle", "1000", "-duration", "10s"}, wantConf: "load-", check: func(c config) bool {
+			return c.idle == 1000 && c.points == 1000 && c.switches == 0
+		}},
+		{name: "idle and points", args: []string{"-idle", "10", "-points", "5"}, wantErr: true},
+		{name: "idle and wall", args: []string{"-idle", "10", "-wall", "5"}, wantErr: true},
+		{name: "negative idle", args: []string{"-idle", "-1"}, wantErr: true},
+		{name: "min-joined above 1", args: []string{"-min-joined", "1.5"}, wantErr: true},
+		{name: "negative min-joined", args: []string{"-min-joined", "-0.1"}, wantErr: true},
+		{name: "negative ramp", args: []string{"-ramp", "-1s"}, wantErr: true},
+		{name: "negative retries", args: []string{"-retries", "-1"}, wantErr: true},
+		{name: "negative wall", args: []string{"-wall", "-1"}, wantErr: true},
+		{name: "zero join timeout", args: []string{"-join-timeout", "0s"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +70,9 @@ func TestParseFlags(t *testing.T) {
 			}
 			if c.metricsURL != c.server+"/metrics" {
 				t.Errorf("metrics url %q", c.metricsURL)
+			}
+			if tt.check != nil && !tt.check(c) {
+				t.Errorf("config %+v", c)
 			}
 		})
 	}

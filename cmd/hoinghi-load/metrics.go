@@ -16,7 +16,17 @@ const (
 	metricForwarded = "hoinghi_packets_forwarded_total"
 	metricIn        = "hoinghi_packets_in_total"
 	metricDropped   = "hoinghi_packets_dropped_total"
+	// Gauges, read as they are at a moment.
+	metricRSS          = "process_resident_memory_bytes"
+	metricHeap         = "go_memstats_heap_inuse_bytes"
+	metricGoroutines   = "go_goroutines"
+	metricWS           = "hoinghi_ws_connections"
+	metricParticipants = "hoinghi_participants"
 )
+
+// scraped lists every metric scrape reads.
+var scraped = []string{metricCPU, metricForwarded, metricIn, metricDropped,
+	metricRSS, metricHeap, metricGoroutines, metricWS, metricParticipants}
 
 // parseMetrics reads the Prometheus text format and returns, for each metric
 // name in want, the sum of its samples over all label sets. Names absent from
@@ -82,7 +92,9 @@ func closingBrace(s string) int {
 	return -1
 }
 
-// scrape fetches url and returns the wanted metrics.
+// scrape fetches url and returns the metrics the load generator reads; the
+// CPU time and the forwarded packets must be there, the others may be
+// missing (the resident memory is Linux only).
 func scrape(ctx context.Context, hc *http.Client, url string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -96,7 +108,7 @@ func scrape(ctx context.Context, hc *http.Client, url string) (map[string]float6
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: HTTP %s", url, resp.Status)
 	}
-	m, err := parseMetrics(resp.Body, metricCPU, metricForwarded, metricIn, metricDropped)
+	m, err := parseMetrics(resp.Body, scraped...)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
