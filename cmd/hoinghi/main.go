@@ -116,11 +116,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		log.Info("closed connections left by the previous run", "instance", cfg.Instance, "count", dropped)
 	}
 
+	udpPort := cfg.Media.UDPPort
+	if udpPort == 0 {
+		// The SFU binds each address on its own when given port 0; pick one
+		// port for all of them, so that TURN knows the one its relays
+		// may reach.
+		if udpPort, err = freeUDPPort(); err != nil {
+			return err
+		}
+	}
+	// With public IPs, a loopback socket's candidate would be announced as
+	// the public IP too; pion keeps one candidate per address and port, the
+	// first socket's, and packets arriving at the others (from the NAT, or
+	// from a TURN relay) would find no connection.
+	loopback := cfg.Media.IncludeLoopback && len(cfg.Media.PublicIPs) == 0
 	media, err := sfu.New(sfu.Config{
-		UDPPort:         cfg.Media.UDPPort,
+		UDPPort:         udpPort,
 		TCPPort:         cfg.Media.TCPPort,
 		PublicIPs:       cfg.Media.PublicIPs,
-		IncludeLoopback: cfg.Media.IncludeLoopback,
+		IncludeLoopback: loopback,
 	}, log.With("component", "sfu"))
 	if err != nil {
 		return err
@@ -131,7 +145,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	relay, err := startTURN(cfg, secret, ln, tlsConfig, log.With("component", "turn"))
+	relay, err := startTURN(cfg, secret, ln, tlsConfig, media.UDPPort(), log.With("component", "turn"))
 	if err != nil {
 		ln.Close()
 		return err

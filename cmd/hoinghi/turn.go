@@ -21,8 +21,9 @@ type turnSetup struct {
 }
 
 // startTURN starts the embedded TURN server when the settings ask for it,
-// sharing the web listener ln when turn.web_port is on.
-func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls.Config, log *slog.Logger) (turnSetup, error) {
+// sharing the web listener ln when turn.web_port is on. Its relays reach
+// this host only on mediaPort, the SFU's UDP port.
+func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls.Config, mediaPort int, log *slog.Logger) (turnSetup, error) {
 	static := turn.ICEServers(cfg.Media.ICEServers, nil, nil, nil)
 	if !cfg.TURN.Enabled {
 		return turnSetup{web: ln, iceServers: static}, nil
@@ -35,6 +36,10 @@ func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls
 	if err != nil {
 		return turnSetup{}, fmt.Errorf("turn.relay_ports: %w", err)
 	}
+	allow, err := cfg.TURN.RelayAllowPrefixes()
+	if err != nil {
+		return turnSetup{}, fmt.Errorf("turn.relay_allow: %w", err)
+	}
 	host, _, _ := net.SplitHostPort(cfg.Listen) // Validate has checked it
 	tc := turn.Config{
 		Host:         host, // TURN listens where the web does
@@ -44,6 +49,8 @@ func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls
 		RelayIP:      turn.DefaultRelayIP(),
 		RelayMinPort: lo,
 		RelayMaxPort: hi,
+		MediaPorts:   []int{mediaPort},
+		RelayAllow:   allow,
 	}
 	for _, ip := range cfg.Media.PublicIPs {
 		tc.PublicIPs = append(tc.PublicIPs, net.ParseIP(ip))
@@ -67,6 +74,18 @@ func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls
 		ep.WebPort = cfg.BasePort()
 	}
 	urls := ep.URLs()
-	log.Info("turn serving", "urls", urls, "relay_ip", tc.RelayIP.String(), "relay_ports", cfg.TURN.RelayPorts)
+	log.Info("turn serving", "urls", urls, "relay_ip", tc.RelayIP.String(), "relay_ports", cfg.TURN.RelayPorts,
+		"relay_to_media_port", mediaPort, "relay_allow", cfg.TURN.RelayAllow)
 	return turnSetup{web: web, iceServers: turn.ICEServers(cfg.Media.ICEServers, creds, urls, nil), server: srv}, nil
+}
+
+// freeUDPPort returns a UDP port that is free on every address now: one
+// bound on the unspecified address conflicts with any other binding.
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		return 0, fmt.Errorf("media.udp_port 0: find a free port: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -92,6 +93,44 @@ type TURN struct {
 	Host string `yaml:"host"`
 	// CredentialTTL is how long the credentials of one join stay valid.
 	CredentialTTL Duration `yaml:"credential_ttl"`
+	// RelayAllow lists networks (CIDRs, or single addresses) beyond this
+	// host that relays may reach. Empty, the default, means relays reach
+	// only this host's media port, as a conference needs.
+	RelayAllow []string `yaml:"relay_allow"`
+}
+
+// RelayAllowPrefixes returns RelayAllow as prefixes; a single address is
+// a prefix of its full length.
+func (t *TURN) RelayAllowPrefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(t.RelayAllow))
+	for _, s := range t.RelayAllow {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a network such as 192.168.10.0/24", s)
+		}
+		if p.Addr().Is4In6() {
+			return netip.Prefix{}, fmt.Errorf("%q: write IPv4 networks as such, e.g. 192.168.10.0/24", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a network such as 192.168.10.0/24 or an IP address", s)
+	}
+	a = a.Unmap().WithZone("")
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // RelayPortRange returns the bounds of RelayPorts, inclusive.
@@ -374,6 +413,9 @@ func (c *Config) validateTURN() error {
 	}
 	if t.CredentialTTL <= 0 {
 		return fmt.Errorf("turn.credential_ttl: %s is not positive", t.CredentialTTL)
+	}
+	if _, err := t.RelayAllowPrefixes(); err != nil {
+		return fmt.Errorf("turn.relay_allow: %w", err)
 	}
 	return nil
 }

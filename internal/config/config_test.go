@@ -202,6 +202,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "turn relay ports", args: []string{"-turn-relay-ports", "49200-49160"}, want: `turn.relay_ports: "49200-49160" is not a port range`},
 		{name: "turn relay ports syntax", file: "turn:\n  relay_ports: \"49160\"\n", want: `turn.relay_ports: "49160" is not a port range`},
 		{name: "turn credential ttl", args: []string{"-turn-credential-ttl", "0s"}, want: "turn.credential_ttl: 0s is not positive"},
+		{name: "turn relay allow", args: []string{"-turn-relay-allow", "192.168.10.0/33"}, want: `turn.relay_allow: "192.168.10.0/33" is not a network`},
+		{name: "turn relay allow name", env: map[string]string{"HOINGHI_TURN_RELAY_ALLOW": "lan.example.vn"}, want: `turn.relay_allow: "lan.example.vn" is not a network`},
+		{name: "turn relay allow mapped", file: "turn:\n  relay_allow: [\"::ffff:10.0.0.0/104\"]\n", want: "turn.relay_allow: \"::ffff:10.0.0.0/104\": write IPv4 networks as such"},
 		{name: "redis addr", args: []string{"-redis", "redis"}, want: `redis.addr: "redis" is not host:port`},
 		{name: "redis db", args: []string{"-redis-db", "-1"}, want: "redis.db: -1 is negative"},
 		{name: "short secret", env: map[string]string{"HOINGHI_TOKEN_SECRET": "short"}, want: "token.secret: is 5 characters; at least 32 are needed"},
@@ -350,6 +353,7 @@ func TestExampleFileShowsDefaults(t *testing.T) {
 	}
 	want := Default()
 	want.Media.PublicIPs = []string{}
+	want.TURN.RelayAllow = []string{}
 	want.Media.ICEServers = c.Media.ICEServers
 	if len(c.Media.ICEServers) != 0 || !reflect.DeepEqual(c, want) {
 		t.Errorf("example file gives %+v\nwant defaults %+v", c, want)
@@ -386,5 +390,43 @@ func TestTURNSettings(t *testing.T) {
 	c := Default()
 	if lo, hi, err := c.TURN.RelayPortRange(); err != nil || lo != 49160 || hi != 49200 {
 		t.Errorf("default relay ports = %d-%d, %v", lo, hi, err)
+	}
+}
+
+// TestTURNRelayAllow reads the relay allow-list from each source: none by
+// default, so that relays reach only this host's media port.
+func TestTURNRelayAllow(t *testing.T) {
+	file := writeFile(t, "turn:\n  relay_allow: [\"10.20.0.0/16\", \"fd00:1::/64\"]\n")
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{name: "default", want: ""},
+		{name: "file", args: []string{"-config", file}, want: "10.20.0.0/16 fd00:1::/64"},
+		{name: "env over file", args: []string{"-config", file}, env: map[string]string{"HOINGHI_TURN_RELAY_ALLOW": "192.168.10.0/24, 10.1.2.3"},
+			want: "192.168.10.0/24 10.1.2.3/32"},
+		{name: "flags over env", args: []string{"-turn-relay-allow", "192.168.10.7/24", "-turn-relay-allow", "2001:db8::1"},
+			env: map[string]string{"HOINGHI_TURN_RELAY_ALLOW": "10.0.0.0/8"}, want: "192.168.10.0/24 2001:db8::1/128"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefixes, err := c.TURN.RelayAllowPrefixes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range prefixes {
+				got = append(got, p.String())
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("relay allow = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

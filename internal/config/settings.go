@@ -52,6 +52,7 @@ var settings = []setting{
 	{name: "turn.relay_ports", flag: "turn-relay-ports", usage: "UDP port range of TURN relays, MIN-MAX", set: str(func(c *Config) *string { return &c.TURN.RelayPorts })},
 	{name: "turn.host", flag: "turn-host", usage: "host name or IP in the TURN URLs handed to clients", set: str(func(c *Config) *string { return &c.TURN.Host })},
 	{name: "turn.credential_ttl", flag: "turn-credential-ttl", usage: "how long the TURN credentials of one join stay valid", set: duration(func(c *Config) *Duration { return &c.TURN.CredentialTTL })},
+	{name: "turn.relay_allow", flag: "turn-relay-allow", usage: "network (CIDR) beyond this host that TURN relays may reach, e.g. a LAN; comma-separated or repeated", kind: kindList, set: list(func(c *Config) *[]string { return &c.TURN.RelayAllow })},
 	{name: "redis.addr", flag: "redis", usage: "Redis host:port; empty selects the embedded store", set: str(func(c *Config) *string { return &c.Redis.Addr })},
 	{name: "redis.db", flag: "redis-db", usage: "Redis database number", set: integer(func(c *Config) *int { return &c.Redis.DB })},
 	{name: "redis.password", usage: "Redis password", set: str(func(c *Config) *string { return &c.Redis.Password })},

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/logging"
@@ -36,6 +38,15 @@ type Config struct {
 	// RelayMinPort and RelayMaxPort bound the UDP ports of relayed
 	// transports, inclusive.
 	RelayMinPort, RelayMaxPort int
+	// MediaPorts are the UDP ports of the SFU on this host: the only ports
+	// of this host that relayed transports reach. Without any, relays
+	// reach nothing on this host.
+	MediaPorts []int
+	// RelayAllow lists the networks beyond this host that relayed
+	// transports may reach (any port), e.g. a LAN whose SFU is elsewhere.
+	// Everything else is refused: loopback, private, link-local,
+	// multicast, unspecified and public addresses.
+	RelayAllow []netip.Prefix
 }
 
 // Server is a running TURN server.
@@ -45,6 +56,9 @@ type Server struct {
 	tcp net.Listener
 	tls net.Listener
 	log *slog.Logger
+
+	relay   *relayGenerator
+	refused atomic.Uint64 // permissions and channel binds refused
 }
 
 // New starts a TURN server that admits the credentials creds issues.
@@ -108,6 +122,11 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		return nil, errors.New("turn: no port to listen on")
 	}
 
+	// This host: its interfaces, the relay IP and the announced public
+	// IPs, all reaching the SFU's media port.
+	local := localIPs()
+	host := append(append(append([]net.IP(nil), local...), cfg.RelayIP), cfg.PublicIPs...)
+	policy := newPeerPolicy(host, cfg.MediaPorts, cfg.RelayAllow)
 	relay := newRelayGenerator(&pionturn.RelayAddressGeneratorPortRange{
 		RelayAddress: cfg.RelayIP,
 		// Bound to the relay IP, so that the SFU sees packets come from
@@ -116,17 +135,21 @@ func New(cfg Config, creds *Credentials, log *slog.Logger) (*Server, error) {
 		MinPort:    uint16(cfg.RelayMinPort),
 		MaxPort:    uint16(cfg.RelayMaxPort),
 		MaxRetries: 30,
-	}, cfg.PublicIPs, localIPs())
+	}, policy, cfg.PublicIPs, local)
+	s.relay = relay
+	permission := s.permissionHandler(policy)
 	sc := pionturn.ServerConfig{
 		Realm:         Realm,
 		AuthHandler:   s.authHandler(creds),
 		LoggerFactory: slogFactory{log},
 	}
 	if s.udp != nil {
-		sc.PacketConnConfigs = []pionturn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: relay}}
+		sc.PacketConnConfigs = []pionturn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: relay,
+			PermissionHandler: permission}}
 	}
 	for _, l := range listeners {
-		sc.ListenerConfigs = append(sc.ListenerConfigs, pionturn.ListenerConfig{Listener: l, RelayAddressGenerator: relay})
+		sc.ListenerConfigs = append(sc.ListenerConfigs, pionturn.ListenerConfig{Listener: l, RelayAddressGenerator: relay,
+			PermissionHandler: permission})
 	}
 	srv, err := pionturn.NewServer(sc)
 	if err != nil {
@@ -147,6 +170,27 @@ func (s *Server) authHandler(creds *Credentials) pionturn.AuthHandler {
 		}
 		return pionturn.GenerateAuthKey(username, realm, password), true
 	}
+}
+
+// permissionHandler decides each CreatePermission and ChannelBind request
+// by policy, and logs and counts a refusal.
+func (s *Server) permissionHandler(policy *peerPolicy) pionturn.PermissionHandler {
+	return func(client net.Addr, peer net.IP) bool {
+		ip, _ := netip.AddrFromSlice(peer)
+		ok, reason := policy.permit(ip)
+		if !ok {
+			s.refused.Add(1)
+			s.log.Info("turn: relay to peer refused", "client", client.String(), "peer", peer.String(), "reason", reason)
+		}
+		return ok
+	}
+}
+
+// Refused returns how many relay permissions (CreatePermission and
+// ChannelBind) were refused, and how many relayed packets were dropped
+// because their peer was this host on a port other than the media ports.
+func (s *Server) Refused() (permissions, packets uint64) {
+	return s.refused.Load(), s.relay.dropped.Load()
 }
 
 // UDPPort is the UDP port of TURN, or 0 when it has none.

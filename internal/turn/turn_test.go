@@ -245,9 +245,16 @@ func allocate(addr, user, pass string) error {
 func TestRelayHairpin(t *testing.T) {
 	public := net.ParseIP("203.0.113.10")
 	lo := net.IPv4(127, 0, 0, 1)
+	sfu, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sfu.Close()
+	sfuPort := sfu.LocalAddr().(*net.UDPAddr).Port
+	policy := newPeerPolicy([]net.IP{lo, public}, []int{sfuPort}, nil)
 	g := newRelayGenerator(&pionturn.RelayAddressGeneratorPortRange{
 		RelayAddress: lo, Address: "127.0.0.1", MinPort: 49160, MaxPort: 49200,
-	}, []net.IP{public, lo}, []net.IP{lo})
+	}, policy, []net.IP{public, lo}, []net.IP{lo})
 	if err := g.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -256,12 +263,6 @@ func TestRelayHairpin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relay.Close()
-	sfu, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sfu.Close()
-	sfuPort := sfu.LocalAddr().(*net.UDPAddr).Port
 
 	if _, err := relay.WriteTo([]byte("check"), &net.UDPAddr{IP: public, Port: sfuPort}); err != nil {
 		t.Fatal(err)
@@ -284,14 +285,23 @@ func TestRelayHairpin(t *testing.T) {
 		t.Errorf("reply from %v, want %s", from, want)
 	}
 
-	// Without a foreign public IP the transport is not wrapped.
-	plain := newRelayGenerator(g.RelayAddressGeneratorPortRange, []net.IP{lo}, []net.IP{lo})
+	// Without a foreign public IP, addresses are left as they are.
+	plain := newRelayGenerator(g.RelayAddressGeneratorPortRange, policy, []net.IP{lo}, []net.IP{lo})
 	c, _, err := plain.AllocatePacketConn("udp4", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, ok := c.(*hairpinConn); ok {
-		t.Error("local public IP: transport wrapped")
+	if _, err := c.WriteTo([]byte("plain"), sfu.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	sfu.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, from, err = sfu.ReadFrom(b); err != nil || string(b[:n]) != "plain" {
+		t.Fatalf("SFU read %q, %v", b[:n], err)
+	}
+	sfu.WriteTo([]byte("reply"), from)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, from, err = c.ReadFrom(b); err != nil || string(b[:n]) != "reply" || from.String() != sfu.LocalAddr().String() {
+		t.Errorf("plain relay read %q from %v, %v; want reply from %v", b[:n], from, err, sfu.LocalAddr())
 	}
 }
