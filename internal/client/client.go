@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +56,11 @@ type Options struct {
 	// SkipICEServers ignores the STUN and TURN servers named in welcome and
 	// uses host candidates only (enough on loopback and a LAN).
 	SkipICEServers bool
-	Logger         *slog.Logger // nil discards logs
+	// SignalingOnly keeps the client to the WebSocket: it answers no
+	// subscribe offer and makes no PeerConnection, as a page that has not
+	// opened its media yet. It cannot be combined with Publish.
+	SignalingOnly bool
+	Logger        *slog.Logger // nil discards logs
 }
 
 // RefusedError is returned by Dial when the server refuses the WebSocket
@@ -65,6 +71,9 @@ type RefusedError struct {
 	Message         string // Vietnamese message, or the raw body when it is not JSON
 	MessageEN       string // English message
 	TechnicianPhone string // present when the conference is known
+	// RetryAfter is the server's Retry-After: when to try again, for a
+	// refusal such as "server_busy" (HTTP 503); zero when not given.
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -117,8 +126,10 @@ type Client struct {
 	offers  chan string
 	pubAns  chan pubResult
 
-	mu      sync.Mutex
-	roster  []protocol.Participant
+	mu            sync.Mutex
+	roster        map[string]protocol.Participant // participant id -> entry
+	rosterVersion uint64
+	rosterGaps    int // updates that did not follow the roster's version
 	floor   protocol.FloorState
 	alerts  int
 	quality protocol.LinkQuality
@@ -149,6 +160,9 @@ type pubResult struct {
 // welcome or publish_answer returns a *ServerError.
 func Dial(ctx context.Context, opts Options) (*Client, error) {
 	start := time.Now()
+	if opts.SignalingOnly && opts.Publish {
+		return nil, errors.New("dial: a signaling-only client cannot publish")
+	}
 	if opts.VideoBitrate <= 0 {
 		opts.VideoBitrate = DefaultVideoBitrate
 	}
@@ -265,6 +279,9 @@ func refused(ctx context.Context, resp *http.Response, opts Options) error {
 		}
 	}
 	e := &RefusedError{Status: resp.StatusCode}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
 	if err := json.Unmarshal(body, &rb); err != nil {
 		e.Message = strings.TrimSpace(string(body))
 		return e
@@ -369,11 +386,59 @@ func (c *Client) pcConfig() webrtc.Configuration {
 // Welcome returns the server's welcome message.
 func (c *Client) Welcome() protocol.Welcome { return c.welcome }
 
-// Roster returns the participants of the latest roster message.
+// Roster returns the participants connected now, as the roster and its
+// updates say, ordered by id.
 func (c *Client) Roster() []protocol.Participant {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]protocol.Participant(nil), c.roster...)
+	out := make([]protocol.Participant, 0, len(c.roster))
+	for _, p := range c.roster {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b protocol.Participant) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// RosterVersion returns the version of the roster the client holds, and
+// how many updates came that did not follow on from the version it held
+// (a server fault: every update follows the roster or the update before).
+func (c *Client) RosterVersion() (version uint64, gaps int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rosterVersion, c.rosterGaps
+}
+
+// applyRoster replaces the roster with m.
+func (c *Client) applyRoster(m protocol.Roster) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roster = make(map[string]protocol.Participant, len(m.Participants))
+	for _, p := range m.Participants {
+		c.roster[p.ID] = p
+	}
+	c.rosterVersion = m.Version
+}
+
+// applyRosterUpdate applies m unless the client has it already.
+func (c *Client) applyRosterUpdate(m protocol.RosterUpdate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.Version <= c.rosterVersion {
+		return
+	}
+	if c.roster == nil || m.Version != c.rosterVersion+1 {
+		c.rosterGaps++
+	}
+	if c.roster == nil {
+		c.roster = make(map[string]protocol.Participant)
+	}
+	for _, p := range m.Set {
+		c.roster[p.ID] = p
+	}
+	for _, id := range m.Removed {
+		delete(c.roster, id)
+	}
+	c.rosterVersion = m.Version
 }
 
 // FloorState returns the latest floor_state the server sent.
@@ -503,9 +568,13 @@ func (c *Client) dispatch(raw []byte) error {
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return fmt.Errorf("decode roster: %w", err)
 		}
-		c.mu.Lock()
-		c.roster = m.Participants
-		c.mu.Unlock()
+		c.applyRoster(m)
+	case protocol.TypeRosterUpdate:
+		var m protocol.RosterUpdate
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode roster_update: %w", err)
+		}
+		c.applyRosterUpdate(m)
 	case protocol.TypePublishAnswer:
 		var m protocol.SDP
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -654,6 +723,9 @@ func (c *Client) negotiateSubscribe() {
 		case <-c.ctx.Done():
 			return
 		case offer := <-c.offers:
+			if c.opts.SignalingOnly {
+				continue
+			}
 			if err := c.answerSubscribe(offer); err != nil {
 				if c.ctx.Err() != nil {
 					return

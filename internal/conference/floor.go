@@ -284,6 +284,12 @@ func (s FloorState) Holder(pointID string) (FloorHolder, bool) {
 	return FloorHolder{}, false
 }
 
+// Concerns reports whether pointID waits for the floor or holds it, so
+// that the state shows whether it is connected.
+func (s FloorState) Concerns(pointID string) bool {
+	return s.Position(pointID) > 0 || s.Holds(pointID)
+}
+
 // Holds reports whether pointID holds the floor, that is whether its audio
 // is to be forwarded.
 func (s FloorState) Holds(pointID string) bool {

@@ -26,7 +26,8 @@ const (
 	TypeWelcome        = "welcome"         // first message on every connection
 	TypePublishAnswer  = "publish_answer"  // SDP answer to a publish_offer
 	TypeSubscribeOffer = "subscribe_offer" // SDP offer of the server's sending PeerConnection
-	TypeRoster         = "roster"          // who is in the conference now
+	TypeRoster         = "roster"          // who is in the conference now, whole
+	TypeRosterUpdate   = "roster_update"   // who joined, left or changed since the previous roster version
 	TypeError          = "error"           // a request was refused; the connection stays open
 	TypeClosing        = "closing"         // the server closes this connection, with the reason
 	TypeFloorState     = "floor_state"     // the queue and the holders of the floor, after every change
@@ -120,10 +121,27 @@ type Participant struct {
 }
 
 // Roster lists the participants connected now, and the media streams that
-// belong to each (a MediaStream id equals the participant id).
+// belong to each (a MediaStream id equals the participant id). A
+// connection gets it once, after welcome; RosterUpdate messages then
+// carry the changes. Version counts the changes of the conference's
+// roster; a roster of Version v is followed by updates from v+1 on.
 type Roster struct {
 	Type         string        `json:"type"`
+	Version      uint64        `json:"version"`
 	Participants []Participant `json:"participants"`
+}
+
+// RosterUpdate carries the changes of a roster from Version-1 to Version:
+// Set holds participants who joined or whose entry changed (each replaces
+// the entry with its id), Removed the ids of those who left. A client
+// applies an update only to the roster of Version-1 and ignores updates it
+// already has (Version at most its own); the server sends a whole Roster
+// again when a connection fell too far behind to catch up by updates.
+type RosterUpdate struct {
+	Type    string        `json:"type"`
+	Version uint64        `json:"version"`
+	Set     []Participant `json:"set,omitempty"`
+	Removed []string      `json:"removed,omitempty"`
 }
 
 // Error says why a request was refused. Request is the type of the message

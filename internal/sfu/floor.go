@@ -14,19 +14,24 @@ import (
 // once, in an open discussion.
 const SpeakerAudioSlots = 3
 
-// SetFloor declares who holds the floor in conf, in the order given. Only
-// the holders' audio among the points is forwarded, to everyone; every
-// other point receives the first holder's video and the holders' audio in
-// its speaker slots. The hall's audio is always forwarded, unless a
-// technician muted it (SetMuted). A new first holder counts as a floor
-// switch in Stats.
-func (s *SFU) SetFloor(conf string, holders []string) {
+// SetFloor declares who holds the floor in conf, in the order given, as
+// of floor version version; a version older than one set before is
+// ignored, so that states set concurrently settle on the newest. Only the
+// holders' audio among the points is forwarded, to everyone; every other
+// point receives the first holder's video and the holders' audio in its
+// speaker slots. The hall's audio is always forwarded, unless a technician
+// muted it (SetMuted). A new first holder counts as a floor switch in
+// Stats.
+func (s *SFU) SetFloor(conf string, version int64, holders []string) {
 	s.mu.Lock()
-	r := s.rooms[conf]
-	if r == nil {
-		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
-		s.rooms[conf] = r
+	r := s.roomLocked(conf)
+	r.mu.Lock()
+	s.mu.Unlock()
+	if version < r.floorVersion {
+		r.mu.Unlock()
+		return
 	}
+	r.floorVersion = version
 	switched := len(holders) > 0 && (len(r.holders) == 0 || r.holders[0] != holders[0])
 	if switched {
 		s.stats.floorSwitches.Add(1)
@@ -35,37 +40,38 @@ func (s *SFU) SetFloor(conf string, holders []string) {
 		r.switchAt.Store(0)
 	}
 	r.holders = slices.Clone(holders)
-	s.mu.Unlock()
+	r.mu.Unlock()
 	r.applyFloor()
 }
 
 // Floor returns the holders last set for conf.
 func (s *SFU) Floor(conf string) []string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r := s.rooms[conf]; r != nil {
-		return slices.Clone(r.holders)
+	r := s.rooms[conf]
+	s.mu.Unlock()
+	if r == nil {
+		return nil
 	}
-	return nil
+	return r.floorHolders()
 }
 
 // floorHolders returns the holders of the floor in r.
 func (r *room) floorHolders() []string {
-	r.sfu.mu.Lock()
-	defer r.sfu.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return slices.Clone(r.holders)
 }
 
 // applyFloor brings gates and speaker slots in line with the holders. It is
 // idempotent: every change to the room calls it.
 func (r *room) applyFloor() {
-	r.sfu.mu.Lock()
+	r.mu.Lock()
 	holders := slices.Clone(r.holders)
 	parts := make([]*Participant, 0, len(r.participants))
 	for _, p := range r.participants {
 		parts = append(parts, p)
 	}
-	r.sfu.mu.Unlock()
+	r.mu.Unlock()
 
 	byID := make(map[string]*Participant, len(parts))
 	for _, p := range parts {
@@ -97,30 +103,19 @@ func (p *Participant) hearable(holders []string) bool {
 // none of its audio is forwarded, whatever the floor. It reports whether
 // the participant is there.
 func (s *SFU) SetMuted(conf, id string, muted bool) bool {
-	s.mu.Lock()
-	r := s.rooms[conf]
-	var p *Participant
-	if r != nil {
-		p = r.participants[id]
-	}
-	s.mu.Unlock()
+	p := s.participant(conf, id)
 	if p == nil {
 		return false
 	}
 	p.muted.Store(muted)
-	r.applyFloor()
+	p.room.applyFloor()
 	return true
 }
 
 // RequestKeyframes asks participant id of conf for a keyframe of every
 // video track it publishes, and reports whether it is there.
 func (s *SFU) RequestKeyframes(conf, id string) bool {
-	s.mu.Lock()
-	var p *Participant
-	if r := s.rooms[conf]; r != nil {
-		p = r.participants[id]
-	}
-	s.mu.Unlock()
+	p := s.participant(conf, id)
 	if p == nil {
 		return false
 	}

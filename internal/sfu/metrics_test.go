@@ -75,8 +75,15 @@ func TestSetFloorCountsSwitches(t *testing.T) {
 		{[]string{"b"}, 3, true},
 	}
 	s := testSFU()
+	defer func() {
+		// An older version changes nothing.
+		s.SetFloor("c", 0, []string{"x"})
+		if got := s.Floor("c"); len(got) != 1 || got[0] != "b" {
+			t.Errorf("after an older version the holders are %v, want [b]", got)
+		}
+	}()
 	for i, st := range steps {
-		s.SetFloor("c", st.holders)
+		s.SetFloor("c", int64(i), st.holders)
 		if got := s.Stats().FloorSwitches; got != st.switches {
 			t.Errorf("step %d %v: %d switches, want %d", i, st.holders, got, st.switches)
 		}

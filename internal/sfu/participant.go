@@ -66,7 +66,9 @@ type subscription struct {
 	sender *webrtc.RTPSender
 }
 
-func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, error) {
+// newParticipant returns a participant of conference conf with its two
+// PeerConnections; Join puts it in its room and starts its negotiation.
+func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant, error) {
 	cfg := webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
 	pub, err := s.api.NewPeerConnection(cfg)
 	if err != nil {
@@ -82,8 +84,8 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 		info.Connected = time.Now()
 	}
 	p := &Participant{
-		sfu: s, room: r, info: info, sig: sig,
-		log:       s.log.With("conference", r.id, "participant", info.ID),
+		sfu: s, info: info, sig: sig,
+		log:       s.log.With("conference", conf, "participant", info.ID),
 		pub:       pub,
 		sub:       sub,
 		negotiate: make(chan struct{}, 1),
@@ -110,7 +112,6 @@ func newParticipant(s *SFU, r *room, info Info, sig Signaler) (*Participant, err
 			}
 		})
 	}
-	go p.negotiationLoop()
 	return p, nil
 }
 
@@ -200,14 +201,19 @@ func (p *Participant) Close() {
 		for _, d := range slots {
 			d.close()
 		}
-		if err := p.pub.Close(); err != nil {
-			p.log.Warn("close publish PeerConnection", "err", err)
-		}
-		if err := p.sub.Close(); err != nil {
-			p.log.Warn("close subscribe PeerConnection", "err", err)
-		}
+		p.closePeerConnections()
 		p.sfu.leave(p)
 	})
+}
+
+// closePeerConnections closes both PeerConnections.
+func (p *Participant) closePeerConnections() {
+	if err := p.pub.Close(); err != nil {
+		p.log.Warn("close publish PeerConnection", "err", err)
+	}
+	if err := p.sub.Close(); err != nil {
+		p.log.Warn("close subscribe PeerConnection", "err", err)
+	}
 }
 
 func (p *Participant) subscribedTracks() []*upTrack {

@@ -62,13 +62,15 @@ type inSnapshot struct {
 func (s *SFU) Quality(conf string) []LinkQuality {
 	s.mu.Lock()
 	r := s.rooms[conf]
+	s.mu.Unlock()
 	var parts []*Participant
 	if r != nil {
+		r.mu.Lock()
 		for _, p := range r.participants {
 			parts = append(parts, p)
 		}
+		r.mu.Unlock()
 	}
-	s.mu.Unlock()
 	out := make([]LinkQuality, 0, len(parts))
 	for _, p := range parts {
 		out = append(out, p.quality())

@@ -263,34 +263,33 @@ type Signaler interface {
 }
 
 // Join adds a participant to the room of conf and creates its two
-// PeerConnections. A participant with the same id already there is closed
-// first (the same link connected again).
+// PeerConnections. A participant with the same id already there is
+// replaced and closed (the same link connected again).
 func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, ErrClosed
-	}
-	r := s.rooms[conf]
-	if r == nil {
-		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
-		s.rooms[conf] = r
-	}
-	old := r.participants[info.ID]
-	s.mu.Unlock()
-	if old != nil {
-		old.Close()
-	}
-
-	p, err := newParticipant(s, r, info, sig)
+	p, err := newParticipant(s, conf, info, sig)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		p.cancel()
+		p.closePeerConnections()
+		return nil, ErrClosed
+	}
+	r := s.roomLocked(conf)
+	r.mu.Lock()
+	old := r.participants[info.ID]
 	r.participants[info.ID] = p
+	p.room = r
+	r.mu.Unlock()
 	s.mu.Unlock()
 	s.stats.participants.Add(1)
 	s.stats.countRole(info.Role, 1)
+	go p.negotiationLoop()
+	if old != nil {
+		old.Close()
+	}
 	if err := p.addSlots(); err != nil {
 		p.Close()
 		return nil, err
@@ -300,16 +299,43 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	return p, nil
 }
 
-// leave removes p from its room, and the room when it is empty.
+// roomLocked returns the room of conf, creating it. s.mu must be held.
+func (s *SFU) roomLocked(conf string) *room {
+	r := s.rooms[conf]
+	if r == nil {
+		r = &room{sfu: s, id: conf, participants: make(map[string]*Participant)}
+		s.rooms[conf] = r
+	}
+	return r
+}
+
+// participant returns participant id of conf, or nil.
+func (s *SFU) participant(conf, id string) *Participant {
+	s.mu.Lock()
+	r := s.rooms[conf]
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.participants[id]
+}
+
+// leave removes p from its room, and the room when it is empty, in one
+// step with the room's membership, so that a participant who joins at the
+// same moment is never put into a room that is gone.
 func (s *SFU) leave(p *Participant) {
 	s.mu.Lock()
 	r := p.room
+	r.mu.Lock()
 	if r.participants[p.info.ID] == p {
 		delete(r.participants, p.info.ID)
 	}
 	if len(r.participants) == 0 && s.rooms[r.id] == r {
 		delete(s.rooms, r.id)
 	}
+	r.mu.Unlock()
 	s.mu.Unlock()
 	s.stats.participants.Add(-1)
 	s.stats.countRole(p.info.Role, -1)
@@ -321,9 +347,11 @@ func (s *SFU) Close() error {
 	s.closed = true
 	var all []*Participant
 	for _, r := range s.rooms {
+		r.mu.Lock()
 		for _, p := range r.participants {
 			all = append(all, p)
 		}
+		r.mu.Unlock()
 	}
 	s.mu.Unlock()
 	for _, p := range all {
@@ -348,12 +376,17 @@ func (s *SFU) closePorts() error {
 	return nil
 }
 
-// room is the set of participants of one conference.
+// room is the set of participants of one conference. Its lock covers the
+// membership and the floor; the SFU's lock, taken before it, covers the
+// map of rooms.
 type room struct {
-	sfu          *SFU
-	id           string
-	participants map[string]*Participant // guarded by sfu.mu
-	holders      []string                // floor holders, guarded by sfu.mu
+	sfu *SFU
+	id  string
+
+	mu           sync.Mutex
+	participants map[string]*Participant
+	holders      []string // floor holders
+	floorVersion int64    // of the holders set last
 	// switchAt is when the floor last passed to a new first holder (unix
 	// nanoseconds), until a speaker slot shows that holder's video; 0
 	// otherwise.
@@ -362,8 +395,8 @@ type room struct {
 
 // others returns the participants of r other than p.
 func (r *room) others(p *Participant) []*Participant {
-	r.sfu.mu.Lock()
-	defer r.sfu.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	out := make([]*Participant, 0, len(r.participants))
 	for _, q := range r.participants {
 		if q != p {

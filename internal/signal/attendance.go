@@ -47,7 +47,7 @@ func (h *Hub) record(w store.AttendanceWrite) conference.AttendanceEvent {
 func (h *Hub) attendanceWritten(w store.AttendanceWrite) {
 	e := w.Event
 	h.broadcastTo(w.Conference, followsAttendance, protocol.AttendanceChanged{Type: protocol.TypeAttendanceChanged,
-		EventID: e.ID, Kind: string(e.Kind), PointID: e.PointID, At: e.At})
+		EventID: e.ID, Kind: string(e.Kind), PointID: e.PointID, At: e.At}, classNudge, keyAttendance)
 }
 
 // followsAttendance selects the connections told of every attendance event.
@@ -196,7 +196,7 @@ func (a *attendance) armWindow() {
 		msg := a.rollCallMessage()
 		a.mu.Unlock()
 		if same {
-			a.hub.broadcast(a.conf, msg)
+			a.hub.broadcast(a.conf, msg, classState, keyRollCall)
 		}
 	})
 }
@@ -215,9 +215,9 @@ func (a *attendance) greet(c *conn) {
 			return
 		}
 		if rc.RollCallID != "" {
-			c.send(rc)
+			c.sendState(rc, keyRollCall)
 		}
-		c.send(cs) // also "not started yet"
+		c.sendState(cs, keyConference) // also "not started yet"
 
 	}()
 }
@@ -444,7 +444,7 @@ func (a *attendance) rollCall(ctx context.Context, c *conn, m *protocol.RollCall
 
 	a.log.Info("roll call", "action", m.Action, "roll_call", msg.RollCallID, "point", point, "status", status, "by", c.id)
 	if m.Action != protocol.RollCallMark {
-		a.hub.broadcast(a.conf, msg)
+		a.hub.broadcast(a.conf, msg, classState, keyRollCall)
 	}
 	return nil
 }
@@ -512,8 +512,8 @@ func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Confer
 
 	a.log.Info("conference "+m.Action, "by", c.id)
 	if closedRollCall {
-		a.hub.broadcast(a.conf, rc)
+		a.hub.broadcast(a.conf, rc, classState, keyRollCall)
 	}
-	a.hub.broadcast(a.conf, cs)
+	a.hub.broadcast(a.conf, cs, classState, keyConference)
 	return nil
 }

@@ -28,7 +28,9 @@ const (
 	pingInterval    = 20 * time.Second
 	pongWait        = 45 * time.Second
 	writeWait       = 10 * time.Second
-	sendQueue       = 64
+	// joinWait is the longest a connection counts as joining (see
+	// Deps.MaxJoining) when it sends no publish offer.
+	joinWait = 10 * time.Second
 )
 
 // conn is one participant's signaling connection: a reader (the handler's
@@ -43,11 +45,19 @@ type conn struct {
 	name string
 	log  *slog.Logger
 
-	out     chan []byte
-	done    chan struct{}
-	limiter *rate.Limiter
-	part    *sfu.Participant
-	floor   *floor
+	out      *outbox
+	done     chan struct{}
+	limiter  *rate.Limiter
+	part     *sfu.Participant
+	floor    *floor
+	joinSlot *joinSlot // given back once the media is negotiated
+
+	// room is set by register. entry (the connection's roster entry) and
+	// awaitingRoster (its first roster is still to be sent) are guarded
+	// by room.mu.
+	room           *room
+	entry          protocol.Participant
+	awaitingRoster bool
 
 	closeOnce sync.Once
 	mu        sync.Mutex
@@ -64,9 +74,10 @@ func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
 		id:      participantID(a),
 		role:    a.Claims.Role,
 		name:    a.Name(),
-		out:     make(chan []byte, sendQueue),
-		done:    make(chan struct{}),
-		limiter: rate.NewLimiter(messagesPerSec, messageBurst),
+		out:            newOutbox(&h.stats.shed),
+		done:           make(chan struct{}),
+		limiter:        rate.NewLimiter(messagesPerSec, messageBurst),
+		awaitingRoster: true,
 	}
 	c.log = h.log.With("conference", c.conf, "participant", c.id, "role", string(c.role))
 	return c
@@ -78,13 +89,8 @@ func (c *conn) run(ctx context.Context) {
 	go c.writeLoop()
 	defer c.finish()
 
-	if old := c.hub.register(c); old != nil {
-		old.recordLeft(conference.LeftReplaced)
-		old.closeWith(protocol.ReasonReplaced,
-			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
-	}
-	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
-
+	// welcome is the first message; the roster follows with the room's
+	// next flush after register.
 	c.send(protocol.Welcome{
 		Type:            protocol.TypeWelcome,
 		ParticipantID:   c.id,
@@ -95,7 +101,19 @@ func (c *conn) run(ctx context.Context) {
 		ConferenceTitle: c.adm.Conference.Title,
 		ICEServers:      c.hub.d.ICEServers(c.id),
 	})
+	if old := c.hub.register(c); old != nil {
+		old.recordLeft(conference.LeftReplaced)
+		old.closeWith(protocol.ReasonReplaced,
+			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
+	}
+	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
 	c.recordJoined() // after welcome, which is the first message a client gets
+	if c.role.Publishes() {
+		t := time.AfterFunc(joinWait, c.joinSlot.release)
+		defer t.Stop()
+	} else {
+		c.joinSlot.release()
+	}
 	part, err := c.hub.d.SFU.Join(c.conf, sfu.Info{ID: c.id, Role: c.role, Name: c.name, Connected: opened}, c)
 	if err != nil {
 		c.log.Error("join media", "err", err)
@@ -105,16 +123,15 @@ func (c *conn) run(ctx context.Context) {
 	c.part = part
 	if c.hub.isMuted(c.conf, c.id) {
 		c.hub.d.SFU.SetMuted(c.conf, c.id, true)
-		c.send(protocol.Muted{Type: protocol.TypeMuted, Muted: true})
+		c.sendState(protocol.Muted{Type: protocol.TypeMuted, Muted: true}, keyMuted)
 	}
 	c.floor = c.hub.floorOf(c.adm.Conference)
 	if c.role == conference.RolePoint {
 		c.floor.pointBack(c.adm.Point.ID)
 	}
-	c.hub.broadcastRoster(c.conf)
 	// The floor is read from the store in the background, so that a slow
 	// or absent Redis does not hold up this connection's signaling.
-	go c.floor.reload(ctx)
+	go c.floor.greet(ctx, c)
 	c.hub.attendanceOf(c.conf).greet(c)
 	c.readLoop(ctx)
 }
@@ -127,10 +144,9 @@ func (c *conn) finish() {
 	}
 	if c.hub.unregister(c) {
 		c.recordLeft(c.leftReason())
-		c.hub.broadcastRoster(c.conf)
 		if c.floor != nil && c.role == conference.RolePoint {
 			c.floor.pointLeft(c.adm.Point.ID)
-			c.floor.reload(context.Background())
+			c.floor.presenceChanged(context.Background(), c.adm.Point.ID)
 		}
 	}
 	c.log.Info("participant disconnected")
@@ -214,6 +230,7 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 				return sdpError(m.Type, err)
 			}
 			c.send(protocol.SDP{Type: protocol.TypePublishAnswer, SDP: answer})
+			c.joinSlot.release()
 		case protocol.TypeSubscribeAnswer:
 			if err := c.part.HandleSubscribeAnswer(m.SDP); err != nil {
 				return sdpError(m.Type, err)
@@ -263,35 +280,51 @@ func (c *conn) SendSubscribeOffer(sdp string) {
 	c.send(protocol.SDP{Type: protocol.TypeSubscribeOffer, SDP: sdp})
 }
 
-// send queues a message for the writer. A client that does not keep up is
-// disconnected rather than allowed to hold the server's memory.
-func (c *conn) send(v any) {
-	b, err := json.Marshal(v)
+// send queues a message for this connection alone.
+func (c *conn) send(v any) { c.sendAs(v, classKeep, "") }
+
+// sendState queues state of which only the newest of key matters.
+func (c *conn) sendState(v any, key string) { c.sendAs(v, classState, key) }
+
+func (c *conn) sendAs(v any, cl class, key string) {
+	m, err := encode(&c.hub.stats, v, cl, key)
 	if err != nil {
 		c.log.Error("encode signaling message", "err", err)
 		return
 	}
-	select {
-	case <-c.done:
-	case c.out <- b:
-	default:
-		c.log.Warn("signaling queue full; disconnecting slow client")
-		c.shut()
-	}
+	c.deliver(m)
 }
 
-// sendError queues an error message, dropping it rather than the
-// connection when the queue is full.
+// sendError queues an error message, which is dropped rather than the
+// connection when the connection is behind.
 func (c *conn) sendError(e protocol.Error) {
-	b, err := json.Marshal(e)
-	if err != nil {
+	c.hub.stats.errorSent(e.Code)
+	c.sendAs(e, classError, "")
+}
+
+// deliver queues m for the writer; it never blocks. A point that lets its
+// outbox grow over the hard limit is disconnected rather than allowed to
+// hold the server's memory; a hall role never is (see outboxHardLimit).
+func (c *conn) deliver(m *message) {
+	if c.out.push(m) != pushOverflow || c.role.AtHall() || c.role == conference.RoleSecretariat {
 		return
 	}
-	c.hub.stats.errorSent(e.Code)
-	select {
-	case c.out <- b:
-	default:
+	if !c.isClosing() {
+		c.hub.stats.slow.Add(1)
+		bytes, n := c.out.size()
+		c.log.Warn("signaling outbox over its limit; disconnecting slow client", "bytes", bytes, "messages", n)
 	}
+	c.shut()
+}
+
+// writeDeadline is how long one write may take before the connection is
+// given up: as long as a client that still answers pings may need, for the
+// hall roles, which are never disconnected for being slow.
+func (c *conn) writeDeadline() time.Duration {
+	if c.role == conference.RolePoint {
+		return writeWait
+	}
+	return pongWait
 }
 
 // writeLoop writes queued messages and pings until the connection ends.
@@ -301,14 +334,13 @@ func (c *conn) writeLoop() {
 	defer ping.Stop()
 	for {
 		select {
-		case b := <-c.out:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		case <-c.out.wake:
+			if err := c.writeQueued(time.Time{}, ping.C); err != nil {
 				c.shut()
 				return
 			}
 		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			if err := c.ping(); err != nil {
 				c.shut()
 				return
 			}
@@ -319,28 +351,61 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// ping sends a ping, which the client answers to keep the connection.
+func (c *conn) ping() error {
+	return c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+}
+
+// writeQueued writes what waits in the outbox; a zero deadline gives each
+// write the connection's own. A resync in the queue is written as the
+// conference's whole roster and the updates after it. A ping due on
+// pings goes out between two messages, so that a long backlog does not
+// hold it up.
+func (c *conn) writeQueued(deadline time.Time, pings <-chan time.Time) error {
+	for {
+		select {
+		case <-pings:
+			if err := c.ping(); err != nil {
+				return err
+			}
+		default:
+		}
+		m, resync, ok := c.out.pop()
+		if !ok {
+			return nil
+		}
+		msgs := []*message{m}
+		if resync {
+			msgs = c.room.rosterNow() // set before any roster message was queued
+		}
+		for _, m := range msgs {
+			d := deadline
+			if d.IsZero() {
+				d = time.Now().Add(c.writeDeadline())
+			}
+			_ = c.ws.SetWriteDeadline(d)
+			if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // flushClosing writes the queued messages, the closing reason if any and a
 // close frame, then closes the socket.
 func (c *conn) flushClosing() {
 	deadline := time.Now().Add(time.Second)
-	_ = c.ws.SetWriteDeadline(deadline)
-	for {
-		select {
-		case b := <-c.out:
-			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
-				c.ws.Close()
-				return
-			}
-			continue
-		default:
-		}
-		break
+	c.out.close()
+	if err := c.writeQueued(deadline, nil); err != nil {
+		c.ws.Close()
+		return
 	}
 	c.mu.Lock()
 	closing := c.closing
 	c.mu.Unlock()
 	if closing != nil {
 		if b, err := json.Marshal(closing); err == nil {
+			_ = c.ws.SetWriteDeadline(deadline)
 			_ = c.ws.WriteMessage(websocket.TextMessage, b)
 		}
 	}

@@ -35,8 +35,7 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 		muted := m.Action == protocol.ControlMute
 		c.hub.setMuted(c.conf, t.id, muted)
 		media.SetMuted(c.conf, t.id, muted)
-		t.send(protocol.Muted{Type: protocol.TypeMuted, Muted: muted})
-		c.hub.broadcastRoster(c.conf)
+		t.sendState(protocol.Muted{Type: protocol.TypeMuted, Muted: muted}, keyMuted)
 	case protocol.ControlKeyframe:
 		media.RequestKeyframes(c.conf, t.id)
 	case protocol.ControlRestartCamera:
@@ -61,7 +60,7 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 }
 
 // setMuted remembers that a technician muted participant id of conf, so
-// that the mute survives its reconnecting.
+// that the mute survives its reconnecting, and marks it in the roster.
 func (h *Hub) setMuted(conf, id string, muted bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -74,6 +73,11 @@ func (h *Hub) setMuted(conf, id string, muted bool) {
 		m[id] = true
 	} else {
 		delete(m, id)
+	}
+	if r := h.rooms[conf]; r != nil {
+		r.mu.Lock()
+		r.setMuted(id, muted)
+		r.mu.Unlock()
 	}
 }
 

@@ -25,6 +25,8 @@ type floor struct {
 	mu       sync.Mutex
 	settings conference.Conference
 	version  int64                  // of the last state applied
+	applied  bool                   // a state was applied
+	state    conference.FloorState  // the last state applied
 	limits   map[string]*time.Timer // turn id -> time limit
 	graces   map[string]*time.Timer // point id -> end of its grace period
 }
@@ -182,39 +184,105 @@ func (f *floor) holder(ctx context.Context, point string) (conference.FloorHolde
 	return state.Holders[0], nil
 }
 
-// reload reads the floor from the store and applies it, for a connection
-// that just joined: after a restart of the server the store is where the
-// floor is.
-func (f *floor) reload(ctx context.Context) {
+// greet sends a connection that just joined the floor as the store has
+// it: after a restart of the server the store is where the floor is. A
+// newer state than the one applied is applied everywhere; a point that
+// waits for the floor or holds it is online again for everyone.
+func (f *floor) greet(ctx context.Context, c *conn) {
+	read, ok := f.read(ctx)
+	if !ok {
+		return
+	}
+	newer := f.applyIfNewer(read)
+	state := f.newest()
+	if newer || (c.role == conference.RolePoint && state.Concerns(c.adm.Point.ID)) {
+		f.broadcastState(state)
+		return
+	}
+	if m := f.encode(state); m != nil {
+		c.deliver(m)
+	}
+}
+
+// presenceChanged tells everyone of the floor when point, which connected
+// or left, waits for it or holds it: its online mark changed.
+func (f *floor) presenceChanged(ctx context.Context, point string) {
+	read, ok := f.read(ctx)
+	if !ok {
+		return
+	}
+	newer := f.applyIfNewer(read)
+	if state := f.newest(); newer || state.Concerns(point) {
+		f.broadcastState(state)
+	}
+}
+
+// newest returns the newest state applied.
+func (f *floor) newest() conference.FloorState {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state
+}
+
+// read reads the floor from the store.
+func (f *floor) read(ctx context.Context) (conference.FloorState, bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	state, err := f.hub.d.Store.Floor(ctx, f.conf)
 	if err != nil {
 		f.log.Error("read floor", "err", err)
-		return
+		return state, false
 	}
-	f.apply(state)
+	return state, true
 }
 
 // apply makes state the floor everywhere: in the SFU, in every page and in
 // the timers. A state older than the last applied one is ignored, so that
 // concurrent actions settle on the newest.
 func (f *floor) apply(state conference.FloorState) {
-	f.mu.Lock()
-	if state.Version < f.version {
-		f.mu.Unlock()
-		return
+	if f.applyIfNewer(state) {
+		f.broadcastState(state)
 	}
-	f.version = state.Version
+}
+
+// applyIfNewer makes state the floor of the timers and the SFU unless a
+// newer one was applied, and reports whether it did. The SFU keeps the
+// newest version it is given, so that states applied concurrently settle
+// on the newest there too, with no lock held across its work.
+func (f *floor) applyIfNewer(state conference.FloorState) bool {
+	f.mu.Lock()
+	if state.Version < f.version || (state.Version == f.version && f.applied) {
+		f.mu.Unlock()
+		return false
+	}
+	f.version, f.applied, f.state = state.Version, true, state
 	f.armLimits(state)
 	f.mu.Unlock()
-
 	holders := make([]string, len(state.Holders))
 	for i, h := range state.Holders {
 		holders[i] = h.PointID
 	}
-	f.hub.d.SFU.SetFloor(f.conf, holders)
-	f.hub.broadcast(f.conf, f.message(state))
+	f.hub.d.SFU.SetFloor(f.conf, state.Version, holders)
+	return true
+}
+
+// broadcastState sends state to everyone in the conference.
+func (f *floor) broadcastState(state conference.FloorState) {
+	if r, m := f.hub.room(f.conf), f.encode(state); r != nil && m != nil {
+		r.broadcast(m, nil)
+	}
+}
+
+// encode returns the floor_state message of state, ordered by its
+// version in the outboxes, or nil when it cannot be encoded.
+func (f *floor) encode(state conference.FloorState) *message {
+	m, err := encode(&f.hub.stats, f.message(state), classState, keyFloor)
+	if err != nil {
+		f.log.Error("encode floor state", "err", err)
+		return nil
+	}
+	m.version = state.Version
+	return m
 }
 
 // message is the floor_state message for state, with names and whether
@@ -286,7 +354,7 @@ func (f *floor) timeUp(h conference.FloorHolder) {
 	f.mu.Unlock()
 	names, _ := f.hub.pointNames(f.conf)
 	alert := protocol.FloorAlert{Type: protocol.TypeFloorAlert, TurnID: h.TurnID, PointID: h.PointID, Name: names[h.PointID], TakenBack: auto}
-	f.hub.broadcastTo(f.conf, func(c *conn) bool { return c.role.AtHall() || c.adm.Point.ID == h.PointID }, alert)
+	f.hub.broadcastTo(f.conf, func(c *conn) bool { return c.role.AtHall() || c.adm.Point.ID == h.PointID }, alert, classKeep, "")
 	if !auto {
 		return
 	}

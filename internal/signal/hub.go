@@ -9,8 +9,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -52,7 +52,24 @@ type Deps struct {
 	// CheckOrigin decides whether a WebSocket may be opened from the
 	// request's Origin; nil allows only the same host.
 	CheckOrigin func(*http.Request) bool
+	// HallConnectionsPerLink is how many connections one hall link
+	// (technician, chair or secretariat; a token or a login) may hold at
+	// once; further ones are refused with CodeTooManyConnections. Zero
+	// means DefaultHallConnectionsPerLink. A point's link holds one: a
+	// second connection replaces the first.
+	HallConnectionsPerLink int
+	// MaxJoining is how many connections may be joining at once (from the
+	// upgrade until their media is negotiated); further ones are refused
+	// with CodeServerBusy and a Retry-After, so that a join storm is served
+	// in waves rather than timing out. Zero means DefaultMaxJoining.
+	MaxJoining int
 }
+
+// Defaults of Deps.
+const (
+	DefaultHallConnectionsPerLink = 4
+	DefaultMaxJoining             = 128
+)
 
 // Hub holds every open signaling connection, by conference.
 type Hub struct {
@@ -61,10 +78,12 @@ type Hub struct {
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex
-	confs    map[string]map[string]*conn // conference id -> participant id -> conn
-	floors   map[string]*floor           // conference id -> its floor
-	atts     map[string]*attendance      // conference id -> its attendance; see attendance.go
-	muted    map[string]map[string]bool  // conference id -> participant ids a technician muted
+	rooms    map[string]*room           // conference id -> its connections and roster
+	floors   map[string]*floor          // conference id -> its floor
+	atts     map[string]*attendance     // conference id -> its attendance; see attendance.go
+	muted    map[string]map[string]bool // conference id -> participant ids a technician muted
+	links    map[string]int             // link key -> connections it holds; see admitLink
+	joining  int                        // connections between upgrade and negotiated media
 	shutdown bool
 	wg       sync.WaitGroup
 	done     chan struct{} // closed by Shutdown
@@ -80,8 +99,14 @@ func NewHub(d Deps) *Hub {
 	if d.ICEServers == nil {
 		d.ICEServers = func(string) []protocol.ICEServer { return []protocol.ICEServer{} }
 	}
-	h := &Hub{d: d, log: d.Log, confs: make(map[string]map[string]*conn), floors: make(map[string]*floor),
-		muted: make(map[string]map[string]bool), done: make(chan struct{})}
+	if d.HallConnectionsPerLink <= 0 {
+		d.HallConnectionsPerLink = DefaultHallConnectionsPerLink
+	}
+	if d.MaxJoining <= 0 {
+		d.MaxJoining = DefaultMaxJoining
+	}
+	h := &Hub{d: d, log: d.Log, rooms: make(map[string]*room), floors: make(map[string]*floor),
+		muted: make(map[string]map[string]bool), links: make(map[string]int), done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -93,17 +118,37 @@ func NewHub(d Deps) *Hub {
 }
 
 // Serve upgrades the request to the signaling WebSocket of the admitted
-// participant and serves it until it closes.
+// participant and serves it until it closes. A hall link over its limit of
+// connections, or a server with too many joins under way, is refused over
+// HTTP before the upgrade (see refuse).
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
+	link := linkKey(a)
 	h.mu.Lock()
 	if h.shutdown {
 		h.mu.Unlock()
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	if a.Claims.Role != conference.RolePoint && h.links[link] >= h.d.HallConnectionsPerLink {
+		h.mu.Unlock()
+		h.stats.refused(CodeTooManyConnections)
+		refuse(w, errTooManyConnections(h.d.HallConnectionsPerLink))
+		return
+	}
+	if h.joining >= h.d.MaxJoining {
+		h.mu.Unlock()
+		h.stats.refused(CodeServerBusy)
+		refuse(w, errServerBusy())
+		return
+	}
+	h.links[link]++
+	h.joining++
 	h.wg.Add(1)
 	h.mu.Unlock()
 	defer h.wg.Done()
+	defer h.releaseLink(link)
+	j := &joinSlot{h: h}
+	defer j.release()
 
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -113,7 +158,47 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 	h.stats.opened()
 	defer h.stats.closed()
 	c := newConn(h, ws, a)
+	c.joinSlot = j
 	c.run(r.Context())
+}
+
+// releaseLink counts one connection of link as ended.
+func (h *Hub) releaseLink(link string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.links[link]--; h.links[link] <= 0 {
+		delete(h.links, link)
+	}
+}
+
+// joinSlot is a connection's place among those joining; release gives it
+// back, once, when the connection's media is negotiated or it ends.
+type joinSlot struct {
+	h    *Hub
+	once sync.Once
+}
+
+func (j *joinSlot) release() {
+	j.once.Do(func() {
+		j.h.mu.Lock()
+		j.h.joining--
+		j.h.mu.Unlock()
+	})
+}
+
+// linkKey names the link that admitted a: the same token (or the same
+// login session, for the same conference) gives the same key. Tokens are
+// signed, so equal claims are the same link.
+func linkKey(a Admission) string {
+	c := a.Claims
+	var iat, exp int64
+	if c.IssuedAt != nil {
+		iat = c.IssuedAt.Unix()
+	}
+	if c.ExpiresAt != nil {
+		exp = c.ExpiresAt.Unix()
+	}
+	return fmt.Sprintf("%s|%s|%s|%d|%s|%s|%s|%d|%d", c.Conference, c.Role, c.Point, c.Version, c.Issuer, c.Subject, c.ID, iat, exp)
 }
 
 // participantID is the point id for a point, so that a reconnecting point
@@ -127,71 +212,82 @@ func participantID(a Admission) string {
 	return string(a.Claims.Role) + "-" + hex.EncodeToString(b[:])
 }
 
-// register adds c to its conference and returns the connection it
-// replaces, if the same participant was connected.
+// register adds c to its conference's room and returns the connection it
+// replaces, if the same participant was connected. c gets the whole
+// roster, and everyone else the change, with the room's next flush.
 func (h *Hub) register(c *conn) (old *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := h.confs[c.conf]
-	if m == nil {
-		m = make(map[string]*conn)
-		h.confs[c.conf] = m
+	r := h.rooms[c.conf]
+	if r == nil {
+		r = newRoom(h, c.conf)
+		h.rooms[c.conf] = r
 	}
-	old = m[c.id]
-	m[c.id] = c
-	return old
+	c.entry = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name,
+		Muted: h.muted[c.conf][c.id]}
+	c.room = r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.add(c)
 }
 
 // unregister removes c unless a newer connection replaced it, and reports
-// whether it did.
+// whether it did. A room left empty is removed.
 func (h *Hub) unregister(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := h.confs[c.conf]
-	if m[c.id] != c {
+	r := c.room
+	if r == nil {
 		return false
 	}
-	delete(m, c.id)
-	if len(m) == 0 {
-		delete(h.confs, c.conf)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.remove(c) {
+		return false
+	}
+	if len(r.conns) == 0 && h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+		r.dead = true
+		if r.timer != nil {
+			r.timer.Stop()
+		}
 	}
 	return true
+}
+
+// room returns the room of conf, or nil when no one is connected to it.
+func (h *Hub) room(conf string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[conf]
 }
 
 // conns returns the connections of conf that match selects, by
 // participant id.
 func (h *Hub) conns(conf string, match func(*conn) bool) []*conn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*conn, 0, len(h.confs[conf]))
-	for _, c := range h.confs[conf] {
-		if match == nil || match(c) {
-			out = append(out, c)
-		}
+	r := h.room(conf)
+	if r == nil {
+		return nil
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
-	return out
+	return r.members(match)
 }
 
 // broadcast sends msg to every connection of conf.
-func (h *Hub) broadcast(conf string, msg any) { h.broadcastTo(conf, nil, msg) }
+func (h *Hub) broadcast(conf string, msg any, c class, key string) { h.broadcastTo(conf, nil, msg, c, key) }
 
-// broadcastTo sends msg to the connections of conf that match selects.
-func (h *Hub) broadcastTo(conf string, match func(*conn) bool, msg any) {
-	for _, c := range h.conns(conf, match) {
-		c.send(msg)
+// broadcastTo sends msg, encoded once, to the connections of conf that
+// match selects.
+func (h *Hub) broadcastTo(conf string, match func(*conn) bool, msg any, c class, key string) {
+	r := h.room(conf)
+	if r == nil {
+		return
 	}
-}
-
-// broadcastRoster sends every connection of conf the list of who is there.
-func (h *Hub) broadcastRoster(conf string) {
-	conns := h.conns(conf, nil)
-	roster := protocol.Roster{Type: protocol.TypeRoster, Participants: make([]protocol.Participant, len(conns))}
-	for i, c := range conns {
-		roster.Participants[i] = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name,
-			Muted: h.isMuted(conf, c.id)}
+	m, err := encode(&h.stats, msg, c, key)
+	if err != nil {
+		h.log.Error("encode broadcast", "conference", conf, "err", err)
+		return
 	}
-	h.broadcast(conf, roster)
+	r.broadcast(m, match)
 }
 
 // pointNames returns the names of the points connected to conf, and which
@@ -209,15 +305,15 @@ func (h *Hub) pointNames(conf string) (names map[string]string, online map[strin
 // and returns how many it ended.
 func (h *Hub) closeWhere(match func(*conn) bool, reason, message string) int {
 	h.mu.Lock()
-	var conns []*conn
-	for _, m := range h.confs {
-		for _, c := range m {
-			if match(c) {
-				conns = append(conns, c)
-			}
-		}
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
 	}
 	h.mu.Unlock()
+	var conns []*conn
+	for _, r := range rooms {
+		conns = append(conns, r.members(match)...)
+	}
 	for _, c := range conns {
 		c.closeWith(reason, message)
 	}

@@ -24,8 +24,8 @@ func (h *Hub) qualityLoop() {
 		case <-t.C:
 		}
 		h.mu.Lock()
-		confs := make([]string, 0, len(h.confs))
-		for id := range h.confs {
+		confs := make([]string, 0, len(h.rooms))
+		for id := range h.rooms {
 			confs = append(confs, id)
 		}
 		h.mu.Unlock()
@@ -86,9 +86,9 @@ func (h *Hub) sendQuality(conf string) {
 		return
 	}
 	atHall := func(c *conn) bool { return c.role.AtHall() }
-	h.broadcastTo(conf, atHall, msg)
+	h.broadcastTo(conf, atHall, msg, classState, keyLinkQuality)
 	for _, a := range alerts {
-		h.broadcastTo(conf, atHall, a)
+		h.broadcastTo(conf, atHall, a, classState, keyQualityAlert+a.ParticipantID)
 	}
 }
 

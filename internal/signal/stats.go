@@ -16,6 +16,18 @@ type Stats struct {
 	// ErrorsSent counts the error messages sent to clients, by code
 	// (protocol.CodeBadJSON and the others).
 	ErrorsSent map[string]uint64
+	// Refused counts the WebSockets refused before the upgrade by the
+	// hub, by code (CodeTooManyConnections, CodeServerBusy).
+	Refused map[string]uint64
+	// EncodedBytes counts the bytes of every message the hub encoded; a
+	// message sent to many connections is encoded, and counted, once.
+	EncodedBytes uint64
+	// SlowDisconnects counts the connections closed because they did not
+	// take their messages in time.
+	SlowDisconnects uint64
+	// Shed counts the queued messages dropped because a newer one
+	// superseded them or the connection fell behind.
+	Shed uint64
 }
 
 // maxErrorCodes bounds the error codes counted apart; further ones are
@@ -24,11 +36,27 @@ const maxErrorCodes = 32
 
 // hubStats are the counters behind Stats.
 type hubStats struct {
-	open  atomic.Int64
-	total atomic.Uint64
+	open    atomic.Int64
+	total   atomic.Uint64
+	bytes   atomic.Uint64
+	slow    atomic.Uint64
+	shed    atomic.Uint64
+	mu      sync.Mutex
+	errors  map[string]uint64
+	refusal map[string]uint64
+}
 
-	mu     sync.Mutex
-	errors map[string]uint64
+// encoded counts n bytes of an encoded message.
+func (s *hubStats) encoded(n int) { s.bytes.Add(uint64(n)) }
+
+// refused counts a WebSocket refused with code.
+func (s *hubStats) refused(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refusal == nil {
+		s.refusal = make(map[string]uint64)
+	}
+	s.refusal[code]++
 }
 
 // opened counts a WebSocket that opened; closed one that closed.
@@ -52,11 +80,16 @@ func (s *hubStats) errorSent(code string) {
 func (h *Hub) Stats() Stats {
 	h.stats.mu.Lock()
 	errs := maps.Clone(h.stats.errors)
+	refused := maps.Clone(h.stats.refusal)
 	h.stats.mu.Unlock()
 	if errs == nil {
 		errs = map[string]uint64{}
 	}
-	return Stats{Connections: h.stats.open.Load(), ConnectionsTotal: h.stats.total.Load(), ErrorsSent: errs}
+	if refused == nil {
+		refused = map[string]uint64{}
+	}
+	return Stats{Connections: h.stats.open.Load(), ConnectionsTotal: h.stats.total.Load(), ErrorsSent: errs,
+		Refused: refused, EncodedBytes: h.stats.bytes.Load(), SlowDisconnects: h.stats.slow.Load(), Shed: h.stats.shed.Load()}
 }
 
 // ErrShuttingDown is reported by Ready once Shutdown has begun.

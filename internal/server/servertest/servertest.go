@@ -62,6 +62,10 @@ type Options struct {
 	// auth.users do; none turns logins off, as in Start. Their hashes may
 	// use bcrypt.MinCost to keep tests quick.
 	Users []auth.User
+	// HallConnectionsPerLink and MaxJoining set the hub's limits of the
+	// same names (signal.Deps); zero keeps its defaults.
+	HallConnectionsPerLink int
+	MaxJoining             int
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -108,7 +112,8 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 		}
 	}
 	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
-		CheckOrigin: auth.SameOrigin(l.Addr().String())})
+		CheckOrigin:            auth.SameOrigin(l.Addr().String()),
+		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
 		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,

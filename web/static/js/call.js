@@ -146,6 +146,8 @@ export class Call {
       answerWaiter: null, // {resolve, reject} of the publish_answer awaited
       watchedStreams: new WeakSet(),
       floorVersion: null, // of the last floor_state on this connection
+      roster: null, // participant id -> entry, from roster and roster_update
+      rosterVersion: 0,
       rollCallSeen: false, // a roll_call_state arrived on this connection
     };
     this.link = link;
@@ -162,8 +164,8 @@ export class Call {
         this.#onWelcome(link, msg);
         break;
       case 'roster':
-        this.debug.roster = Array.isArray(msg.participants) ? msg.participants : [];
-        this.on.roster?.(this.debug.roster);
+      case 'roster_update':
+        this.#onRoster(link, msg);
         break;
       case 'publish_answer':
         if (link.answerWaiter) {
@@ -218,6 +220,23 @@ export class Call {
         // Newer servers may send types this page does not know yet.
         console.debug('hoinghi: ignoring message', msg.type);
     }
+  }
+
+  // The server sends the whole roster once, then its changes; a whole
+  // roster again when this page fell behind. Each change carries the
+  // roster's version: one already applied is skipped.
+  #onRoster(link, msg) {
+    if (msg.type === 'roster') {
+      link.roster = new Map();
+      for (const p of Array.isArray(msg.participants) ? msg.participants : []) link.roster.set(p.id, p);
+    } else {
+      if (!link.roster || msg.version <= link.rosterVersion) return;
+      for (const p of Array.isArray(msg.set) ? msg.set : []) link.roster.set(p.id, p);
+      for (const id of Array.isArray(msg.removed) ? msg.removed : []) link.roster.delete(id);
+    }
+    link.rosterVersion = Number(msg.version) || 0;
+    this.debug.roster = [...link.roster.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.on.roster?.(this.debug.roster);
   }
 
   #onWelcome(link, msg) {

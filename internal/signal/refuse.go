@@ -1,0 +1,61 @@
+package signal
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Codes of the HTTP refusals of the signaling WebSocket that the hub makes
+// itself; the server's admission makes the others (docs/protocol.md).
+const (
+	// CodeTooManyConnections: a hall link already holds as many
+	// connections as it may (HTTP 409).
+	CodeTooManyConnections = "too_many_connections"
+	// CodeServerBusy: too many participants are joining at this moment;
+	// the client tries again after Retry-After seconds (HTTP 503).
+	CodeServerBusy = "server_busy"
+)
+
+// busyRetry is the least Retry-After of a server_busy refusal; a random
+// second is added so that refused clients do not come back together.
+const busyRetry = time.Second
+
+// refusal is the JSON body of an HTTP refusal, in the shape of the
+// server's other refusals.
+type refusal struct {
+	status     int
+	retryAfter time.Duration
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	MessageEN  string `json:"message_en"`
+}
+
+func errTooManyConnections(limit int) refusal {
+	return refusal{status: http.StatusConflict, Error: CodeTooManyConnections,
+		Message: fmt.Sprintf("Đường dẫn này đang mở ở %d nơi, là số nơi tối đa. Hãy đóng một cửa sổ đang mở đường dẫn này rồi thử lại.", limit),
+		MessageEN: fmt.Sprintf("This link is open in %d places, the most it may be. Close a window that has it open and try again.", limit)}
+}
+
+func errServerBusy() refusal {
+	return refusal{status: http.StatusServiceUnavailable, retryAfter: busyRetry + rand.N(time.Second),
+		Error:     CodeServerBusy,
+		Message:   "Máy chủ đang nhận nhiều điểm cầu cùng lúc; trang sẽ tự thử lại sau giây lát.",
+		MessageEN: "The server is admitting many points at once; the page tries again in a moment."}
+}
+
+// refuse sends e as the answer to a WebSocket request.
+func refuse(w http.ResponseWriter, e refusal) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
+	w.WriteHeader(e.status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(e) // the client went away; nothing to do
+}
