@@ -130,10 +130,10 @@ type Client struct {
 	roster        map[string]protocol.Participant // participant id -> entry
 	rosterVersion uint64
 	rosterGaps    int // updates that did not follow the roster's version
-	floor   protocol.FloorState
-	alerts  int
-	quality protocol.LinkQuality
-	muted   bool
+	floor         protocol.FloorState
+	alerts        int
+	quality       protocol.LinkQuality
+	muted         bool
 	// cameraRestarts counts restart_camera requests; a synthetic camera
 	// has nothing to restart.
 	cameraRestarts int

@@ -67,13 +67,13 @@ type conn struct {
 
 func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
 	c := &conn{
-		hub:     h,
-		ws:      ws,
-		adm:     a,
-		conf:    a.Conference.ID,
-		id:      participantID(a),
-		role:    a.Claims.Role,
-		name:    a.Name(),
+		hub:            h,
+		ws:             ws,
+		adm:            a,
+		conf:           a.Conference.ID,
+		id:             participantID(a),
+		role:           a.Claims.Role,
+		name:           a.Name(),
 		out:            newOutbox(&h.stats.shed),
 		done:           make(chan struct{}),
 		limiter:        rate.NewLimiter(messagesPerSec, messageBurst),

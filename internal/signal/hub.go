@@ -8,8 +8,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -273,7 +273,9 @@ func (h *Hub) conns(conf string, match func(*conn) bool) []*conn {
 }
 
 // broadcast sends msg to every connection of conf.
-func (h *Hub) broadcast(conf string, msg any, c class, key string) { h.broadcastTo(conf, nil, msg, c, key) }
+func (h *Hub) broadcast(conf string, msg any, c class, key string) {
+	h.broadcastTo(conf, nil, msg, c, key)
+}
 
 // broadcastTo sends msg, encoded once, to the connections of conf that
 // match selects.

@@ -24,7 +24,9 @@ func drain(o *outbox) []string {
 	}
 }
 
-func msg(data string, c class, key string) *message { return &message{data: []byte(data), class: c, key: key} }
+func msg(data string, c class, key string) *message {
+	return &message{data: []byte(data), class: c, key: key}
+}
 
 func TestOutbox(t *testing.T) {
 	big := strings.Repeat("x", outboxSoftLimit/4)

@@ -36,7 +36,7 @@ type refusal struct {
 
 func errTooManyConnections(limit int) refusal {
 	return refusal{status: http.StatusConflict, Error: CodeTooManyConnections,
-		Message: fmt.Sprintf("Đường dẫn này đang mở ở %d nơi, là số nơi tối đa. Hãy đóng một cửa sổ đang mở đường dẫn này rồi thử lại.", limit),
+		Message:   fmt.Sprintf("Đường dẫn này đang mở ở %d nơi, là số nơi tối đa. Hãy đóng một cửa sổ đang mở đường dẫn này rồi thử lại.", limit),
 		MessageEN: fmt.Sprintf("This link is open in %d places, the most it may be. Close a window that has it open and try again.", limit)}
 }
 
