@@ -58,6 +58,7 @@ type Deps struct {
 type Server struct {
 	d       Deps
 	mux     *http.ServeMux
+	handler http.Handler // mux with the security headers
 	static  fs.FS
 	metrics *prometheus.Registry
 }
@@ -84,6 +85,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{d: d, mux: http.NewServeMux(), static: static, metrics: newRegistry(d)}
 	s.routes()
+	s.handler = securityHeaders(s.mux)
 	return s
 }
 
@@ -106,13 +108,11 @@ func (s *Server) routes() {
 	m.Handle("/", s.staticHandler())
 }
 
-// ServeHTTP routes r. Every response forbids sniffing and referrers, since
-// page URLs carry join tokens.
+// ServeHTTP routes r. Every answer carries the security headers (see
+// securityHeaders): a strict Content-Security-Policy, no framing, no
+// sniffing and no referrers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	s.mux.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
