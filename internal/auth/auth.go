@@ -29,7 +29,11 @@
 //     the readable hoinghi_csrf cookie, can send it. Requests admitted by a
 //     token need no CSRF token: a token is not sent by the browser on its
 //     own.
-//   - Logins are rate limited per client IP address.
+//   - Failed logins are limited per client address (an IPv4 address or an
+//     IPv6 /64), per user name, and per user name from one address, so
+//     that guessing one user's password from many addresses is as slow as
+//     from one, while others' failures behind the same NAT do not lock out
+//     a user who knows the password (see limiter).
 package auth
 
 import (
@@ -121,8 +125,8 @@ type Options struct {
 	// Secure marks the cookies Secure, for a server reached over HTTPS.
 	// Cookies set on a TLS request are Secure anyway.
 	Secure bool
-	// LoginLimit bounds the login attempts of one IP address; zero means
-	// DefaultLoginLimit.
+	// LoginLimit bounds the failed login attempts of one client address
+	// and of one user name; zero means DefaultLoginLimit.
 	LoginLimit Limit
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -141,6 +145,8 @@ type Auth struct {
 	// dummy is hashed against when the name is unknown, so that the answer
 	// takes as long as for a known name.
 	dummy []byte
+	// hashTime is how long hashing took at start; see LoginFrom.
+	hashTime time.Duration
 }
 
 // New returns an Auth for o.Users. It refuses duplicate names, a point
@@ -182,11 +188,13 @@ func New(o Options) (*Auth, error) {
 		cost = max(cost, c)
 		a.users[u.Name] = u
 	}
+	start := time.Now()
 	dummy, err := bcrypt.GenerateFromPassword([]byte("no such user"), cost)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	a.dummy = dummy
+	a.hashTime = time.Since(start)
 	return a, nil
 }
 
@@ -210,11 +218,40 @@ type Session struct {
 func (s Session) Expiry() time.Time { return time.Unix(s.ExpiresAt, 0).UTC() }
 
 // Login checks name and password and returns a new session. Every failure
-// is ErrBadCredentials.
+// is ErrBadCredentials. It is not limited: a request from a client goes
+// through LoginFrom.
 func (a *Auth) Login(name, password string) (Session, error) {
+	return a.login(name, password, false)
+}
+
+// LoginFrom is Login for the client of r, within the login limit (see
+// limiter): an attempt over it is refused with a *LimitError, without
+// checking the password; a failed one counts against the client's address
+// and the name; a successful one does not count.
+func (a *Auth) LoginFrom(r *http.Request, name, password string) (Session, error) {
+	at, wait := a.limiter.begin(clientAddr(r), name, a.now())
+	if at == nil {
+		return Session{}, &LimitError{Wait: wait}
+	}
+	// Past a limited address, an unknown name waits as long as hashing
+	// takes rather than hashing: that path is not bounded by the address,
+	// and names are free to make up.
+	s, err := a.login(name, password, at.byPair)
+	if err == nil {
+		at.succeeded(a.now())
+	}
+	return s, err
+}
+
+// login is Login; sleep makes an unknown name wait instead of hashing.
+func (a *Auth) login(name, password string, sleep bool) (Session, error) {
 	u, ok := a.users[name]
 	if !ok {
-		_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(password)) // spend the same time
+		if sleep {
+			time.Sleep(a.hashTime)
+		} else {
+			_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(password)) // spend the same time
+		}
 		return Session{}, ErrBadCredentials
 	}
 	if err := bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)); err != nil {
@@ -330,10 +367,4 @@ func (a *Auth) ClearCookies(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1,
 			HttpOnly: name == SessionCookie, Secure: secure, SameSite: http.SameSiteLaxMode})
 	}
-}
-
-// AllowLogin reports whether the client at r may try to log in now, and
-// if not, how long it should wait.
-func (a *Auth) AllowLogin(r *http.Request) (bool, time.Duration) {
-	return a.limiter.allow(clientIP(r), a.now())
 }

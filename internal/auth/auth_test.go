@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,32 +175,127 @@ func TestCookiesAndCSRF(t *testing.T) {
 	}
 }
 
+// TestAddrGroup checks the addresses that the login limit counts
+// together: an IPv4 address alone, an IPv6 address with its /64.
+func TestAddrGroup(t *testing.T) {
+	tests := []struct {
+		remote, want string
+	}{
+		{"192.0.2.1:1000", "192.0.2.1"},
+		{"192.0.2.1:2000", "192.0.2.1"},
+		{"192.0.2.2:1000", "192.0.2.2"},
+		{"[::ffff:192.0.2.1]:1000", "192.0.2.1"},
+		{"[2001:db8:1:2::1]:1000", "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff:ffff:ffff:ffff]:1000", "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:1000", "fe80::/64"},
+		{"[2001:db8:1:3::1]:1000", "2001:db8:1:3::/64"},
+		{"[::1]:1000", "::/64"},
+		{"2001:db8:1:2::7", "2001:db8:1:2::/64"}, // no port
+		{"pipe", "pipe"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/api/login", nil)
+		r.RemoteAddr = tt.remote
+		if got := clientAddr(r); got != tt.want {
+			t.Errorf("clientAddr(%q) = %q, want %q", tt.remote, got, tt.want)
+		}
+	}
+}
+
+// TestLoginLimit plays attempts against the login limit: a burst of 10
+// failures, then one every minute, per address (IPv6 /64) and per name,
+// and 3 per name from an address that others' failures have limited.
 func TestLoginLimit(t *testing.T) {
 	now := time.Now()
-	a, err := New(Options{Secret: secret, LoginLimit: Limit{Every: time.Minute, Burst: 3}, Now: func() time.Time { return now }})
+	a, err := New(Options{Users: []User{
+		{Name: "lan", Role: conference.RoleTechnician, PasswordHash: hash(t, "đúng")},
+		{Name: "minh", Role: conference.RoleChair, PasswordHash: hash(t, "cũng đúng")},
+	}, Secret: secret, LoginLimit: Limit{Every: time.Minute, Burst: 10}, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	from := func(addr string) *http.Request {
-		r := httptest.NewRequest("POST", "/api/login", nil)
-		r.RemoteAddr = addr
-		return r
+	const (
+		ok      = "ok"
+		bad     = "bad"     // ErrBadCredentials
+		limited = "limited" // *LimitError
+	)
+	type try struct {
+		from, name, password string
+		times                int // 1 when 0
+		want                 string
 	}
-	for i := range 3 {
-		if ok, _ := a.AllowLogin(from("192.0.2.1:1000")); !ok {
-			t.Fatalf("attempt %d refused", i+1)
-		}
+	tests := []struct {
+		name  string
+		tries []try
+	}{
+		{"others' failures behind one NAT do not lock out a correct password", []try{
+			{from: "192.0.2.1:1000", name: "minh", password: "sai", times: 10, want: bad},
+			{from: "192.0.2.1:1001", name: "nobody", password: "sai", want: bad}, // the address is limited; this name has tries of its own
+			{from: "192.0.2.1:1002", name: "lan", password: "đúng", want: ok},
+			{from: "192.0.2.1:1003", name: "lan", password: "đúng", want: ok}, // successes do not count
+			{from: "192.0.2.1:1004", name: "lan", password: "sai", times: 3, want: bad},
+			{from: "192.0.2.1:1005", name: "lan", password: "đúng", want: limited}, // lan failed 3 times here
+			{from: "192.0.2.9:1000", name: "lan", password: "đúng", want: ok},      // elsewhere, lan gets in
+			{from: "192.0.2.1:1006", name: "minh", password: "cũng đúng", want: limited},
+		}},
+		{"guessing one name from many addresses is limited by the name", []try{
+			{from: "198.51.100.1:1000", name: "lan", password: "sai", times: 4, want: bad},
+			{from: "198.51.100.2:1000", name: "lan", password: "sai", times: 3, want: bad},
+			{from: "198.51.100.3:1000", name: "lan", password: "sai", times: 3, want: bad},
+			{from: "198.51.100.4:1000", name: "lan", password: "đúng", want: limited},
+			{from: "[2001:db8:9::1]:1000", name: "lan", password: "sai", want: limited},
+			{from: "198.51.100.4:1000", name: "minh", password: "cũng đúng", want: ok},
+			{from: "198.51.100.4:1000", name: "nobody", password: "x", times: 10, want: bad},
+			{from: "198.51.100.5:1000", name: "nobody", password: "x", want: limited}, // unknown names alike
+		}},
+		{"an IPv6 /64 counts as one address", []try{
+			{from: "[2001:db8:1:2::1]:1000", name: "a", password: "x", times: 7, want: bad},
+			{from: "[2001:db8:1:2::2]:1000", name: "lan", password: "sai", times: 3, want: bad},
+			{from: "[2001:db8:1:2:ffff::9]:1000", name: "lan", password: "sai", want: limited},
+			{from: "[2001:db8:1:2:ffff::9]:1000", name: "lan", password: "đúng", want: limited},
+			{from: "[2001:db8:1:3::1]:1000", name: "lan", password: "đúng", want: ok}, // the next /64
+			{from: "192.0.2.50:1000", name: "b", password: "x", times: 10, want: bad},
+			{from: "192.0.2.51:1000", name: "b", password: "x", want: limited}, // b's own limit
+		}},
 	}
-	ok, wait := a.AllowLogin(from("192.0.2.1:2000"))
-	if ok || wait <= 0 || wait > time.Minute {
-		t.Errorf("fourth attempt: allowed %v, wait %v", ok, wait)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now = now.Add(time.Hour) // every bucket full again
+			for i, tr := range tt.tries {
+				for n := range max(tr.times, 1) {
+					r := httptest.NewRequest("POST", "/api/login", nil)
+					r.RemoteAddr = tr.from
+					_, err := a.LoginFrom(r, tr.name, tr.password)
+					var lim *LimitError
+					got := ok
+					switch {
+					case errors.As(err, &lim):
+						got = limited
+						if lim.Wait <= 0 || lim.Wait > time.Minute {
+							t.Errorf("try %d: wait %v", i+1, lim.Wait)
+						}
+					case errors.Is(err, ErrBadCredentials):
+						got = bad
+					case err != nil:
+						t.Fatalf("try %d: %v", i+1, err)
+					}
+					if got != tr.want {
+						t.Fatalf("try %d (%s as %s from %s), attempt %d: %s, want %s", i+1, tr.password, tr.name, tr.from, n+1, got, tr.want)
+					}
+				}
+			}
+		})
 	}
-	if ok, _ := a.AllowLogin(from("192.0.2.2:1000")); !ok {
-		t.Error("another address was refused")
+
+	// A limit refills: one more attempt a minute later.
+	r := httptest.NewRequest("POST", "/api/login", nil)
+	r.RemoteAddr = "192.0.2.51:1000"
+	if _, err := a.LoginFrom(r, "b", "x"); !errors.As(err, new(*LimitError)) {
+		t.Fatalf("b again: %v, want limited", err)
 	}
 	now = now.Add(time.Minute)
-	if ok, _ := a.AllowLogin(from("192.0.2.1:1000")); !ok {
-		t.Error("refused after waiting")
+	if _, err := a.LoginFrom(r, "b", "x"); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("b a minute later: %v, want a checked attempt", err)
 	}
 }
 

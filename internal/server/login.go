@@ -199,18 +199,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadBody("send the name and password as application/json"), nil)
 		return
 	}
-	if ok, wait := s.d.Auth.AllowLogin(r); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-		s.d.Log.Warn("login rate limited", "remote", r.RemoteAddr)
-		s.fail(w, r, errTooManyAttempts(wait), nil)
-		return
-	}
 	var req loginRequest
 	if e := decodeBody(w, r, &req); e != nil {
 		s.fail(w, r, e, nil)
 		return
 	}
-	sess, err := s.d.Auth.Login(req.Name, req.Password)
+	sess, err := s.d.Auth.LoginFrom(r, req.Name, req.Password)
+	if lim := (*auth.LimitError)(nil); errors.As(err, &lim) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(lim.Wait.Round(time.Second)/time.Second)+1))
+		s.d.Log.Warn("login rate limited", "user", req.Name, "remote", r.RemoteAddr, "retry_in", lim.Wait.Round(time.Second))
+		s.fail(w, r, errTooManyAttempts(lim.Wait), nil)
+		return
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		s.d.Log.Warn("login failed", "user", req.Name, "remote", r.RemoteAddr)
 		s.fail(w, r, errLoginFailed(), nil)
