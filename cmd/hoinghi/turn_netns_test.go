@@ -62,6 +62,18 @@ func TestNetnsTURNOnlyPointWithServerBehindNAT(t *testing.T) {
 	netnsTURNOnly(t, 1, "203.0.113.77")
 }
 
+// TestNetnsTURNOnlyPointWithServerAnnouncingLoopback is the same with the
+// server announcing 127.0.0.1, as the Docker compose file does by default:
+// the SFU then binds no loopback socket, and relayed media to 127.0.0.1
+// must reach it on the relay IP.
+func TestNetnsTURNOnlyPointWithServerAnnouncingLoopback(t *testing.T) {
+	if os.Getenv(netnsEnvURL) != "" {
+		netnsPoint(t)
+		return
+	}
+	netnsTURNOnly(t, 2, "127.0.0.1")
+}
+
 // netnsTURNOnly runs the test in the k-th namespace of this process, with
 // the server announcing publicIP when it is not empty.
 func netnsTURNOnly(t *testing.T, k int, publicIP string) {

@@ -12,7 +12,7 @@ import (
 // not pass (this host on a port other than the media ports) is dropped.
 //
 // When the SFU on this host announces public IPs that are not this host's
-// own (1:1 NAT, as in most clouds), it also keeps the relay's traffic with
+// own (1:1 NAT, as in most clouds), or loopback, it also keeps the relay's traffic with
 // the SFU on the host rather than sending it out to the NAT and back, which
 // many NATs refuse: a packet to a public IP goes to the relay IP instead,
 // and a packet from one of this host's addresses appears to come from the
@@ -20,7 +20,7 @@ import (
 type relayGenerator struct {
 	*pionturn.RelayAddressGeneratorPortRange
 	policy *peerPolicy
-	public []net.IP        // public IPs that are not local
+	public []net.IP        // public IPs that are not local, or loopback
 	local  map[string]bool // this host's interface addresses
 	to     net.IP          // where packets to a public IP go
 	// dropped counts the relayed packets the policy stopped.
@@ -33,7 +33,10 @@ func newRelayGenerator(base *pionturn.RelayAddressGeneratorPortRange, policy *pe
 		g.local[ip.String()] = true
 	}
 	for _, ip := range public {
-		if ip != nil && !g.local[ip.String()] {
+		// A loopback public IP (a container announcing the Docker host's
+		// 127.0.0.1) is rewritten too: an SFU that announces public IPs
+		// binds no loopback socket (see cmd/hoinghi).
+		if ip != nil && (!g.local[ip.String()] || ip.IsLoopback()) {
 			g.public = append(g.public, ip)
 		}
 	}

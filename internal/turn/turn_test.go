@@ -285,8 +285,12 @@ func TestRelayHairpin(t *testing.T) {
 		t.Errorf("reply from %v, want %s", from, want)
 	}
 
+	// A loopback public IP (Docker's default) is rewritten as well.
+	if g := newRelayGenerator(g.RelayAddressGeneratorPortRange, policy, []net.IP{lo}, []net.IP{lo}); len(g.public) != 1 {
+		t.Errorf("loopback public IP: rewritten %v, want it", g.public)
+	}
 	// Without a foreign public IP, addresses are left as they are.
-	plain := newRelayGenerator(g.RelayAddressGeneratorPortRange, policy, []net.IP{lo}, []net.IP{lo})
+	plain := newRelayGenerator(g.RelayAddressGeneratorPortRange, policy, nil, []net.IP{lo})
 	c, _, err := plain.AllocatePacketConn("udp4", 0)
 	if err != nil {
 		t.Fatal(err)
