@@ -134,6 +134,7 @@ type Client struct {
 	alerts        int
 	quality       protocol.LinkQuality
 	muted         bool
+	wall          []string // the point each wall slot shows, from wall_state
 	// cameraRestarts counts restart_camera requests; a synthetic camera
 	// has nothing to restart.
 	cameraRestarts int
@@ -448,6 +449,26 @@ func (c *Client) FloorState() protocol.FloorState {
 	return c.floor
 }
 
+// SetWall asks the server to show on this hall client's wall the cameras
+// of the points in ids, first first (as many as the wall has slots), as
+// a console does for the tiles on its screen. The server tells which
+// slot shows which point in wall_state (Wall); a refusal arrives on
+// Errors.
+func (c *Client) SetWall(ids []string) error {
+	if ids == nil {
+		ids = []string{}
+	}
+	return c.Send(protocol.Wall{Type: protocol.TypeWall, Participants: ids})
+}
+
+// Wall returns which point each slot of this hall client's wall shows, as
+// the server last said ("" for an empty slot).
+func (c *Client) Wall() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.wall)
+}
+
 // Muted reports whether the hall muted this participant, as the server
 // last said.
 func (c *Client) Muted() bool {
@@ -636,6 +657,14 @@ func (c *Client) dispatch(raw []byte) error {
 		}
 		c.mu.Lock()
 		c.quality = m
+		c.mu.Unlock()
+	case protocol.TypeWallState:
+		var m protocol.WallState
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode wall_state: %w", err)
+		}
+		c.mu.Lock()
+		c.wall = m.Slots
 		c.mu.Unlock()
 	case protocol.TypeMuted:
 		var m protocol.Muted

@@ -222,8 +222,9 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		video: t.Kind() == webrtc.RTPCodecTypeVideo,
 		stats: TrackStats{Participant: t.StreamID(), Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
 	}
-	if t.StreamID() != SpeakerStreamID {
+	if !isSlot(t.StreamID()) {
 		rt.sender = SenderHash(t.StreamID())
+		rt.stats.From = t.StreamID()
 	}
 	c.mu.Lock()
 	c.recv = append(c.recv, rt)
@@ -323,12 +324,20 @@ func (rt *recvTrack) add(start time.Time, h *rtp.Header, payload []byte) {
 func (c *Client) Received() []TrackStats {
 	c.mu.Lock()
 	recv := append([]*recvTrack(nil), c.recv...)
+	senders := make(map[uint32]string, len(c.roster))
+	for id := range c.roster {
+		senders[SenderHash(id)] = id
+	}
 	c.mu.Unlock()
 	out := make([]TrackStats, 0, len(recv))
 	for _, rt := range recv {
 		rt.mu.Lock()
-		out = append(out, rt.stats)
+		st := rt.stats
 		rt.mu.Unlock()
+		if isSlot(st.Participant) {
+			st.From = senders[st.Sender]
+		}
+		out = append(out, st)
 	}
 	sortStats(out)
 	return out

@@ -27,11 +27,23 @@ type TrackStats struct {
 	Sender      uint32
 	SenderSince time.Time
 	Switches    uint64
+	// From is the participant whose media the track carries now: the
+	// stream id of a plain track; for a slot (a speaker or wall slot), the
+	// participant of the roster whose SenderHash the last packet carried,
+	// "" when none matches.
+	From string
 }
 
 // SpeakerStreamID is the stream id of the speaker slots: the media of
 // whoever holds the floor.
 const SpeakerStreamID = "speaker"
+
+// WallStreamID is the stream id of a hall console's wall slots, each
+// showing the camera of one point (see SetWall).
+const WallStreamID = "wall"
+
+// isSlot reports whether a stream is of slots, whose source changes.
+func isSlot(streamID string) bool { return streamID == SpeakerStreamID || streamID == WallStreamID }
 
 // seqTracker follows the sequence numbers of one RTP stream.
 type seqTracker struct {

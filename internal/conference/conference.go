@@ -56,18 +56,23 @@ func DisplayName(r Role, pointName string) string {
 	return string(r)
 }
 
-// Receives reports whether a subscriber in role sub receives the media a
-// publisher in role pub sends: points receive the hall, the hall receives
-// every point. The secretariat receives nothing.
+// Receives reports whether a subscriber in role sub receives, all the
+// time, the media a publisher in role pub sends: points receive the hall.
+// The hall sees the points on its wall (WatchesWall) and hears and sees
+// the floor holders in its speaker slots (HasSpeakerSlots), as points do;
+// it does not receive every point. The secretariat receives nothing.
 func Receives(sub, pub Role) bool {
-	switch {
-	case sub == RolePoint:
-		return pub.AtHall()
-	case sub.AtHall():
-		return pub == RolePoint
-	}
-	return false
+	return sub == RolePoint && pub.AtHall()
 }
+
+// HasSpeakerSlots reports whether a participant in role r receives the
+// floor holders' media in speaker slots: the points and the hall.
+func HasSpeakerSlots(r Role) bool { return r == RolePoint || r.AtHall() }
+
+// WatchesWall reports whether a participant in role r has a video wall: a
+// number of slots, each showing one point's camera that its console
+// chooses (the tiles on its screen).
+func WatchesWall(r Role) bool { return r.AtHall() }
 
 // Conference is a scheduled hybrid conference hosted by one hall.
 type Conference struct {

@@ -19,6 +19,7 @@ const (
 	TypeSubscribeAnswer = "subscribe_answer" // SDP answer to a subscribe_offer
 	TypeCandidate       = "candidate"        // a trickled ICE candidate of one of the client's PeerConnections
 	TypeFloor           = "floor"            // a floor action: ask, withdraw, give, extend, take_back, finish, open/close_discussion
+	TypeWall            = "wall"             // the hall console chooses whose cameras its wall shows
 )
 
 // Message types sent by the server.
@@ -32,6 +33,7 @@ const (
 	TypeClosing        = "closing"         // the server closes this connection, with the reason
 	TypeFloorState     = "floor_state"     // the queue and the holders of the floor, after every change
 	TypeFloorAlert     = "floor_alert"     // to the hall: a turn's time ran out
+	TypeWallState      = "wall_state"      // to the hall: which point each wall slot shows
 )
 
 // PeerConnection names, used in candidate messages.
@@ -225,6 +227,27 @@ type FloorAlert struct {
 	TakenBack bool   `json:"taken_back"`
 }
 
+// MaxWallParticipants bounds the ids of one wall message.
+const MaxWallParticipants = 1000
+
+// Wall chooses the points whose cameras a hall console's wall shows:
+// Participants in order of priority (the first ones take the slots when
+// there are more than slots), or, with Auto, the first points to publish,
+// as before any wall message.
+type Wall struct {
+	Type         string   `json:"type"`
+	Participants []string `json:"participants"`
+	Auto         bool     `json:"auto,omitempty"`
+}
+
+// WallState tells a hall console which point each slot of its wall shows:
+// Slots[i] is the participant id of track wall-i of the stream "wall", ""
+// for an empty slot. It comes after every change.
+type WallState struct {
+	Type  string   `json:"type"`
+	Slots []string `json:"slots"`
+}
+
 // Decode reads the type of a raw message and decodes it into the matching
 // client message struct (*SDP, *Candidate, *Floor, *Control, ...). It returns an *Error ready to
 // send when the message is malformed or of an unknown type.
@@ -241,6 +264,8 @@ func Decode(raw []byte) (any, *Error) {
 		msg = &Candidate{}
 	case TypeFloor:
 		msg = &Floor{}
+	case TypeWall:
+		msg = &Wall{}
 	case TypeControl:
 		msg = &Control{}
 	case TypeCheckIn:

@@ -60,11 +60,11 @@ func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 	return d
 }
 
-// newSpeakerSlot returns an empty slot of kind for sub; switchSource fills
-// it.
-func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, trackID string) *downTrack {
+// newSpeakerSlot returns an empty slot of kind for sub, a track of stream
+// streamID (a speaker slot or a wall slot); switchSource fills it.
+func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string) *downTrack {
 	stats.downTracks.Add(1)
-	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: SpeakerStreamID, trackID: trackID, slot: true}
+	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true}
 }
 
 // SpeakerStreamID is the MediaStream id of the speaker slots a point

@@ -123,30 +123,38 @@ func (s *SFU) RequestKeyframes(conf, id string) bool {
 	return true
 }
 
-// addSlots gives a point its speaker slots, empty until someone holds the
-// floor.
+// addSlots gives a point or a hall participant its speaker slots, empty
+// until someone holds the floor, and a hall participant its wall. Join
+// calls it before the participant is in its room.
 func (p *Participant) addSlots() error {
-	if p.info.Role != conference.RolePoint {
+	if !conference.HasSpeakerSlots(p.info.Role) {
 		return nil
 	}
 	stats := &p.sfu.stats
-	slots := []*downTrack{newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, "speaker-video")}
+	slots := []*downTrack{newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")}
 	for i := range SpeakerAudioSlots {
-		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, fmt.Sprintf("speaker-audio-%d", i)))
+		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, SpeakerStreamID, fmt.Sprintf("speaker-audio-%d", i)))
 	}
-	for _, d := range slots {
+	all := slots
+	var w *wall
+	if conference.WatchesWall(p.info.Role) {
+		w = newWall(p, p.sfu.wallSlots)
+		all = append(slices.Clone(slots), w.slots...)
+	}
+	for _, d := range all {
 		sender, err := p.sub.AddTrack(d)
 		if err != nil {
-			for _, d := range slots {
+			for _, d := range all {
 				d.close()
 			}
-			return fmt.Errorf("sfu: add speaker slot: %w", err)
+			return fmt.Errorf("sfu: add speaker or wall slot: %w", err)
 		}
 		go p.readSenderRTCP(sender, d)
 	}
 	p.mu.Lock()
 	p.slots = slots
 	p.mu.Unlock()
+	p.wall = w // before Join makes p known to others
 	p.requestNegotiation()
 	return nil
 }

@@ -217,7 +217,7 @@ func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
 	b := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
 	a.codec.ClockRate, b.codec.ClockRate = 90000, 90000
 	w := &recordingWriter{}
-	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, "speaker-video")
+	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")
 	slot.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
 	var h rtp.Header
 

@@ -39,6 +39,11 @@ type Participant struct {
 	// packet of the participant's media.
 	connected time.Time
 	mediaSeen atomic.Bool
+	// wall is the video wall of a hall participant, nil for others; set
+	// before Join makes the participant known.
+	wall *wall
+	// joinSeq orders the participants of a room by when they joined.
+	joinSeq uint64
 	// awaitingAnswer is set while an offer is out.
 	awaitingAnswer atomic.Bool
 	ctx            context.Context
@@ -47,7 +52,7 @@ type Participant struct {
 	mu        sync.Mutex
 	published []*upTrack
 	subs      map[*upTrack]*subscription
-	slots     []*downTrack // speaker slots of a point: video first, then audio
+	slots     []*downTrack // speaker slots: video first, then audio
 	lastIn    map[*upTrack]inSnapshot
 	closed    bool
 	closeOnce sync.Once
@@ -201,6 +206,11 @@ func (p *Participant) Close() {
 		for _, d := range slots {
 			d.close()
 		}
+		if p.wall != nil {
+			for _, d := range p.wall.slots {
+				d.close()
+			}
+		}
 		p.closePeerConnections()
 		p.sfu.leave(p)
 	})
@@ -259,9 +269,15 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		}
 		p.mu.Unlock()
 		up.end()
+		if up.kind == webrtc.RTPCodecTypeVideo {
+			p.room.refreshWalls()
+		}
 	}()
 	p.room.published(p, up)
 	p.room.applyFloor()
+	if up.kind == webrtc.RTPCodecTypeVideo {
+		p.room.refreshWalls()
+	}
 }
 
 func drainReceiverRTCP(recv *webrtc.RTPReceiver) {

@@ -37,6 +37,9 @@ type Config struct {
 	// IncludeLoopback offers loopback candidates, needed when browsers and
 	// server share one machine without other interfaces (tests, demos).
 	IncludeLoopback bool
+	// WallSlots is how many points' cameras a hall console receives at
+	// once, on its wall; 0 means DefaultWallSlots.
+	WallSlots int
 }
 
 // Stats are the SFU's running totals, read without locks.
@@ -78,6 +81,8 @@ type SFU struct {
 	tcpMux  ice.TCPMux
 	log     *slog.Logger
 	stats   counters
+	// wallSlots is the number of slots of a hall participant's wall.
+	wallSlots int
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -92,7 +97,10 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &SFU{log: log, rooms: make(map[string]*room)}
+	s := &SFU{log: log, rooms: make(map[string]*room), wallSlots: cfg.WallSlots}
+	if s.wallSlots <= 0 {
+		s.wallSlots = DefaultWallSlots
+	}
 	s.stats.joinTime = newHistogram(joinTimeBounds)
 	s.stats.floorSwitchTime = newHistogram(floorSwitchBounds)
 
@@ -257,9 +265,13 @@ type Info struct {
 }
 
 // Signaler carries the SFU's messages to the participant's client: offers of
-// the subscribing PeerConnection. It must not block.
+// the subscribing PeerConnection and the assignment of its wall. It must
+// not block.
 type Signaler interface {
 	SendSubscribeOffer(sdp string)
+	// SendWall tells a hall participant which point each slot of its
+	// wall shows (by participant id, "" for none), whenever that changes.
+	SendWall(slots []string)
 }
 
 // Join adds a participant to the room of conf and creates its two
@@ -268,6 +280,11 @@ type Signaler interface {
 func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	p, err := newParticipant(s, conf, info, sig)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.addSlots(); err != nil {
+		p.cancel()
+		p.closePeerConnections()
 		return nil, err
 	}
 	s.mu.Lock()
@@ -282,17 +299,19 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	old := r.participants[info.ID]
 	r.participants[info.ID] = p
 	p.room = r
+	r.joins++
+	p.joinSeq = r.joins
 	r.mu.Unlock()
 	s.mu.Unlock()
 	s.stats.participants.Add(1)
 	s.stats.countRole(info.Role, 1)
 	go p.negotiationLoop()
+	if p.wall != nil {
+		go p.wall.run(p.ctx)
+		p.wall.refresh()
+	}
 	if old != nil {
 		old.Close()
-	}
-	if err := p.addSlots(); err != nil {
-		p.Close()
-		return nil, err
 	}
 	r.attach(p)
 	r.applyFloor()
@@ -387,6 +406,7 @@ type room struct {
 	participants map[string]*Participant
 	holders      []string // floor holders
 	floorVersion int64    // of the holders set last
+	joins        uint64   // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix
 	// nanoseconds), until a speaker slot shows that holder's video; 0
 	// otherwise.

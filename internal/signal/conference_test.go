@@ -46,14 +46,16 @@ func (s *stack) dial(ctx context.Context, tok string, publish bool) *client.Clie
 	return c
 }
 
-// from returns the stats of the track of kind received from participant.
+// from returns the stats of the track of kind received from participant:
+// a track of its own stream, or a slot (the hall's wall, a speaker slot)
+// that carries its media now.
 func from(st []client.TrackStats, participant, kind string) (client.TrackStats, bool) {
 	// A participant that reconnected has an ended track and a live one of
 	// each kind: the live one is the one with more packets.
 	var best client.TrackStats
 	found := false
 	for _, s := range st {
-		if s.Participant == participant && s.Kind == kind && (!found || s.Packets > best.Packets) {
+		if s.From == participant && s.Kind == kind && (!found || s.Packets > best.Packets) {
 			best, found = s, true
 		}
 	}

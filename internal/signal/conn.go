@@ -240,6 +240,8 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 		if err := c.floor.act(ctx, c, m); err != nil {
 			return floorError(m.Action, err)
 		}
+	case *protocol.Wall:
+		return c.wall(m)
 	case *protocol.CheckIn, *protocol.RollCall, *protocol.Conference:
 		return c.hub.attendanceOf(c.conf).handle(ctx, c, m)
 	case *protocol.Control:
@@ -278,6 +280,33 @@ func sdpError(request string, err error) *protocol.Error {
 // SendSubscribeOffer passes the SFU's offer to the client.
 func (c *conn) SendSubscribeOffer(sdp string) {
 	c.send(protocol.SDP{Type: protocol.TypeSubscribeOffer, SDP: sdp})
+}
+
+// SendWall tells a hall console which point each of its wall slots shows.
+func (c *conn) SendWall(slots []string) {
+	c.sendState(protocol.WallState{Type: protocol.TypeWallState, Slots: slots}, keyWall)
+}
+
+// wall carries out a hall console's choice of the cameras on its wall.
+func (c *conn) wall(m *protocol.Wall) *protocol.Error {
+	fail := func(code, format string, args ...any) *protocol.Error {
+		return &protocol.Error{Code: code, Request: protocol.TypeWall, Message: fmt.Sprintf(format, args...)}
+	}
+	if !conference.WatchesWall(c.role) {
+		return fail(protocol.CodeForbidden, "role %s has no video wall", c.role)
+	}
+	if len(m.Participants) > protocol.MaxWallParticipants {
+		return fail(protocol.CodeBadRequest, "%d participants; at most %d", len(m.Participants), protocol.MaxWallParticipants)
+	}
+	for _, id := range m.Participants {
+		if len(id) > 128 {
+			return fail(protocol.CodeBadRequest, "participant id of %d bytes; at most 128", len(id))
+		}
+	}
+	if err := c.hub.d.SFU.SetWall(c.conf, c.id, m.Participants, m.Auto); err != nil {
+		return fail(protocol.CodeInternal, "wall: %v", err)
+	}
+	return nil
 }
 
 // send queues a message for this connection alone.

@@ -47,6 +47,7 @@ const (
 	keyLinkQuality  = "link_quality"
 	keyQualityAlert = "quality_alert:" // followed by the participant id
 	keyMuted        = "muted"
+	keyWall         = "wall_state"
 	keyAttendance   = "attendance_changed"
 )
 

@@ -71,6 +71,8 @@ var signalMatrix = []signalRow{
 	{"conference start", `{"type":"conference","action":"start"}`, []conference.Role{rTech}},
 	{"conference end", `{"type":"conference","action":"end"}`, []conference.Role{rTech}},
 
+	{"wall", `{"type":"wall","participants":["POINT"]}`, chairAndTech},
+	{"wall auto", `{"type":"wall","auto":true}`, chairAndTech},
 	{"stats", `{"type":"stats","send_width":640,"send_height":480,"send_fps":30,"client_network":"udp"}`, everySignaler},
 
 	{"control mute", `{"type":"control","action":"mute","participant_id":"POINT"}`, []conference.Role{rTech}},
