@@ -34,7 +34,7 @@ func BenchmarkAssignSlots(b *testing.B) {
 	shown := make([]string, DefaultWallSlots)
 	want := make([]string, 250)
 	for i := range want {
-		want[i] = string(rune('a' + i%26)) + string(rune('a'+i/26))
+		want[i] = string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
 	b.ReportAllocs()
 	for b.Loop() {
