@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -323,4 +324,36 @@ func TestSameOrigin(t *testing.T) {
 			t.Errorf("host %s, origin %q: %v, want %v", tc.host, tc.origin, got, tc.want)
 		}
 	}
+}
+
+// TestLoginGuessFromManyAddresses guesses one user's password for an hour,
+// one attempt a second, each from a new address (a botnet, or an IPv6
+// client changing its /64): the name's limit lets 10 + 3600/6 guesses be
+// checked, as from one address.
+func TestLoginGuessFromManyAddresses(t *testing.T) {
+	now := time.Now()
+	a, err := New(Options{Users: []User{{Name: "lan", Role: conference.RoleTechnician, PasswordHash: hash(t, "đúng")}},
+		Secret: secret, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, limited := 0, 0
+	for i := range 3600 {
+		r := httptest.NewRequest("POST", "/api/login", nil)
+		r.RemoteAddr = fmt.Sprintf("[2001:db8:%x:%x::1]:1000", i/65536, i%65536)
+		_, err := a.LoginFrom(r, "lan", fmt.Sprintf("guess %d", i))
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			checked++
+		case errors.As(err, new(*LimitError)):
+			limited++
+		default:
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		now = now.Add(time.Second)
+	}
+	if want := 10 + 3600/6; checked > want+1 {
+		t.Errorf("%d guesses checked in an hour from 3600 addresses, want at most %d", checked, want+1)
+	}
+	t.Logf("one name, 3600 addresses, one attempt a second for an hour: %d passwords checked, %d refused", checked, limited)
 }

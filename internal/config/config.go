@@ -66,7 +66,8 @@ type Media struct {
 	// PublicIPs are announced in place of local addresses (1:1 NAT).
 	PublicIPs []string `yaml:"public_ips"`
 	// IncludeLoopback announces loopback candidates, needed when browser
-	// and server share a machine.
+	// and server share a machine. With PublicIPs it is ignored: every
+	// candidate is announced as a public IP then.
 	IncludeLoopback bool `yaml:"include_loopback"`
 	// ICEServers are extra STUN/TURN servers handed to clients.
 	ICEServers []protocol.ICEServer `yaml:"ice_servers"`
