@@ -211,15 +211,20 @@ type rtpStats struct {
 }
 
 // statsJS lists the inbound-rtp reports of the page's subscribe
-// PeerConnection, each with the participant whose stream holds its track.
+// PeerConnection, each with the participant whose stream holds its track
+// (on the console, the point whose tile shows it).
 const statsJS = `(async () => {
   const h = window.hoinghi;
   const pc = h && h.pcs && h.pcs.subscribe;
   if (!pc) return [];
   const owner = new Map();
   for (const r of pc.getReceivers()) {
-    for (const s of [...document.querySelectorAll('video, audio')].map((e) => e.srcObject).filter(Boolean)) {
-      if (s.getTracks().some((x) => x.id === r.track.id)) owner.set(r.track.id, s.id);
+    for (const e of document.querySelectorAll('video, audio')) {
+      const s = e.srcObject;
+      // A wall tile's stream is of its slot's track alone: the tile names
+      // the point.
+      const who = e.closest('.tile[data-participant]')?.dataset.participant || s?.id;
+      if (s && s.getTracks().some((x) => x.id === r.track.id)) owner.set(r.track.id, who);
     }
   }
   const out = [];

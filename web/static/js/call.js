@@ -33,6 +33,7 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *   on          handlers, all optional:
  *     state(state)                    the connection state changed (see State)
  *     welcome(msg)                    the server's welcome message
+ *     wall(slots)                     the point each slot of the hall's wall shows (wall_state)
  *     roster(participants)            who is connected now
  *     track(participantId, stream, track, name) a remote track arrived; name is
  *                                     the server's id of the track (e.g. speaker-video)
@@ -202,6 +203,10 @@ export class Call {
         break;
       case 'quality_alert':
         this.on.qualityAlert?.(msg);
+        break;
+      case 'wall_state':
+        this.debug.wall = Array.isArray(msg.slots) ? msg.slots : [];
+        this.on.wall?.(this.debug.wall);
         break;
       case 'muted':
         this.debug.muted = !!msg.muted;

@@ -1,6 +1,8 @@
 // The hall console (/console/?t=TOKEN), for the technician and the chair:
 // publishes the hall's program and shows every connection point, as a video
-// wall or as a sortable, searchable list, each with a link-quality dot from
+// wall in pages (the server sends the cameras of the tiles on the page
+// only, in the slots of the hall's wall; see "The hall's wall" in
+// docs/protocol.md) or as a sortable, searchable list, each with a link-quality dot from
 // the server's link_quality figures (round trip, loss, bitrate, network),
 // measured from this page's own getStats until the server's first figures
 // arrive. The technician's tab starts and ends the conference, runs the
@@ -59,6 +61,10 @@ const ui = {
   list: byId('list'),
   listBody: byId('list-body'),
   wallEmpty: byId('wall-empty'),
+  pager: byId('pager'),
+  pagePrev: byId('page-prev'),
+  pageNext: byId('page-next'),
+  pageLabel: byId('page-label'),
   notices: byId('notices'),
   sinks: byId('audio-sinks'),
   unmute: byId('unmute'),
@@ -102,8 +108,19 @@ let call = null;
 let stream = null; // the hall program we publish
 let warningText = null; // () => text of the warning shown, for a language switch
 const book = new PointBook();
-const streams = new Map(); // participant id -> MediaStream received from the server
-const tiles = new Map(); // point id -> tile element
+const tiles = new Map(); // point id -> tile element of the points on the wall's page
+// The hall's wall: which point each slot shows (the server's wall_state),
+// each slot's track and a stream of it alone, and the page shown.
+const wall = {
+  size: 16, // slots, as wall_state says
+  shown: [], // point id of each slot
+  tracks: new Map(), // slot index -> its video track
+  streams: new Map(), // slot index -> MediaStream of that track alone
+  sent: '', // the last wall request sent on this connection, as JSON
+  page: 0,
+};
+let focus = ''; // the point shown large in the program view, chosen on its tile
+let speakerVideo = null; // the speaker-video slot's track: the first floor holder's camera
 const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}, from this page's getStats
 const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true, client}
 const qualityAlerts = new Map(); // point id -> {name, reason, value} of the server's quality alerts that stand
@@ -175,6 +192,15 @@ async function main() {
         renderAttendance();
         updateTiles();
       },
+      welcome: () => {
+        wall.sent = '';
+        requestWall();
+      },
+      wall: (slots) => {
+        wall.shown = slots;
+        wall.size = Math.max(1, slots.length);
+        render();
+      },
       roster: (participants) => {
         book.roster(participants);
         muted.clear();
@@ -184,24 +210,26 @@ async function main() {
         renderQualityAlerts();
         render();
       },
-      track: (id, remote, track) => {
-        streams.set(id, remote);
-        if (remote.getAudioTracks().length > 0) sinks.set(id, remote);
-        const tile = tiles.get(id);
-        if (tile) attachTile(tile, remote);
-        track.addEventListener('mute', updateTiles);
-        track.addEventListener('unmute', updateTiles);
-        renderProgram();
+      track: (id, remote, track, name) => {
+        addTrack(id, track, name);
       },
       streamEnded: (id) => {
-        streams.delete(id);
-        sinks.remove(id);
-        const tile = tiles.get(id);
-        if (tile) attachTile(tile, null);
-        renderProgram();
+        if (id === WALL_STREAM) {
+          wall.tracks.clear();
+          wall.streams.clear();
+        } else if (id === SPEAKER_STREAM) {
+          speakerVideo = null;
+          sinks.clear();
+        }
+        for (const tile of tiles.values()) attachTile(tile, null);
+        render();
       },
       remoteReset: () => {
-        streams.clear();
+        wall.tracks.clear();
+        wall.streams.clear();
+        wall.shown = [];
+        wall.sent = '';
+        speakerVideo = null;
         sinks.clear();
         meter.reset();
         quality.clear();
@@ -319,7 +347,22 @@ function setupControls() {
     render();
   });
   markSelected(ui.views, 'view', ui.body.dataset.view);
-  ui.search.addEventListener('input', render);
+  ui.search.addEventListener('input', () => {
+    wall.page = 0;
+    render();
+  });
+  ui.pagePrev.addEventListener('click', () => {
+    wall.page--;
+    render();
+  });
+  ui.pageNext.addEventListener('click', () => {
+    wall.page++;
+    render();
+  });
+  ui.wall.addEventListener('click', (ev) => {
+    const button = ev.target.closest('[data-focus-target]');
+    if (button) toggleFocus(button.dataset.focusTarget);
+  });
   ui.list.querySelector('thead').addEventListener('click', (ev) => {
     const key = ev.target.closest('[data-sort]')?.dataset.sort;
     if (!key) return;
@@ -368,6 +411,72 @@ async function openProgram() {
   }
 }
 
+// The streams of slots: the hall's wall and the speaker slots (the floor
+// holders' camera and voices).
+const WALL_STREAM = 'wall';
+const SPEAKER_STREAM = 'speaker';
+
+// Keeps a track of the subscribe connection: a wall slot (wall-N), or a
+// speaker slot, whose voices play each in an <audio> of its own.
+function addTrack(id, track, name) {
+  if (id === WALL_STREAM) {
+    const i = Number((name || '').replace(/^wall-/, ''));
+    if (!Number.isInteger(i) || i < 0) {
+      console.warn('hoinghi: wall track without a slot name', name);
+      return;
+    }
+    wall.tracks.set(i, track);
+    wall.streams.set(i, new MediaStream([track]));
+    track.addEventListener('mute', updateTiles);
+    track.addEventListener('unmute', updateTiles);
+    render();
+    return;
+  }
+  if (id === SPEAKER_STREAM) {
+    if (track.kind === 'audio') {
+      sinks.set(name || track.id, new MediaStream([track]));
+    } else {
+      speakerVideo = track;
+      track.addEventListener('unmute', renderProgram);
+    }
+    renderProgram();
+    return;
+  }
+  console.debug('hoinghi: console ignores track of stream', id);
+}
+
+// Returns the stream of the wall slot that shows point id, or null.
+function streamOf(id) {
+  const i = id ? wall.shown.indexOf(id) : -1;
+  return i >= 0 ? wall.streams.get(i) || null : null;
+}
+
+// Tiles a page holds: the wall's slots, less one for the point shown large
+// when it is not on the page.
+function pageSize() {
+  return Math.max(1, wall.size - (focus ? 1 : 0));
+}
+
+// Asks the server for the cameras of the point shown large and of the
+// tiles on the page, once for each change (and again on a new connection).
+function requestWall() {
+  if (!call) return;
+  const ids = [];
+  if (focus) ids.push(focus);
+  for (const id of tiles.keys()) if (id !== focus) ids.push(id);
+  const json = JSON.stringify(ids);
+  if (json === wall.sent) return;
+  if (call.send({ type: 'wall', participants: ids })) wall.sent = json;
+  debug.wallRequest = ids;
+}
+
+// Shows point id large in the program view, or stops when it is shown.
+function toggleFocus(id) {
+  focus = focus === id ? '' : id;
+  render();
+  renderProgram();
+}
+
 function release() {
   sinks.clear();
   for (const track of stream?.getTracks() || []) track.stop();
@@ -380,10 +489,17 @@ function wallPoints() {
   return book.list().filter((p) => p.state !== 'invited');
 }
 
+// The wall shows one page of the points that match the search; only the
+// page's tiles have cameras (the server sends them in the wall's slots).
 function render() {
   const query = ui.search.value;
   const onWall = wallPoints();
-  const present = new Set(onWall.map((p) => p.id));
+  const matching = onWall.filter((p) => matches(p.name, query));
+  const size = pageSize();
+  const pages = Math.max(1, Math.ceil(matching.length / size));
+  wall.page = Math.min(Math.max(0, wall.page), pages - 1);
+  const page = matching.slice(wall.page * size, (wall.page + 1) * size);
+  const present = new Set(page.map((p) => p.id));
   for (const [id, tile] of tiles) {
     if (!present.has(id)) {
       tile.querySelector('video').srcObject = null;
@@ -391,28 +507,33 @@ function render() {
       tiles.delete(id);
     }
   }
-  let shown = 0;
-  onWall.forEach((p, i) => {
+  page.forEach((p, i) => {
     let tile = tiles.get(p.id);
     if (!tile) {
       tile = newTile(p);
       tiles.set(p.id, tile);
-      attachTile(tile, streams.get(p.id) || null);
     }
+    attachTile(tile, streamOf(p.id));
     tile.querySelector('.tile-name').textContent = p.name;
     tile.dataset.point = p.state;
-    tile.hidden = !matches(p.name, query);
-    if (!tile.hidden) shown++;
+    tile.dataset.focus = String(p.id === focus);
+    tile.querySelector('.tile-focus').textContent = t(p.id === focus ? 'console.focus.off' : 'console.focus');
     if (ui.wall.children[i] !== tile) ui.wall.insertBefore(tile, ui.wall.children[i] || null);
   });
+  ui.pager.hidden = pages <= 1 || ui.body.dataset.view === 'list';
+  ui.pageLabel.textContent = t('console.page', { n: wall.page + 1, of: pages });
+  ui.pagePrev.disabled = wall.page === 0;
+  ui.pageNext.disabled = wall.page >= pages - 1;
+  debug.wallPage = { page: wall.page, pages, size, tiles: [...tiles.keys()] };
+  requestWall();
   const n = book.connectedCount();
   ui.pointCount.textContent = String(n);
-  ui.wall.dataset.count = String(shown);
+  ui.wall.dataset.count = String(page.length);
   const listView = ui.body.dataset.view === 'list';
   ui.wallBox.hidden = listView;
   ui.list.hidden = !listView;
   const empty = listView ? book.points.size === 0 : onWall.length === 0;
-  const noMatch = !empty && (listView ? !book.list().some((p) => matches(p.name, query)) : shown === 0);
+  const noMatch = !empty && (listView ? !book.list().some((p) => matches(p.name, query)) : matching.length === 0);
   ui.wallEmpty.hidden = !empty && !noMatch;
   ui.wallEmpty.textContent = t(noMatch ? 'console.nomatch' : 'console.empty');
   layoutWall();
@@ -460,6 +581,7 @@ function newTile(p) {
     h('div', { class: 'placeholder' }, t('tile.nopicture')),
     h('div', { class: 'tile-floor' }, h('span', { class: 'tile-badge' }), h('span', { class: 'clock' })),
     h('button', { class: 'btn btn-small tile-action chair-only', type: 'button', 'data-target': p.id }),
+    h('button', { class: 'btn btn-small tile-focus', type: 'button', 'data-focus-target': p.id }, t('console.focus')),
     h('div', { class: 'tile-controls technician-only' }, ...controlButtons(p.id, true)),
     h('span', { class: 'tile-muted', hidden: true }, t('control.tile.muted')),
     h('div', { class: 'tile-caption' },
@@ -473,8 +595,8 @@ function newTile(p) {
 function attachTile(tile, remote) {
   const video = tile.querySelector('video');
   if (remote) {
-    showVideo(video, remote);
-  } else {
+    if (video.srcObject !== remote) showVideo(video, remote);
+  } else if (video.srcObject) {
     video.srcObject = null;
   }
   updateTiles();
@@ -485,7 +607,7 @@ function attachTile(tile, remote) {
 function tileState(p, tile) {
   if (p.state !== 'connected') return 'offline';
   const video = tile.querySelector('video');
-  const remote = streams.get(p.id);
+  const remote = streamOf(p.id);
   const track = remote?.getVideoTracks()[0];
   const showing = !!track && !track.muted && video.srcObject === remote &&
     video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && video.videoWidth > 0;
@@ -709,25 +831,26 @@ async function measure() {
   const pc = debug.pcs.subscribe;
   if (!pc) return;
   const owner = (trackId) => {
-    for (const [id, s] of streams) if (s.getTracks().some((tr) => tr.id === trackId)) return id;
+    for (const [i, track] of wall.tracks) if (track.id === trackId) return wall.shown[i] || '';
     return '';
   };
   const measured = await meter.sample(pc, owner);
   for (const [id, q] of measured) quality.set(id, q);
-  for (const id of quality.keys()) if (!streams.has(id)) quality.delete(id);
+  for (const id of quality.keys()) if (!wall.shown.includes(id)) quality.delete(id);
   const pair = selectedPair(await pc.getStats());
   ui.hallLink.textContent = pair?.rtt !== undefined ? t('console.link', { rtt: Math.round(pair.rtt) }) : '';
   updateTiles();
   renderList();
 }
 
-const STATE_ORDER = { live: 0, waiting: 1, offline: 2, invited: 3 };
+const STATE_ORDER = { live: 0, offpage: 1, waiting: 2, offline: 3, invited: 4 };
 const QUALITY_ORDER = { good: 0, fair: 1, poor: 2, none: 3 };
 
 function listState(p) {
   if (p.state === 'invited') return 'invited';
+  if (p.state !== 'connected') return 'offline';
   const tile = tiles.get(p.id);
-  return tile ? tileState(p, tile) : 'offline';
+  return tile ? tileState(p, tile) : 'offpage';
 }
 
 function renderList() {
@@ -1089,24 +1212,30 @@ function tickFloor() {
   }
 }
 
-// In the chair's view the program screen shows the (first) speaker large
-// while someone holds the floor; otherwise, and for the technician, the
-// hall's own camera.
+// The program screen shows large, first found: in the chair's view the
+// (first) speaker, from the speaker-video slot, while someone holds the
+// floor; the point chosen on its tile ("Xem lớn"), from its wall slot;
+// otherwise the hall's own camera.
 function renderProgram() {
   const turn = ui.body.dataset.mode === 'chair' ? floor.holders[0] : null;
-  const remote = turn ? streams.get(turn.point_id) : null;
-  const speaker = !!remote && remote.getVideoTracks().length > 0;
-  if (speaker) {
-    showVideo(ui.programSpeaker, remote);
+  let shown = null; // {id, label, track}
+  if (turn && speakerVideo) {
+    shown = { id: turn.point_id, label: t('console.program.speaker', { name: turn.name || turn.point_id }), track: speakerVideo };
+  } else if (focus && streamOf(focus)) {
+    const name = book.points.get(focus)?.name || focus;
+    shown = { id: focus, label: t('console.program.focus', { name }), track: streamOf(focus).getVideoTracks()[0] };
+  }
+  if (shown) {
+    if (ui.programSpeaker.srcObject?.getVideoTracks()[0] !== shown.track) showVideo(ui.programSpeaker, new MediaStream([shown.track]));
   } else if (ui.programSpeaker.srcObject) {
     ui.programSpeaker.srcObject = null;
   }
-  ui.program.dataset.show = speaker ? 'speaker' : 'hall';
-  ui.program.dataset.participant = speaker ? turn.point_id : '';
-  ui.programSpeaker.hidden = !speaker;
-  ui.programVideo.hidden = speaker;
-  ui.programPlaceholder.hidden = speaker || !stream || stream.getVideoTracks().length > 0;
-  ui.programLabel.textContent = speaker ? t('console.program.speaker', { name: turn.name || turn.point_id }) : t('console.program');
+  ui.program.dataset.show = shown ? (turn && shown.id === turn.point_id ? 'speaker' : 'focus') : 'hall';
+  ui.program.dataset.participant = shown ? shown.id : '';
+  ui.programSpeaker.hidden = !shown;
+  ui.programVideo.hidden = !!shown;
+  ui.programPlaceholder.hidden = !!shown || !stream || stream.getVideoTracks().length > 0;
+  ui.programLabel.textContent = shown ? shown.label : t('console.program');
 }
 
 function alertText(a) {
