@@ -135,6 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		TCPPort:         cfg.Media.TCPPort,
 		PublicIPs:       cfg.Media.PublicIPs,
 		IncludeLoopback: loopback,
+		WallSlots:       cfg.Media.WallSlots,
 	}, log.With("component", "sfu"))
 	if err != nil {
 		return err
@@ -161,6 +162,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		ICEServers:  relay.iceServers,
 		Instance:    cfg.Instance,
 		CheckOrigin: originCheck(cfg),
+
+		HallConnectionsPerLink: cfg.Signal.HallConnectionsPerLink,
+		MaxJoining:             cfg.Signal.MaxJoining,
 	})
 	handler := server.New(server.Deps{
 		Store:      st,

@@ -39,14 +39,15 @@ type Config struct {
 	// connections can be dropped when it restarts.
 	Instance string `yaml:"instance"`
 	// Demo creates the demo conference at start-up and prints its links.
-	Demo  bool  `yaml:"demo"`
-	TLS   TLS   `yaml:"tls"`
-	Media Media `yaml:"media"`
-	TURN  TURN  `yaml:"turn"`
-	Redis Redis `yaml:"redis"`
-	Token Token `yaml:"token"`
-	Auth  Auth  `yaml:"auth"`
-	Log   Log   `yaml:"log"`
+	Demo   bool   `yaml:"demo"`
+	TLS    TLS    `yaml:"tls"`
+	Media  Media  `yaml:"media"`
+	Signal Signal `yaml:"signal"`
+	TURN   TURN   `yaml:"turn"`
+	Redis  Redis  `yaml:"redis"`
+	Token  Token  `yaml:"token"`
+	Auth   Auth   `yaml:"auth"`
+	Log    Log    `yaml:"log"`
 }
 
 // TLS selects how the server serves HTTPS: certificate files, a generated
@@ -71,6 +72,19 @@ type Media struct {
 	IncludeLoopback bool `yaml:"include_loopback"`
 	// ICEServers are extra STUN/TURN servers handed to clients.
 	ICEServers []protocol.ICEServer `yaml:"ice_servers"`
+	// WallSlots is how many points' cameras a hall console receives at
+	// once: the tiles of one page of its wall.
+	WallSlots int `yaml:"wall_slots"`
+}
+
+// Signal bounds the signaling connections.
+type Signal struct {
+	// HallConnectionsPerLink is how many connections one hall link (or
+	// staff login) may hold at once.
+	HallConnectionsPerLink int `yaml:"hall_connections_per_link"`
+	// MaxJoining is how many connections may be joining at once; more are
+	// told to retry (server_busy).
+	MaxJoining int `yaml:"max_joining"`
 }
 
 // TURN configures the embedded TURN server, which relays media for points
@@ -198,7 +212,9 @@ func Default() Config {
 			UDPPort:         50000,
 			TCPPort:         50000,
 			IncludeLoopback: true,
+			WallSlots:       16,
 		},
+		Signal: Signal{HallConnectionsPerLink: 4, MaxJoining: 128},
 		TURN: TURN{
 			Enabled:       true,
 			Port:          3478,
@@ -323,6 +339,15 @@ func (c *Config) Validate() error {
 	}
 	if p := c.Media.TCPPort; p < -1 || p > 65535 {
 		return fmt.Errorf("media.tcp_port: %d is not a port (0 picks a free one, -1 turns ICE-TCP off)", p)
+	}
+	if n := c.Media.WallSlots; n < 1 || n > 64 {
+		return fmt.Errorf("media.wall_slots: %d; use 1 to 64", n)
+	}
+	if n := c.Signal.HallConnectionsPerLink; n < 1 || n > 100 {
+		return fmt.Errorf("signal.hall_connections_per_link: %d; use 1 to 100", n)
+	}
+	if n := c.Signal.MaxJoining; n < 1 || n > 100000 {
+		return fmt.Errorf("signal.max_joining: %d; use 1 to 100000", n)
 	}
 	for _, ip := range c.Media.PublicIPs {
 		if net.ParseIP(ip) == nil {
