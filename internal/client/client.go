@@ -56,6 +56,11 @@ type Options struct {
 	// SkipICEServers ignores the STUN and TURN servers named in welcome and
 	// uses host candidates only (enough on loopback and a LAN).
 	SkipICEServers bool
+	// VideoClip, when set, is an IVF file of VP8 whose frames the client
+	// publishes in a loop in place of the synthetic video, for receivers
+	// that decode pictures (browsers); a keyframe request skips to its
+	// next keyframe. Receiving Go clients count its packets as corrupt.
+	VideoClip []byte
 	// SignalingOnly keeps the client to the WebSocket: it answers no
 	// subscribe offer and makes no PeerConnection, as a page that has not
 	// opened its media yet. It cannot be combined with Publish.
@@ -121,6 +126,7 @@ type Client struct {
 	wmu sync.Mutex // serializes WebSocket writes
 
 	api     *webrtc.API
+	clip    *clip // published in place of the synthetic video, when set
 	welcome protocol.Welcome
 	errs    chan protocol.Error
 	offers  chan string
@@ -164,6 +170,13 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if opts.SignalingOnly && opts.Publish {
 		return nil, errors.New("dial: a signaling-only client cannot publish")
 	}
+	var vclip *clip
+	if len(opts.VideoClip) > 0 {
+		var err error
+		if vclip, err = newClip(opts.VideoClip); err != nil {
+			return nil, fmt.Errorf("dial: %w", err)
+		}
+	}
 	if opts.VideoBitrate <= 0 {
 		opts.VideoBitrate = DefaultVideoBitrate
 	}
@@ -200,6 +213,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		errs:   make(chan protocol.Error, errorsBuffer),
 		offers: make(chan string, offersBuffer),
 		pubAns: make(chan pubResult, 1),
+		clip:   vclip,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 

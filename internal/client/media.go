@@ -168,7 +168,10 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 	defer c.wg.Done()
 	sender := SenderHash(c.welcome.ParticipantID)
 	ag := NewAudioGenerator(sender, c.opts.AudioBitrate)
-	vg := NewVideoGenerator(sender, c.opts.VideoBitrate)
+	var vg videoSource = NewVideoGenerator(sender, c.opts.VideoBitrate)
+	if c.clip != nil {
+		vg = c.clip
+	}
 	ap := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
 	vp := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
 	videoEvery := int(time.Second / VideoFrameRate / AudioPacketDuration) // ticks per video frame

@@ -867,7 +867,7 @@ function renderList() {
     quality: (a, b) => QUALITY_ORDER[a.q?.quality || 'none'] - QUALITY_ORDER[b.q?.quality || 'none'],
   }[sort.key];
   // book.list() is in name order already: a stable sort keeps it within ties.
-  rows.sort((a, b) => sort.dir * (cmp(a, b) || (sort.key === 'name' ? a.p.name.localeCompare(b.p.name, 'vi') : 0)));
+  rows.sort((a, b) => sort.dir * (cmp(a, b) || (sort.key === 'name' ? a.p.name.localeCompare(b.p.name, 'vi', { numeric: true }) : 0)));
   for (const th of ui.list.querySelectorAll('[data-sort]')) {
     th.closest('th').setAttribute('aria-sort', th.dataset.sort === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
   }

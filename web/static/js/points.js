@@ -70,7 +70,7 @@ export class PointBook {
 
 /** Compares two entries by name the Vietnamese way, then by id. */
 export function byName(a, b) {
-  return (a.name || a.id).localeCompare(b.name || b.id, 'vi') || a.id.localeCompare(b.id);
+  return (a.name || a.id).localeCompare(b.name || b.id, 'vi', { numeric: true }) || a.id.localeCompare(b.id);
 }
 
 /** Returns text lower-cased without diacritics (đ as d), for searching Vietnamese names. */
