@@ -20,6 +20,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/conference"
@@ -153,7 +154,11 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(me, ir); err != nil {
+	// pion's NACK responder keeps its own copy of the last packets of
+	// every video down-track; 1024 (its default) hold about 1.2 MB a
+	// subscriber. 256 are 2 s of video at 128 packets/s, far more than a
+	// retransmission needs.
+	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
 		s.closePorts()
 		return nil, fmt.Errorf("sfu: configure NACK: %w", err)
 	}
@@ -168,6 +173,10 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
 	return s, nil
 }
+
+// nackHistory is how many packets of each video down-track are kept for
+// retransmission.
+const nackHistory = 256
 
 // Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
 // only that. No RTX: retransmissions arrive on the media SSRC, which keeps

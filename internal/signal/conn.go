@@ -29,8 +29,8 @@ const (
 	pongWait        = 45 * time.Second
 	writeWait       = 10 * time.Second
 	// joinWait is the longest a connection counts as joining (see
-	// Deps.MaxJoining) when it sends no publish offer.
-	joinWait = 10 * time.Second
+	// Deps.MaxJoining) when it negotiates nothing.
+	joinWait = 5 * time.Second
 )
 
 // conn is one participant's signaling connection: a reader (the handler's
@@ -235,6 +235,7 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 			if err := c.part.HandleSubscribeAnswer(m.SDP); err != nil {
 				return sdpError(m.Type, err)
 			}
+			c.joinSlot.release()
 		}
 	case *protocol.Floor:
 		if err := c.floor.act(ctx, c, m); err != nil {

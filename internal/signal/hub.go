@@ -59,7 +59,8 @@ type Deps struct {
 	// second connection replaces the first.
 	HallConnectionsPerLink int
 	// MaxJoining is how many connections may be joining at once (from the
-	// upgrade until their media is negotiated); further ones are refused
+	// upgrade until their first publish offer is answered or their first
+	// subscribe answer applied, or joinWait); further ones are refused
 	// with CodeServerBusy and a Retry-After, so that a join storm is served
 	// in waves rather than timing out. Zero means DefaultMaxJoining.
 	MaxJoining int
