@@ -94,6 +94,12 @@ var plainMetrics = []metric{
 		func(s *snapshot) float64 { return float64(s.hub.Connections) }},
 	{newDesc("hoinghi_ws_connections_total", "Signaling WebSockets opened."), prometheus.CounterValue,
 		func(s *snapshot) float64 { return float64(s.hub.ConnectionsTotal) }},
+	{newDesc("hoinghi_signaling_encoded_bytes_total", "Bytes of signaling messages encoded; a message sent to many connections counts once."),
+		prometheus.CounterValue, func(s *snapshot) float64 { return float64(s.hub.EncodedBytes) }},
+	{newDesc("hoinghi_signaling_shed_total", "Queued signaling messages dropped because a newer one superseded them or the connection fell behind."),
+		prometheus.CounterValue, func(s *snapshot) float64 { return float64(s.hub.Shed) }},
+	{newDesc("hoinghi_signaling_slow_disconnects_total", "Connections (of points) closed because they did not take their messages."),
+		prometheus.CounterValue, func(s *snapshot) float64 { return float64(s.hub.SlowDisconnects) }},
 	{newDesc("hoinghi_attendance_spool_depth", "Attendance events waiting to be written to Redis (more than 0 while Redis is away)."),
 		prometheus.GaugeValue, func(s *snapshot) float64 { return float64(s.spool) }},
 }
@@ -109,6 +115,8 @@ var (
 		"Redis commands that failed, by command name (missing keys are not failures).", "command")
 	signalErrorsDesc = newDesc("hoinghi_signaling_errors_total",
 		"Error messages sent to signaling clients, by error code.", "code")
+	refusedDesc = newDesc("hoinghi_ws_refused_total",
+		"Signaling WebSockets refused before the upgrade, by code (too_many_connections, server_busy).", "code")
 )
 
 // collector reads hoinghi's totals once per scrape.
@@ -124,7 +132,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range plainMetrics {
 		ch <- m.desc
 	}
-	for _, d := range []*prometheus.Desc{byRoleDesc, joinDesc, switchDesc, redisErrorsDesc, signalErrorsDesc} {
+	for _, d := range []*prometheus.Desc{byRoleDesc, joinDesc, switchDesc, redisErrorsDesc, signalErrorsDesc, refusedDesc} {
 		ch <- d
 	}
 }
@@ -149,5 +157,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for code, n := range s.hub.ErrorsSent {
 		ch <- prometheus.MustNewConstMetric(signalErrorsDesc, prometheus.CounterValue, float64(n), code)
+	}
+	for code, n := range s.hub.Refused {
+		ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(n), code)
 	}
 }
