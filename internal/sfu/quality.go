@@ -78,12 +78,23 @@ func (s *SFU) Quality(conf string) []LinkQuality {
 	return out
 }
 
+// iceUp reports whether pc's ICE is connected. pion's ICE transport sets
+// what its candidate pair getters read while it starts, without a lock
+// they share; once connected, the start has happened before.
+func iceUp(pc *webrtc.PeerConnection) bool {
+	switch pc.ICEConnectionState() {
+	case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+		return true
+	}
+	return false
+}
+
 // quality measures p's link since the previous call.
 func (p *Participant) quality() LinkQuality {
 	q := LinkQuality{ID: p.info.ID}
 	pc := p.pub
 	if p.info.Role.Publishes() {
-		if t := p.pub.SCTP().Transport().ICETransport(); t != nil {
+		if t := p.pub.SCTP().Transport().ICETransport(); t != nil && iceUp(p.pub) {
 			if st, ok := t.GetSelectedCandidatePairStats(); ok {
 				q.RTT = time.Duration(st.CurrentRoundTripTime * float64(time.Second))
 			}
@@ -91,7 +102,7 @@ func (p *Participant) quality() LinkQuality {
 	} else {
 		pc = p.sub
 	}
-	if t := pc.SCTP().Transport().ICETransport(); t != nil {
+	if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
 		if pair, err := t.GetSelectedCandidatePair(); err == nil && pair != nil {
 			q.Network = pair.Remote.Protocol.String()
 			if pair.Local.Typ == webrtc.ICECandidateTypeRelay || pair.Remote.Typ == webrtc.ICECandidateTypeRelay {
