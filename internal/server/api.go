@@ -25,7 +25,7 @@ type Session struct {
 
 func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.admitOrFail(w, r, rule{})
-	if !ok {
+	if !ok || s.d.Hub.RefuseIfLinkFull(w, a) {
 		return
 	}
 	user := a.Claims.Point

@@ -94,6 +94,8 @@ func TestSecurityHeadersEveryRoute(t *testing.T) {
 // upgradeHub upgrades the connection and says hello, as the real hub does.
 type upgradeHub struct{}
 
+func (upgradeHub) RefuseIfLinkFull(http.ResponseWriter, signal.Admission) bool { return false }
+
 func (upgradeHub) Serve(w http.ResponseWriter, r *http.Request, _ signal.Admission) {
 	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
 	if err != nil {

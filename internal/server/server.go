@@ -29,6 +29,9 @@ const MaxBodyBytes = 64 << 10
 // Hub serves an admitted signaling WebSocket; *signal.Hub is one.
 type Hub interface {
 	Serve(w http.ResponseWriter, r *http.Request, a signal.Admission)
+	// RefuseIfLinkFull answers with the hub's refusal, and reports true,
+	// when a's hall link holds as many connections as it may.
+	RefuseIfLinkFull(w http.ResponseWriter, a signal.Admission) bool
 }
 
 // Deps are what the server needs. Store, Issuer and Hub are required.

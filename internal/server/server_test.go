@@ -22,6 +22,8 @@ import (
 // fakeHub records the admission it was handed instead of upgrading.
 type fakeHub struct{ got []signal.Admission }
 
+func (h *fakeHub) RefuseIfLinkFull(http.ResponseWriter, signal.Admission) bool { return false }
+
 func (h *fakeHub) Serve(w http.ResponseWriter, _ *http.Request, a signal.Admission) {
 	h.got = append(h.got, a)
 	w.Write([]byte("hub"))

@@ -163,6 +163,23 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 	c.run(r.Context())
 }
 
+// RefuseIfLinkFull answers the request with the too_many_connections
+// refusal, and reports true, when a is a hall link that holds as many
+// connections as it may; a page asks through /api/session before it
+// reconnects, and so learns why its WebSocket is refused.
+func (h *Hub) RefuseIfLinkFull(w http.ResponseWriter, a Admission) bool {
+	if a.Claims == nil || a.Claims.Role == conference.RolePoint {
+		return false
+	}
+	h.mu.Lock()
+	full := h.links[linkKey(a)] >= h.d.HallConnectionsPerLink
+	h.mu.Unlock()
+	if full {
+		refuse(w, errTooManyConnections(h.d.HallConnectionsPerLink))
+	}
+	return full
+}
+
 // releaseLink counts one connection of link as ended.
 func (h *Hub) releaseLink(link string) {
 	h.mu.Lock()

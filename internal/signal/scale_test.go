@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -188,6 +189,15 @@ func TestRedisHallLinkConnectionLimit(t *testing.T) {
 	var refused *client.RefusedError
 	if !errors.As(err, &refused) || refused.Status != 409 || refused.Code != signal.CodeTooManyConnections || refused.MessageEN == "" {
 		t.Fatalf("third connection of a link allowed two: %v, want HTTP 409 %s", err, signal.CodeTooManyConnections)
+	}
+	// The page asks /api/session before it reconnects, and learns why.
+	resp, err := http.Get(s.URL + "/api/session?t=" + tech)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("/api/session of the full link: HTTP %d, want 409", resp.StatusCode)
 	}
 	// Another technician link is a link of its own.
 	other, err := client.Dial(ctx, client.Options{ServerURL: s.URL, SignalingOnly: true,

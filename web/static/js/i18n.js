@@ -46,6 +46,7 @@ const TEXTS = {
   ],
 
   // Refusals
+  'refusal.too_many_connections': ['Đường dẫn đang mở ở quá nhiều nơi', 'This link is open in too many places'],
   'refusal.token_expired': ['Đường dẫn đã hết hạn', 'This link has expired'],
   'refusal.token_missing': ['Thiếu đường dẫn tham gia', 'The link is incomplete'],
   'refusal.conference_not_found': ['Không tìm thấy hội nghị', 'The conference does not exist'],

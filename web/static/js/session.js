@@ -62,7 +62,7 @@ export async function fetchSession(token) {
       ['login_required', 'token_missing'].includes(body?.error)) {
     toLogin();
   }
-  if (res.status === 401 || res.status === 403) {
+  if (res.status === 401 || res.status === 403 || (res.status === 409 && body?.error === 'too_many_connections')) {
     return {
       ok: false,
       refusal: {
