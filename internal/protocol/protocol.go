@@ -53,6 +53,9 @@ const (
 	CodeInternal    = "internal"     // the server failed; the request may be retried
 	CodeConflict    = "conflict"     // the floor is not in a state that allows the action
 	CodeBadRequest  = "bad_request"  // a field is missing or out of range
+	// CodeStoreUnavailable: the conference's data cannot be reached for a
+	// moment (Redis is away); nothing was changed, try again.
+	CodeStoreUnavailable = "store_unavailable"
 )
 
 // Closing reasons carried in Closing.Reason.

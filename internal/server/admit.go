@@ -109,6 +109,12 @@ func errInternal() *apiError {
 		MessageEN: "The server failed. Please try again in a few minutes."}
 }
 
+func errStoreUnavailable() *apiError {
+	return &apiError{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable,
+		Message:   "Máy chủ tạm thời không đọc được dữ liệu hội nghị. Vui lòng thử lại sau giây lát.",
+		MessageEN: "The server cannot reach the conference data for a moment. Please try again shortly."}
+}
+
 // writeJSON sends v with status as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -119,8 +125,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) // the client went away; nothing to do
 }
 
-// fail logs an internal error and sends e.
+// fail logs an internal error and sends e. An internal error caused by
+// the store being out of reach goes out as 503 store_unavailable with a
+// Retry-After, at once: the store fails fast while Redis is away.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *apiError, err error) {
+	if e.Code == CodeInternal && store.Unavailable(err) {
+		s.d.Log.Warn("request refused: store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "2")
+		e = errStoreUnavailable()
+		writeJSON(w, e.Status, e)
+		return
+	}
 	if err != nil {
 		s.d.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

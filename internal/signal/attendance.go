@@ -245,6 +245,15 @@ func (a *attendance) conferenceMessage() protocol.ConferenceState {
 		StartedAt: a.state.StartedAt, EndedAt: a.state.EndedAt, ServerTime: time.Now().UTC()}
 }
 
+// stateError is the refusal of an action whose state could not be read:
+// store_unavailable while the store is out of reach, else internal.
+func stateError(request, action string, err error) *protocol.Error {
+	if store.Unavailable(err) {
+		return attendanceError(protocol.CodeStoreUnavailable, request, "%s: the conference's data cannot be reached for a moment; nothing changed, try again", action)
+	}
+	return attendanceError(protocol.CodeInternal, request, "%s: %v; try again", action, err)
+}
+
 // attendanceError builds the error message for a refused attendance
 // request.
 func attendanceError(code, request, format string, args ...any) *protocol.Error {
@@ -386,7 +395,7 @@ func (a *attendance) rollCall(ctx context.Context, c *conn, m *protocol.RollCall
 	a.mu.Lock()
 	if err := a.load(ctx); err != nil {
 		a.mu.Unlock()
-		return attendanceError(protocol.CodeInternal, req, "%s: %v; try again", m.Action, err)
+		return stateError(req, m.Action, err)
 	}
 	now := time.Now().UTC()
 	st := a.state
@@ -470,7 +479,7 @@ func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Confer
 	a.mu.Lock()
 	if err := a.load(ctx); err != nil {
 		a.mu.Unlock()
-		return attendanceError(protocol.CodeInternal, req, "%s: %v; try again", m.Action, err)
+		return stateError(req, m.Action, err)
 	}
 	now := time.Now().UTC()
 	st := a.state

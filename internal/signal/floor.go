@@ -60,6 +60,9 @@ func floorError(action string, err error) *protocol.Error {
 	case errors.Is(err, store.ErrAlreadyQueued), errors.Is(err, store.ErrAlreadyHolding), errors.Is(err, store.ErrNotQueued),
 		errors.Is(err, store.ErrNotHolding), errors.Is(err, store.ErrQueueEmpty), errors.Is(err, store.ErrNoSuchTurn):
 		e.Code = protocol.CodeConflict
+	case store.Unavailable(err):
+		e.Code = protocol.CodeStoreUnavailable
+		e.Message = fmt.Sprintf("%s: the conference's data cannot be reached for a moment; nothing changed, try again", action)
 	default:
 		e.Code = protocol.CodeInternal
 	}

@@ -93,6 +93,7 @@ type Store struct {
 	// onWritten is called after each attendance event lands in Redis.
 	onWritten atomic.Pointer[func(AttendanceWrite)]
 	errs      errorCounter // failed commands, see errcount.go
+	breaker   breaker      // fails commands at once while Redis is away, see breaker.go
 
 	// linkVersions keeps the link versions last read, by (conference,
 	// point), for LinkVersion while Redis is unreachable.
@@ -145,6 +146,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		s.log.Info("store connected", "addr", opts.Addr, "db", opts.DB, "prefix", opts.Prefix)
 	}
+	// The breaker first, so that the commands it refuses at once are not
+	// counted as failed ones.
+	s.rdb.AddHook(&s.breaker)
 	s.rdb.AddHook(&s.errs)
 	if err := s.openSpool(ctx, opts.DataDir); err != nil {
 		s.closeRedis()
