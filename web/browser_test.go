@@ -29,6 +29,7 @@ import (
 	"hoinghi/internal/server/servertest"
 	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/testenv"
 )
 
 // chromiumPath is Debian's Chromium, which .ci/run installs.
@@ -38,15 +39,11 @@ var joinRuns = flag.Int("join-runs", 5, "how many times TestBrowserJoinTime open
 
 // startBrowser starts one headless Chromium with a fake camera and microphone
 // and returns its context; the browser is closed when the test ends. Without
-// Chromium the test is skipped, or fails when CI is "true".
+// Chromium the test is skipped, or fails in CI (see testenv.Need).
 func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Chromium at %s: %v", chromiumPath, err)
-		}
-		t.Skipf("no Chromium at %s: %v", chromiumPath, err)
-	}
+	_, err := os.Stat(chromiumPath)
+	testenv.Need(t, "Chromium at "+chromiumPath, err)
 	profile := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),

@@ -15,6 +15,7 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/testenv"
 )
 
 // seedExport stores a conference with one point and a join in st.
@@ -119,14 +120,9 @@ func TestExportCommandEmbedded(t *testing.T) {
 
 func TestRedisExportCommand(t *testing.T) {
 	opts := storetest.RedisOptions(t)
-	if c, err := net.DialTimeout("tcp", opts.Addr, 2*time.Second); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test Redis at %s: %v", opts.Addr, err)
-		}
-		t.Skipf("no test Redis at %s: %v", opts.Addr, err)
-	} else {
-		c.Close()
-	}
+	c, err := net.DialTimeout("tcp", opts.Addr, 2*time.Second)
+	testenv.Need(t, "test Redis at "+opts.Addr, err)
+	c.Close()
 	t.Cleanup(func() {
 		if err := storetest.DeletePrefix(opts); err != nil {
 			t.Errorf("clean up test keys: %v", err)

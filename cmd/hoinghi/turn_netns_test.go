@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/config"
 	"hoinghi/internal/server"
+	"hoinghi/internal/testenv"
 	"hoinghi/internal/token"
 )
 
@@ -304,7 +306,7 @@ func videoFrom(st []client.TrackStats, participant string) uint64 {
 	return n
 }
 
-// requireNetns skips the test without root, ip or nft, except when CI=true.
+// requireNetns skips the test without root, ip or nft, or fails it in CI.
 func requireNetns(t *testing.T) {
 	t.Helper()
 	var missing []string
@@ -321,12 +323,11 @@ func requireNetns(t *testing.T) {
 	}
 }
 
+// netnsUnavailable skips the test, or fails it in CI, because the network
+// namespace it needs cannot be built, for the reason why.
 func netnsUnavailable(t *testing.T, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("network namespace test: %s", why)
-	}
-	t.Skipf("network namespace test: %s", why)
+	testenv.Need(t, "network namespace", errors.New(why))
 }
 
 func freeTCPPort(t *testing.T, ip string) int {

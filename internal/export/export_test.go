@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"hoinghi/internal/conference"
+	"hoinghi/internal/testenv"
 )
 
 var ict = time.FixedZone("ICT", 7*3600)
@@ -275,12 +276,7 @@ func TestPDF(t *testing.T) {
 		t.Fatalf("not a PDF: %q", buf.Bytes()[:min(buf.Len(), 16)])
 	}
 	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext (poppler-utils) is needed in CI")
-		}
-		t.Skip("pdftotext (poppler-utils) is not installed")
-	}
+	testenv.Need(t, "pdftotext (poppler-utils)", err)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.pdf")
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"hoinghi/internal/testenv"
 )
 
 // RedisServer is a redis-server process of the test's own on a free
@@ -26,17 +28,12 @@ type RedisServer struct {
 }
 
 // StartRedisServer starts a redis-server found on PATH and stops it when
-// the test ends. Without redis-server the test is skipped, or fails if the
-// environment variable CI is "true".
+// the test ends. Without redis-server the test is skipped, or fails in CI
+// (see testenv.Need).
 func StartRedisServer(t testing.TB) *RedisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server: %v", err)
-		}
-		t.Skipf("no redis-server on PATH: %v", err)
-	}
+	testenv.Need(t, "redis-server on PATH", err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

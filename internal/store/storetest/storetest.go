@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"hoinghi/internal/store"
+	"hoinghi/internal/testenv"
 )
 
 // DefaultRedisAddr is the test Redis that Redis opens unless the environment
@@ -38,19 +39,14 @@ func RedisOptions(t testing.TB) store.Options {
 
 // Redis returns a store on the test Redis under a fresh key prefix. Every
 // key under that prefix is deleted when the test ends. When no Redis answers
-// the test is skipped, or fails if the environment variable CI is "true".
+// the test is skipped, or fails in CI (see testenv.Need).
 func Redis(t testing.TB) *store.Store {
 	t.Helper()
 	opts := RedisOptions(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := openRedis(ctx, opts)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test Redis at %s: %v", opts.Addr, err)
-		}
-		t.Skipf("no test Redis at %s: %v", opts.Addr, err)
-	}
+	testenv.Need(t, "test Redis at "+opts.Addr, err)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("close store: %v", err)
