@@ -61,6 +61,10 @@ type Options struct {
 	// that decode pictures (browsers); a keyframe request skips to its
 	// next keyframe. Receiving Go clients count its packets as corrupt.
 	VideoClip []byte
+	// BlockMedia makes the client gather no ICE candidates, so that its
+	// media never connects: a point behind a firewall that lets only the
+	// web page through.
+	BlockMedia bool
 	// SignalingOnly keeps the client to the WebSocket: it answers no
 	// subscribe offer and makes no PeerConnection, as a page that has not
 	// opened its media yet. It cannot be combined with Publish.
@@ -141,6 +145,7 @@ type Client struct {
 	quality       protocol.LinkQuality
 	muted         bool
 	wall          []string // the point each wall slot shows, from wall_state
+	mediaState    protocol.MediaState
 	// cameraRestarts counts restart_camera requests; a synthetic camera
 	// has nothing to restart.
 	cameraRestarts int
@@ -223,7 +228,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.log = log.With("participant", c.welcome.ParticipantID)
-	if c.api, err = newAPI(); err != nil {
+	if c.api, err = newAPI(opts.BlockMedia); err != nil {
 		c.cancel()
 		ws.Close()
 		return nil, err
@@ -371,7 +376,7 @@ func (c *Client) readWelcome(ctx context.Context) error {
 // newAPI builds the pion API every PeerConnection of a client uses: default
 // codecs and interceptors (NACK, RTCP reports, TWCC), loopback candidates
 // included and mDNS off.
-func newAPI() (*webrtc.API, error) {
+func newAPI(blockMedia bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
@@ -382,7 +387,10 @@ func newAPI() (*webrtc.API, error) {
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
+	se.SetIncludeLoopbackCandidate(!blockMedia)
+	if blockMedia {
+		se.SetInterfaceFilter(func(string) bool { return false })
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -473,6 +481,14 @@ func (c *Client) SetWall(ids []string) error {
 		ids = []string{}
 	}
 	return c.Send(protocol.Wall{Type: protocol.TypeWall, Participants: ids})
+}
+
+// MediaState returns the server's last media_state: whether this
+// client's media connected or failed to.
+func (c *Client) MediaState() protocol.MediaState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mediaState
 }
 
 // Wall returns which point each slot of this hall client's wall shows, as
@@ -672,6 +688,14 @@ func (c *Client) dispatch(raw []byte) error {
 		c.mu.Lock()
 		c.quality = m
 		c.mu.Unlock()
+	case protocol.TypeMediaState:
+		var m protocol.MediaState
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode media_state: %w", err)
+		}
+		c.mu.Lock()
+		c.mediaState = m
+		c.mu.Unlock()
 	case protocol.TypeWallState:
 		var m protocol.WallState
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -708,6 +732,21 @@ func (c *Client) dispatch(raw []byte) error {
 		c.log.Debug("unknown message type ignored", "type", env.Type)
 	}
 	return nil
+}
+
+// Abort drops the client as a lost network does: the WebSocket's socket
+// closes with no close frame, and the PeerConnections with it. Close
+// still releases what remains.
+func (c *Client) Abort() {
+	c.ws.NetConn().Close()
+	c.mu.Lock()
+	pcs := []*webrtc.PeerConnection{c.pubPC, c.subPC}
+	c.mu.Unlock()
+	for _, pc := range pcs {
+		if pc != nil {
+			pc.Close()
+		}
+	}
 }
 
 // Close ends the signaling connection and both PeerConnections and waits for

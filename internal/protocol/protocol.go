@@ -34,7 +34,23 @@ const (
 	TypeFloorState     = "floor_state"     // the queue and the holders of the floor, after every change
 	TypeFloorAlert     = "floor_alert"     // to the hall: a turn's time ran out
 	TypeWallState      = "wall_state"      // to the hall: which point each wall slot shows
+	TypeMediaState     = "media_state"     // whether the connection's media connected, or failed to
 )
+
+// Media states carried in MediaState.State.
+const (
+	MediaConnected = "connected" // a PeerConnection connected: media flows
+	MediaFailed    = "failed"    // none connected (Reason: "timeout" or "failed")
+)
+
+// MediaState tells a client whether its media reached the server: its
+// page shows why there is no picture or sound when it failed (the network
+// blocks UDP and TCP to the media port, and TURN is not reachable).
+type MediaState struct {
+	Type   string `json:"type"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
 
 // PeerConnection names, used in candidate messages.
 const (

@@ -44,6 +44,11 @@ type Participant struct {
 	wall *wall
 	// joinSeq orders the participants of a room by when they joined.
 	joinSeq uint64
+	// mediaUp is set when the first of the PeerConnections connected;
+	// mediaWatch fires MediaFailed if none does in time after the first
+	// negotiation.
+	mediaUp    atomic.Bool
+	mediaWatch sync.Once
 	// awaitingAnswer is set while an offer is out.
 	awaitingAnswer atomic.Bool
 	ctx            context.Context
@@ -108,7 +113,15 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 			switch {
 			case st == webrtc.PeerConnectionStateFailed:
 				p.log.Warn("peer connection failed", "subscribe", pc == sub)
-			case st == webrtc.PeerConnectionStateConnected && pc == sub:
+				if !p.mediaUp.Load() {
+					p.sig.MediaFailed(MediaFailedICE)
+				}
+			case st == webrtc.PeerConnectionStateConnected:
+				if p.mediaUp.CompareAndSwap(false, true) {
+					p.sig.MediaConnected()
+				}
+			}
+			if st == webrtc.PeerConnectionStateConnected && pc == sub {
 				// Packets written before now were dropped: ask every
 				// publisher this participant receives for a keyframe.
 				for _, up := range p.subscribedTracks() {
@@ -146,7 +159,22 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 	case <-ctx.Done():
 		return "", fmt.Errorf("sfu: gather candidates: %w", ctx.Err())
 	}
+	p.watchMedia()
 	return p.pub.LocalDescription().SDP, nil
+}
+
+// watchMedia starts, once, the wait for a PeerConnection to connect,
+// after which the participant's Signaler hears MediaFailed.
+func (p *Participant) watchMedia() {
+	p.mediaWatch.Do(func() {
+		t := time.AfterFunc(p.sfu.mediaTimeout, func() {
+			if !p.mediaUp.Load() && p.ctx.Err() == nil {
+				p.log.Warn("media did not connect", "after", p.sfu.mediaTimeout)
+				p.sig.MediaFailed(MediaFailedTimeout)
+			}
+		})
+		context.AfterFunc(p.ctx, func() { t.Stop() })
+	})
 }
 
 // HandleSubscribeAnswer applies the client's answer to the outstanding
@@ -405,6 +433,7 @@ func (p *Participant) negotiationLoop() {
 				continue
 			}
 			a.result <- nil
+			p.watchMedia()
 		case <-p.ctx.Done():
 			return
 		}

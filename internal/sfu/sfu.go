@@ -41,7 +41,20 @@ type Config struct {
 	// WallSlots is how many points' cameras a hall console receives at
 	// once, on its wall; 0 means DefaultWallSlots.
 	WallSlots int
+	// MediaTimeout is how long a participant's PeerConnections may take to
+	// connect after its first negotiation before its Signaler hears
+	// MediaFailed; 0 means DefaultMediaTimeout.
+	MediaTimeout time.Duration
 }
+
+// DefaultMediaTimeout is the MediaTimeout of a zero Config.
+const DefaultMediaTimeout = 20 * time.Second
+
+// Reasons of Signaler.MediaFailed.
+const (
+	MediaFailedTimeout = "timeout" // no PeerConnection connected in time
+	MediaFailedICE     = "failed"  // ICE failed before any connected
+)
 
 // Stats are the SFU's running totals, read without locks.
 type Stats struct {
@@ -83,7 +96,8 @@ type SFU struct {
 	log     *slog.Logger
 	stats   counters
 	// wallSlots is the number of slots of a hall participant's wall.
-	wallSlots int
+	wallSlots    int
+	mediaTimeout time.Duration
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -98,7 +112,10 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &SFU{log: log, rooms: make(map[string]*room), wallSlots: cfg.WallSlots}
+	s := &SFU{log: log, rooms: make(map[string]*room), wallSlots: cfg.WallSlots, mediaTimeout: cfg.MediaTimeout}
+	if s.mediaTimeout <= 0 {
+		s.mediaTimeout = DefaultMediaTimeout
+	}
 	if s.wallSlots <= 0 {
 		s.wallSlots = DefaultWallSlots
 	}
@@ -281,6 +298,13 @@ type Signaler interface {
 	// SendWall tells a hall participant which point each slot of its
 	// wall shows (by participant id, "" for none), whenever that changes.
 	SendWall(slots []string)
+	// MediaConnected says, once, that the first of the participant's
+	// PeerConnections connected: media can flow.
+	MediaConnected()
+	// MediaFailed says that none connected: ICE failed, or none connected
+	// within Config.MediaTimeout of the first negotiation (reason
+	// MediaFailedICE or MediaFailedTimeout). It may come more than once.
+	MediaFailed(reason string)
 }
 
 // Join adds a participant to the room of conf and creates its two

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
@@ -309,17 +308,13 @@ func TestRedisAttendanceSignaling(t *testing.T) {
 	t.Run("reasons for leaving", func(t *testing.T) {
 		// Closed by the user: a close frame.
 		p1.Close()
-		// Network lost: the socket goes away without one.
-		raw, _, err := websocket.DefaultDialer.DialContext(ctx,
-			strings.Replace(s.URL, "http", "ws", 1)+"/ws?t="+s.token(conf, conference.RolePoint, points[1], time.Hour), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The raw connection replaced p2's.
+		// Network lost: the socket goes away without one. The second
+		// connection replaces p2's, and counts once its media connected.
+		again := s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), false)
 		waitEvents(t, st, conf, func(evs []conference.AttendanceEvent) bool {
 			return count(evs, conference.Joined, points[1]) == 2
 		})
-		raw.NetConn().Close()
+		again.Abort()
 		// Server stopped: the remaining connections.
 		evs := waitEvents(t, st, conf, func(evs []conference.AttendanceEvent) bool { return count(evs, conference.Left, "") == 3 })
 		s.Stop()

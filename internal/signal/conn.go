@@ -107,7 +107,11 @@ func (c *conn) run(ctx context.Context) {
 			"Đường dẫn này vừa được mở ở nơi khác. (This link was just opened elsewhere.)")
 	}
 	c.log.Info("participant connected", "remote", c.ws.RemoteAddr().String())
-	c.recordJoined() // after welcome, which is the first message a client gets
+	if c.role != conference.RolePoint {
+		// A point is present once its media connected (MediaConnected):
+		// a connection that never carried media is no presence.
+		c.recordJoined() // after welcome, which is the first message a client gets
+	}
 	if c.role.Publishes() {
 		t := time.AfterFunc(joinWait, c.joinSlot.release)
 		defer t.Stop()
@@ -281,6 +285,20 @@ func sdpError(request string, err error) *protocol.Error {
 // SendSubscribeOffer passes the SFU's offer to the client.
 func (c *conn) SendSubscribeOffer(sdp string) {
 	c.send(protocol.SDP{Type: protocol.TypeSubscribeOffer, SDP: sdp})
+}
+
+// MediaConnected records a point as joined: its media reached the server.
+func (c *conn) MediaConnected() {
+	if c.role == conference.RolePoint {
+		c.recordJoined()
+	}
+	c.sendState(protocol.MediaState{Type: protocol.TypeMediaState, State: protocol.MediaConnected}, keyMediaState)
+}
+
+// MediaFailed tells the client that its media did not connect.
+func (c *conn) MediaFailed(reason string) {
+	c.log.Warn("media did not connect", "reason", reason)
+	c.sendState(protocol.MediaState{Type: protocol.TypeMediaState, State: protocol.MediaFailed, Reason: reason}, keyMediaState)
 }
 
 // SendWall tells a hall console which point each of its wall slots shows.

@@ -10,6 +10,7 @@ import (
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
+	"hoinghi/internal/server/servertest"
 	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
 )
@@ -138,5 +139,51 @@ func TestRedisStoreOutageAnswersAtOnce(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("after Redis came back the floor request is still refused")
 		}
+	}
+}
+
+// TestRedisMediaThatNeverConnects: a point whose network lets the page
+// through but no media is told so, and is not counted present; a point
+// whose media connects is.
+func TestRedisMediaThatNeverConnects(t *testing.T) {
+	st := storetest.Redis(t)
+	s := &stack{Stack: servertest.StartWith(t, st, servertest.Options{MediaTimeout: 2 * time.Second}), t: t}
+	const conf = "media-never"
+	points := seed(t, st, conf, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	blocked, err := client.Dial(ctx, client.Options{ServerURL: s.URL, Publish: true, BlockMedia: true,
+		Token: s.token(conf, conference.RolePoint, points[0], time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocked.Close()
+	good := s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), true)
+	for blocked.MediaState().State != protocol.MediaFailed {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the blocked point was not told: media state %+v", blocked.MediaState())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if got := blocked.MediaState().Reason; got != "timeout" {
+		t.Errorf("reason %q, want timeout", got)
+	}
+	for good.MediaState().State != protocol.MediaConnected {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the good point's media state %+v", good.MediaState())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	evs := waitEvents(t, st, conf, func(evs []conference.AttendanceEvent) bool { return count(evs, conference.Joined, points[1]) == 1 })
+	if n := count(evs, conference.Joined, points[0]); n != 0 {
+		t.Errorf("the point whose media never connected has %d joined events", n)
+	}
+	blocked.Close()
+	good.Close()
+	evs = waitEvents(t, st, conf, func(evs []conference.AttendanceEvent) bool { return count(evs, conference.Left, points[1]) == 1 })
+	if n := count(evs, conference.Left, points[0]) + count(evs, conference.Joined, points[0]); n != 0 {
+		t.Errorf("the point whose media never connected has %d attendance events", n)
 	}
 }

@@ -48,6 +48,7 @@ const (
 	keyQualityAlert = "quality_alert:" // followed by the participant id
 	keyMuted        = "muted"
 	keyWall         = "wall_state"
+	keyMediaState   = "media_state"
 	keyAttendance   = "attendance_changed"
 )
 

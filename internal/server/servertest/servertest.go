@@ -66,9 +66,11 @@ type Options struct {
 	// same names (signal.Deps); zero keeps its defaults.
 	HallConnectionsPerLink int
 	MaxJoining             int
-	// WallSlots sets the SFU's slots of a hall wall; zero keeps its
-	// default.
-	WallSlots int
+	// WallSlots sets the SFU's slots of a hall wall, and MediaTimeout its
+	// wait for a participant's media to connect; zero keeps their
+	// defaults.
+	WallSlots    int
+	MediaTimeout time.Duration
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -84,7 +86,7 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	media, err := sfu.New(sfu.Config{IncludeLoopback: true, WallSlots: o.WallSlots}, log)
+	media, err := sfu.New(sfu.Config{IncludeLoopback: true, WallSlots: o.WallSlots, MediaTimeout: o.MediaTimeout}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

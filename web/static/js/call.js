@@ -34,6 +34,7 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     state(state)                    the connection state changed (see State)
  *     welcome(msg)                    the server's welcome message
  *     wall(slots)                     the point each slot of the hall's wall shows (wall_state)
+ *     mediaState(msg)                 the page's media connected, or failed to (media_state)
  *     roster(participants)            who is connected now
  *     track(participantId, stream, track, name) a remote track arrived; name is
  *                                     the server's id of the track (e.g. speaker-video)
@@ -203,6 +204,10 @@ export class Call {
         break;
       case 'quality_alert':
         this.on.qualityAlert?.(msg);
+        break;
+      case 'media_state':
+        this.debug.media = msg.state || '';
+        this.on.mediaState?.(msg);
         break;
       case 'wall_state':
         this.debug.wall = Array.isArray(msg.slots) ? msg.slots : [];

@@ -240,6 +240,9 @@ async function main() {
         renderProgram();
       },
       notice: (text) => notify(ui.notices, text),
+      mediaState: (msg) => {
+        if (msg.state === 'failed') notify(ui.notices, t('media.failed'), 60);
+      },
       floor: (msg, fresh) => {
         const before = floor.defaultSeconds;
         if (!floor.update(msg, fresh)) return;

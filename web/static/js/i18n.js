@@ -322,6 +322,8 @@ const TEXTS = {
   'console.focus': ['Xem lớn', 'Show large'],
   'console.focus.off': ['Thôi xem lớn', 'Stop showing large'],
   'list.floor': ['Phát biểu', 'Floor'],
+  'media.failed': ['Không thiết lập được đường truyền hình và tiếng tới máy chủ: mạng ở đây có thể đang chặn cổng truyền hình. Hãy kiểm tra tường lửa, hoặc dùng mạng khác.', 'Picture and sound could not reach the server: this network may block the media port. Check the firewall, or use another network.'],
+  'media.failed.phone': [' Gọi kỹ thuật viên hội trường: {phone}.', ' Call the hall technician: {phone}.'],
   'tile.nopicture': ['chưa có hình', 'no picture'],
   'tile.live': ['Đã kết nối', 'Connected'],
   'tile.waiting': ['Đang kết nối', 'Connecting'],

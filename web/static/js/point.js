@@ -245,6 +245,12 @@ function ensureCall() {
         if (msg.point_id === session.point_id) notify(ui.notices, t('floor.alert.self'), 30);
       },
       notice: (text) => notify(ui.notices, text),
+      mediaState: (msg) => {
+        if (msg.state === 'failed') {
+          const phone = session.technician_phone ? t('media.failed.phone', { phone: session.technician_phone }) : '';
+          notify(ui.notices, t('media.failed') + phone, 60);
+        }
+      },
       error: (msg) => {
         if (msg.request === 'check_in') checkInRefused();
         if (msg.request === 'roll_call') {
