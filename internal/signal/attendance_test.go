@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
