@@ -159,6 +159,13 @@ func (h *Hub) attendanceOf(conf string) *attendance {
 	return a
 }
 
+// idle reports whether no roll call window of a is running.
+func (a *attendance) idle() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.window == nil || !time.Now().Before(a.state.RollCall.Deadline)
+}
+
 // errStateUnavailable is returned while the state cannot be read.
 var errStateUnavailable = errors.New("attendance state unavailable")
 

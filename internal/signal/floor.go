@@ -354,6 +354,7 @@ func (f *floor) armLimits(state conference.FloorState) {
 func (f *floor) timeUp(h conference.FloorHolder) {
 	f.mu.Lock()
 	auto := f.settings.AutoTakeBack
+	delete(f.limits, h.TurnID) // it fired
 	f.mu.Unlock()
 	names, _ := f.hub.pointNames(f.conf)
 	alert := protocol.FloorAlert{Type: protocol.TypeFloorAlert, TurnID: h.TurnID, PointID: h.PointID, Name: names[h.PointID], TakenBack: auto}
@@ -425,6 +426,14 @@ func (f *floor) graceOver(point string) {
 	}
 	f.log.Info("grace period over", "point", point)
 	f.apply(state)
+}
+
+// idle reports whether no timer of f is running: no turn with a time
+// limit, no point in its grace period.
+func (f *floor) idle() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.limits) == 0 && len(f.graces) == 0
 }
 
 // stop ends every timer.

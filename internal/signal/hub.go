@@ -84,6 +84,7 @@ type Hub struct {
 	atts     map[string]*attendance     // conference id -> its attendance; see attendance.go
 	muted    map[string]map[string]bool // conference id -> participant ids a technician muted
 	links    map[string]int             // link key -> connections it holds; see admitLink
+	empty    map[string]time.Time       // conference id -> when its room emptied; see sweep
 	joining  int                        // connections between upgrade and negotiated media
 	shutdown bool
 	wg       sync.WaitGroup
@@ -107,7 +108,8 @@ func NewHub(d Deps) *Hub {
 		d.MaxJoining = DefaultMaxJoining
 	}
 	h := &Hub{d: d, log: d.Log, rooms: make(map[string]*room), floors: make(map[string]*floor),
-		muted: make(map[string]map[string]bool), links: make(map[string]int), done: make(chan struct{})}
+		muted: make(map[string]map[string]bool), links: make(map[string]int), empty: make(map[string]time.Time),
+		done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -244,6 +246,7 @@ func (h *Hub) register(c *conn) (old *conn) {
 	c.entry = protocol.Participant{ID: c.id, Role: string(c.role), PointID: c.adm.Point.ID, Name: c.name,
 		Muted: h.muted[c.conf][c.id]}
 	c.room = r
+	delete(h.empty, c.conf)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.add(c)
@@ -265,12 +268,45 @@ func (h *Hub) unregister(c *conn) bool {
 	}
 	if len(r.conns) == 0 && h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
+		h.empty[r.id] = time.Now()
 		r.dead = true
 		if r.timer != nil {
 			r.timer.Stop()
 		}
 	}
 	return true
+}
+
+// forgetAfter is how long a conference stays empty before the hub forgets
+// its floor controller, attendance state and mutes (the store keeps the
+// floor and the attendance; mutes are this process's own).
+const forgetAfter = 10 * time.Minute
+
+// sweep forgets what the hub keeps of conferences empty for forgetAfter
+// before now, once their timers are done, so that the hub's memory does
+// not grow with every conference ever held.
+func (h *Hub) sweep(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for conf, since := range h.empty {
+		if h.rooms[conf] != nil {
+			delete(h.empty, conf)
+			continue
+		}
+		if now.Sub(since) < forgetAfter {
+			continue
+		}
+		if f := h.floors[conf]; f != nil && !f.idle() {
+			continue
+		}
+		if a := h.atts[conf]; a != nil && !a.idle() {
+			continue
+		}
+		delete(h.floors, conf)
+		delete(h.atts, conf)
+		delete(h.muted, conf)
+		delete(h.empty, conf)
+	}
 }
 
 // room returns the room of conf, or nil when no one is connected to it.

@@ -30,6 +30,7 @@ func (h *Hub) qualityLoop() {
 		}
 		h.mu.Unlock()
 		h.reports.keepConferences(confs)
+		h.sweep(time.Now())
 		for _, conf := range confs {
 			h.sendQuality(conf)
 		}
