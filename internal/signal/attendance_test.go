@@ -95,8 +95,9 @@ func noError(t *testing.T, c *client.Client) {
 
 func last(evs []conference.AttendanceEvent) conference.AttendanceEvent { return evs[len(evs)-1] }
 
-func TestRedisAttendanceSignaling(t *testing.T) {
-	st := storetest.Redis(t)
+func TestAttendanceSignaling(t *testing.T) { eachStore(t, testAttendanceSignaling) }
+
+func testAttendanceSignaling(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	const conf = "att-signal"
 	points := seed(t, st, conf, 2)

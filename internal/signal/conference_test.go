@@ -78,6 +78,13 @@ func atLeast(min uint64, participants []string, kinds ...string) func([]client.T
 	}
 }
 
+// eachStore runs test against a real Redis and against the embedded
+// store, as subtests redis and embedded.
+func eachStore(t *testing.T, test func(t *testing.T, st *store.Store)) {
+	t.Run("redis", func(t *testing.T) { test(t, storetest.Redis(t)) })
+	t.Run("embedded", func(t *testing.T) { test(t, storetest.Embedded(t)) })
+}
+
 // checkIntact fails the test if any received track lost, reordered or
 // corrupted packets.
 func checkIntact(t *testing.T, who string, st []client.TrackStats) {
@@ -127,8 +134,9 @@ func runConference(t *testing.T, s *stack, conf string, points []string) {
 	}
 }
 
-func TestRedisConference(t *testing.T) {
-	st := storetest.Redis(t)
+func TestConference(t *testing.T) { eachStore(t, testConference) }
+
+func testConference(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "redis-conf", 3)
 	runConference(t, s, "redis-conf", points)
@@ -181,8 +189,9 @@ func TestEmbeddedConferenceSurvivesRestart(t *testing.T) {
 	runConference(t, s, "embedded-conf", points)
 }
 
-func TestRedisBadInput(t *testing.T) {
-	st := storetest.Redis(t)
+func TestBadInput(t *testing.T) { eachStore(t, testBadInput) }
+
+func testBadInput(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "bad-input", 2)
 	if err := st.PutConference(context.Background(), conference.Conference{ID: "other-conf", Title: "Hội nghị khác"}); err != nil {
@@ -291,8 +300,9 @@ func TestRedisBadInput(t *testing.T) {
 	checkIntact(t, "healthy point", healthy.Received())
 }
 
-func TestRedisReplacedConnection(t *testing.T) {
-	st := storetest.Redis(t)
+func TestReplacedConnection(t *testing.T) { eachStore(t, testReplacedConnection) }
+
+func testReplacedConnection(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "replaced", 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -326,8 +336,9 @@ func TestRedisReplacedConnection(t *testing.T) {
 	}
 }
 
-func TestRedisLinkQualityReachesTheHall(t *testing.T) {
-	st := storetest.Redis(t)
+func TestLinkQualityReachesTheHall(t *testing.T) { eachStore(t, testLinkQualityReachesTheHall) }
+
+func testLinkQualityReachesTheHall(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "quality", 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

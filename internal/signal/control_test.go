@@ -8,11 +8,12 @@ import (
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
-	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/store"
 )
 
-func TestRedisTechnicianControls(t *testing.T) {
-	st := storetest.Redis(t)
+func TestTechnicianControls(t *testing.T) { eachStore(t, testTechnicianControls) }
+
+func testTechnicianControls(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "controls", 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

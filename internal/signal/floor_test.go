@@ -8,7 +8,7 @@ import (
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
-	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/store"
 )
 
 // speaker returns the stats of a speaker slot track of kind carrying the
@@ -41,8 +41,9 @@ func floorError(t *testing.T, ctx context.Context, c *client.Client, m protocol.
 	}
 }
 
-func TestRedisFloorControlsMedia(t *testing.T) {
-	st := storetest.Redis(t)
+func TestFloorControlsMedia(t *testing.T) { eachStore(t, testFloorControlsMedia) }
+
+func testFloorControlsMedia(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "floor-media", 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -171,8 +172,9 @@ func TestRedisFloorControlsMedia(t *testing.T) {
 	}
 }
 
-func TestRedisFloorGraceAndTimeLimit(t *testing.T) {
-	st := storetest.Redis(t)
+func TestFloorGraceAndTimeLimit(t *testing.T) { eachStore(t, testFloorGraceAndTimeLimit) }
+
+func testFloorGraceAndTimeLimit(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "floor-grace", 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -7,15 +7,16 @@ import (
 
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
-	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/store"
 )
 
-// TestRedisStatsReachTheHall sends a point's own stats report and checks
+// TestStatsReachTheHall sends a point's own stats report and checks
 // that the hall's link_quality carries its figures, that malformed and too
 // frequent reports are refused, and that a point the server receives no
 // media from raises a quality alert at the hall.
-func TestRedisStatsReachTheHall(t *testing.T) {
-	st := storetest.Redis(t)
+func TestStatsReachTheHall(t *testing.T) { eachStore(t, testStatsReachTheHall) }
+
+func testStatsReachTheHall(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "stats", 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)

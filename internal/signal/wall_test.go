@@ -9,7 +9,7 @@ import (
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/server/servertest"
-	"hoinghi/internal/store/storetest"
+	"hoinghi/internal/store"
 )
 
 // packetsFrom sums the video packets the wall slots carried from
@@ -31,11 +31,12 @@ func waitWall(t *testing.T, ctx context.Context, hall *client.Client, want []str
 	}
 }
 
-// TestRedisHallWall: the hall receives the cameras of the points its wall
+// TestHallWall: the hall receives the cameras of the points its wall
 // shows, and only those: first the first points to publish, then those it
 // asks for, each slot keeping its point while it stays on the wall.
-func TestRedisHallWall(t *testing.T) {
-	st := storetest.Redis(t)
+func TestHallWall(t *testing.T) { eachStore(t, testHallWall) }
+
+func testHallWall(t *testing.T, st *store.Store) {
 	s := &stack{Stack: servertest.StartWith(t, st, servertest.Options{WallSlots: 2}), t: t}
 	const conf = "hall-wall"
 	points := seed(t, st, conf, 5)
@@ -101,12 +102,15 @@ func TestRedisHallWall(t *testing.T) {
 	checkIntact(t, "hall", hall.Received())
 }
 
-// TestRedisPointAloneReloadsThenHallJoins: a point alone in its conference
+// TestPointAloneReloadsThenHallJoins: a point alone in its conference
 // reloads its page (its link connects again, replacing the first
 // connection); a hall that joins afterwards receives it. The replaced
 // connection's leaving must not take the room away from the new one.
-func TestRedisPointAloneReloadsThenHallJoins(t *testing.T) {
-	st := storetest.Redis(t)
+func TestPointAloneReloadsThenHallJoins(t *testing.T) {
+	eachStore(t, testPointAloneReloadsThenHallJoins)
+}
+
+func testPointAloneReloadsThenHallJoins(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	const conf = "alone-reload"
 	points := seed(t, st, conf, 1)
