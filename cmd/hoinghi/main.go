@@ -108,12 +108,17 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 	defer closeLogged(log, "store", st.Close)
+	// Close what a crashed run of this instance left, at its last
+	// heartbeat, and only then start beating: the first beat replaces it.
 	dropped, err := st.DropInstance(ctx, cfg.Instance, conference.LeftRestarted, time.Now())
 	if err != nil {
 		return err
 	}
 	if dropped > 0 {
 		log.Info("closed connections left by the previous run", "instance", cfg.Instance, "count", dropped)
+	}
+	if err := st.StartHeartbeat(cfg.Instance); err != nil {
+		return err
 	}
 
 	udpPort := cfg.Media.UDPPort

@@ -227,11 +227,14 @@ return 1
 `
 
 // RecordAttendance queues w to be written in the background, in the order
-// of the calls, and returns at once: a caller never waits for Redis. A write
-// that fails is kept, in memory and in the spool file in the data
-// directory, and retried until Redis takes it (see SpoolDepth). The error
-// reports only a write that can never succeed: an invalid id, kind, time or
-// connection.
+// of the calls, and returns at once: a caller waits neither for Redis nor
+// for the disk. A write that fails is kept, in memory and in the spool file
+// in the data directory, and retried until Redis takes it (see
+// SpoolDepth). A write that Redis refuses for good (its conference is gone,
+// or an error reply such as WRONGTYPE) is moved to the dead-letter file in
+// the data directory instead, logged and counted (see DeadLettered), and
+// the writes behind it go on. The error reports only a write that can
+// never succeed: an invalid id, kind, time or connection.
 func (s *Store) RecordAttendance(w AttendanceWrite) error {
 	if err := w.validate(); err != nil {
 		return fmt.Errorf("record attendance: %w", err)
@@ -243,6 +246,10 @@ func (s *Store) RecordAttendance(w AttendanceWrite) error {
 
 // SpoolDepth returns how many recorded attendance writes wait for Redis.
 func (s *Store) SpoolDepth() int { return s.spool.depth() }
+
+// DeadLettered returns how many recorded attendance writes this store has
+// set aside, since it was opened, because Redis refused them for good.
+func (s *Store) DeadLettered() uint64 { return s.spool.deadLetters.Load() }
 
 // FlushAttendance waits until every recorded attendance write has reached
 // Redis, or ctx ends.
@@ -459,18 +466,30 @@ func decodeConnections(confID string, m map[string]string) ([]Connection, error)
 	return out, nil
 }
 
-// DropInstance writes a left event, with reason at time at, for every
-// connection in every conference recorded as held by the server instance
-// named instance, removes those records, and returns how many it dropped.
-// A server calls it at start-up with its own instance id, which is stable
-// across restarts, and reason conference.LeftRestarted, to close what a
-// previous, crashed run of it left behind. It first writes what that run
-// left in the spool, and fails if Redis does not take it before ctx ends.
+// DropInstance writes a left event with reason for every connection in
+// every conference recorded as held by the server instance named instance,
+// removes those records, and returns how many it dropped. A server calls
+// it at start-up with its own instance id, which is stable across
+// restarts, and reason conference.LeftRestarted, to close what a previous,
+// crashed run of it left behind, and then StartHeartbeat.
+//
+// Each left event is at the crashed run's last heartbeat (see LastAlive),
+// when it was last known alive, but not before the connection joined; with
+// no heartbeat, or a later one, it is at at, the restart. So the time the
+// server was down counts as away, and a downtime longer than the
+// conference's grace period splits a point's stay.
+//
+// It first writes what that run left in the spool, and fails if Redis does
+// not take it before ctx ends.
 func (s *Store) DropInstance(ctx context.Context, instance, reason string, at time.Time) (int, error) {
 	if instance == "" {
 		return 0, errors.New("drop instance: instance is empty")
 	}
 	if err := s.FlushAttendance(ctx); err != nil {
+		return 0, fmt.Errorf("drop instance %s: %w", instance, err)
+	}
+	alive, err := s.LastAlive(ctx, instance)
+	if err != nil {
 		return 0, fmt.Errorf("drop instance %s: %w", instance, err)
 	}
 	ids, err := s.conferenceIDs(ctx)
@@ -493,7 +512,7 @@ func (s *Store) DropInstance(ctx context.Context, instance, reason string, at ti
 			}
 			// The script checks the connection again, atomically, in case
 			// the participant has meanwhile reconnected elsewhere.
-			ok, err := s.MarkDisconnectedIf(ctx, confID, c, reason, at)
+			ok, err := s.MarkDisconnectedIf(ctx, confID, c, reason, leaveTime(c, alive, at))
 			if err != nil {
 				return dropped, fmt.Errorf("drop instance %s: %w", instance, err)
 			}
@@ -503,7 +522,13 @@ func (s *Store) DropInstance(ctx context.Context, instance, reason string, at ti
 		}
 	}
 	if dropped > 0 {
-		s.log.Info("dropped connections of instance", "instance", instance, "count", dropped, "reason", reason)
+		if alive.IsZero() {
+			s.log.Warn("dropped connections of instance; it left no heartbeat, so they end at the restart",
+				"instance", instance, "count", dropped, "reason", reason, "restart", at)
+		} else {
+			s.log.Info("dropped connections of instance at its last heartbeat", "instance", instance,
+				"count", dropped, "reason", reason, "last_alive", alive, "restart", at)
+		}
 	}
 	return dropped, nil
 }

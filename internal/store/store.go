@@ -5,7 +5,8 @@
 // Lua script may touch several of them. With the default prefix "hn" and a
 // conference "demo" the keys are:
 //
-//	hn:conferences         set     ids of all conferences (the one global key)
+//	hn:conferences         set     ids of all conferences
+//	hn:heartbeat:<name>    string  when server instance <name> was last alive (see heartbeat.go)
 //	hn:{demo}:conf         hash    "json": the conference as JSON (no created_at),
 //	                               "created_at": RFC 3339 time of the first put
 //	hn:{demo}:points       hash    point id -> point as JSON
@@ -32,7 +33,8 @@
 // returns, and a spool writes the queue to Redis in order, keeping what
 // Redis does not take yet in memory and in DataDir/attendance.spool until
 // it does (see spool.go). Open starts writing what an earlier run left
-// there.
+// there. A write that Redis refuses for good is set aside in
+// DataDir/attendance.deadletter, and the queue goes on.
 package store
 
 import (
@@ -41,6 +43,7 @@ import (
 	"fmt"
 	"hoinghi/internal/conference"
 	"log/slog"
+	"os"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -75,9 +78,17 @@ type Options struct {
 	// memory only, and writes waiting when the process dies are lost.
 	DataDir string
 	Logger  *slog.Logger
+	// HeartbeatInterval is how often StartHeartbeat records that the
+	// server is alive; zero means DefaultHeartbeatInterval. The
+	// connections of a run that dies are closed at its last heartbeat,
+	// so this bounds how much later than its real end a crash is placed.
+	HeartbeatInterval time.Duration
 
 	// compactBytes overrides defaultCompactBytes in tests.
 	compactBytes int64
+	// wrapSpoolFile, when not nil, wraps the attendance spool's file: a
+	// test hook to make the disk slow.
+	wrapSpoolFile func(*os.File) spoolFile
 }
 
 // Store reads and changes conference state in Redis. It is safe for
@@ -99,6 +110,12 @@ type Store struct {
 	// point), for LinkVersion while Redis is unreachable.
 	linkVersions sync.Map
 
+	// The heartbeat, see heartbeat.go.
+	dataDir    string
+	hbInterval time.Duration
+	hbMu       sync.Mutex
+	hb         *heartbeat // nil until StartHeartbeat
+
 	// Embedded default only.
 	mini    *miniredis.Miniredis
 	persist *persistHook
@@ -118,10 +135,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.HeartbeatInterval < 0 {
+		return nil, fmt.Errorf("open store: heartbeat interval %v is negative", opts.HeartbeatInterval)
+	}
+	if opts.HeartbeatInterval == 0 {
+		opts.HeartbeatInterval = DefaultHeartbeatInterval
+	}
 	s := &Store{
-		prefix:  opts.Prefix,
-		log:     opts.Logger,
-		scripts: newScripts(),
+		prefix:     opts.Prefix,
+		log:        opts.Logger,
+		scripts:    newScripts(),
+		dataDir:    opts.DataDir,
+		hbInterval: opts.HeartbeatInterval,
 	}
 	if opts.Addr == "" {
 		if err := s.openEmbedded(ctx, opts); err != nil {
@@ -150,7 +175,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// counted as failed ones.
 	s.rdb.AddHook(&s.breaker)
 	s.rdb.AddHook(&s.errs)
-	if err := s.openSpool(ctx, opts.DataDir); err != nil {
+	if err := s.openSpool(ctx, opts); err != nil {
 		s.closeRedis()
 		return nil, err
 	}
@@ -166,14 +191,15 @@ func (s *Store) OnAttendanceWritten(f func(AttendanceWrite)) {
 
 // openSpool starts the attendance spool and gives it a moment to write what
 // an earlier run left in it; what it cannot write yet it keeps retrying.
-func (s *Store) openSpool(ctx context.Context, dir string) error {
-	sp, err := openSpool(dir, func(ctx context.Context, w AttendanceWrite) error {
-		_, err := s.WriteAttendance(ctx, w)
-		if f := s.onWritten.Load(); err == nil && f != nil {
-			(*f)(w)
-		}
-		return err
-	}, s.log)
+func (s *Store) openSpool(ctx context.Context, opts Options) error {
+	sp, err := openSpool(spoolOptions{dir: opts.DataDir, log: s.log, wrapFile: opts.wrapSpoolFile,
+		write: func(ctx context.Context, w AttendanceWrite) error {
+			_, err := s.WriteAttendance(ctx, w)
+			if f := s.onWritten.Load(); err == nil && f != nil {
+				(*f)(w)
+			}
+			return err
+		}})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -193,12 +219,16 @@ const spoolStartFlush = 5 * time.Second
 // spoolCloseFlush bounds how long Close waits for queued attendance writes.
 const spoolCloseFlush = 3 * time.Second
 
-// Close waits a few seconds at most for queued attendance writes to reach
-// Redis (what remains stays in the spool file for the next start), closes
-// the connection to Redis and, for the embedded default, syncs and closes
-// its log and stops the embedded server.
+// Close stops the heartbeat, waits a few seconds at most for queued
+// attendance writes to reach Redis (what remains stays in the spool file
+// for the next start), closes the connection to Redis and, for the
+// embedded default, syncs and closes its log and stops the embedded
+// server.
 func (s *Store) Close() error {
 	var errs []error
+	if err := s.stopHeartbeat(); err != nil {
+		errs = append(errs, err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), spoolCloseFlush)
 	defer cancel()
 	if err := s.spool.close(ctx); err != nil {
