@@ -25,7 +25,8 @@ type hubStats interface {
 // name, a signaling error code; never a conference or a participant.
 func newRegistry(d Deps) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	c := &collector{stats: d.Stats, spoolDepth: d.Store.SpoolDepth, redisErrors: d.Store.RedisErrors}
+	c := &collector{stats: d.Stats, spoolDepth: d.Store.SpoolDepth, deadLetters: d.Store.DeadLettered,
+		redisErrors: d.Store.RedisErrors}
 	if h, ok := d.Hub.(hubStats); ok {
 		c.hub = h.Stats
 	}
@@ -55,9 +56,10 @@ type metric struct {
 
 // snapshot is everything one scrape reports, read once.
 type snapshot struct {
-	sfu   sfu.Stats
-	hub   signal.Stats
-	spool int
+	sfu         sfu.Stats
+	hub         signal.Stats
+	spool       int
+	deadLetters uint64
 }
 
 func newDesc(name, help string, labels ...string) *prometheus.Desc {
@@ -102,6 +104,8 @@ var plainMetrics = []metric{
 		prometheus.CounterValue, func(s *snapshot) float64 { return float64(s.hub.SlowDisconnects) }},
 	{newDesc("hoinghi_attendance_spool_depth", "Attendance events waiting to be written to Redis (more than 0 while Redis is away)."),
 		prometheus.GaugeValue, func(s *snapshot) float64 { return float64(s.spool) }},
+	{newDesc("hoinghi_attendance_dead_letters_total", "Attendance events Redis refused for good (e.g. WRONGTYPE), set aside in DATA_DIR/attendance.deadletter instead of written."),
+		prometheus.CounterValue, func(s *snapshot) float64 { return float64(s.deadLetters) }},
 }
 
 var (
@@ -124,6 +128,7 @@ type collector struct {
 	stats       func() sfu.Stats
 	hub         func() signal.Stats // nil when the hub does not report
 	spoolDepth  func() int
+	deadLetters func() uint64
 	redisErrors func() map[string]uint64
 }
 
@@ -139,7 +144,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends the current value of every metric of c.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	s := snapshot{sfu: c.stats(), spool: c.spoolDepth()}
+	s := snapshot{sfu: c.stats(), spool: c.spoolDepth(), deadLetters: c.deadLetters()}
 	if c.hub != nil {
 		s.hub = c.hub()
 	}
