@@ -61,6 +61,11 @@ type Options struct {
 	// that decode pictures (browsers); a keyframe request skips to its
 	// next keyframe. Receiving Go clients count its packets as corrupt.
 	VideoClip []byte
+	// VideoLossPercent drops that share of the video packets the client
+	// receives, on its socket, as a lossy link does: the server's
+	// retransmissions repair what they can. The client's media then uses
+	// one socket on loopback (the option is for tests on one machine).
+	VideoLossPercent float64
 	// BlockMedia makes the client gather no ICE candidates, so that its
 	// media never connects: a point behind a firewall that lets only the
 	// web page through.
@@ -130,7 +135,8 @@ type Client struct {
 	wmu sync.Mutex // serializes WebSocket writes
 
 	api     *webrtc.API
-	clip    *clip // published in place of the synthetic video, when set
+	clip    *clip      // published in place of the synthetic video, when set
+	mux     ice.UDPMux // the media socket of a lossy client; nil for others
 	welcome protocol.Welcome
 	errs    chan protocol.Error
 	offers  chan string
@@ -228,7 +234,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.log = log.With("participant", c.welcome.ParticipantID)
-	if c.api, err = newAPI(opts.BlockMedia); err != nil {
+	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.VideoLossPercent); err != nil {
 		c.cancel()
 		ws.Close()
 		return nil, err
@@ -376,14 +382,14 @@ func (c *Client) readWelcome(ctx context.Context) error {
 // newAPI builds the pion API every PeerConnection of a client uses: default
 // codecs and interceptors (NACK, RTCP reports, TWCC), loopback candidates
 // included and mDNS off.
-func newAPI(blockMedia bool) (*webrtc.API, error) {
+func newAPI(blockMedia bool, videoLoss float64) (*webrtc.API, ice.UDPMux, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
-		return nil, fmt.Errorf("register codecs: %w", err)
+		return nil, nil, fmt.Errorf("register codecs: %w", err)
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
-		return nil, fmt.Errorf("register interceptors: %w", err)
+		return nil, nil, fmt.Errorf("register interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -391,7 +397,16 @@ func newAPI(blockMedia bool) (*webrtc.API, error) {
 	if blockMedia {
 		se.SetInterfaceFilter(func(string) bool { return false })
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+	var mux ice.UDPMux
+	if videoLoss > 0 {
+		var err error
+		if mux, err = lossyMux(videoLoss); err != nil {
+			return nil, nil, err
+		}
+		se.SetICEUDPMux(mux)
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), mux, nil
 }
 
 // pcConfig returns the PeerConnection configuration from welcome.
@@ -777,6 +792,11 @@ func (c *Client) Close() error {
 			}
 		}
 		c.wg.Wait()
+		if c.mux != nil {
+			if err := c.mux.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close media socket: %w", err))
+			}
+		}
 		c.closeErr = errors.Join(errs...)
 	})
 	return c.closeErr

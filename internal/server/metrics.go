@@ -86,6 +86,8 @@ var plainMetrics = []metric{
 		func(s *snapshot) float64 { return float64(s.sfu.BytesForwarded) }},
 	{newDesc("hoinghi_nacks_total", "NACKs received from subscribers."), prometheus.CounterValue,
 		func(s *snapshot) float64 { return float64(s.sfu.NACKs) }},
+	{newDesc("hoinghi_retransmits_total", "Packets resent to subscribers from the packet caches, answering their NACKs."), prometheus.CounterValue,
+		func(s *snapshot) float64 { return float64(s.sfu.Retransmits) }},
 	{newDesc("hoinghi_plis_total", "PLIs received from subscribers."), prometheus.CounterValue,
 		func(s *snapshot) float64 { return float64(s.sfu.PLIs) }},
 	{newDesc("hoinghi_keyframe_requests_total", "Keyframe requests sent to publishers."), prometheus.CounterValue,

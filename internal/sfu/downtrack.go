@@ -234,6 +234,49 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 	return true
 }
 
+// resend writes again the packets with sequence numbers seqs, in the
+// subscriber's numbering, that its current source's cache still holds,
+// rewritten as they were the first time, and returns how many it sent.
+// Packets from before the current source started on d are not sent. buf
+// (packetcache.SlotSize bytes) and h are the caller's scratch space.
+func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header) int {
+	b := d.bound.Load()
+	if b == nil {
+		return 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	src := d.src
+	if src == nil || !d.started {
+		return 0
+	}
+	cache := src.cache.Load()
+	if cache == nil {
+		return 0
+	}
+	sent := 0
+	for _, seq := range seqs {
+		srcSeq := seq - d.seqOffset
+		if back := d.lastSeq - srcSeq; int16(back) < 0 || back > d.span {
+			continue // not sent from this source
+		}
+		n, ok := cache.Get(srcSeq, buf)
+		if !ok {
+			continue
+		}
+		hl, err := h.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		d.hdr = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
+			SequenceNumber: seq, Timestamp: h.Timestamp + d.tsOffset, SSRC: b.ssrc, CSRC: h.CSRC}
+		if n, err := b.stream.WriteRTP(&d.hdr, buf[hl:n]); err == nil && n > 0 {
+			sent++
+		}
+	}
+	return sent
+}
+
 // matchCodec finds the negotiated codec that carries the wanted media: the
 // same MIME type and, for H.264, the same fmtp line where there is one.
 func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {

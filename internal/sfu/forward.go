@@ -9,7 +9,14 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/packetcache"
 )
+
+// cachedPackets is how many of a video track's last packets are kept to
+// answer NACKs: 2 s at 128 packets a second (a 1 Mbit/s camera), far more
+// than a retransmission needs.
+const cachedPackets = 256
 
 // keyframeThrottle is the least time between two keyframe requests to one
 // publisher; keyframeRetry is how often a down-track still waiting for a
@@ -37,6 +44,11 @@ type upTrack struct {
 	trackID  string
 	keyframe func(payload []byte) bool
 	in       inCounters // what arrives from the publisher
+	// cache keeps the last packets of a video track, from its first
+	// subscriber on, to answer every subscriber's NACKs from one copy;
+	// nil until then, and for audio. Only the run loop stores; it is set
+	// under mu and read without a lock through an atomic pointer.
+	cache atomic.Pointer[packetcache.Cache]
 
 	// gated holds back every packet: a point's audio while it does not
 	// hold the floor.
@@ -106,6 +118,9 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 		media = media[:len(media)-pad]
 	}
 	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
+	if c := u.cache.Load(); c != nil {
+		c.Store(h.SequenceNumber, pkt)
+	}
 	u.stats.packetsIn.Add(1)
 	u.stats.bytesIn.Add(uint64(len(pkt)))
 	if u.in.add(h.SequenceNumber, len(pkt)) {
@@ -178,6 +193,9 @@ func (u *upTrack) attach(d *downTrack) {
 	copy(next, old)
 	next = append(next, d)
 	u.downs.Store(&next)
+	if u.kind == webrtc.RTPCodecTypeVideo && u.cache.Load() == nil {
+		u.cache.Store(packetcache.New(cachedPackets))
+	}
 }
 
 // detach removes d from the down-tracks that the run loop writes to.

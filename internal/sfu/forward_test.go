@@ -297,3 +297,62 @@ func TestInCountersLossAcrossWrap(t *testing.T) {
 		t.Errorf("expected after a late packet = %d, want 20", got)
 	}
 }
+
+// TestDownTrackResendsFromTheCache: a NACKed packet is written again from
+// the source's cache with the header it had the first time; packets from
+// before the current source started on the down-track are not.
+func TestDownTrackResendsFromTheCache(t *testing.T) {
+	a := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	b := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	a.codec.ClockRate, b.codec.ClockRate = 90000, 90000
+	w := &recordingWriter{}
+	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")
+	slot.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
+	var h rtp.Header
+	feed := func(u *upTrack, from uint16, n int) {
+		for i := range n {
+			u.forward(&h, vp8Packet(from+uint16(i), 3000*uint32(i), i == 0, true))
+		}
+	}
+	slot.switchSource(a)
+	feed(a, 100, 10)
+	slot.switchSource(b)
+	feed(b, 7000, 10)
+	if len(w.headers) != 20 {
+		t.Fatalf("%d packets written, want 20", len(w.headers))
+	}
+	first := map[uint16]rtp.Header{}
+	for _, hd := range w.headers {
+		first[hd.SequenceNumber] = hd
+	}
+	fromA, fromB := w.headers[3].SequenceNumber, w.headers[15].SequenceNumber
+	buf := make([]byte, 1500)
+	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h); n != 2 {
+		t.Errorf("resent %d packets, want 2 (of the current source, still cached)", n)
+	}
+	for _, hd := range w.headers[20:] {
+		want := first[hd.SequenceNumber]
+		if hd.SequenceNumber != want.SequenceNumber || hd.Timestamp != want.Timestamp || hd.SSRC != 42 || hd.PayloadType != 96 {
+			t.Errorf("resent %+v, first sent %+v", hd, want)
+		}
+	}
+	if got := w.payloads[20]; string(got) != string(w.payloads[15]) {
+		t.Errorf("resent payload %x, first %x", got, w.payloads[15])
+	}
+}
+
+func BenchmarkResend(b *testing.B) {
+	u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+	u.codec.ClockRate = 90000
+	d := bindTest(u, discardWriter{}, 42, 96)
+	var h rtp.Header
+	for i := range 300 {
+		u.forward(&h, vp8Packet(uint16(i), 3000*uint32(i), i == 0, true))
+	}
+	buf := make([]byte, 1500)
+	seqs := []uint16{290 + d.seqOffset}
+	b.ReportAllocs()
+	for b.Loop() {
+		d.resend(seqs, buf, &h)
+	}
+}

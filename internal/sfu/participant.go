@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/packetcache"
 )
 
 // ErrBadSDP wraps every refusal of a client's SDP or ICE candidate.
@@ -359,18 +362,21 @@ func (p *Participant) unsubscribe(up *upTrack) {
 	p.requestNegotiation()
 }
 
-// readSenderRTCP drains the RTCP a subscriber sends about one down-track, so
-// that NACKs reach the responder, and turns PLI and FIR into keyframe
-// requests to the publisher.
+// readSenderRTCP drains the RTCP a subscriber sends about one down-track:
+// it answers NACKs from the source's packet cache and turns PLI and FIR
+// into keyframe requests to the publisher.
 func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 	stats := &p.sfu.stats
+	var buf []byte // for resent packets, made on the first NACK
+	var seqs []uint16
+	var h rtp.Header
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				stats.plis.Add(1)
 				if src := d.source(); src != nil {
@@ -378,9 +384,27 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 				}
 			case *rtcp.TransportLayerNack:
 				stats.nacks.Add(1)
+				if buf == nil {
+					buf = make([]byte, packetcache.SlotSize)
+				}
+				seqs = nackedSeqs(seqs[:0], pkt)
+				stats.retransmits.Add(uint64(d.resend(seqs, buf, &h)))
 			}
 		}
 	}
+}
+
+// nackedSeqs appends to seqs the sequence numbers n asks for.
+func nackedSeqs(seqs []uint16, n *rtcp.TransportLayerNack) []uint16 {
+	for _, pair := range n.Nacks {
+		seqs = append(seqs, pair.PacketID)
+		for i := range uint16(16) {
+			if pair.LostPackets&(1<<i) != 0 {
+				seqs = append(seqs, pair.PacketID+i+1)
+			}
+		}
+	}
+	return seqs
 }
 
 func (p *Participant) requestNegotiation() {

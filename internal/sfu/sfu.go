@@ -62,6 +62,9 @@ type Stats struct {
 	PacketsIn, PacketsForwarded, PacketsDropped uint64
 	BytesIn, BytesForwarded                     uint64
 	NACKs, PLIs, KeyframeRequests               uint64
+	// Retransmits counts the packets resent from the packet caches in
+	// answer to subscribers' NACKs.
+	Retransmits uint64
 	// ByRole counts the participants of each role of conference.Roles.
 	ByRole map[conference.Role]int64
 	// FloorSwitches counts the times the floor passed to a new first
@@ -80,7 +83,7 @@ type counters struct {
 	participants, upTracks, downTracks          atomic.Int64
 	packetsIn, packetsForwarded, packetsDropped atomic.Uint64
 	bytesIn, bytesForwarded                     atomic.Uint64
-	nacks, plis, keyframeRequests               atomic.Uint64
+	nacks, plis, keyframeRequests, retransmits  atomic.Uint64
 	byRole                                      [maxRoles]atomic.Int64
 	floorSwitches                               atomic.Uint64
 	joinTime, floorSwitchTime                   *histogram
@@ -171,14 +174,18 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	// pion's NACK responder keeps its own copy of the last packets of
-	// every video down-track; 1024 (its default) hold about 1.2 MB a
-	// subscriber. 256 are 2 s of video at 128 packets/s, far more than a
-	// retransmission needs.
-	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
+	// NACKs: pion's generator asks publishers to resend what did not
+	// arrive; subscribers' NACKs are answered from each published
+	// track's one packet cache (readSenderRTCP), not by pion's responder,
+	// which keeps a copy of every packet for every video down-track.
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
 		s.closePorts()
 		return nil, fmt.Errorf("sfu: configure NACK: %w", err)
 	}
+	ir.Add(generator)
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		s.closePorts()
 		return nil, fmt.Errorf("sfu: configure RTCP reports: %w", err)
@@ -190,10 +197,6 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
 	return s, nil
 }
-
-// nackHistory is how many packets of each video down-track are kept for
-// retransmission.
-const nackHistory = 256
 
 // Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
 // only that. No RTX: retransmissions arrive on the media SSRC, which keeps
@@ -259,6 +262,7 @@ func (s *SFU) Stats() Stats {
 		PacketsIn: c.packetsIn.Load(), PacketsForwarded: c.packetsForwarded.Load(), PacketsDropped: c.packetsDropped.Load(),
 		BytesIn: c.bytesIn.Load(), BytesForwarded: c.bytesForwarded.Load(),
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
+		Retransmits:     c.retransmits.Load(),
 		FloorSwitches:   c.floorSwitches.Load(),
 		JoinTime:        c.joinTime.snapshot(),
 		FloorSwitchTime: c.floorSwitchTime.snapshot(),
