@@ -24,10 +24,11 @@ import (
 //	hn:heartbeat:hoinghi        string  RFC 3339 time, with an external Redis
 //	DataDir/heartbeat           file    {"instance":..., "at":...}, with a data dir
 //
-// and LastAlive takes the later of the two. The file keeps beating while
-// Redis is away, so that a crash during an outage is placed right too; the
-// embedded store has only the file, rather than a record in its log every
-// few seconds.
+// and LastAlive takes the later of the two. Neither expires: an instance
+// name is kept across restarts, and there are few. The file keeps beating
+// while Redis is away, so that a crash during an outage is placed right
+// too; the embedded store has only the file, rather than a record in its
+// log every few seconds.
 
 // DefaultHeartbeatInterval is the heartbeat interval when
 // Options.HeartbeatInterval is zero.
@@ -60,13 +61,14 @@ type heartbeat struct {
 // heartbeatKey returns the Redis key of the heartbeat of instance.
 func (s *Store) heartbeatKey(instance string) string { return s.prefix + ":heartbeat:" + instance }
 
-// StartHeartbeat records now, and then every Options.HeartbeatInterval
+// StartHeartbeat records at once, and then every Options.HeartbeatInterval
 // until Close, that the server instance named instance is alive (see
-// LastAlive). A server calls it once at start-up, after DropInstance has
-// closed what its previous run left, since the first beat replaces the
-// previous run's last one. A beat that fails is logged and the next one
-// tries again; the error reports only a bad instance name, a second call,
-// or a heartbeat file that cannot be opened.
+// LastAlive), from a goroutine of its own. A server calls it once at
+// start-up, after DropInstance has closed what its previous run left,
+// since the first beat replaces the previous run's last one. A beat that
+// fails is logged and the next one tries again; the error reports only a
+// bad instance name, a second call, or a heartbeat file that cannot be
+// opened.
 func (s *Store) StartHeartbeat(instance string) error {
 	if instance == "" {
 		return errors.New("start heartbeat: instance is empty")
@@ -85,9 +87,9 @@ func (s *Store) StartHeartbeat(instance string) error {
 		hb.file = f
 	}
 	s.hb = hb
-	s.beat(hb, true)
 	go func() {
 		defer close(hb.done)
+		s.beat(hb, true)
 		t := time.NewTicker(hb.interval)
 		defer t.Stop()
 		for {

@@ -278,23 +278,25 @@ func (sp *spool) close(ctx context.Context) error {
 	<-sp.fileDone
 	<-sp.syncDone
 	sp.mu.Lock()
-	defer sp.mu.Unlock()
+	n := len(sp.queue)
+	f := sp.file
+	sp.file = nil
+	sp.mu.Unlock()
 	var errs []error
-	if n := len(sp.queue); ferr != nil && n > 0 {
+	if ferr != nil && n > 0 {
 		if !sp.persistent {
 			errs = append(errs, fmt.Errorf("attendance spool: %d writes lost: Redis did not take them before the store closed", n))
 		} else {
 			sp.log.Warn("attendance spool: writes kept in the file for the next start", "writes", n)
 		}
 	}
-	if sp.file != nil {
-		if err := sp.file.Sync(); err != nil {
+	if f != nil {
+		if err := f.Sync(); err != nil {
 			errs = append(errs, fmt.Errorf("attendance spool: sync: %w", err))
 		}
-		if err := sp.file.Close(); err != nil {
+		if err := f.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("attendance spool: close: %w", err))
 		}
-		sp.file = nil
 	}
 	return errors.Join(errs...)
 }
