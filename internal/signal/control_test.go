@@ -80,10 +80,17 @@ func testTechnicianControls(t *testing.T, st *store.Store) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	before := speakerAudio()
+	// In the same window the speaker's video still reaches b, and the
+	// muted point still sends its audio: the mute holds it back, not a
+	// stalled path.
+	speakerSeen := keepsFlowing(t, "muted speaker's video", func() uint64 { n, _ := speaker(b.Received(), "video", points[0]); return n })
+	mutedSends := keepsFlowing(t, "muted speaker sends audio", func() uint64 { return sent(a, "audio") })
 	time.Sleep(500 * time.Millisecond)
 	if after := speakerAudio(); after != before {
 		t.Errorf("muted speaker still heard: %d more packets", after-before)
 	}
+	speakerSeen()
+	mutedSends()
 	control(protocol.ControlUnmute, points[0])
 	grows("speaker audio after unmute", speakerAudio)
 

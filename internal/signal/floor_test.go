@@ -23,6 +23,37 @@ func speaker(st []client.TrackStats, kind, participant string) (packets uint64, 
 	return packets, since
 }
 
+// received counts the packets of kind c receives from participant.
+func received(c *client.Client, participant, kind string) uint64 {
+	st, _ := from(c.Received(), participant, kind)
+	return st.Packets
+}
+
+// sent counts the packets of kind c publishes.
+func sent(c *client.Client, kind string) uint64 {
+	var n uint64
+	for _, st := range c.Sent() {
+		if st.Kind == kind {
+			n += st.Packets
+		}
+	}
+	return n
+}
+
+// keepsFlowing notes count now and returns a check that fails the test
+// unless it grew by at least 10 packets since: media that must keep
+// arriving during a window in which other media must not, so that a
+// stalled path cannot pass for a closed one.
+func keepsFlowing(t *testing.T, what string, count func() uint64) (check func()) {
+	before := count()
+	return func() {
+		t.Helper()
+		if got := count(); got < before+10 {
+			t.Errorf("%s: %d packets in the window, want at least 10", what, got-before)
+		}
+	}
+}
+
 func floorError(t *testing.T, ctx context.Context, c *client.Client, m protocol.Floor, code string) {
 	t.Helper()
 	if err := c.Floor(m); err != nil {
@@ -67,7 +98,21 @@ func testFloorControlsMedia(t *testing.T, st *store.Store) {
 	}
 
 	// Nobody holds the floor: no point hears another, and the hall does
-	// not hear the points either, whatever their browsers send.
+	// not hear the points either, whatever their browsers send. Meanwhile
+	// the hall's media reaches every point, the points' video reaches the
+	// hall, and the points send their audio.
+	var flowing []func()
+	for i, p := range pc {
+		flowing = append(flowing,
+			keepsFlowing(t, points[i]+" receives the hall's audio", func() uint64 { return received(p, chairID, "audio") }),
+			keepsFlowing(t, points[i]+" receives the hall's video", func() uint64 { return received(p, chairID, "video") }),
+			keepsFlowing(t, "the hall receives the video of "+points[i], func() uint64 { return received(chair, points[i], "video") }),
+			keepsFlowing(t, points[i]+" sends audio", func() uint64 { return sent(p, "audio") }))
+	}
+	time.Sleep(500 * time.Millisecond)
+	for _, check := range flowing {
+		check()
+	}
 	for i, p := range pc {
 		for _, r := range p.Received() {
 			if r.Participant == client.SpeakerStreamID && r.Packets > 0 {
@@ -158,11 +203,17 @@ func testFloorControlsMedia(t *testing.T, st *store.Store) {
 	}
 	time.Sleep(300 * time.Millisecond) // packets in flight
 	before, _ := speaker(b.Received(), "audio", points[2])
+	// In the same window the point hears the hall, and the former speaker
+	// still sends its audio: the floor holds it back, not a stalled path.
+	hallHeard := keepsFlowing(t, "after take-back a point receives the hall's audio", func() uint64 { return received(b, chairID, "audio") })
+	speakerSends := keepsFlowing(t, "after take-back the former speaker sends audio", func() uint64 { return sent(c, "audio") })
 	time.Sleep(500 * time.Millisecond)
 	after, _ := speaker(b.Received(), "audio", points[2])
 	if after != before {
 		t.Errorf("after take-back a point still receives the former speaker's audio: %d more packets", after-before)
 	}
+	hallHeard()
+	speakerSends()
 	turns, err := st.Turns(ctx, "floor-media")
 	if err != nil {
 		t.Fatal(err)
