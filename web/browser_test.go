@@ -744,6 +744,9 @@ func TestBrowserFloor(t *testing.T) {
 	waitFor(t, speaker, "first in the queue", `document.querySelector('#floor').dataset.floor === 'queued' && document.querySelector('#floor-status').textContent.includes('vị trí thứ 1') && !document.querySelector('#floor-withdraw').hidden`, 5*time.Second)
 	click(t, listener, "#floor-ask")
 	waitFor(t, listener, "second in the queue", `document.querySelector('#floor-status').textContent.includes('vị trí thứ 2')`, 5*time.Second)
+	// Meanwhile the point hears the hall: its silent speaker slots are the
+	// floor's doing, not a stalled subscription.
+	growing(t, listener, "a point receives the hall's audio before anyone has the floor", "audio", "", packets, 10*time.Second)
 	if n := slotSum(t, listener, "speaker-audio", packets); n != 0 {
 		t.Errorf("a point receives %v speaker audio packets before anyone has the floor", n)
 	}
