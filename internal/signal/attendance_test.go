@@ -390,7 +390,15 @@ func TestRedisAttendanceRedisOutage(t *testing.T) {
 	if back.Welcome().ParticipantID != points[1] || first.Welcome().ParticipantID != points[3] {
 		t.Fatal("wrong welcome")
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Both count once their media is up (a point is present from then).
+	for _, c := range []*client.Client{back, first} {
+		for c.MediaState().State != protocol.MediaConnected {
+			if ctx.Err() != nil {
+				t.Fatalf("%s: media never connected during the outage", c.Welcome().ParticipantID)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	first.Close() // and leaves again
 	for st.SpoolDepth() < 4 {
 		if ctx.Err() != nil {
