@@ -53,12 +53,12 @@ func TestBrowserTechnicianSetsUpConference(t *testing.T) {
 
 	// Without a login the admin page sends the browser to the login page.
 	navigate(t, admin, stack.URL+"/admin/")
-	waitFor(t, admin, "login page", `location.pathname === '/login/' && new URLSearchParams(location.search).get('next') === '/admin/' && document.querySelector('#name')?.offsetParent !== null`, 10*time.Second)
-	if err := chromedp.Do(admin,
-		chromedp.SendKeys(chromedp.CSS("#name"), name),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("#submit")),
-	); err != nil {
+	waitFor(t, admin, "login page", `location.pathname === '/login/' && new URLSearchParams(location.search).get('next') === '/admin/' && document.querySelector('#name')?.offsetParent !== null && document.body.dataset.ready === 'true'`, 10*time.Second)
+	// Fill the form and press the button from the page itself, once its
+	// script answers the form (a click before would submit it natively).
+	fill := fmt.Sprintf(`(() => { document.querySelector('#name').value = %q; document.querySelector('#password').value = %q;
+	  document.querySelector('#submit').click(); })()`, name, password)
+	if _, err := eval[chromedp.Void](admin, fill); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
 	waitFor(t, admin, "admin page, logged in", `location.pathname === '/admin/' && document.body.dataset.step === 'ready' && document.querySelector('#status').dataset.state === 'connected'`, 10*time.Second)

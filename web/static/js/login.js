@@ -186,4 +186,6 @@ fetch('/api/me', { headers: { Accept: 'application/json' }, cache: 'no-store' })
       nameInput.focus();
     }
   })
-  .catch(() => nameInput.focus());
+  .catch(() => nameInput.focus())
+  // The form answers from now on (for tests and tools that drive it).
+  .finally(() => { document.body.dataset.ready = 'true'; });
