@@ -145,8 +145,18 @@ func TestBrowserTechnicianSetsUpConference(t *testing.T) {
 			t.Fatalf("allow %s: %v", perm, err)
 		}
 	}
-	if err := chromedp.Do(hall, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#list-body tr[data-participant=%q] button[data-link]`, point)))); err != nil {
-		t.Fatalf("click the link button: %v", err)
+	// A real click, which the clipboard needs. The list is drawn anew
+	// when figures arrive, so the button found may be gone a moment
+	// later ("Could not find node"): find it again.
+	for try := 0; ; try++ {
+		err := chromedp.Do(hall, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#list-body tr[data-participant=%q] button[data-link]`, point))))
+		if err == nil {
+			break
+		}
+		if try == 5 || !strings.Contains(err.Error(), "Could not find node") {
+			t.Fatalf("click the link button: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	waitFor(t, hall, "link copied", `[...document.querySelectorAll('#notices *')].some((n) => n.textContent.startsWith('Đã chép đường dẫn của '))`, 5*time.Second)
 	link, err := eval[string](hall, `navigator.clipboard.readText()`)

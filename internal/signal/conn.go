@@ -76,7 +76,7 @@ func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
 		name:           a.Name(),
 		out:            newOutbox(&h.stats.shed),
 		done:           make(chan struct{}),
-		limiter:        rate.NewLimiter(messagesPerSec, messageBurst),
+		limiter:        newLinkLimits().messages, // Serve gives it its link's
 		awaitingRoster: true,
 	}
 	c.log = h.log.With("conference", c.conf, "participant", c.id, "role", string(c.role))

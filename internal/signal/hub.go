@@ -83,7 +83,7 @@ type Hub struct {
 	floors   map[string]*floor          // conference id -> its floor
 	atts     map[string]*attendance     // conference id -> its attendance; see attendance.go
 	muted    map[string]map[string]bool // conference id -> participant ids a technician muted
-	links    map[string]int             // link key -> connections it holds; see admitLink
+	limits   map[string]*linkLimits     // link key -> its connections and rate limits; see linklimit.go
 	empty    map[string]time.Time       // conference id -> when its room emptied; see sweep
 	joining  int                        // connections between upgrade and negotiated media
 	shutdown bool
@@ -108,7 +108,7 @@ func NewHub(d Deps) *Hub {
 		d.MaxJoining = DefaultMaxJoining
 	}
 	h := &Hub{d: d, log: d.Log, rooms: make(map[string]*room), floors: make(map[string]*floor),
-		muted: make(map[string]map[string]bool), links: make(map[string]int), empty: make(map[string]time.Time),
+		muted: make(map[string]map[string]bool), limits: make(map[string]*linkLimits), empty: make(map[string]time.Time),
 		done: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -132,10 +132,18 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if a.Claims.Role != conference.RolePoint && h.links[link] >= h.d.HallConnectionsPerLink {
+	limits := h.limitsLocked(link)
+	if a.Claims.Role != conference.RolePoint && limits.conns >= h.d.HallConnectionsPerLink {
 		h.mu.Unlock()
 		h.stats.refused(CodeTooManyConnections)
 		refuse(w, errTooManyConnections(h.d.HallConnectionsPerLink))
+		return
+	}
+	if r := limits.connects.Reserve(); r.Delay() > 0 {
+		r.Cancel()
+		h.mu.Unlock()
+		h.stats.refused(CodeTooManyReconnects)
+		refuse(w, errTooManyReconnects(limits.connects))
 		return
 	}
 	if h.joining >= h.d.MaxJoining {
@@ -144,7 +152,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 		refuse(w, errServerBusy())
 		return
 	}
-	h.links[link]++
+	limits.conns++
 	h.joining++
 	h.wg.Add(1)
 	h.mu.Unlock()
@@ -162,6 +170,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 	defer h.stats.closed()
 	c := newConn(h, ws, a)
 	c.joinSlot = j
+	c.limiter = limits.messages
 	c.run(r.Context())
 }
 
@@ -174,7 +183,8 @@ func (h *Hub) RefuseIfLinkFull(w http.ResponseWriter, a Admission) bool {
 		return false
 	}
 	h.mu.Lock()
-	full := h.links[linkKey(a)] >= h.d.HallConnectionsPerLink
+	l := h.limits[linkKey(a)]
+	full := l != nil && l.conns >= h.d.HallConnectionsPerLink
 	h.mu.Unlock()
 	if full {
 		refuse(w, errTooManyConnections(h.d.HallConnectionsPerLink))
@@ -186,8 +196,10 @@ func (h *Hub) RefuseIfLinkFull(w http.ResponseWriter, a Admission) bool {
 func (h *Hub) releaseLink(link string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.links[link]--; h.links[link] <= 0 {
-		delete(h.links, link)
+	if l := h.limits[link]; l != nil {
+		if l.conns--; l.conns == 0 {
+			l.idle = time.Now()
+		}
 	}
 }
 
@@ -288,6 +300,7 @@ const forgetAfter = 10 * time.Minute
 func (h *Hub) sweep(now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.sweepLimitsLocked(now)
 	for conf, since := range h.empty {
 		if h.rooms[conf] != nil {
 			delete(h.empty, conf)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Codes of the HTTP refusals of the signaling WebSocket that the hub makes
@@ -18,6 +20,10 @@ const (
 	// CodeServerBusy: too many participants are joining at this moment;
 	// the client tries again after Retry-After seconds (HTTP 503).
 	CodeServerBusy = "server_busy"
+	// CodeTooManyReconnects: a link connected more often than a page ever
+	// does (connectsPerMinute, with a burst); try again after Retry-After
+	// (HTTP 429).
+	CodeTooManyReconnects = "too_many_reconnects"
 )
 
 // busyRetry is the least Retry-After of a server_busy refusal; a random
@@ -45,6 +51,17 @@ func errServerBusy() refusal {
 		Error:     CodeServerBusy,
 		Message:   "Máy chủ đang nhận nhiều điểm cầu cùng lúc; trang sẽ tự thử lại sau giây lát.",
 		MessageEN: "The server is admitting many points at once; the page tries again in a moment."}
+}
+
+func errTooManyReconnects(l *rate.Limiter) refusal {
+	wait := time.Minute / connectsPerMinute
+	if r := l.Reserve(); r.OK() {
+		wait = max(r.Delay(), time.Second)
+		r.Cancel()
+	}
+	return refusal{status: http.StatusTooManyRequests, retryAfter: wait, Error: CodeTooManyReconnects,
+		Message:   "Đường dẫn này kết nối lại quá nhiều lần; trang sẽ tự thử lại sau ít giây.",
+		MessageEN: "This link reconnected too many times; the page tries again in a few seconds."}
 }
 
 // refuse sends e as the answer to a WebSocket request.

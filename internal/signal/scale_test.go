@@ -35,7 +35,7 @@ func joinSignaling(t *testing.T, ctx context.Context, base string, tokens []stri
 			for {
 				clients[i], errs[i] = client.Dial(ctx, client.Options{ServerURL: base, Token: tok, SignalingOnly: true})
 				var busy *client.RefusedError
-				if !errors.As(errs[i], &busy) || busy.Code != signal.CodeServerBusy {
+				if !errors.As(errs[i], &busy) || (busy.Code != signal.CodeServerBusy && busy.Code != signal.CodeTooManyReconnects) {
 					return
 				}
 				time.Sleep(busy.RetryAfter)
@@ -455,5 +455,81 @@ func TestRedisSlowHallKeepsItsConnection(t *testing.T) {
 	}
 	if len(roster) != len(want) {
 		t.Errorf("hall roster %s, want %d participants", strings.Join(names, ","), len(want))
+	}
+}
+
+// TestRedisReconnectFlood: a link that reconnects in a loop is refused
+// before the upgrade once past the burst a page's backoff never reaches,
+// so that it writes a bounded number of attendance events and roster
+// changes; a reconnect does not reset the link's message limit; another
+// point meanwhile joins at once.
+func TestRedisReconnectFlood(t *testing.T) {
+	st := storetest.Redis(t)
+	s := startStack(t, st)
+	const conf = "reconnect-flood"
+	points := seed(t, st, conf, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok := s.token(conf, conference.RolePoint, points[0], time.Hour)
+	admitted, refused := 0, 0
+	var retry time.Duration
+	for range 40 {
+		c, err := client.Dial(ctx, client.Options{ServerURL: s.URL, Token: tok})
+		var r *client.RefusedError
+		switch {
+		case err == nil:
+			admitted++
+			c.Close()
+		case errors.As(err, &r) && r.Status == http.StatusTooManyRequests && r.Code == signal.CodeTooManyReconnects:
+			refused++
+			retry = r.RetryAfter
+		default:
+			t.Fatalf("reconnect: %v", err)
+		}
+	}
+	t.Logf("40 reconnects in a row: %d admitted, %d refused (Retry-After %v)", admitted, refused, retry)
+	if admitted > 12 || refused < 28 || retry < time.Second {
+		t.Errorf("40 reconnects in a row: %d admitted, %d refused, Retry-After %v; want about 10 admitted and a Retry-After", admitted, refused, retry)
+	}
+	other := s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), false)
+	if other.Welcome().ParticipantID != points[1] {
+		t.Fatal("the other point was not admitted")
+	}
+
+	// The message limit is the link's: a burst spent on one connection
+	// is spent for the next.
+	tok2 := s.token(conf, conference.RoleTechnician, "", time.Hour)
+	first := s.dial(ctx, tok2, false)
+	for range 60 {
+		if err := first.SendRaw([]byte(`{"type":"stats"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each is answered (stats come at most once a second): wait for the
+	// answers, so that the server has read them all before the close.
+	for len(first.Errors()) < 59 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d answers to 60 messages", len(first.Errors()))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	first.Close()
+	// 20 at once: a fresh burst would take them all; the link has had a
+	// second or less to earn back 20 a second.
+	second := s.dial(ctx, tok2, false)
+	for range 30 {
+		if err := second.SendRaw([]byte(`{"type":"hello"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limited := false
+	for !limited {
+		select {
+		case e := <-second.Errors():
+			limited = e.Code == protocol.CodeRateLimited
+		case <-time.After(2 * time.Second):
+			t.Fatal("after reconnecting the link had a new burst of messages")
+		}
 	}
 }
