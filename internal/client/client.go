@@ -66,6 +66,9 @@ type Options struct {
 	// retransmissions repair what they can. The client's media then uses
 	// one socket on loopback (the option is for tests on one machine).
 	VideoLossPercent float64
+	// TCPOnly makes the client's media use ICE-TCP alone, as a point whose
+	// network blocks UDP.
+	TCPOnly bool
 	// BlockMedia makes the client gather no ICE candidates, so that its
 	// media never connects: a point behind a firewall that lets only the
 	// web page through.
@@ -234,7 +237,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.log = log.With("participant", c.welcome.ParticipantID)
-	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.VideoLossPercent); err != nil {
+	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent); err != nil {
 		c.cancel()
 		ws.Close()
 		return nil, err
@@ -382,7 +385,7 @@ func (c *Client) readWelcome(ctx context.Context) error {
 // newAPI builds the pion API every PeerConnection of a client uses: default
 // codecs and interceptors (NACK, RTCP reports, TWCC), loopback candidates
 // included and mDNS off.
-func newAPI(blockMedia bool, videoLoss float64) (*webrtc.API, ice.UDPMux, error) {
+func newAPI(blockMedia, tcpOnly bool, videoLoss float64) (*webrtc.API, ice.UDPMux, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, nil, fmt.Errorf("register codecs: %w", err)
@@ -396,6 +399,9 @@ func newAPI(blockMedia bool, videoLoss float64) (*webrtc.API, ice.UDPMux, error)
 	se.SetIncludeLoopbackCandidate(!blockMedia)
 	if blockMedia {
 		se.SetInterfaceFilter(func(string) bool { return false })
+	}
+	if tcpOnly {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	}
 	var mux ice.UDPMux
 	if videoLoss > 0 {

@@ -212,7 +212,7 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		SSRC:           b.ssrc,
 		CSRC:           h.CSRC,
 	}
-	n, err := b.stream.WriteRTP(&d.hdr, payload)
+	n, err := d.writeRTP(b, payload)
 	if err != nil || n == 0 {
 		// pion drops packets silently (n == 0) until the subscriber's
 		// DTLS is up; video that lost its first keyframe waits for the next.
@@ -232,6 +232,20 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		d.slotStarted(now)
 	}
 	return true
+}
+
+// writeRTP writes the packet of d.hdr and payload to the subscriber: at
+// once, or through its send queue when it has one, where a full queue
+// drops it (0 bytes, as pion answers for a packet it drops). d.mu must be
+// held.
+func (d *downTrack) writeRTP(b *binding, payload []byte) (int, error) {
+	if q := d.sub.queue(); q != nil {
+		if !q.push(b.stream, &d.hdr, payload) {
+			return 0, nil
+		}
+		return len(payload), nil
+	}
+	return b.stream.WriteRTP(&d.hdr, payload)
 }
 
 // resend writes again the packets with sequence numbers seqs, in the
@@ -270,7 +284,7 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header) int {
 		}
 		d.hdr = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
 			SequenceNumber: seq, Timestamp: h.Timestamp + d.tsOffset, SSRC: b.ssrc, CSRC: h.CSRC}
-		if n, err := b.stream.WriteRTP(&d.hdr, buf[hl:n]); err == nil && n > 0 {
+		if n, err := d.writeRTP(b, buf[hl:n]); err == nil && n > 0 {
 			sent++
 		}
 	}

@@ -47,6 +47,10 @@ type Participant struct {
 	wall *wall
 	// joinSeq orders the participants of a room by when they joined.
 	joinSeq uint64
+	// sendQueue is set once the subscribe connection runs over ICE-TCP,
+	// whose writes may block: its packets are then written from a queue
+	// of their own (see sendQueue).
+	sendQueue atomic.Pointer[sendQueue]
 	// mediaUp is set when the first of the PeerConnections connected;
 	// mediaWatch fires MediaFailed if none does in time after the first
 	// negotiation.
@@ -110,6 +114,13 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		lastIn:    make(map[*upTrack]inSnapshot),
 	}
 	pub.OnTrack(p.onTrack)
+	if t := sub.SCTP().Transport().ICETransport(); t != nil {
+		t.OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
+			if pair != nil && pair.Local != nil && pair.Local.Protocol == webrtc.ICEProtocolTCP {
+				p.queueWrites()
+			}
+		})
+	}
 	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
 		pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 			p.log.Debug("peer connection state", "state", st.String(), "subscribe", pc == sub)
@@ -164,6 +175,25 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 	}
 	p.watchMedia()
 	return p.pub.LocalDescription().SDP, nil
+}
+
+// queueWrites makes p's down-tracks write through a queue of their own
+// from now on.
+func (p *Participant) queueWrites() {
+	q := newSendQueue(&p.sfu.stats)
+	if p.sendQueue.CompareAndSwap(nil, q) {
+		p.log.Info("subscribe connection over TCP: writes queued")
+		go q.run(p.ctx)
+	}
+}
+
+// queue returns the send queue of p, or nil when its down-tracks write
+// directly; p may be nil (a down-track of a test).
+func (p *Participant) queue() *sendQueue {
+	if p == nil {
+		return nil
+	}
+	return p.sendQueue.Load()
 }
 
 // watchMedia starts, once, the wait for a PeerConnection to connect,

@@ -7,6 +7,7 @@ import (
 
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
+	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
 )
 
@@ -58,4 +59,36 @@ func TestRedisLossyPointIsRepairedFromTheCache(t *testing.T) {
 	if c.Lost != 0 || c.Corrupt != 0 || v.Corrupt != 0 {
 		t.Errorf("clean point lost %d, corrupt %d; lossy point corrupt %d", c.Lost, c.Corrupt, v.Corrupt)
 	}
+}
+
+// TestTCPOnlyPoint: a point whose media goes over ICE-TCP alone (its
+// network blocks UDP) receives the hall's audio and video intact; the
+// server writes to it through a send queue of its own, so that a congested
+// TCP connection never holds up the hall's other subscribers.
+func TestTCPOnlyPoint(t *testing.T) { eachStore(t, testTCPOnlyPoint) }
+
+func testTCPOnlyPoint(t *testing.T, st *store.Store) {
+	s := startStack(t, st)
+	const conf = "tcp-only"
+	points := seed(t, st, conf, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hall := s.dial(ctx, s.token(conf, conference.RoleTechnician, "", time.Hour), true)
+	hallID := hall.Welcome().ParticipantID
+	tcp, err := client.Dial(ctx, client.Options{ServerURL: s.URL, TCPOnly: true, Publish: true,
+		Token: s.token(conf, conference.RolePoint, points[0], time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	udp := s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), true)
+	for _, c := range []*client.Client{tcp, udp} {
+		if err := c.WaitMedia(ctx, atLeast(100, []string{hallID}, "audio", "video")); err != nil {
+			t.Fatalf("%s: %v", c.Welcome().ParticipantID, err)
+		}
+	}
+	if err := hall.WaitMedia(ctx, atLeast(50, points, "video")); err != nil {
+		t.Fatalf("hall: %v", err)
+	}
+	checkIntact(t, "tcp point", tcp.Received())
 }
