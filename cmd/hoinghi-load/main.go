@@ -20,6 +20,7 @@
 //	hoinghi-load -server http://127.0.0.1:8080 -points 20 -duration 60s
 //	hoinghi-load -points 250 -ramp 10s -video-bitrate 150000 -duration 60s
 //	hoinghi-load -idle 1000 -ramp 20s -duration 60s
+//	hoinghi-load -fanout -points 200 -video-bitrate 1000000 -duration 25s
 package main
 
 import (
@@ -67,6 +68,7 @@ type config struct {
 	token        string
 	points       int
 	idle         int
+	fanout       bool
 	duration     time.Duration
 	warmup       time.Duration
 	ramp         time.Duration
@@ -93,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.secretFile, "secret-file", "data/token-secret", "the server's token secret, to sign a technician token")
 	fs.StringVar(&c.token, "token", "", "a technician token of the conference (instead of -secret-file)")
 	fs.IntVar(&c.points, "points", 20, "number of connection points")
+	fs.BoolVar(&c.fanout, "fanout", false, "the points only subscribe: one publisher (the hall) fans out to -points subscribers, to measure forwarding")
 	fs.IntVar(&c.idle, "idle", 0, "open this many signaling-only connections (points that do not publish) instead, with no hall")
 	fs.DurationVar(&c.duration, "duration", 60*time.Second, "length of the measured window (-idle: how long the connections are held)")
 	fs.DurationVar(&c.ramp, "ramp", 0, "spread the points' dials evenly over this time (0: all at once)")
@@ -121,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-idle must not be negative")
 	case c.idle > 0 && set["points"]:
 		return c, errors.New("-idle and -points exclude each other: -idle N opens N connections")
+	case c.idle > 0 && c.fanout:
+		return c, errors.New("-fanout needs the hall, which -idle does not connect")
 	case c.idle > 0 && set["wall"]:
 		return c, errors.New("-wall needs the hall, which -idle does not connect")
 	case c.idle == 0 && c.points < 1:
@@ -137,6 +142,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-min-joined must be between 0 and 1")
 	case c.wall < 0:
 		return c, errors.New("-wall must not be negative")
+	}
+	if c.fanout {
+		c.switches = 0 // subscribers do not publish: nobody to give the floor to
 	}
 	if c.idle > 0 {
 		c.points, c.switches = c.idle, 0
@@ -226,7 +234,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	e := &env{cfg: cfg, hc: hc, log: log, stdout: stdout,
 		plan: joinPlan{ramp: cfg.ramp, timeout: cfg.joinTimeout, retries: cfg.retries}}
-	r := &result{idle: cfg.idle > 0, conference: cfg.conference, points: cfg.points, ramp: cfg.ramp,
+	r := &result{idle: cfg.idle > 0, fanout: cfg.fanout, conference: cfg.conference, points: cfg.points, ramp: cfg.ramp,
 		minJoined: cfg.minJoined, switchN: cfg.switches, wall: cfg.wall}
 	r.server.start = e.scrape(ctx, &r.server, "start")
 	if r.idle {
@@ -354,12 +362,12 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 		}
 	}
 	fmt.Fprintf(e.stdout, "conference %s: hall connected; %d points joining %s (ramp %s)\n", cfg.conference, cfg.points, cfg.server, cfg.ramp)
-	points := e.join(ctx, links, true, r)
+	points := e.join(ctx, links, !cfg.fanout, r)
 	defer closeAll(points)
 
 	expect := make(map[uint32]bool)
 	for _, p := range points {
-		if id := p.Welcome().ParticipantID; !r.wallSet || wall[id] {
+		if id := p.Welcome().ParticipantID; !cfg.fanout && (!r.wallSet || wall[id]) {
 			expect[client.SenderHash(id)] = true
 		}
 	}
@@ -385,7 +393,9 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 		b, a = append(b, before[1+i]), append(a, after[1+i])
 	}
 	r.addMedia(b, a)
-	if r.wallSet {
+	if cfg.fanout {
+		r.hallExpect = 0
+	} else if r.wallSet {
 		r.hallExpect = 0
 		for _, p := range live {
 			if wall[p.Welcome().ParticipantID] {
