@@ -49,12 +49,14 @@ type downTrack struct {
 	lastOutSeq uint16
 	lastOutTS  uint32
 	lastOutAt  int64 // unix nanoseconds of the packet that carried lastOutTS
-	hdr        rtp.Header
+	// writer is the index, in the SFU's writer pool, of the writer of
+	// the subscriber's down-tracks.
+	writer int
 }
 
 // newDownTrack returns a down-track of up for sub, attached to up.
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
-	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID}
+	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID, writer: sub.writerIndex()}
 	d.stats.downTracks.Add(1)
 	d.switchSource(up)
 	return d
@@ -64,7 +66,7 @@ func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 // streamID (a speaker slot or a wall slot); switchSource fills it.
 func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string) *downTrack {
 	stats.downTracks.Add(1)
-	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true}
+	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true, writer: sub.writerIndex()}
 }
 
 // SpeakerStreamID is the MediaStream id of the speaker slots a point
@@ -158,22 +160,41 @@ func (d *downTrack) close() {
 	}
 }
 
-// write rewrites one packet of src for the subscriber and sends it; now is
-// the packet's arrival in unix nanoseconds. It reports whether the packet
-// was sent. Video starts only on a keyframe. Within one source, sequence
-// numbers and timestamps keep the publisher's spacing shifted by fixed
-// offsets, so that losses stay visible to the subscriber's NACKs; a new
-// source, or the same after a pause, continues right after the last packet
-// sent, its timestamps advanced by the time that passed.
-func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe bool, now int64) bool {
+// writeResult is what became of one packet on one down-track.
+type writeResult int8
+
+const (
+	writeSkipped writeResult = iota // not for this down-track (not bound, another source, waiting for a keyframe)
+	writeSent                       // written to the subscriber
+	writeDropped                    // the write failed or the subscriber's queue was full
+)
+
+// writerIndex is the writer of the subscriber's down-tracks in the SFU's
+// writer pool; p may be nil (a down-track of a test).
+func (p *Participant) writerIndex() int {
+	if p == nil {
+		return 0
+	}
+	return p.writer
+}
+
+// write rewrites one packet of src for the subscriber into out (the
+// caller's scratch header) and sends it; now is the packet's arrival in
+// unix nanoseconds. Video starts only on a keyframe. Within one source,
+// sequence numbers and timestamps keep the publisher's spacing shifted by
+// fixed offsets, so that losses stay visible to the subscriber's NACKs; a
+// new source, or the same after a pause, continues right after the last
+// packet sent, its timestamps advanced by the time that passed. The
+// rewrite happens under d.mu, the network write after it is released.
+func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyframe bool, now int64) writeResult {
 	b := d.bound.Load()
 	if b == nil {
-		return false
+		return writeSkipped
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.src != src {
-		return false // switched away while this packet was on its way
+		d.mu.Unlock()
+		return writeSkipped // switched away while this packet was on its way
 	}
 	if d.rebase.Load() {
 		d.rebase.Store(false)
@@ -181,7 +202,8 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 	}
 	if d.waitingKey {
 		if !keyframe {
-			return false
+			d.mu.Unlock()
+			return writeSkipped
 		}
 		d.setWaiting(false)
 	}
@@ -200,9 +222,10 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		d.lastSeq = h.SequenceNumber
 		d.span = min(d.span+uint16(diff), 0x7fff)
 	} else if uint16(-diff) > d.span {
-		return false // older than where this source started
+		d.mu.Unlock()
+		return writeSkipped // older than where this source started
 	}
-	d.hdr = rtp.Header{
+	*out = rtp.Header{
 		Version:        2,
 		Padding:        h.Padding,
 		Marker:         h.Marker,
@@ -212,56 +235,69 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, payload []byte, keyframe 
 		SSRC:           b.ssrc,
 		CSRC:           h.CSRC,
 	}
-	n, err := d.writeRTP(b, payload)
-	if err != nil || n == 0 {
-		// pion drops packets silently (n == 0) until the subscriber's
-		// DTLS is up; video that lost its first keyframe waits for the next.
-		d.stats.packetsDropped.Add(1)
-		if keyframe && d.span == 0 {
-			d.started = false
-			d.setWaiting(true)
-			src.requestKeyframe() // the next one, as soon as the throttle allows
-		}
-		return false
-	}
-	if !d.sent || int16(d.hdr.SequenceNumber-d.lastOutSeq) > 0 {
-		d.lastOutSeq, d.lastOutTS, d.lastOutAt = d.hdr.SequenceNumber, d.hdr.Timestamp, now
+	// The last packet out is noted before the write, and restored if the
+	// write fails and nothing came after it.
+	prevSent, prevSeq, prevTS, prevAt := d.sent, d.lastOutSeq, d.lastOutTS, d.lastOutAt
+	if !d.sent || int16(out.SequenceNumber-d.lastOutSeq) > 0 {
+		d.lastOutSeq, d.lastOutTS, d.lastOutAt = out.SequenceNumber, out.Timestamp, now
 	}
 	d.sent = true
+	first := keyframe && d.span == 0
+	d.mu.Unlock()
+
+	if n, err := d.writeRTP(b, out, payload); err != nil || n == 0 {
+		// pion drops packets silently (n == 0) until the subscriber's
+		// DTLS is up; video that lost its first keyframe waits for the next.
+		d.mu.Lock()
+		if d.src == src && d.lastOutSeq == out.SequenceNumber {
+			d.sent, d.lastOutSeq, d.lastOutTS, d.lastOutAt = prevSent, prevSeq, prevTS, prevAt
+		}
+		restart := first && d.src == src && d.span == 0
+		if restart {
+			d.started = false
+			d.setWaiting(true)
+		}
+		d.mu.Unlock()
+		if restart {
+			src.requestKeyframe() // the next one, as soon as the throttle allows
+		}
+		return writeDropped
+	}
 	if fresh && d.slot {
 		d.slotStarted(now)
 	}
-	return true
+	return writeSent
 }
 
-// writeRTP writes the packet of d.hdr and payload to the subscriber: at
-// once, or through its send queue when it has one, where a full queue
-// drops it (0 bytes, as pion answers for a packet it drops). d.mu must be
-// held.
-func (d *downTrack) writeRTP(b *binding, payload []byte) (int, error) {
+// writeRTP writes the packet of h and payload to the subscriber: at once,
+// or through its send queue when it has one, where a full queue drops it
+// (0 bytes, as pion answers for a packet it drops).
+func (d *downTrack) writeRTP(b *binding, h *rtp.Header, payload []byte) (int, error) {
 	if q := d.sub.queue(); q != nil {
-		if !q.push(b.stream, &d.hdr, payload) {
+		if !q.push(b.stream, h, payload) {
 			return 0, nil
 		}
 		return len(payload), nil
 	}
-	return b.stream.WriteRTP(&d.hdr, payload)
+	return b.stream.WriteRTP(h, payload)
 }
 
 // resend writes again the packets with sequence numbers seqs, in the
 // subscriber's numbering, that its current source's cache still holds,
 // rewritten as they were the first time, and returns how many it sent.
 // Packets from before the current source started on d are not sent. buf
-// (packetcache.SlotSize bytes) and h are the caller's scratch space.
-func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header) int {
+// (packetcache.SlotSize bytes), h and out are the caller's scratch space.
+// The rewrite is read under d.mu; the writes happen after it is released.
+func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
 	b := d.bound.Load()
 	if b == nil {
 		return 0
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	src := d.src
-	if src == nil || !d.started {
+	started, seqOffset, tsOffset, lastSeq, span := d.started, d.seqOffset, d.tsOffset, d.lastSeq, d.span
+	d.mu.Unlock()
+	if src == nil || !started {
 		return 0
 	}
 	cache := src.cache.Load()
@@ -270,8 +306,8 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header) int {
 	}
 	sent := 0
 	for _, seq := range seqs {
-		srcSeq := seq - d.seqOffset
-		if back := d.lastSeq - srcSeq; int16(back) < 0 || back > d.span {
+		srcSeq := seq - seqOffset
+		if back := lastSeq - srcSeq; int16(back) < 0 || back > span {
 			continue // not sent from this source
 		}
 		n, ok := cache.Get(srcSeq, buf)
@@ -282,9 +318,9 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header) int {
 		if err != nil {
 			continue
 		}
-		d.hdr = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
-			SequenceNumber: seq, Timestamp: h.Timestamp + d.tsOffset, SSRC: b.ssrc, CSRC: h.CSRC}
-		if n, err := d.writeRTP(b, buf[hl:n]); err == nil && n > 0 {
+		*out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
+			SequenceNumber: seq, Timestamp: h.Timestamp + tsOffset, SSRC: b.ssrc, CSRC: h.CSRC}
+		if n, err := d.writeRTP(b, out, buf[hl:n]); err == nil && n > 0 {
 			sent++
 		}
 	}

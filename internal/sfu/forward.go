@@ -15,8 +15,13 @@ import (
 
 // cachedPackets is how many of a video track's last packets are kept to
 // answer NACKs: 2 s at 128 packets a second (a 1 Mbit/s camera), far more
-// than a retransmission needs.
-const cachedPackets = 256
+// than a retransmission needs. cachedAudioPackets is the same for a sound
+// track whose fan-out goes through the writer pool (1.3 s at 50 packets a
+// second); sound is not retransmitted.
+const (
+	cachedPackets      = 256
+	cachedAudioPackets = 64
+)
 
 // keyframeThrottle is the least time between two keyframe requests to one
 // publisher; keyframeRetry is how often a down-track still waiting for a
@@ -32,10 +37,13 @@ type rtpReader interface {
 }
 
 // upTrack is one track a participant publishes. Its run loop reads each
-// packet once and writes it to every down-track.
+// packet once, keeps it in the track's packet cache and writes it to every
+// down-track: itself for a small fan-out, and with the writer pool for a
+// large one, each writer fed the packet's sequence number in the cache.
 type upTrack struct {
 	owner    *Participant
 	stats    *counters
+	pool     *writerPool // nil: the run loop writes every down-track
 	remote   rtpReader
 	ssrc     uint32
 	kind     webrtc.RTPCodecType
@@ -44,20 +52,26 @@ type upTrack struct {
 	trackID  string
 	keyframe func(payload []byte) bool
 	in       inCounters // what arrives from the publisher
+	// traffic counts what the run loop receives and writes itself.
+	traffic traffic
+	// out is the run loop's header scratch space.
+	out rtp.Header
 	// cache keeps the last packets of a video track, from its first
-	// subscriber on, to answer every subscriber's NACKs from one copy;
-	// nil until then, and for audio. Only the run loop stores; it is set
-	// under mu and read without a lock through an atomic pointer.
+	// subscriber on, to answer every subscriber's NACKs from one copy,
+	// and those of any track whose fan-out goes through the writer
+	// pool, which read them from it; nil until then. Only the run loop
+	// stores; it is set under mu, always before a plan that needs it,
+	// and read without a lock.
 	cache atomic.Pointer[packetcache.Cache]
 
 	// gated holds back every packet: a point's audio while it does not
 	// hold the floor.
 	gated atomic.Bool
 
-	// downs is replaced whole under mu (copy on write) and read without a
+	// plan is replaced whole under mu (copy on write) and read without a
 	// lock by the run loop.
 	mu    sync.Mutex
-	downs atomic.Pointer[[]*downTrack]
+	plan  atomic.Pointer[fanPlan]
 	ended bool
 
 	// waiting counts down-tracks that wait for a keyframe.
@@ -71,6 +85,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
 	u := &upTrack{
 		owner:    owner,
 		stats:    &owner.sfu.stats,
+		pool:     owner.sfu.writers,
 		remote:   remote,
 		ssrc:     uint32(remote.SSRC()),
 		kind:     remote.Kind(),
@@ -82,7 +97,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
 		},
 	}
 	u.keyframe = keyframeDetector(u.codec.MimeType)
-	u.downs.Store(&[]*downTrack{})
+	u.plan.Store(&fanPlan{})
 	return u
 }
 
@@ -100,11 +115,12 @@ func (u *upTrack) run() {
 	}
 }
 
-// forward parses one packet and writes it to every down-track.
+// forward parses one packet and writes it to every down-track, or hands
+// the slices of a large fan-out to the writers and writes one itself.
 func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	hl, err := h.Unmarshal(pkt)
 	if err != nil {
-		u.stats.packetsDropped.Add(1)
+		u.traffic.dropped.Add(1)
 		return
 	}
 	payload := pkt[hl:]
@@ -112,17 +128,20 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	if h.Padding && len(media) > 0 {
 		pad := int(media[len(media)-1])
 		if pad > len(media) {
-			u.stats.packetsDropped.Add(1)
+			u.traffic.dropped.Add(1)
 			return
 		}
 		media = media[:len(media)-pad]
 	}
 	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
+	// The plan is loaded before the cache: a plan that hands packets to
+	// writers is stored after the cache they read them from.
+	plan := u.plan.Load()
 	if c := u.cache.Load(); c != nil {
 		c.Store(h.SequenceNumber, pkt)
 	}
-	u.stats.packetsIn.Add(1)
-	u.stats.bytesIn.Add(uint64(len(pkt)))
+	u.traffic.packetsIn.Add(1)
+	u.traffic.bytesIn.Add(uint64(len(pkt)))
 	if u.in.add(h.SequenceNumber, len(pkt)) {
 		u.firstMedia()
 	}
@@ -131,18 +150,42 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 
 	now := time.Now().UnixNano()
-	var sent uint64
-	for _, d := range *u.downs.Load() {
-		if d.write(u, h, payload, keyframe, now) {
-			sent++
-		}
-	}
-	if sent > 0 {
-		u.stats.packetsForwarded.Add(sent)
-		u.stats.bytesForwarded.Add(sent * uint64(len(pkt)))
+	if plan.byWriter == nil {
+		writeAll(&u.traffic, u, plan.all, h, &u.out, payload, len(pkt), keyframe, now)
+	} else {
+		u.fanOut(plan, h, payload, len(pkt), keyframe, now)
 	}
 	if u.waiting.Load() > 0 && now-u.lastKeyReq.Load() > int64(keyframeRetry) {
 		u.requestKeyframe()
+	}
+}
+
+// fanOut gives each writer's slice of plan but one to that writer, then
+// writes the remaining slice itself. The slice kept is chosen by the
+// track's SSRC, so that the large tracks of a room keep different ones.
+// A writer whose queue is full loses the packet for its slice (the cache
+// answers the NACKs that follow).
+func (u *upTrack) fanOut(plan *fanPlan, h *rtp.Header, payload []byte, size int, keyframe bool, now int64) {
+	n := len(plan.byWriter)
+	home := -1
+	for k := range n {
+		i := (int(u.ssrc%uint32(n)) + k) % n
+		downs := plan.byWriter[i]
+		if len(downs) == 0 {
+			continue
+		}
+		if home < 0 {
+			home = i
+			continue
+		}
+		select {
+		case u.pool.writers[i].jobs <- fanJob{up: u, downs: downs, seq: h.SequenceNumber, keyframe: keyframe, now: now}:
+		default:
+			u.traffic.dropped.Add(uint64(len(downs)))
+		}
+	}
+	if home >= 0 {
+		writeAll(&u.traffic, u, plan.byWriter[home], h, &u.out, payload, size, keyframe, now)
 	}
 }
 
@@ -175,7 +218,7 @@ func (u *upTrack) requestKeyframe() {
 // continue after a pause with no gap in sequence numbers.
 func (u *upTrack) setGated(gated bool) {
 	if u.gated.Swap(gated) && !gated {
-		for _, d := range *u.downs.Load() {
+		for _, d := range u.plan.Load().all {
 			d.rebase.Store(true)
 		}
 	}
@@ -188,28 +231,34 @@ func (u *upTrack) attach(d *downTrack) {
 	if u.ended {
 		return
 	}
-	old := *u.downs.Load()
+	old := u.plan.Load().all
 	next := make([]*downTrack, len(old), len(old)+1)
 	copy(next, old)
 	next = append(next, d)
-	u.downs.Store(&next)
-	if u.kind == webrtc.RTPCodecTypeVideo && u.cache.Load() == nil {
-		u.cache.Store(packetcache.New(cachedPackets))
+	plan := newFanPlan(next, u.pool.size())
+	if u.cache.Load() == nil {
+		switch {
+		case u.kind == webrtc.RTPCodecTypeVideo:
+			u.cache.Store(packetcache.New(cachedPackets))
+		case plan.byWriter != nil:
+			u.cache.Store(packetcache.New(cachedAudioPackets))
+		}
 	}
+	u.plan.Store(plan)
 }
 
 // detach removes d from the down-tracks that the run loop writes to.
 func (u *upTrack) detach(d *downTrack) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	old := *u.downs.Load()
+	old := u.plan.Load().all
 	next := make([]*downTrack, 0, len(old))
 	for _, x := range old {
 		if x != d {
 			next = append(next, x)
 		}
 	}
-	u.downs.Store(&next)
+	u.plan.Store(newFanPlan(next, u.pool.size()))
 }
 
 // end stops forwarding this track: subscribers drop their down-tracks of
@@ -221,7 +270,7 @@ func (u *upTrack) end() {
 		return
 	}
 	u.ended = true
-	downs := *u.downs.Load()
+	downs := u.plan.Load().all
 	u.mu.Unlock()
 	for _, d := range downs {
 		if d.slot {

@@ -39,7 +39,7 @@ func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 		sendPLI:  func(uint32) error { return nil },
 	}
 	u.keyframe = keyframeDetector(mime)
-	u.downs.Store(&[]*downTrack{})
+	u.plan.Store(&fanPlan{})
 	return u
 }
 
@@ -124,7 +124,7 @@ func TestDownTrackAudioStartsAtOnce(t *testing.T) {
 	if len(w.headers) != 3 {
 		t.Fatalf("forwarded %d audio packets, want 3", len(w.headers))
 	}
-	if got := u.stats.packetsForwarded.Load(); got != 3 {
+	if got := u.traffic.forwarded.Load(); got != 3 {
 		t.Errorf("packetsForwarded = %d, want 3 (the unbound down-track sends nothing)", got)
 	}
 }
@@ -226,8 +226,8 @@ func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
 		a.forward(&h, vp8Packet(uint16(1000+i), uint32(5000+3000*i), i == 0, true))
 	}
 	slot.switchSource(b)
-	if len(*a.downs.Load()) != 0 || len(*b.downs.Load()) != 1 {
-		t.Fatalf("after the switch a has %d and b %d down-tracks, want 0 and 1", len(*a.downs.Load()), len(*b.downs.Load()))
+	if len(a.plan.Load().all) != 0 || len(b.plan.Load().all) != 1 {
+		t.Fatalf("after the switch a has %d and b %d down-tracks, want 0 and 1", len(a.plan.Load().all), len(b.plan.Load().all))
 	}
 	a.forward(&h, vp8Packet(1004, 17000, false, true)) // the old source goes on: not forwarded
 	b.forward(&h, vp8Packet(60000, 900, false, true))  // not a keyframe: waits
@@ -244,7 +244,7 @@ func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
 		}
 	}
 	slot.switchSource(nil)
-	if len(*b.downs.Load()) != 0 || b.waiting.Load() != 0 {
+	if len(b.plan.Load().all) != 0 || b.waiting.Load() != 0 {
 		t.Errorf("an emptied slot is still attached to its source")
 	}
 }
@@ -327,7 +327,7 @@ func TestDownTrackResendsFromTheCache(t *testing.T) {
 	}
 	fromA, fromB := w.headers[3].SequenceNumber, w.headers[15].SequenceNumber
 	buf := make([]byte, 1500)
-	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h); n != 2 {
+	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h, &rtp.Header{}); n != 2 {
 		t.Errorf("resent %d packets, want 2 (of the current source, still cached)", n)
 	}
 	for _, hd := range w.headers[20:] {
@@ -351,8 +351,9 @@ func BenchmarkResend(b *testing.B) {
 	}
 	buf := make([]byte, 1500)
 	seqs := []uint16{290 + d.seqOffset}
+	var out rtp.Header
 	b.ReportAllocs()
 	for b.Loop() {
-		d.resend(seqs, buf, &h)
+		d.resend(seqs, buf, &h, &out)
 	}
 }

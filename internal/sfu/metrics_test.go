@@ -100,6 +100,7 @@ func TestFirstMediaObservesJoinTimeOnce(t *testing.T) {
 	video := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
 	for _, u := range []*upTrack{audio, video} {
 		u.owner, u.stats = p, &s.stats
+		s.traffic.open(&u.traffic)
 	}
 	var h rtp.Header
 	for i := range 5 {

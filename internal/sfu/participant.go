@@ -47,6 +47,9 @@ type Participant struct {
 	wall *wall
 	// joinSeq orders the participants of a room by when they joined.
 	joinSeq uint64
+	// writer is the index of the writer of p's down-tracks in the SFU's
+	// writer pool.
+	writer int
 	// sendQueue is set once the subscribe connection runs over ICE-TCP,
 	// whose writes may block: its packets are then written from a queue
 	// of their own (see sendQueue).
@@ -112,6 +115,7 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		connected: info.Connected,
 		subs:      make(map[*upTrack]*subscription),
 		lastIn:    make(map[*upTrack]inSnapshot),
+		writer:    s.writers.assign(),
 	}
 	pub.OnTrack(p.onTrack)
 	if t := sub.SCTP().Transport().ICETransport(); t != nil {
@@ -314,6 +318,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.published = append(p.published, up)
 	p.mu.Unlock()
 	p.sfu.stats.upTracks.Add(1)
+	p.sfu.traffic.open(&up.traffic)
 	up.gated.Store(up.kind == webrtc.RTPCodecTypeAudio && !p.hearable(p.room.floorHolders()))
 	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
 
@@ -321,6 +326,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	go func() {
 		up.run()
 		p.sfu.stats.upTracks.Add(-1)
+		p.sfu.traffic.retire(&up.traffic)
 		p.mu.Lock()
 		for i, t := range p.published {
 			if t == up {
@@ -399,7 +405,7 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 	stats := &p.sfu.stats
 	var buf []byte // for resent packets, made on the first NACK
 	var seqs []uint16
-	var h rtp.Header
+	var h, out rtp.Header
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
@@ -418,7 +424,7 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 					buf = make([]byte, packetcache.SlotSize)
 				}
 				seqs = nackedSeqs(seqs[:0], pkt)
-				stats.retransmits.Add(uint64(d.resend(seqs, buf, &h)))
+				stats.retransmits.Add(uint64(d.resend(seqs, buf, &h, &out)))
 			}
 		}
 	}

@@ -4,12 +4,16 @@
 // under the conference rules.
 //
 // Media of every participant shares one UDP port (ICE UDP mux) and one TCP
-// port (ICE-TCP). Forwarding runs in one goroutine per published track; it
-// rewrites SSRC, payload type, sequence numbers and timestamps in a
-// down-track per subscriber, and starts or switches video only on a keyframe.
+// port (ICE-TCP). Each published track is read by one goroutine, which
+// keeps its packets in the track's packet cache and writes them to a small
+// fan-out itself; a large fan-out is split over a pool of writers, one per
+// core, each owning the down-tracks of its share of the subscribers. A
+// down-track rewrites SSRC, payload type, sequence numbers and timestamps
+// for its subscriber, and starts or switches video only on a keyframe.
 package sfu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +45,10 @@ type Config struct {
 	// WallSlots is how many points' cameras a hall console receives at
 	// once, on its wall; 0 means DefaultWallSlots.
 	WallSlots int
+	// Writers is the number of goroutines that share the fan-out of a
+	// published track with many subscribers; 0 means one per core
+	// (GOMAXPROCS).
+	Writers int
 	// MediaTimeout is how long a participant's PeerConnections may take to
 	// connect after its first negotiation before its Signaler hears
 	// MediaFailed; 0 means DefaultMediaTimeout.
@@ -78,15 +86,15 @@ type Stats struct {
 	FloorSwitchTime Histogram
 }
 
-// counters are the atomics behind Stats.
+// counters are the atomics behind Stats, but for the packet counts of the
+// forwarding path, which are per up-track and per writer (traffic).
 type counters struct {
-	participants, upTracks, downTracks          atomic.Int64
-	packetsIn, packetsForwarded, packetsDropped atomic.Uint64
-	bytesIn, bytesForwarded                     atomic.Uint64
-	nacks, plis, keyframeRequests, retransmits  atomic.Uint64
-	byRole                                      [maxRoles]atomic.Int64
-	floorSwitches                               atomic.Uint64
-	joinTime, floorSwitchTime                   *histogram
+	participants, upTracks, downTracks         atomic.Int64
+	packetsDropped                             atomic.Uint64 // outside the forwarding path: send queues
+	nacks, plis, keyframeRequests, retransmits atomic.Uint64
+	byRole                                     [maxRoles]atomic.Int64
+	floorSwitches                              atomic.Uint64
+	joinTime, floorSwitchTime                  *histogram
 }
 
 // SFU owns the shared media ports and the rooms, one per conference.
@@ -101,6 +109,11 @@ type SFU struct {
 	// wallSlots is the number of slots of a hall participant's wall.
 	wallSlots    int
 	mediaTimeout time.Duration
+	// writers share the large fan-outs; traffic keeps the up-tracks'
+	// packet counts. stop ends the writers.
+	writers *writerPool
+	traffic trafficBook
+	stop    context.CancelFunc
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -122,6 +135,8 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if s.wallSlots <= 0 {
 		s.wallSlots = DefaultWallSlots
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	s.writers, s.stop = newWriterPool(ctx, cfg.Writers), stop
 	s.stats.joinTime = newHistogram(joinTimeBounds)
 	s.stats.floorSwitchTime = newHistogram(floorSwitchBounds)
 
@@ -257,10 +272,12 @@ func (s *SFU) TCPPort() int {
 // Stats returns the running totals.
 func (s *SFU) Stats() Stats {
 	c := &s.stats
+	t := s.traffic.totals()
+	s.writers.add(&t)
 	st := Stats{
 		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
-		PacketsIn: c.packetsIn.Load(), PacketsForwarded: c.packetsForwarded.Load(), PacketsDropped: c.packetsDropped.Load(),
-		BytesIn: c.bytesIn.Load(), BytesForwarded: c.bytesForwarded.Load(),
+		PacketsIn: t.packetsIn, PacketsForwarded: t.forwarded, PacketsDropped: t.dropped + c.packetsDropped.Load(),
+		BytesIn: t.bytesIn, BytesForwarded: t.bytesForwarded,
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
 		Retransmits:     c.retransmits.Load(),
 		FloorSwitches:   c.floorSwitches.Load(),
@@ -413,6 +430,7 @@ func (s *SFU) Close() error {
 	for _, p := range all {
 		p.Close()
 	}
+	s.stop()
 	return s.closePorts()
 }
 
