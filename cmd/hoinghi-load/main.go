@@ -21,6 +21,11 @@
 //	hoinghi-load -points 250 -ramp 10s -video-bitrate 150000 -duration 60s
 //	hoinghi-load -idle 1000 -ramp 20s -duration 60s
 //	hoinghi-load -fanout -points 200 -video-bitrate 1000000 -duration 25s
+//	hoinghi-load -galene ws://127.0.0.1:8443/ws -group bench -fanout -points 50 -server-pid PID
+//
+// With -galene it runs the same fan-out against a Galene server instead
+// (see galene.go), and with -server-pid it reads the server's CPU time and
+// memory from /proc, the same way for either server (see proc.go).
 package main
 
 import (
@@ -84,6 +89,9 @@ type config struct {
 	jsonFile     string
 	insecure     bool
 	verbose      bool
+	galene       string // Galene's WebSocket endpoint: run against Galene
+	group        string // the Galene group
+	serverPID    int    // the server's process, read in /proc
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -112,6 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.jsonFile, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&c.insecure, "insecure", false, "accept a self-signed server certificate")
 	fs.BoolVar(&c.verbose, "v", false, "log client events")
+	fs.StringVar(&c.galene, "galene", "", "run the -fanout against the Galene server at this WebSocket endpoint (ws://HOST:PORT/ws) instead")
+	fs.StringVar(&c.group, "group", "bench", "-galene: the group, which must let any user present")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id, to read its CPU time and memory from /proc (either server)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -142,6 +153,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-min-joined must be between 0 and 1")
 	case c.wall < 0:
 		return c, errors.New("-wall must not be negative")
+	case c.serverPID < 0:
+		return c, errors.New("-server-pid must not be negative")
+	case c.galene != "" && !c.fanout:
+		return c, errors.New("-galene runs the fan-out only: add -fanout")
+	case c.galene != "" && (set["wall"] || set["token"] || set["turn"]):
+		return c, errors.New("-galene excludes -wall, -token and -turn")
+	case c.galene != "" && c.group == "":
+		return c, errors.New("-galene needs a -group")
 	}
 	if c.fanout {
 		c.switches = 0 // subscribers do not publish: nobody to give the floor to
@@ -159,6 +178,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, err
 		}
 		c.conference = conf
+	}
+	if c.galene != "" {
+		c.conference = c.group
+		return c, nil
 	}
 	if c.conference == "" {
 		c.conference = fmt.Sprintf("load-%d", time.Now().Unix())
@@ -220,27 +243,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.insecure {
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // requested by -insecure
 	}
-	tech := cfg.token
-	if tech == "" {
-		expiry := time.Now().Add(cfg.ramp + cfg.warmup + cfg.duration + time.Hour)
-		if tech, err = technicianToken(cfg.secretFile, cfg.conference, expiry); err != nil {
-			return err
-		}
-	}
-	api := &apiClient{hc: hc, base: cfg.server, token: tech}
-	hallToken, links, err := setUp(ctx, api, cfg)
-	if err != nil {
-		return err
-	}
 	e := &env{cfg: cfg, hc: hc, log: log, stdout: stdout,
 		plan: joinPlan{ramp: cfg.ramp, timeout: cfg.joinTimeout, retries: cfg.retries}}
 	r := &result{idle: cfg.idle > 0, fanout: cfg.fanout, conference: cfg.conference, points: cfg.points, ramp: cfg.ramp,
-		minJoined: cfg.minJoined, switchN: cfg.switches, wall: cfg.wall}
-	r.server.start = e.scrape(ctx, &r.server, "start")
-	if r.idle {
-		err = runIdle(ctx, e, links, r)
+		minJoined: cfg.minJoined, switchN: cfg.switches, wall: cfg.wall, galene: cfg.galene != "", proc: procSamples{pid: cfg.serverPID}}
+	if r.galene {
+		err = runGalene(ctx, e, r)
 	} else {
-		err = runMedia(ctx, e, hallToken, links, r)
+		err = runHoinghi(ctx, e, r)
 	}
 	if err != nil {
 		return err
@@ -261,6 +271,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("load test failed: %s", strings.Join(fails, "; "))
 	}
 	return nil
+}
+
+// runHoinghi sets the conference up on a hoinghi server and runs the
+// points, idle or with media.
+func runHoinghi(ctx context.Context, e *env, r *result) error {
+	cfg := e.cfg
+	tech := cfg.token
+	if tech == "" {
+		expiry := time.Now().Add(cfg.ramp + cfg.warmup + cfg.duration + time.Hour)
+		var err error
+		if tech, err = technicianToken(cfg.secretFile, cfg.conference, expiry); err != nil {
+			return err
+		}
+	}
+	api := &apiClient{hc: e.hc, base: cfg.server, token: tech}
+	hallToken, links, err := setUp(ctx, api, cfg)
+	if err != nil {
+		return err
+	}
+	r.server.start = e.scrape(ctx, &r.server, "start")
+	if r.idle {
+		return runIdle(ctx, e, links, r)
+	}
+	return runMedia(ctx, e, hallToken, links, r)
 }
 
 // scrape reads the server's metrics, even after an interrupt (the HTTP
@@ -362,6 +396,7 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 		}
 	}
 	fmt.Fprintf(e.stdout, "conference %s: hall connected; %d points joining %s (ramp %s)\n", cfg.conference, cfg.points, cfg.server, cfg.ramp)
+	r.proc.sample(&r.proc.base)
 	points := e.join(ctx, links, !cfg.fanout, r)
 	defer closeAll(points)
 
@@ -377,9 +412,11 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 
 	r.server.joined = e.scrape(ctx, &r.server, "window start")
 	before := snapshot(hall, points)
+	r.proc.sample(&r.proc.start)
 	cpu0 := cpuTime()
 	fmt.Fprintf(e.stdout, "measuring for %s\n", cfg.duration)
 	r.window = hold(ctx, cfg.duration)
+	r.proc.sample(&r.proc.end)
 	r.server.end = e.scrape(ctx, &r.server, "window end")
 	r.ownCPU = cpuTime() - cpu0
 	after := snapshot(hall, points)
@@ -417,13 +454,16 @@ func runIdle(ctx context.Context, e *env, links []pointLink, r *result) error {
 	cfg := e.cfg
 	fmt.Fprintf(e.stdout, "conference %s: %d idle connections opening to %s (ramp %s)\n", cfg.conference, cfg.points, cfg.server, cfg.ramp)
 	t0 := time.Now()
+	r.proc.sample(&r.proc.base)
 	conns := e.join(ctx, links, false, r)
 	defer closeAll(conns)
 	r.joinPhase = time.Since(t0)
 	r.server.joined = e.scrape(ctx, &r.server, "all open")
 	fmt.Fprintf(e.stdout, "%d open, %d failed; holding them for %s\n", r.joined, total(r.failed), cfg.duration)
+	r.proc.sample(&r.proc.start)
 	cpu0 := cpuTime()
 	r.window = hold(ctx, cfg.duration)
+	r.proc.sample(&r.proc.end)
 	r.server.end = e.scrape(ctx, &r.server, "end")
 	r.ownCPU = cpuTime() - cpu0
 	survivors(conns, r)

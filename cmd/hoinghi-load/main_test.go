@@ -55,6 +55,15 @@ func TestParseFlags(t *testing.T) {
 		{name: "negative retries", args: []string{"-retries", "-1"}, wantErr: true},
 		{name: "negative wall", args: []string{"-wall", "-1"}, wantErr: true},
 		{name: "zero join timeout", args: []string{"-join-timeout", "0s"}, wantErr: true},
+		{name: "galene", args: []string{"-galene", "ws://127.0.0.1:8443/ws", "-fanout", "-points", "50", "-server-pid", "42"},
+			wantConf: "bench", check: func(c config) bool {
+				return c.galene == "ws://127.0.0.1:8443/ws" && c.group == "bench" && c.points == 50 && c.serverPID == 42 && c.switches == 0
+			}},
+		{name: "galene group", args: []string{"-galene", "ws://h/ws", "-fanout", "-group", "a/b"}, wantConf: "a/b"},
+		{name: "galene without fanout", args: []string{"-galene", "ws://h/ws"}, wantErr: true},
+		{name: "galene and wall", args: []string{"-galene", "ws://h/ws", "-fanout", "-wall", "3"}, wantErr: true},
+		{name: "galene, empty group", args: []string{"-galene", "ws://h/ws", "-fanout", "-group", ""}, wantErr: true},
+		{name: "negative server pid", args: []string{"-server-pid", "-1"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -215,6 +215,8 @@ type result struct {
 	hallJoin   time.Duration   // the hall's media join
 	hallMedia  bool            // the hall received media
 	down, up   flow            // hall to points, points to hall
+	galene     bool            // -galene: the server is Galene, the points its subscribers
+	proc       procSamples     // -server-pid: the server process
 }
 
 // serverSamples are the server's metrics before any client connects, at
@@ -290,6 +292,9 @@ type summary struct {
 	LoadGenCPUTotalS  float64       `json:"loadgen_cpu_total_s"`
 	FloorSwitches     int           `json:"floor_switches"`
 	FloorSwitchMS     *dist         `json:"floor_switch_ms,omitempty"`
+	ServerKind        string        `json:"server_kind"` // "hoinghi" or "galene"
+	ServerProcess     *procFigs     `json:"server_process,omitempty"`
+	ServerProcessErr  string        `json:"server_process_error,omitempty"`
 	Unmet             []string      `json:"unmet_expectations"`
 	OK                bool          `json:"ok"` // no expectation unmet
 }
@@ -421,6 +426,13 @@ func (r *result) summary() summary {
 		s.Unmet = []string{}
 	}
 	s.OK = len(s.Unmet) == 0
+	s.ServerKind = "hoinghi"
+	if r.galene {
+		s.ServerKind = "galene"
+	}
+	if r.proc.err != nil {
+		s.ServerProcessErr = r.proc.err.Error()
+	}
 	if r.server.err != nil {
 		s.ServerError = r.server.err.Error()
 	}
@@ -439,6 +451,9 @@ func (r *result) summary() summary {
 		n := uint64(r.connected)
 		s.Down.ExpectedAudio, s.Down.ExpectedVideo = r.down.sent.audio*n, r.down.sent.video*n
 		s.Down.MinRecvAudio, s.Down.MinRecvVideo = r.down.minRecv.audio, r.down.minRecv.video
+		s.ServerProcess = procFigures(r.proc, r.connected, r.down.recv.audio+r.down.recv.video, r.down.lost, r.window.Seconds())
+	} else {
+		s.ServerProcess = procFigures(r.proc, r.connected, 0, 0, r.window.Seconds())
 	}
 	if len(r.switchTime) > 0 {
 		d := distOf(r.switchTime)
@@ -547,8 +562,19 @@ func (s summary) print(w io.Writer) {
 				fmt.Fprintf(tw, "server CPU per forwarded packet\t%.2f µs\n", f.CPUPerForwardedUS)
 			}
 		}
-	} else {
+	} else if s.ServerKind == "hoinghi" {
 		fmt.Fprintf(tw, "server metrics\tunavailable: %s\n", s.ServerError)
+	}
+	if p := s.ServerProcess; p != nil {
+		fmt.Fprintf(tw, "server process %d (%s, from /proc)\tCPU %.2f s in the window (%.0f%% of one core)\n", p.PID, s.ServerKind, p.CPUWindowS, p.CPUCorePercent)
+		fmt.Fprintf(tw, "  RSS\t%s before the %s joined, %s at end: %.2f MiB per %s\n",
+			mib(p.RSSBase), what, mib(p.RSSEnd), p.RSSPerSubscriber/(1<<20), per)
+		if s.Mode == "media" {
+			fmt.Fprintf(tw, "  forwarded (received by the points)\t%d packets, %.0f/s; %d lost (%.3f%%)\n", p.Forwarded, p.ForwardedPerS, p.Lost, p.LossPercent)
+			fmt.Fprintf(tw, "  CPU per forwarded packet\t%.2f µs\n", p.CPUPerForwardedUS)
+		}
+	} else if s.ServerProcessErr != "" {
+		fmt.Fprintf(tw, "server process\tunavailable: %s\n", s.ServerProcessErr)
 	}
 	fmt.Fprintf(tw, "load generator CPU, %s\t%.2f s%s  (%.2f s since start)\n", window, s.LoadGenCPUS, core(s.LoadGenCPUS, s.WindowMS), s.LoadGenCPUTotalS)
 	if s.FloorSwitchMS != nil {

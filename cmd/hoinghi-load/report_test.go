@@ -339,3 +339,42 @@ func TestHallWait(t *testing.T) {
 		})
 	}
 }
+
+func TestServerProcessSummary(t *testing.T) {
+	r := result{points: 2, joined: 2, connected: 2, minJoined: 1, media: true, fanout: true, galene: true, window: 10 * time.Second,
+		joins: []time.Duration{time.Millisecond, time.Millisecond},
+		down:  flow{sent: kindCounts{500, 1250}, recv: kindCounts{1000, 2498}, minRecv: kindCounts{500, 1248}, receivers: 2, lost: 2},
+		proc: procSamples{pid: 99,
+			base:  procSample{ok: true, rss: 20 << 20},
+			start: procSample{ok: true, cpu: time.Second},
+			end:   procSample{ok: true, cpu: time.Second + 35*time.Millisecond, rss: 22 << 20}},
+	}
+	s := r.summary()
+	p := s.ServerProcess
+	if s.ServerKind != "galene" || p == nil || p.Forwarded != 3498 || p.Lost != 2 || p.RSSPerSubscriber != 1<<20 || p.Subscribers != 2 {
+		t.Fatalf("summary %+v, process %+v", s, p)
+	}
+	if s.Server != nil || !s.OK {
+		t.Errorf("server %+v, unmet %v", s.Server, s.Unmet)
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"server_kind":"galene"`, `"server_process":{"pid":99`, `"cpu_per_forwarded_packet_us":10.0`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("JSON lacks %s: %s", key, raw)
+		}
+	}
+	var buf bytes.Buffer
+	s.print(&buf)
+	out := buf.String()
+	for _, want := range []string{"server process 99 (galene, from /proc)", "1.00 MiB per point", "3498 packets, 350/s; 2 lost (0.057%)", "10.01 µs"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "server metrics") {
+		t.Errorf("a Galene report speaks of server metrics:\n%s", out)
+	}
+}
