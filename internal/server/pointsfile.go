@@ -55,6 +55,10 @@ var headerNames = map[string]pointField{
 // maxFileRows is the most data rows a point file may have.
 const maxFileRows = 5000
 
+// xlsxUnzipLimit bounds the unzipped size of an XLSX point file, all its
+// parts together.
+const xlsxUnzipLimit = 16 << 20
+
 // maxCell is the most characters a cell of a point file may have.
 const maxCell = 200
 
@@ -122,7 +126,13 @@ func csvDelimiter(data []byte) rune {
 
 // readPointsXLSX reads the points of the first sheet of an XLSX file.
 func readPointsXLSX(data []byte) ([]conference.Point, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	// The sizes in a zip's headers are the sender's to choose, and the
+	// library allocates what they say up to its limit (16 GB by default)
+	// and spills large sheets to temporary files: a 16 KB upload could make
+	// the server allocate gigabytes. A point file of maxFileRows rows is
+	// far below xlsxUnzipLimit, and nothing goes to disk.
+	f, err := excelize.OpenReader(bytes.NewReader(data),
+		excelize.Options{UnzipSizeLimit: xlsxUnzipLimit, UnzipXMLSizeLimit: xlsxUnzipLimit})
 	if err != nil {
 		return nil, badFile("không mở được tệp XLSX (%v)", "cannot open the XLSX file (%v)", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -210,4 +211,54 @@ func FuzzReadPointsXLSX(f *testing.F) {
 		points, err := readPointsXLSX(data)
 		checkPoints(t, points, err, "xlsx")
 	})
+}
+
+// TestReadPointsXLSXBoundsWhatTheZipClaims: an XLSX whose zip headers claim
+// a huge worksheet (what a fuzzer found: 16 KB that made the library
+// allocate gigabytes and leave temporary files) is refused as a bad file,
+// with little memory used, while a real file of the same parts reads.
+func TestReadPointsXLSXBoundsWhatTheZipClaims(t *testing.T) {
+	good := pointsXLSXSeeds(t)[0]
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		raw, err := f.OpenRaw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := f.FileHeader
+		if strings.HasPrefix(h.Name, "xl/worksheets/") {
+			h.UncompressedSize64 = 6 << 30 // claimed, not true
+		}
+		w, err := zw.CreateRaw(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = readPointsXLSX(buf.Bytes())
+	runtime.ReadMemStats(&after)
+	var bad *fileError
+	if !errors.As(err, &bad) {
+		t.Fatalf("a zip claiming a 6 GB sheet: err = %v, want a bad file error", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("reading it allocated %d MB", alloc>>20)
+	}
+	if points, err := readPointsXLSX(good); err != nil || len(points) != 3 {
+		t.Errorf("the real file: %d points, %v", len(points), err)
+	}
 }
