@@ -17,7 +17,7 @@ import (
 // until d is bound and the receiver gets packets.
 func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func()) {
 	tb.Helper()
-	sub, err := s.api.NewPeerConnection(webrtc.Configuration{})
+	sub, err := s.subAPI.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		tb.Fatal(err)
 	}

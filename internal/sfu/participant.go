@@ -90,11 +90,11 @@ type subscription struct {
 // PeerConnections; Join puts it in its room and starts its negotiation.
 func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant, error) {
 	cfg := webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
-	pub, err := s.api.NewPeerConnection(cfg)
+	pub, err := s.pubAPI.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new publish PeerConnection: %w", err)
 	}
-	sub, err := s.api.NewPeerConnection(cfg)
+	sub, err := s.subAPI.NewPeerConnection(cfg)
 	if err != nil {
 		pub.Close()
 		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)

@@ -25,6 +25,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/conference"
@@ -99,7 +100,10 @@ type counters struct {
 
 // SFU owns the shared media ports and the rooms, one per conference.
 type SFU struct {
-	api     *webrtc.API
+	// pubAPI makes the PeerConnections that receive participants' media,
+	// subAPI those that send it to them.
+	pubAPI  *webrtc.API
+	subAPI  *webrtc.API
 	udpMux  ice.UDPMux
 	udpPort int
 	tcp     net.Listener
@@ -183,34 +187,63 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
 
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
+	// Each direction gets only the RTCP machinery it uses: every
+	// interceptor of a PeerConnection runs a goroutine and a ticker of its
+	// own, whatever it carries.
+	if s.pubAPI, err = publishAPI(se); err != nil {
 		s.closePorts()
 		return nil, err
 	}
+	if s.subAPI, err = subscribeAPI(se); err != nil {
+		s.closePorts()
+		return nil, err
+	}
+	return s, nil
+}
+
+// publishAPI returns the API of publishing PeerConnections: they ask
+// publishers to resend what did not arrive (NACK), send them receiver
+// reports, and transport-wide congestion control feedback, by which a
+// browser adapts its sending rate.
+func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		return nil, err
+	}
 	ir := &interceptor.Registry{}
-	// NACKs: pion's generator asks publishers to resend what did not
-	// arrive; subscribers' NACKs are answered from each published
-	// track's one packet cache (readSenderRTCP), not by pion's responder,
-	// which keeps a copy of every packet for every video down-track.
-	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
-	me.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	// Subscribers' NACKs are answered from each published track's one
+	// packet cache (readSenderRTCP), not by pion's responder, which keeps
+	// a copy of every packet for every video down-track.
 	generator, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		s.closePorts()
 		return nil, fmt.Errorf("sfu: configure NACK: %w", err)
 	}
 	ir.Add(generator)
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		s.closePorts()
-		return nil, fmt.Errorf("sfu: configure RTCP reports: %w", err)
+	receiver, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: configure receiver reports: %w", err)
 	}
+	ir.Add(receiver)
 	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
-		s.closePorts()
 		return nil, fmt.Errorf("sfu: configure TWCC: %w", err)
 	}
-	s.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
-	return s, nil
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
+}
+
+// subscribeAPI returns the API of subscribing PeerConnections: they send
+// sender reports, by which a browser keeps sound and picture in step.
+func subscribeAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	sender, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: configure sender reports: %w", err)
+	}
+	ir.Add(sender)
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
 }
 
 // Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
