@@ -7,6 +7,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/rewrite"
 )
 
 // binding is what a down-track learns when its PeerConnection binds it.
@@ -34,21 +36,14 @@ type downTrack struct {
 	rebase atomic.Bool // continue from the next packet as from a new source
 	closed atomic.Bool
 
-	// mu guards the source and the rewrite state. Only the source's run
-	// loop writes, so it is contended only while a source switch happens.
+	// mu guards the source and the rewrite state. One goroutine at a
+	// time writes (the source's reader or a writer of the pool), so it is
+	// contended only by a source switch or a NACK.
 	mu         sync.Mutex
 	src        *upTrack
 	countedIn  *upTrack // the up-track whose waiting count includes d
 	waitingKey bool
-	started    bool   // offsets are set for the current source
-	sent       bool   // a packet has gone out on this down-track
-	seqOffset  uint16 // added to the source's sequence numbers
-	tsOffset   uint32 // added to the source's timestamps
-	lastSeq    uint16 // highest source sequence number forwarded
-	span       uint16 // source sequence numbers from the start to lastSeq, at most 0x7fff
-	lastOutSeq uint16
-	lastOutTS  uint32
-	lastOutAt  int64 // unix nanoseconds of the packet that carried lastOutTS
+	rw         rewrite.Rewriter
 	// writer is the index, in the SFU's writer pool, of the writer of
 	// the subscriber's down-tracks.
 	writer int
@@ -57,6 +52,7 @@ type downTrack struct {
 // newDownTrack returns a down-track of up for sub, attached to up.
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID, writer: sub.writerIndex()}
+	d.rw.ClockRate = up.codec.ClockRate
 	d.stats.downTracks.Add(1)
 	d.switchSource(up)
 	return d
@@ -66,7 +62,9 @@ func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 // streamID (a speaker slot or a wall slot); switchSource fills it.
 func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string) *downTrack {
 	stats.downTracks.Add(1)
-	return &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true, writer: sub.writerIndex()}
+	d := &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true, writer: sub.writerIndex()}
+	d.rw.ClockRate = codec.ClockRate
+	return d
 }
 
 // SpeakerStreamID is the MediaStream id of the speaker slots a point
@@ -86,7 +84,7 @@ func (d *downTrack) switchSource(src *upTrack) {
 		return
 	}
 	d.src = src
-	d.started = false
+	d.rw.Restart()
 	d.setWaiting(src != nil && d.kind == webrtc.RTPCodecTypeVideo)
 	d.mu.Unlock()
 	if old != nil {
@@ -198,7 +196,7 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 	}
 	if d.rebase.Load() {
 		d.rebase.Store(false)
-		d.started = false
+		d.rw.Restart()
 	}
 	if d.waitingKey {
 		if !keyframe {
@@ -207,21 +205,8 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		}
 		d.setWaiting(false)
 	}
-	fresh := !d.started
-	if fresh {
-		d.started = true
-		d.lastSeq = h.SequenceNumber
-		d.span = 0
-		if d.sent {
-			d.seqOffset = d.lastOutSeq + 1 - h.SequenceNumber
-			ticks := uint32(max(1, (now-d.lastOutAt)*int64(d.codec.ClockRate)/1e9))
-			d.tsOffset = d.lastOutTS + ticks - h.Timestamp
-		}
-	}
-	if diff := int16(h.SequenceNumber - d.lastSeq); diff > 0 {
-		d.lastSeq = h.SequenceNumber
-		d.span = min(d.span+uint16(diff), 0x7fff)
-	} else if uint16(-diff) > d.span {
+	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, now)
+	if !ok {
 		d.mu.Unlock()
 		return writeSkipped // older than where this source started
 	}
@@ -230,32 +215,25 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		Padding:        h.Padding,
 		Marker:         h.Marker,
 		PayloadType:    b.payloadType,
-		SequenceNumber: h.SequenceNumber + d.seqOffset,
-		Timestamp:      h.Timestamp + d.tsOffset,
+		SequenceNumber: p.Seq,
+		Timestamp:      p.Timestamp,
 		SSRC:           b.ssrc,
 		CSRC:           h.CSRC,
 	}
-	// The last packet out is noted before the write, and restored if the
-	// write fails and nothing came after it.
-	prevSent, prevSeq, prevTS, prevAt := d.sent, d.lastOutSeq, d.lastOutTS, d.lastOutAt
-	if !d.sent || int16(out.SequenceNumber-d.lastOutSeq) > 0 {
-		d.lastOutSeq, d.lastOutTS, d.lastOutAt = out.SequenceNumber, out.Timestamp, now
-	}
-	d.sent = true
-	first := keyframe && d.span == 0
+	first := keyframe && d.rw.AtStart()
 	d.mu.Unlock()
 
 	if n, err := d.writeRTP(b, out, payload); err != nil || n == 0 {
 		// pion drops packets silently (n == 0) until the subscriber's
 		// DTLS is up; video that lost its first keyframe waits for the next.
 		d.mu.Lock()
-		if d.src == src && d.lastOutSeq == out.SequenceNumber {
-			d.sent, d.lastOutSeq, d.lastOutTS, d.lastOutAt = prevSent, prevSeq, prevTS, prevAt
-		}
-		restart := first && d.src == src && d.span == 0
-		if restart {
-			d.started = false
-			d.setWaiting(true)
+		restart := false
+		if d.src == src {
+			d.rw.Forget(p)
+			if restart = first && d.rw.AtStart(); restart {
+				d.rw.Restart()
+				d.setWaiting(true)
+			}
 		}
 		d.mu.Unlock()
 		if restart {
@@ -263,7 +241,7 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		}
 		return writeDropped
 	}
-	if fresh && d.slot {
+	if p.First && d.slot {
 		d.slotStarted(now)
 	}
 	return writeSent
@@ -294,10 +272,9 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
 		return 0
 	}
 	d.mu.Lock()
-	src := d.src
-	started, seqOffset, tsOffset, lastSeq, span := d.started, d.seqOffset, d.tsOffset, d.lastSeq, d.span
+	src, m := d.src, d.rw.Mapping()
 	d.mu.Unlock()
-	if src == nil || !started {
+	if src == nil {
 		return 0
 	}
 	cache := src.cache.Load()
@@ -306,8 +283,8 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
 	}
 	sent := 0
 	for _, seq := range seqs {
-		srcSeq := seq - seqOffset
-		if back := lastSeq - srcSeq; int16(back) < 0 || back > span {
+		srcSeq, ok := m.Source(seq)
+		if !ok {
 			continue // not sent from this source
 		}
 		n, ok := cache.Get(srcSeq, buf)
@@ -319,7 +296,7 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
 			continue
 		}
 		*out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
-			SequenceNumber: seq, Timestamp: h.Timestamp + tsOffset, SSRC: b.ssrc, CSRC: h.CSRC}
+			SequenceNumber: seq, Timestamp: m.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
 		if n, err := d.writeRTP(b, out, buf[hl:n]); err == nil && n > 0 {
 			sent++
 		}
