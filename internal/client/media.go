@@ -41,6 +41,7 @@ type recvTrack struct {
 	seq    seqTracker
 	video  bool
 	sender uint32 // SenderHash of the stream id; 0 for a speaker slot, which carries anyone
+	lastTS uint32 // timestamp of the newest packet
 }
 
 // publish creates the publishing PeerConnection with one audio and one video
@@ -235,15 +236,34 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	c.log.Debug("track received", "from", t.StreamID(), "kind", rt.stats.Kind, "ssrc", rt.stats.SSRC)
 	c.wg.Add(2)
 	go c.readTrack(t, rt)
-	go func() {
-		defer c.wg.Done()
-		buf := make([]byte, rtpBufferBytes)
-		for {
-			if _, _, err := r.Read(buf); err != nil {
-				return
-			}
+	go c.readReports(r, rt)
+}
+
+// readReports counts the sender reports of one received track until it
+// ends.
+func (c *Client) readReports(r *webrtc.RTPReceiver, rt *recvTrack) {
+	defer c.wg.Done()
+	buf := make([]byte, rtpBufferBytes)
+	for {
+		n, _, err := r.Read(buf)
+		if err != nil {
+			return
 		}
-	}()
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, pkt := range pkts {
+			sr, ok := pkt.(*rtcp.SenderReport)
+			if !ok || sr.SSRC != rt.stats.SSRC {
+				continue
+			}
+			rt.mu.Lock()
+			rt.stats.SenderReports++
+			rt.stats.ReportLag = int64(int32(sr.RTPTime - rt.lastTS))
+			rt.mu.Unlock()
+		}
+	}
 }
 
 // readTrack counts and checks the packets of one received track until it
@@ -299,6 +319,9 @@ func (rt *recvTrack) add(start time.Time, h *rtp.Header, payload []byte) {
 	}
 	rt.stats.Packets++
 	rt.stats.Bytes += uint64(len(payload))
+	if rt.stats.Packets == 1 || int32(h.Timestamp-rt.lastTS) > 0 {
+		rt.lastTS = h.Timestamp
+	}
 	rt.seq.add(h.SequenceNumber)
 	rt.stats.Lost = rt.seq.lost()
 	rt.stats.SeqJumps = rt.seq.jumps

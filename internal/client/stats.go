@@ -27,6 +27,11 @@ type TrackStats struct {
 	Sender      uint32
 	SenderSince time.Time
 	Switches    uint64
+	// SenderReports counts the RTCP sender reports of the track received;
+	// ReportLag is, at the last one, how far its RTP time was ahead of
+	// the newest packet's timestamp, in RTP clock ticks (negative: behind).
+	SenderReports uint64
+	ReportLag     int64
 	// From is the participant whose media the track carries now: the
 	// stream id of a plain track; for a slot (a speaker or wall slot), the
 	// participant of the roster whose SenderHash the last packet carried,

@@ -44,6 +44,7 @@ type downTrack struct {
 	countedIn  *upTrack // the up-track whose waiting count includes d
 	waitingKey bool
 	rw         rewrite.Rewriter
+	sent       sentCounters // for the sender reports
 	// writer is the index, in the SFU's writer pool, of the writer of
 	// the subscriber's down-tracks.
 	writer int
@@ -221,6 +222,8 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		CSRC:           h.CSRC,
 	}
 	first := keyframe && d.rw.AtStart()
+	d.sent.packets++
+	d.sent.octets += uint32(len(payload))
 	d.mu.Unlock()
 
 	if n, err := d.writeRTP(b, out, payload); err != nil || n == 0 {
@@ -228,6 +231,8 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		// DTLS is up; video that lost its first keyframe waits for the next.
 		d.mu.Lock()
 		restart := false
+		d.sent.packets--
+		d.sent.octets -= uint32(len(payload))
 		if d.src == src {
 			d.rw.Forget(p)
 			if restart = first && d.rw.AtStart(); restart {
@@ -247,16 +252,11 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 	return writeSent
 }
 
-// writeRTP writes the packet of h and payload to the subscriber: at once,
-// or through its send queue when it has one, where a full queue drops it
-// (0 bytes, as pion answers for a packet it drops).
+// writeRTP writes the packet of h and payload to the subscriber. It never
+// blocks: over UDP the socket takes it or drops it, over ICE-TCP it goes
+// into the connection's bounded write buffer (tcpWriteBuffer), which drops
+// it when full.
 func (d *downTrack) writeRTP(b *binding, h *rtp.Header, payload []byte) (int, error) {
-	if q := d.sub.queue(); q != nil {
-		if !q.push(b.stream, h, payload) {
-			return 0, nil
-		}
-		return len(payload), nil
-	}
 	return b.stream.WriteRTP(h, payload)
 }
 

@@ -111,6 +111,18 @@ func TestFanOutAudioUsesTheCache(t *testing.T) {
 	waitForwarded(t, u, 10*(inlineFanout+1))
 }
 
+// blockingWriter blocks every write until release is closed.
+type blockingWriter struct {
+	release chan struct{}
+}
+
+func (w *blockingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	<-w.release
+	return len(payload), nil
+}
+
+func (w *blockingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
 // TestFanOutFullWriterDrops: a writer that cannot keep up loses packets
 // for its slice, counted as dropped, while the reader's own slice goes on
 // at once.

@@ -93,7 +93,9 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
 		streamID: owner.info.ID,
 		trackID:  remote.Kind().String() + "-" + remote.ID(),
 		sendPLI: func(ssrc uint32) error {
-			return owner.pub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+			// A published track came over the publishing PeerConnection,
+			// which exists from then on.
+			return owner.pub.Load().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
 	}
 	u.keyframe = keyframeDetector(u.codec.MimeType)

@@ -30,8 +30,10 @@ type Participant struct {
 	info Info
 	sig  Signaler
 	log  *slog.Logger
-	pub  *webrtc.PeerConnection
-	sub  *webrtc.PeerConnection
+	// pub is made at the first publish offer (publishPC), so that a
+	// participant that only receives costs one PeerConnection, not two.
+	pub atomic.Pointer[webrtc.PeerConnection]
+	sub *webrtc.PeerConnection
 
 	// negotiate asks the negotiation loop for a new subscribe offer;
 	// answers carries the client's answers to it.
@@ -50,10 +52,6 @@ type Participant struct {
 	// writer is the index of the writer of p's down-tracks in the SFU's
 	// writer pool.
 	writer int
-	// sendQueue is set once the subscribe connection runs over ICE-TCP,
-	// whose writes may block: its packets are then written from a queue
-	// of their own (see sendQueue).
-	sendQueue atomic.Pointer[sendQueue]
 	// mediaUp is set when the first of the PeerConnections connected;
 	// mediaWatch fires MediaFailed if none does in time after the first
 	// negotiation.
@@ -86,17 +84,15 @@ type subscription struct {
 	sender *webrtc.RTPSender
 }
 
-// newParticipant returns a participant of conference conf with its two
-// PeerConnections; Join puts it in its room and starts its negotiation.
+// peerConfig is the configuration of every PeerConnection.
+var peerConfig = webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
+
+// newParticipant returns a participant of conference conf with its
+// subscribing PeerConnection; Join puts it in its room and starts its
+// negotiation.
 func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant, error) {
-	cfg := webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPlan}
-	pub, err := s.pubAPI.NewPeerConnection(cfg)
+	sub, err := s.subAPI.NewPeerConnection(peerConfig)
 	if err != nil {
-		return nil, fmt.Errorf("sfu: new publish PeerConnection: %w", err)
-	}
-	sub, err := s.subAPI.NewPeerConnection(cfg)
-	if err != nil {
-		pub.Close()
 		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,7 +102,6 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 	p := &Participant{
 		sfu: s, info: info, sig: sig,
 		log:       s.log.With("conference", conf, "participant", info.ID),
-		pub:       pub,
 		sub:       sub,
 		negotiate: make(chan struct{}, 1),
 		answers:   make(chan answer),
@@ -117,38 +112,36 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		lastIn:    make(map[*upTrack]inSnapshot),
 		writer:    s.writers.assign(),
 	}
-	pub.OnTrack(p.onTrack)
-	if t := sub.SCTP().Transport().ICETransport(); t != nil {
-		t.OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
-			if pair != nil && pair.Local != nil && pair.Local.Protocol == webrtc.ICEProtocolTCP {
-				p.queueWrites()
-			}
-		})
-	}
-	for _, pc := range []*webrtc.PeerConnection{pub, sub} {
-		pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-			p.log.Debug("peer connection state", "state", st.String(), "subscribe", pc == sub)
-			switch {
-			case st == webrtc.PeerConnectionStateFailed:
-				p.log.Warn("peer connection failed", "subscribe", pc == sub)
-				if !p.mediaUp.Load() {
-					p.sig.MediaFailed(MediaFailedICE)
-				}
-			case st == webrtc.PeerConnectionStateConnected:
-				if p.mediaUp.CompareAndSwap(false, true) {
-					p.sig.MediaConnected()
-				}
-			}
-			if st == webrtc.PeerConnectionStateConnected && pc == sub {
-				// Packets written before now were dropped: ask every
-				// publisher this participant receives for a keyframe.
-				for _, up := range p.subscribedTracks() {
-					up.requestKeyframe()
-				}
-			}
-		})
-	}
+	p.watchState(sub, true)
 	return p, nil
+}
+
+// watchState follows the connection state of pc, p's subscribing
+// (subscribe) or publishing PeerConnection: the first to connect tells
+// the client's Signaler that media flows, a failure before that that it
+// does not.
+func (p *Participant) watchState(pc *webrtc.PeerConnection, subscribe bool) {
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		p.log.Debug("peer connection state", "state", st.String(), "subscribe", subscribe)
+		switch {
+		case st == webrtc.PeerConnectionStateFailed:
+			p.log.Warn("peer connection failed", "subscribe", subscribe)
+			if !p.mediaUp.Load() {
+				p.sig.MediaFailed(MediaFailedICE)
+			}
+		case st == webrtc.PeerConnectionStateConnected:
+			if p.mediaUp.CompareAndSwap(false, true) {
+				p.sig.MediaConnected()
+			}
+		}
+		if st == webrtc.PeerConnectionStateConnected && subscribe {
+			// Packets written before now were dropped: ask every
+			// publisher this participant receives for a keyframe.
+			for _, up := range p.subscribedTracks() {
+				up.requestKeyframe()
+			}
+		}
+	})
 }
 
 // ID is the participant's id.
@@ -160,16 +153,20 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 	if !p.info.Role.Publishes() {
 		return "", fmt.Errorf("role %s does not publish", p.info.Role)
 	}
+	pub, err := p.publishPC()
+	if err != nil {
+		return "", err
+	}
 	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}
-	if err := p.pub.SetRemoteDescription(offer); err != nil {
+	if err := pub.SetRemoteDescription(offer); err != nil {
 		return "", fmt.Errorf("%w: publish offer: %v", ErrBadSDP, err)
 	}
-	answer, err := p.pub.CreateAnswer(nil)
+	answer, err := pub.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: publish answer: %v", ErrBadSDP, err)
 	}
-	gathered := webrtc.GatheringCompletePromise(p.pub)
-	if err := p.pub.SetLocalDescription(answer); err != nil {
+	gathered := webrtc.GatheringCompletePromise(pub)
+	if err := pub.SetLocalDescription(answer); err != nil {
 		return "", fmt.Errorf("sfu: set publish answer: %w", err)
 	}
 	select {
@@ -178,26 +175,27 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 		return "", fmt.Errorf("sfu: gather candidates: %w", ctx.Err())
 	}
 	p.watchMedia()
-	return p.pub.LocalDescription().SDP, nil
+	return pub.LocalDescription().SDP, nil
 }
 
-// queueWrites makes p's down-tracks write through a queue of their own
-// from now on.
-func (p *Participant) queueWrites() {
-	q := newSendQueue(&p.sfu.stats)
-	if p.sendQueue.CompareAndSwap(nil, q) {
-		p.log.Info("subscribe connection over TCP: writes queued")
-		go q.run(p.ctx)
+// publishPC returns p's publishing PeerConnection, made at the first call.
+func (p *Participant) publishPC() (*webrtc.PeerConnection, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
 	}
-}
-
-// queue returns the send queue of p, or nil when its down-tracks write
-// directly; p may be nil (a down-track of a test).
-func (p *Participant) queue() *sendQueue {
-	if p == nil {
-		return nil
+	if pc := p.pub.Load(); pc != nil {
+		return pc, nil
 	}
-	return p.sendQueue.Load()
+	pc, err := p.sfu.pubAPI.NewPeerConnection(peerConfig)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: new publish PeerConnection: %w", err)
+	}
+	pc.OnTrack(p.onTrack)
+	p.watchState(pc, false)
+	p.pub.Store(pc)
+	return pc, nil
 }
 
 // watchMedia starts, once, the wait for a PeerConnection to connect,
@@ -234,7 +232,9 @@ func (p *Participant) HandleSubscribeAnswer(sdp string) error {
 func (p *Participant) AddCandidate(publish bool, c webrtc.ICECandidateInit) error {
 	pc := p.sub
 	if publish {
-		pc = p.pub
+		if pc = p.pub.Load(); pc == nil {
+			return fmt.Errorf("%w: publish candidate before the publish offer", ErrBadSDP)
+		}
 	}
 	if err := pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("%w: candidate: %v", ErrBadSDP, err)
@@ -283,8 +283,10 @@ func (p *Participant) Close() {
 
 // closePeerConnections closes both PeerConnections.
 func (p *Participant) closePeerConnections() {
-	if err := p.pub.Close(); err != nil {
-		p.log.Warn("close publish PeerConnection", "err", err)
+	if pub := p.pub.Load(); pub != nil {
+		if err := pub.Close(); err != nil {
+			p.log.Warn("close publish PeerConnection", "err", err)
+		}
 	}
 	if err := p.sub.Close(); err != nil {
 		p.log.Warn("close subscribe PeerConnection", "err", err)

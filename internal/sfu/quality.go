@@ -92,9 +92,9 @@ func iceUp(pc *webrtc.PeerConnection) bool {
 // quality measures p's link since the previous call.
 func (p *Participant) quality() LinkQuality {
 	q := LinkQuality{ID: p.info.ID}
-	pc := p.pub
-	if p.info.Role.Publishes() {
-		if t := p.pub.SCTP().Transport().ICETransport(); t != nil && iceUp(p.pub) {
+	pc := p.pub.Load()
+	if pc != nil {
+		if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
 			if st, ok := t.GetSelectedCandidatePairStats(); ok {
 				q.RTT = time.Duration(st.CurrentRoundTripTime * float64(time.Second))
 			}

@@ -37,6 +37,10 @@ type Config struct {
 	UDPPort int
 	// TCPPort is the one ICE-TCP port; 0 picks a free port, -1 disables ICE-TCP.
 	TCPPort int
+	// TCPListener, when set, carries ICE-TCP in place of a listener of
+	// TCPPort (a socket handed over by a supervisor, or a test's own);
+	// the SFU closes it.
+	TCPListener net.Listener
 	// PublicIPs are announced as host candidates in place of the local
 	// addresses, for a server behind 1:1 NAT.
 	PublicIPs []string
@@ -55,6 +59,14 @@ type Config struct {
 	// MediaFailed; 0 means DefaultMediaTimeout.
 	MediaTimeout time.Duration
 }
+
+// tcpWriteBuffer bounds what waits to be written on one ICE-TCP
+// connection: about 2 s of a 1 Mbit/s camera and its sound. pion writes it
+// from a goroutine of the connection's own, so that a congested TCP
+// connection never blocks the writer of its packets, and drops what does
+// not fit: a point on a slow TCP link loses packets (and asks for them
+// again, or for a keyframe) rather than falling ever further behind.
+const tcpWriteBuffer = 256 << 10
 
 // DefaultMediaTimeout is the MediaTimeout of a zero Config.
 const DefaultMediaTimeout = 20 * time.Second
@@ -91,7 +103,6 @@ type Stats struct {
 // forwarding path, which are per up-track and per writer (traffic).
 type counters struct {
 	participants, upTracks, downTracks         atomic.Int64
-	packetsDropped                             atomic.Uint64 // outside the forwarding path: send queues
 	nacks, plis, keyframeRequests, retransmits atomic.Uint64
 	byRole                                     [maxRoles]atomic.Int64
 	floorSwitches                              atomic.Uint64
@@ -141,6 +152,7 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s.writers, s.stop = newWriterPool(ctx, cfg.Writers), stop
+	go s.runReports(ctx)
 	s.stats.joinTime = newHistogram(joinTimeBounds)
 	s.stats.floorSwitchTime = newHistogram(floorSwitchBounds)
 
@@ -169,14 +181,16 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	se := webrtc.SettingEngine{}
 	se.SetICEUDPMux(s.udpMux)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
-	if cfg.TCPPort >= 0 {
-		tcp, err := net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort})
-		if err != nil {
-			udpMux.Close()
-			return nil, fmt.Errorf("sfu: listen on ICE-TCP port %d: %w", cfg.TCPPort, err)
+	if cfg.TCPPort >= 0 || cfg.TCPListener != nil {
+		tcp := cfg.TCPListener
+		if tcp == nil {
+			if tcp, err = net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort}); err != nil {
+				udpMux.Close()
+				return nil, fmt.Errorf("sfu: listen on ICE-TCP port %d: %w", cfg.TCPPort, err)
+			}
 		}
 		s.tcp = tcp
-		s.tcpMux = webrtc.NewICETCPMux(nil, tcp, 8)
+		s.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: tcp, ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer})
 		se.SetICETCPMux(s.tcpMux)
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
@@ -230,20 +244,17 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
 }
 
-// subscribeAPI returns the API of subscribing PeerConnections: they send
-// sender reports, by which a browser keeps sound and picture in step.
+// subscribeAPI returns the API of subscribing PeerConnections. They run no
+// interceptor: the sender reports, by which a browser keeps sound and
+// picture in step, are the SFU's one reporter's (runReports), and the
+// subscribers' NACKs are answered from the packet caches.
 func subscribeAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
 	}
-	ir := &interceptor.Registry{}
-	sender, err := report.NewSenderInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("sfu: configure sender reports: %w", err)
-	}
-	ir.Add(sender)
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
 // Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
@@ -309,7 +320,7 @@ func (s *SFU) Stats() Stats {
 	s.writers.add(&t)
 	st := Stats{
 		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
-		PacketsIn: t.packetsIn, PacketsForwarded: t.forwarded, PacketsDropped: t.dropped + c.packetsDropped.Load(),
+		PacketsIn: t.packetsIn, PacketsForwarded: t.forwarded, PacketsDropped: t.dropped,
 		BytesIn: t.bytesIn, BytesForwarded: t.bytesForwarded,
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
 		Retransmits:     c.retransmits.Load(),

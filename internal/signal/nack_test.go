@@ -2,11 +2,15 @@ package signal_test
 
 import (
 	"context"
+	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
+	"hoinghi/internal/server/servertest"
 	"hoinghi/internal/store"
 	"hoinghi/internal/store/storetest"
 )
@@ -91,4 +95,166 @@ func testTCPOnlyPoint(t *testing.T, st *store.Store) {
 		t.Fatalf("hall: %v", err)
 	}
 	checkIntact(t, "tcp point", tcp.Received())
+}
+
+// stallListener hands out connections whose writes can be held: while
+// stalled, Write blocks as it does on a TCP connection whose peer stopped
+// reading once the socket buffers are full.
+type stallListener struct {
+	net.Listener
+	mu      sync.Mutex
+	stalled chan struct{} // closed: writes go through
+	conns   atomic.Int32
+}
+
+func newStallListener(t *testing.T) *stallListener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stallListener{Listener: l, stalled: make(chan struct{})}
+	close(s.stalled)
+	return s
+}
+
+func (l *stallListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.conns.Add(1)
+	return &stallConn{Conn: c, l: l}, nil
+}
+
+// stall holds every write from now on, until the returned func is called.
+func (l *stallListener) stall() (release func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	l.stalled = ch
+	return func() { close(ch) }
+}
+
+func (l *stallListener) gate() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stalled
+}
+
+type stallConn struct {
+	net.Conn
+	l *stallListener
+}
+
+func (c *stallConn) Write(b []byte) (int, error) {
+	<-c.l.gate()
+	return c.Conn.Write(b)
+}
+
+// TestStalledTCPPointDoesNotDelayOthers: while the ICE-TCP connection of one
+// point takes no data (its writes block), the hall's video keeps reaching
+// the UDP points at the rate it is sent, and the stalled point gets
+// nothing; once its connection drains again, it receives again.
+func TestStalledTCPPointDoesNotDelayOthers(t *testing.T) {
+	st := storetest.Embedded(t)
+	tcpListener := newStallListener(t)
+	s := &stack{Stack: servertest.StartWith(t, st, servertest.Options{TCPListener: tcpListener}), t: t}
+	const conf = "tcp-stall"
+	points := seed(t, st, conf, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	hall := s.dial(ctx, s.token(conf, conference.RoleTechnician, "", time.Hour), true)
+	hallID := hall.Welcome().ParticipantID
+	tcp, err := client.Dial(ctx, client.Options{ServerURL: s.URL, TCPOnly: true,
+		Token: s.token(conf, conference.RolePoint, points[0], time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	udp := []*client.Client{
+		s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), false),
+		s.dial(ctx, s.token(conf, conference.RolePoint, points[2], time.Hour), false),
+	}
+	for _, c := range append([]*client.Client{tcp}, udp...) {
+		if err := c.WaitMedia(ctx, atLeast(100, []string{hallID}, "video")); err != nil {
+			t.Fatalf("%s: %v", c.Welcome().ParticipantID, err)
+		}
+	}
+	if tcpListener.conns.Load() == 0 {
+		t.Fatal("the TCP-only point did not connect over the test's ICE-TCP listener")
+	}
+	video := func(c *client.Client) uint64 {
+		v, _ := from(c.Received(), hallID, "video")
+		return v.Packets
+	}
+	sent := func() uint64 {
+		for _, s := range hall.Sent() {
+			if s.Kind == "video" {
+				return s.Packets
+			}
+		}
+		return 0
+	}
+
+	const window = 4 * time.Second
+	release := tcpListener.stall()
+	time.Sleep(500 * time.Millisecond) // what was in flight arrives
+	sent0, tcp0 := sent(), video(tcp)
+	udp0 := []uint64{video(udp[0]), video(udp[1])}
+	time.Sleep(window)
+	sentN := sent() - sent0
+	for i, c := range udp {
+		got := video(c) - udp0[i]
+		t.Logf("UDP point %d: %d of %d video packets sent in %v while the TCP point was stalled", i, got, sentN, window)
+		if sentN < 100 || got < sentN*9/10 {
+			t.Errorf("UDP point %d received %d of %d video packets while the TCP point was stalled", i, got, sentN)
+		}
+	}
+	if got := video(tcp) - tcp0; got > 0 {
+		t.Errorf("the stalled TCP point received %d video packets", got)
+	}
+
+	release()
+	tcpBefore := video(tcp)
+	if err := tcp.WaitMedia(ctx, func([]client.TrackStats) bool { return video(tcp) > tcpBefore+50 }); err != nil {
+		t.Fatalf("the TCP point did not receive again once its connection drained: %v", err)
+	}
+}
+
+// TestPointsGetSenderReports: every track a point receives comes with RTCP
+// sender reports from the SFU's one reporter, whose RTP time stays within
+// a fraction of a second of the media's timestamps (what a browser needs
+// to keep the hall's sound and picture in step).
+func TestPointsGetSenderReports(t *testing.T) {
+	st := storetest.Embedded(t)
+	s := startStack(t, st)
+	const conf = "sender-reports"
+	points := seed(t, st, conf, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hall := s.dial(ctx, s.token(conf, conference.RoleTechnician, "", time.Hour), true)
+	hallID := hall.Welcome().ParticipantID
+	point := s.dial(ctx, s.token(conf, conference.RolePoint, points[0], time.Hour), true)
+	reported := func(st []client.TrackStats) bool {
+		for _, kind := range []string{"audio", "video"} {
+			if v, ok := from(st, hallID, kind); !ok || v.SenderReports < 3 {
+				return false
+			}
+		}
+		return true
+	}
+	if err := point.WaitMedia(ctx, reported); err != nil {
+		t.Fatalf("point: %v (%+v)", err, point.Received())
+	}
+	for _, kind := range []string{"audio", "video"} {
+		v, _ := from(point.Received(), hallID, kind)
+		rate := int64(client.AudioClockRate)
+		if kind == "video" {
+			rate = 90000
+		}
+		if v.ReportLag < -rate/2 || v.ReportLag > rate/2 {
+			t.Errorf("%s: sender report RTP time %d ticks from the newest packet, want within half a second", kind, v.ReportLag)
+		}
+		t.Logf("%s: %d packets, %d sender reports, lag %d ticks", kind, v.Packets, v.SenderReports, v.ReportLag)
+	}
 }

@@ -102,6 +102,12 @@ func (r *Rewriter) Forget(p Packet) {
 	r.sent, r.lastOutSeq, r.lastOutTS, r.lastOutAt = p.undo.sent, p.undo.seq, p.undo.ts, p.undo.at
 }
 
+// LastOut returns the timestamp of the newest packet out and when it was
+// rewritten (unix nanoseconds); ok is false before the first.
+func (r *Rewriter) LastOut() (ts uint32, at int64, ok bool) {
+	return r.lastOutTS, r.lastOutAt, r.sent
+}
+
 // AtStart reports whether the newest packet rewritten is the first of its
 // source: nothing after it went out yet.
 func (r *Rewriter) AtStart() bool { return r.span == 0 }

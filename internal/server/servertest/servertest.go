@@ -71,6 +71,9 @@ type Options struct {
 	// defaults.
 	WallSlots    int
 	MediaTimeout time.Duration
+	// TCPListener carries the SFU's ICE-TCP in place of a listener of its
+	// own (sfu.Config.TCPListener).
+	TCPListener net.Listener
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -86,7 +89,8 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	media, err := sfu.New(sfu.Config{IncludeLoopback: true, WallSlots: o.WallSlots, MediaTimeout: o.MediaTimeout}, log)
+	media, err := sfu.New(sfu.Config{IncludeLoopback: true, WallSlots: o.WallSlots, MediaTimeout: o.MediaTimeout,
+		TCPListener: o.TCPListener}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,125 @@
+package sfu
+
+import (
+	"context"
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// reportInterval is how often every subscriber gets a sender report of each
+// of its down-tracks.
+const reportInterval = time.Second
+
+// sentCounters are what a down-track sent, for its sender reports: written
+// by the one goroutine writing the down-track at a time, read by the
+// reporter.
+type sentCounters struct {
+	packets, octets uint32
+}
+
+// runReports sends the sender reports of every down-track of the SFU, once
+// every reportInterval, from this one goroutine, until ctx ends: one
+// compound RTCP packet per subscriber, instead of a goroutine and a ticker
+// per subscribing PeerConnection and a lock taken for every packet sent.
+func (s *SFU) runReports(ctx context.Context) {
+	t := time.NewTicker(reportInterval)
+	defer t.Stop()
+	var parts []*Participant
+	var pkts []rtcp.Packet
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			parts = s.participants(parts[:0])
+			for _, p := range parts {
+				pkts = p.senderReports(pkts[:0], now)
+				if len(pkts) == 0 {
+					continue
+				}
+				if err := p.sub.WriteRTCP(pkts); err != nil {
+					p.log.Debug("send sender reports", "err", err)
+				}
+			}
+			clear(parts) // let closed participants go
+		}
+	}
+}
+
+// participants appends every participant of every room to out.
+func (s *SFU) participants(out []*Participant) []*Participant {
+	s.mu.Lock()
+	rooms := make([]*room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		for _, p := range r.participants {
+			out = append(out, p)
+		}
+		r.mu.Unlock()
+	}
+	return out
+}
+
+// senderReports appends to out a sender report for each down-track of p
+// that sent something.
+func (p *Participant) senderReports(out []rtcp.Packet, now time.Time) []rtcp.Packet {
+	p.mu.Lock()
+	downs := make([]*downTrack, 0, len(p.subs)+len(p.slots))
+	for _, s := range p.subs {
+		downs = append(downs, s.down)
+	}
+	downs = append(downs, p.slots...)
+	p.mu.Unlock()
+	if p.wall != nil {
+		downs = append(downs, p.wall.slots...)
+	}
+	for _, d := range downs {
+		if sr, ok := d.senderReport(now); ok {
+			out = append(out, sr)
+		}
+	}
+	return out
+}
+
+// senderReport returns the sender report of d at now, or false when d is
+// not bound or sent nothing yet. Its RTP time is the last packet's
+// timestamp advanced by the time since it went out.
+func (d *downTrack) senderReport(now time.Time) (*rtcp.SenderReport, bool) {
+	b := d.bound.Load()
+	if b == nil {
+		return nil, false
+	}
+	d.mu.Lock()
+	ts, at, ok := d.rw.LastOut()
+	sent := d.sent
+	d.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	ticks := max(0, now.UnixNano()-at) * int64(d.rw.ClockRate) / 1e9
+	return &rtcp.SenderReport{
+		SSRC:        b.ssrc,
+		NTPTime:     ntpTime(now),
+		RTPTime:     ts + uint32(ticks),
+		PacketCount: sent.packets,
+		OctetCount:  sent.octets,
+	}, true
+}
+
+// ntpEpochOffset is the number of seconds from the NTP epoch (1900) to the
+// Unix epoch (1970).
+const ntpEpochOffset = 2208988800
+
+// ntpTime returns t as a 64-bit NTP timestamp: seconds since 1900 in the
+// high 32 bits, the fraction of a second in the low 32.
+func ntpTime(t time.Time) uint64 {
+	ns := uint64(t.UnixNano())
+	secs := ns/1e9 + ntpEpochOffset
+	frac := (ns % 1e9) << 32 / 1e9
+	return secs<<32 | frac
+}
