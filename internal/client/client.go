@@ -66,6 +66,11 @@ type Options struct {
 	// retransmissions repair what they can. The client's media then uses
 	// one socket on loopback (the option is for tests on one machine).
 	VideoLossPercent float64
+	// VideoSendLossPercent drops that share of the video packets the
+	// client publishes, on its socket, as a lossy uplink does: the
+	// server's NACKs get them sent again. Like VideoLossPercent, it puts
+	// the client's media on one loopback socket.
+	VideoSendLossPercent float64
 	// TCPOnly makes the client's media use ICE-TCP alone, as a point whose
 	// network blocks UDP.
 	TCPOnly bool
@@ -237,7 +242,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.log = log.With("participant", c.welcome.ParticipantID)
-	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent); err != nil {
+	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent, opts.VideoSendLossPercent); err != nil {
 		c.cancel()
 		ws.Close()
 		return nil, err
@@ -383,9 +388,10 @@ func (c *Client) readWelcome(ctx context.Context) error {
 }
 
 // newAPI builds the pion API every PeerConnection of a client uses: default
-// codecs and interceptors (NACK, RTCP reports, TWCC), loopback candidates
-// included and mDNS off.
-func newAPI(blockMedia, tcpOnly bool, videoLoss float64) (*webrtc.API, ice.UDPMux, error) {
+// codecs and interceptors (NACK, RTCP reports, TWCC) and transport-wide
+// sequence numbers on what it sends, loopback candidates included and mDNS
+// off.
+func newAPI(blockMedia, tcpOnly bool, videoLoss, videoSendLoss float64) (*webrtc.API, ice.UDPMux, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, nil, fmt.Errorf("register codecs: %w", err)
@@ -393,6 +399,11 @@ func newAPI(blockMedia, tcpOnly bool, videoLoss float64) (*webrtc.API, ice.UDPMu
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	// As a browser does: every packet sent carries a transport-wide
+	// sequence number, for the server's congestion control feedback.
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+		return nil, nil, fmt.Errorf("register transport-wide sequence numbers: %w", err)
 	}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -404,9 +415,9 @@ func newAPI(blockMedia, tcpOnly bool, videoLoss float64) (*webrtc.API, ice.UDPMu
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	}
 	var mux ice.UDPMux
-	if videoLoss > 0 {
+	if videoLoss > 0 || videoSendLoss > 0 {
 		var err error
-		if mux, err = lossyMux(videoLoss); err != nil {
+		if mux, err = lossyMux(videoLoss, videoSendLoss); err != nil {
 			return nil, nil, err
 		}
 		se.SetICEUDPMux(mux)

@@ -86,7 +86,7 @@ func (c *Client) publish(ctx context.Context) error {
 			onKeyframe = func() { keyframeWanted.Store(true) }
 		}
 		c.wg.Add(1)
-		go c.drainSenderRTCP(sender.Sender(), onKeyframe)
+		go c.drainSenderRTCP(sender.Sender(), st, onKeyframe)
 	}
 	c.mu.Lock()
 	c.sent = tracks
@@ -135,8 +135,9 @@ func (c *Client) publish(ctx context.Context) error {
 }
 
 // drainSenderRTCP reads RTCP arriving for a sender, which makes NACK and
-// receiver reports work, and calls onKeyframe (if not nil) on PLI or FIR.
-func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, onKeyframe func()) {
+// receiver reports work, counts the server's feedback into st and calls
+// onKeyframe (if not nil) on PLI or FIR.
+func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, st *sendTrack, onKeyframe func()) {
 	defer c.wg.Done()
 	buf := make([]byte, rtpBufferBytes)
 	for {
@@ -157,6 +158,21 @@ func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, onKeyframe func()) {
 				}
 			case *rtcp.TransportLayerNack:
 				c.log.Debug("NACK from server", "ssrc", p.MediaSSRC, "ranges", len(p.Nacks))
+				st.mu.Lock()
+				st.stats.NACKs++
+				st.mu.Unlock()
+			case *rtcp.TransportLayerCC:
+				st.mu.Lock()
+				st.stats.CongestionFeedback++
+				st.mu.Unlock()
+			case *rtcp.ReceiverReport:
+				st.mu.Lock()
+				for _, r := range p.Reports {
+					if r.SSRC == st.stats.SSRC {
+						st.stats.ReceiverReports++
+					}
+				}
+				st.mu.Unlock()
 			}
 		}
 	}

@@ -27,6 +27,11 @@ type TrackStats struct {
 	Sender      uint32
 	SenderSince time.Time
 	Switches    uint64
+	// NACKs, CongestionFeedback and ReceiverReports count, for a
+	// published track, the server's NACKs of it, the transport-wide
+	// congestion control feedback packets it came with, and the reports
+	// of it.
+	NACKs, CongestionFeedback, ReceiverReports uint64
 	// SenderReports counts the RTCP sender reports of the track received;
 	// ReportLag is, at the last one, how far its RTP time was ahead of
 	// the newest packet's timestamp, in RTP clock ticks (negative: behind).

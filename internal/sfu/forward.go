@@ -54,6 +54,12 @@ type upTrack struct {
 	in       inCounters // what arrives from the publisher
 	// traffic counts what the run loop receives and writes itself.
 	traffic traffic
+	// rx counts what arrives for the feedback to the publisher; twccExt
+	// is the id of the transport-wide sequence number header extension
+	// (0: none), recorded into feedback, the owner's.
+	rx       receiveStats
+	twccExt  uint8
+	feedback *transportFeedback
 	// out is the run loop's header scratch space.
 	out rtp.Header
 	// cache keeps the last packets of a video track, from its first
@@ -81,7 +87,7 @@ type upTrack struct {
 	sendPLI      func(ssrc uint32) error
 }
 
-func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
+func newUpTrack(owner *Participant, remote *webrtc.TrackRemote, twccExt uint8, feedback *transportFeedback) *upTrack {
 	u := &upTrack{
 		owner:    owner,
 		stats:    &owner.sfu.stats,
@@ -92,6 +98,8 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
 		codec:    remote.Codec(),
 		streamID: owner.info.ID,
 		trackID:  remote.Kind().String() + "-" + remote.ID(),
+		twccExt:  twccExt,
+		feedback: feedback,
 		sendPLI: func(ssrc uint32) error {
 			// A published track came over the publishing PeerConnection,
 			// which exists from then on.
@@ -99,6 +107,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote) *upTrack {
 		},
 	}
 	u.keyframe = keyframeDetector(u.codec.MimeType)
+	u.rx.stream.ClockRate = u.codec.ClockRate
 	u.plan.Store(&fanPlan{})
 	return u
 }
@@ -147,11 +156,13 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	if u.in.add(h.SequenceNumber, len(pkt)) {
 		u.firstMedia()
 	}
+	arrival := time.Now()
+	u.received(h, arrival)
 	if u.gated.Load() {
 		return
 	}
 
-	now := time.Now().UnixNano()
+	now := arrival.UnixNano()
 	if plan.byWriter == nil {
 		writeAll(&u.traffic, u, plan.all, h, &u.out, payload, len(pkt), keyframe, now)
 	} else {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,13 @@ type Participant struct {
 	// writer is the index of the writer of p's down-tracks in the SFU's
 	// writer pool.
 	writer int
+	// rtcpSSRC is the sender SSRC of the RTCP the SFU sends p; feedback
+	// records the transport-wide sequence numbers of what p publishes,
+	// made with the publishing PeerConnection (under mu).
+	rtcpSSRC uint32
+	feedback *transportFeedback
+	// scratch is the reporter's (runReports) copy of published.
+	scratch []*upTrack
 	// mediaUp is set when the first of the PeerConnections connected;
 	// mediaWatch fires MediaFailed if none does in time after the first
 	// negotiation.
@@ -111,6 +119,7 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		subs:      make(map[*upTrack]*subscription),
 		lastIn:    make(map[*upTrack]inSnapshot),
 		writer:    s.writers.assign(),
+		rtcpSSRC:  rand.Uint32(),
 	}
 	p.watchState(sub, true)
 	return p, nil
@@ -194,6 +203,7 @@ func (p *Participant) publishPC() (*webrtc.PeerConnection, error) {
 	}
 	pc.OnTrack(p.onTrack)
 	p.watchState(pc, false)
+	p.feedback = newTransportFeedback(p.rtcpSSRC)
 	p.pub.Store(pc)
 	return pc, nil
 }
@@ -311,8 +321,8 @@ func (p *Participant) publishedTracks() []*upTrack {
 
 // onTrack starts forwarding a track the client published.
 func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	up := newUpTrack(p, remote)
 	p.mu.Lock()
+	up := newUpTrack(p, remote, transportCCExtension(recv), p.feedback)
 	if p.closed {
 		p.mu.Unlock()
 		return
@@ -324,7 +334,7 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	up.gated.Store(up.kind == webrtc.RTPCodecTypeAudio && !p.hearable(p.room.floorHolders()))
 	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
 
-	go drainReceiverRTCP(recv)
+	go up.readReceiverRTCP(recv)
 	go func() {
 		up.run()
 		p.sfu.stats.upTracks.Add(-1)
@@ -346,15 +356,6 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.room.applyFloor()
 	if up.kind == webrtc.RTPCodecTypeVideo {
 		p.room.refreshWalls()
-	}
-}
-
-func drainReceiverRTCP(recv *webrtc.RTPReceiver) {
-	buf := make([]byte, 1500)
-	for {
-		if _, _, err := recv.Read(buf); err != nil {
-			return
-		}
 	}
 }
 

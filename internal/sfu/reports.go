@@ -18,32 +18,48 @@ type sentCounters struct {
 	packets, octets uint32
 }
 
-// runReports sends the sender reports of every down-track of the SFU, once
-// every reportInterval, from this one goroutine, until ctx ends: one
-// compound RTCP packet per subscriber, instead of a goroutine and a ticker
-// per subscribing PeerConnection and a lock taken for every packet sent.
+// runReports sends all the RTCP the SFU originates, from this one
+// goroutine, until ctx ends: to publishers their NACKs, congestion control
+// feedback and receiver reports (see feedbackInterval), to subscribers the
+// sender reports of their down-tracks every reportInterval; at most one
+// compound packet per PeerConnection and tick. It replaces a goroutine and
+// a ticker per PeerConnection and interceptor, and their locks and
+// hand-offs on every packet.
 func (s *SFU) runReports(ctx context.Context) {
-	t := time.NewTicker(reportInterval)
+	t := time.NewTicker(feedbackInterval)
 	defer t.Stop()
 	var parts []*Participant
 	var pkts []rtcp.Packet
-	for {
+	for tick := 1; ; tick++ {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
-			parts = s.participants(parts[:0])
-			for _, p := range parts {
-				pkts = p.senderReports(pkts[:0], now)
-				if len(pkts) == 0 {
-					continue
-				}
-				if err := p.sub.WriteRTCP(pkts); err != nil {
-					p.log.Debug("send sender reports", "err", err)
+		case now = <-t.C:
+		}
+		twcc := tick%int(twccInterval/feedbackInterval) == 0
+		reports := tick%int(reportInterval/feedbackInterval) == 0
+		parts = s.participants(parts[:0])
+		for _, p := range parts {
+			if pub := p.pub.Load(); pub != nil {
+				pkts = p.publisherFeedback(pkts[:0], now, twcc, reports)
+				if len(pkts) > 0 {
+					if err := pub.WriteRTCP(pkts); err != nil {
+						p.log.Debug("send publisher feedback", "err", err)
+					}
 				}
 			}
-			clear(parts) // let closed participants go
+			if reports {
+				pkts = p.senderReports(pkts[:0], now)
+				if len(pkts) > 0 {
+					if err := p.sub.WriteRTCP(pkts); err != nil {
+						p.log.Debug("send sender reports", "err", err)
+					}
+				}
+			}
 		}
+		clear(parts) // let closed participants go
+		clear(pkts)
 	}
 }
 

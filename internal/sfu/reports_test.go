@@ -55,9 +55,11 @@ func TestSenderReportFollowsWhatWasSent(t *testing.T) {
 	if sr.SSRC != 77 || sr.PacketCount != 4 || sr.OctetCount != 4*2 {
 		t.Errorf("report %+v, want SSRC 77, 4 packets of 2 bytes", sr)
 	}
-	// The last packet out had timestamp 3*960, sent about when start was.
-	if lag := int32(sr.RTPTime - 3*960); lag < 4000 || lag > 4800+480 {
-		t.Errorf("RTP time %d is %d ticks after the last packet out, want about 100 ms (4 800)", sr.RTPTime, lag)
+	// The last packet out had timestamp 3*960; the failed one is not it.
+	ts, lastAt, _ := d.rw.LastOut()
+	want := uint32((at.UnixNano() - lastAt) * 48000 / 1e9)
+	if ts != 3*960 || sr.RTPTime-ts != want {
+		t.Errorf("RTP time %d is %d ticks after the last packet out (%d), want %d", sr.RTPTime, sr.RTPTime-ts, ts, want)
 	}
 	if sr.NTPTime != ntpTime(at) {
 		t.Errorf("NTP time %#x, want %#x", sr.NTPTime, ntpTime(at))

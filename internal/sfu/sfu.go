@@ -24,8 +24,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/conference"
@@ -215,33 +214,24 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	return s, nil
 }
 
-// publishAPI returns the API of publishing PeerConnections: they ask
-// publishers to resend what did not arrive (NACK), send them receiver
-// reports, and transport-wide congestion control feedback, by which a
-// browser adapts its sending rate.
+// publishAPI returns the API of publishing PeerConnections. They negotiate
+// transport-wide sequence numbers, for the congestion control feedback by
+// which a browser adapts its sending rate, and run no interceptor: the
+// NACKs, that feedback and the receiver reports are the SFU's one
+// reporter's (runReports), from what each track's reader counts.
 func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
 	}
-	ir := &interceptor.Registry{}
-	// Subscribers' NACKs are answered from each published track's one
-	// packet cache (readSenderRTCP), not by pion's responder, which keeps
-	// a copy of every packet for every video down-track.
-	generator, err := nack.NewGeneratorInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("sfu: configure NACK: %w", err)
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+			return nil, fmt.Errorf("sfu: register the transport-wide sequence number: %w", err)
+		}
 	}
-	ir.Add(generator)
-	receiver, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("sfu: configure receiver reports: %w", err)
-	}
-	ir.Add(receiver)
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
-		return nil, fmt.Errorf("sfu: configure TWCC: %w", err)
-	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
 // subscribeAPI returns the API of subscribing PeerConnections. They run no

@@ -258,3 +258,49 @@ func TestPointsGetSenderReports(t *testing.T) {
 		t.Logf("%s: %d packets, %d sender reports, lag %d ticks", kind, v.Packets, v.SenderReports, v.ReportLag)
 	}
 }
+
+// TestLossyUplinkIsRepairedByTheServersNACKs: a point whose uplink loses
+// 5 % of its video gets NACKs from the server, resends, and the hall
+// receives its video with far fewer packets missing than were dropped; the
+// point also gets the server's congestion control feedback and receiver
+// reports of what it sends.
+func TestLossyUplinkIsRepairedByTheServersNACKs(t *testing.T) {
+	st := storetest.Embedded(t)
+	s := startStack(t, st)
+	const conf = "nack-uplink"
+	points := seed(t, st, conf, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	hall := s.dial(ctx, s.token(conf, conference.RoleTechnician, "", time.Hour), true)
+	lossy, err := client.Dial(ctx, client.Options{ServerURL: s.URL, Publish: true, VideoBitrate: 500_000,
+		VideoSendLossPercent: 5, Token: s.token(conf, conference.RolePoint, points[0], time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lossy.Close()
+	if err := hall.WaitMedia(ctx, atLeast(1000, points, "video")); err != nil {
+		t.Fatalf("hall: %v", err)
+	}
+	v, _ := from(hall.Received(), points[0], "video")
+	var sent client.TrackStats
+	var feedback, reports uint64
+	for _, s := range lossy.Sent() {
+		if s.Kind == "video" {
+			sent = s
+		}
+		feedback += s.CongestionFeedback
+		reports += s.ReceiverReports
+	}
+	dropped := sent.Packets * 5 / 100
+	t.Logf("hall: %d video packets, %d missing, %d corrupt; the point sent %d (about %d dropped), got %d NACKs, %d feedback, %d reports",
+		v.Packets, v.Lost, v.Corrupt, sent.Packets, dropped, sent.NACKs, feedback, reports)
+	if sent.NACKs == 0 {
+		t.Errorf("the point got no NACK for a 5 %% lossy uplink")
+	}
+	if v.Lost > dropped/4 || v.Corrupt > 0 {
+		t.Errorf("hall: %d of about %d dropped packets still missing, %d corrupt", v.Lost, dropped, v.Corrupt)
+	}
+	if feedback == 0 || reports == 0 {
+		t.Errorf("the point got %d congestion control feedback packets and %d receiver reports", feedback, reports)
+	}
+}
