@@ -409,10 +409,17 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 	var buf []byte // for resent packets, made on the first NACK
 	var seqs []uint16
 	var h, out rtp.Header
+	// One read buffer for the life of the down-track: pion's ReadRTCP
+	// makes one per call.
+	raw := make([]byte, 1500)
 	for {
-		pkts, _, err := sender.ReadRTCP()
+		n, _, err := sender.Read(raw)
 		if err != nil {
 			return
+		}
+		pkts, err := rtcp.Unmarshal(raw[:n])
+		if err != nil {
+			continue
 		}
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
