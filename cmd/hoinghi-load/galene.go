@@ -129,7 +129,7 @@ type galeneConn struct {
 	mu      sync.Mutex
 	pcs     map[string]*webrtc.PeerConnection    // by stream id
 	pending map[string][]webrtc.ICECandidateInit // candidates that came before the remote description
-	recv    []*galeneRecv                        // received tracks
+	recv    []*client.TrackCounter               // received tracks
 	sent    []*galeneSent                        // published tracks: audio, video
 	endErr  error                                // why the read loop ended
 	closing bool                                 // Close was called
@@ -588,146 +588,28 @@ func (c *galeneConn) sendMedia(audio, video *galeneSent, keyframeWanted *atomic.
 	}
 }
 
-// galeneRecv is one received track and its counters.
-type galeneRecv struct {
-	video  bool
-	sender uint32 // SenderHash the payloads must carry
-	mu     sync.Mutex
-	stats  client.TrackStats
-	seq    seqCount
-}
-
 // onTrack starts counting a track of a stream published by from.
 func (c *galeneConn) onTrack(from string, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-	rt := &galeneRecv{
-		video:  t.Kind() == webrtc.RTPCodecTypeVideo,
-		sender: client.SenderHash(from),
-		stats:  client.TrackStats{Participant: from, From: from, Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
-	}
+	rt := client.NewTrackCounter(t, from, client.SenderHash(from))
 	c.mu.Lock()
 	c.recv = append(c.recv, rt)
 	c.mu.Unlock()
-	c.wg.Go(func() { c.readTrack(t, rt) })
 	c.wg.Go(func() {
-		buf := make([]byte, rtpBuffer)
-		for {
-			if _, _, err := r.Read(buf); err != nil {
-				return
-			}
+		if err := rt.ReadTrack(t, c.start); !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
+			c.opts.log.Debug("galene: track read ended", "client", c.opts.id, "kind", t.Kind().String(), "err", err)
 		}
 	})
-}
-
-// readTrack counts and checks the packets of one track until it ends,
-// reading into one reused buffer.
-func (c *galeneConn) readTrack(t *webrtc.TrackRemote, rt *galeneRecv) {
-	buf := make([]byte, rtpBuffer)
-	var h rtp.Header
-	for {
-		n, _, err := t.Read(buf)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
-				c.opts.log.Debug("galene: track read ended", "client", c.opts.id, "kind", rt.stats.Kind, "err", err)
-			}
-			return
-		}
-		hl, err := h.Unmarshal(buf[:n])
-		if err != nil {
-			rt.mu.Lock()
-			rt.stats.Corrupt++
-			rt.mu.Unlock()
-			continue
-		}
-		end := n
-		if h.Padding && end > hl {
-			end -= int(buf[n-1])
-		}
-		rt.add(c.start, h.SequenceNumber, buf[hl:max(end, hl)])
-	}
-}
-
-// add records one received packet with sequence number seq.
-func (rt *galeneRecv) add(start time.Time, seq uint16, payload []byte) {
-	var (
-		info client.PayloadInfo
-		err  error
-	)
-	if len(payload) > 0 {
-		if rt.video {
-			info, err = client.CheckVideo(payload)
-		} else {
-			info, err = client.CheckAudio(payload)
-		}
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.stats.Packets == 0 {
-		rt.stats.FirstPacket = time.Since(start)
-	}
-	rt.stats.Packets++
-	rt.stats.Bytes += uint64(len(payload))
-	rt.seq.add(seq)
-	rt.stats.Lost, rt.stats.SeqJumps = rt.seq.lost(), rt.seq.jumps
-	switch {
-	case len(payload) == 0: // padding only
-	case err != nil, info.Sender != rt.sender:
-		rt.stats.Corrupt++
-	default:
-		rt.stats.Sender = info.Sender
-		if info.Keyframe {
-			rt.stats.Keyframes++
-		}
-	}
-}
-
-// seqCount follows the sequence numbers of one RTP stream, as the
-// receivers of internal/client do: losses are the packets missing from
-// the range seen so far.
-type seqCount struct {
-	started bool
-	last    uint16 // sequence number of the previous packet
-	base    uint64 // extended sequence number of the first packet
-	highest uint64 // highest extended sequence number seen
-	packets uint64
-	jumps   uint64 // packets that did not follow the previous one
-}
-
-// add records a packet with sequence number seq.
-func (s *seqCount) add(seq uint16) {
-	s.packets++
-	if !s.started {
-		// Far from zero, so that packets older than the first one still
-		// have a positive extended sequence number.
-		s.started, s.base, s.highest, s.last = true, 1<<32+uint64(seq), 1<<32+uint64(seq), seq
-		return
-	}
-	if seq != s.last+1 {
-		s.jumps++
-	}
-	s.last = seq
-	if ext := uint64(int64(s.highest) + int64(int16(seq-uint16(s.highest)))); ext > s.highest {
-		s.highest = ext
-	}
-}
-
-// lost returns the packets of the range seen that have not arrived.
-func (s *seqCount) lost() uint64 {
-	if !s.started {
-		return 0
-	}
-	return sub(s.highest-s.base+1, s.packets)
+	c.wg.Go(func() { rt.ReadReports(r) })
 }
 
 // Received returns the counters of every track received so far.
 func (c *galeneConn) Received() []client.TrackStats {
 	c.mu.Lock()
-	recv := append([]*galeneRecv(nil), c.recv...)
+	recv := append([]*client.TrackCounter(nil), c.recv...)
 	c.mu.Unlock()
 	out := make([]client.TrackStats, 0, len(recv))
 	for _, rt := range recv {
-		rt.mu.Lock()
-		out = append(out, rt.stats)
-		rt.mu.Unlock()
+		out = append(out, rt.Stats())
 	}
 	return out
 }

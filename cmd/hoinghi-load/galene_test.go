@@ -78,23 +78,6 @@ func TestGaleneMessageDecoding(t *testing.T) {
 	}
 }
 
-func TestSeqCount(t *testing.T) {
-	var s seqCount
-	for _, q := range []uint16{65534, 65535, 0, 2, 3, 1, 5} { // 4 missing, 1 late
-		s.add(q)
-	}
-	if got := s.lost(); got != 1 {
-		t.Errorf("lost %d, want 1", got)
-	}
-	if s.jumps != 3 { // 0->2, 3->1, 1->5
-		t.Errorf("jumps %d, want 3", s.jumps)
-	}
-	var empty seqCount
-	if empty.lost() != 0 {
-		t.Error("lost without packets")
-	}
-}
-
 // TestGaleneSignaling runs the client's signaling against a fake server:
 // handshake, join, the subscriber's request, and a ping answered.
 func TestGaleneSignaling(t *testing.T) {

@@ -167,7 +167,7 @@ type Client struct {
 	readErr        error
 	pubPC          *webrtc.PeerConnection
 	subPC          *webrtc.PeerConnection
-	recv           []*recvTrack
+	recv           []*TrackCounter
 	sent           [2]*sendTrack // audio, video; nil until publishing
 	closeErr       error
 	att            attendanceView // see attendance.go

@@ -34,16 +34,6 @@ func (s *sendTrack) count(payload int, keyframe bool) {
 	s.mu.Unlock()
 }
 
-// recvTrack is one received track and its counters.
-type recvTrack struct {
-	mu     sync.Mutex
-	stats  TrackStats
-	seq    seqTracker
-	video  bool
-	sender uint32 // SenderHash of the stream id; 0 for a speaker slot, which carries anyone
-	lastTS uint32 // timestamp of the newest packet
-}
-
 // publish creates the publishing PeerConnection with one audio and one video
 // track, offers it and applies the server's answer.
 func (c *Client) publish(ctx context.Context) error {
@@ -238,134 +228,34 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 
 // onTrack starts counting a track the server sends.
 func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-	rt := &recvTrack{
-		video: t.Kind() == webrtc.RTPCodecTypeVideo,
-		stats: TrackStats{Participant: t.StreamID(), Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
-	}
+	var sender uint32
+	from := ""
 	if !isSlot(t.StreamID()) {
-		rt.sender = SenderHash(t.StreamID())
-		rt.stats.From = t.StreamID()
+		sender, from = SenderHash(t.StreamID()), t.StreamID()
 	}
+	rt := NewTrackCounter(t, from, sender)
 	c.mu.Lock()
 	c.recv = append(c.recv, rt)
 	c.mu.Unlock()
-	c.log.Debug("track received", "from", t.StreamID(), "kind", rt.stats.Kind, "ssrc", rt.stats.SSRC)
+	c.log.Debug("track received", "from", t.StreamID(), "kind", t.Kind().String(), "ssrc", uint32(t.SSRC()))
 	c.wg.Add(2)
-	go c.readTrack(t, rt)
-	go c.readReports(r, rt)
-}
-
-// readReports counts the sender reports of one received track until it
-// ends.
-func (c *Client) readReports(r *webrtc.RTPReceiver, rt *recvTrack) {
-	defer c.wg.Done()
-	buf := make([]byte, rtpBufferBytes)
-	for {
-		n, _, err := r.Read(buf)
-		if err != nil {
-			return
+	go func() {
+		defer c.wg.Done()
+		if err := rt.ReadTrack(t, c.start); !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
+			c.log.Debug("track read ended", "from", t.StreamID(), "kind", t.Kind().String(), "err", err)
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		for _, pkt := range pkts {
-			sr, ok := pkt.(*rtcp.SenderReport)
-			if !ok || sr.SSRC != rt.stats.SSRC {
-				continue
-			}
-			rt.mu.Lock()
-			rt.stats.SenderReports++
-			rt.stats.ReportLag = int64(int32(sr.RTPTime - rt.lastTS))
-			rt.mu.Unlock()
-		}
-	}
-}
-
-// readTrack counts and checks the packets of one received track until it
-// ends. It reads into one reused buffer so that it allocates nothing per
-// packet.
-func (c *Client) readTrack(t *webrtc.TrackRemote, rt *recvTrack) {
-	defer c.wg.Done()
-	buf := make([]byte, rtpBufferBytes)
-	var h rtp.Header
-	for {
-		n, _, err := t.Read(buf)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
-				c.log.Debug("track read ended", "from", rt.stats.Participant, "kind", rt.stats.Kind, "err", err)
-			}
-			return
-		}
-		hl, err := h.Unmarshal(buf[:n])
-		if err != nil {
-			rt.mu.Lock()
-			rt.stats.Corrupt++
-			rt.mu.Unlock()
-			continue
-		}
-		end := n
-		if h.Padding && end > hl {
-			end -= int(buf[n-1])
-		}
-		if end < hl {
-			end = hl
-		}
-		rt.add(c.start, &h, buf[hl:end])
-	}
-}
-
-// add records one received packet.
-func (rt *recvTrack) add(start time.Time, h *rtp.Header, payload []byte) {
-	var (
-		info PayloadInfo
-		err  error
-	)
-	if len(payload) > 0 {
-		if rt.video {
-			info, err = CheckVideo(payload)
-		} else {
-			info, err = CheckAudio(payload)
-		}
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.stats.Packets == 0 {
-		rt.stats.FirstPacket = time.Since(start)
-	}
-	rt.stats.Packets++
-	rt.stats.Bytes += uint64(len(payload))
-	if rt.stats.Packets == 1 || int32(h.Timestamp-rt.lastTS) > 0 {
-		rt.lastTS = h.Timestamp
-	}
-	rt.seq.add(h.SequenceNumber)
-	rt.stats.Lost = rt.seq.lost()
-	rt.stats.SeqJumps = rt.seq.jumps
-	switch {
-	case len(payload) == 0: // padding only, e.g. bandwidth probing
-	case err != nil, rt.sender != 0 && info.Sender != rt.sender:
-		rt.stats.Corrupt++
-	case info.Sender != rt.stats.Sender:
-		// A speaker slot switched to another speaker: the first packet
-		// of the new one must start a keyframe.
-		rt.stats.Sender, rt.stats.SenderSince = info.Sender, time.Now()
-		rt.stats.Switches++
-		if rt.video && rt.sender == 0 && !info.Keyframe {
-			rt.stats.Corrupt++
-		}
-		if info.Keyframe {
-			rt.stats.Keyframes++
-		}
-	case info.Keyframe:
-		rt.stats.Keyframes++
-	}
+	}()
+	go func() {
+		defer c.wg.Done()
+		rt.ReadReports(r)
+	}()
 }
 
 // Received returns the counters of every track received so far, including
 // tracks that have ended, ordered by participant and kind.
 func (c *Client) Received() []TrackStats {
 	c.mu.Lock()
-	recv := append([]*recvTrack(nil), c.recv...)
+	recv := append([]*TrackCounter(nil), c.recv...)
 	senders := make(map[uint32]string, len(c.roster))
 	for id := range c.roster {
 		senders[SenderHash(id)] = id
@@ -373,9 +263,7 @@ func (c *Client) Received() []TrackStats {
 	c.mu.Unlock()
 	out := make([]TrackStats, 0, len(recv))
 	for _, rt := range recv {
-		rt.mu.Lock()
-		st := rt.stats
-		rt.mu.Unlock()
+		st := rt.Stats()
 		if isSlot(st.Participant) {
 			st.From = senders[st.Sender]
 		}

@@ -1,0 +1,139 @@
+package client
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// TrackCounter counts and checks the packets of one received track, as
+// Client.Received reports them; ReadTrack and ReadReports feed it. Other
+// clients of the load tool (of another server's protocol) count with it
+// too, so that their figures compare.
+type TrackCounter struct {
+	mu     sync.Mutex
+	stats  TrackStats
+	seq    seqTracker
+	video  bool
+	sender uint32 // SenderHash the payloads must carry; 0 for a slot, which carries anyone
+	lastTS uint32 // timestamp of the newest packet
+}
+
+// NewTrackCounter returns the counter of the received track t, the media of
+// participant from (its stream id for a plain track, "" for a slot), whose
+// payloads carry SenderHash sender (0: whoever the slot shows).
+func NewTrackCounter(t *webrtc.TrackRemote, from string, sender uint32) *TrackCounter {
+	return &TrackCounter{
+		video:  t.Kind() == webrtc.RTPCodecTypeVideo,
+		sender: sender,
+		stats:  TrackStats{Participant: t.StreamID(), From: from, Kind: t.Kind().String(), SSRC: uint32(t.SSRC())},
+	}
+}
+
+// Stats returns the counts so far.
+func (rt *TrackCounter) Stats() TrackStats {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.stats
+}
+
+// ReadTrack counts and checks the packets of t until it ends, and returns
+// the error that ended it; start is what FirstPacket is measured from. It
+// reads into one reused buffer so that it allocates nothing per packet.
+func (rt *TrackCounter) ReadTrack(t *webrtc.TrackRemote, start time.Time) error {
+	buf := make([]byte, rtpBufferBytes)
+	var h rtp.Header
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			return err
+		}
+		hl, err := h.Unmarshal(buf[:n])
+		if err != nil {
+			rt.mu.Lock()
+			rt.stats.Corrupt++
+			rt.mu.Unlock()
+			continue
+		}
+		end := n
+		if h.Padding && end > hl {
+			end -= int(buf[n-1])
+		}
+		rt.add(start, &h, buf[hl:max(end, hl)])
+	}
+}
+
+// ReadReports counts the sender reports of the track that r receives,
+// until it ends.
+func (rt *TrackCounter) ReadReports(r *webrtc.RTPReceiver) {
+	buf := make([]byte, rtpBufferBytes)
+	for {
+		n, _, err := r.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, pkt := range pkts {
+			sr, ok := pkt.(*rtcp.SenderReport)
+			if !ok || sr.SSRC != rt.stats.SSRC {
+				continue
+			}
+			rt.mu.Lock()
+			rt.stats.SenderReports++
+			rt.stats.ReportLag = int64(int32(sr.RTPTime - rt.lastTS))
+			rt.mu.Unlock()
+		}
+	}
+}
+
+// add records one received packet.
+func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
+	var (
+		info PayloadInfo
+		err  error
+	)
+	if len(payload) > 0 {
+		if rt.video {
+			info, err = CheckVideo(payload)
+		} else {
+			info, err = CheckAudio(payload)
+		}
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.stats.Packets == 0 {
+		rt.stats.FirstPacket = time.Since(start)
+	}
+	rt.stats.Packets++
+	rt.stats.Bytes += uint64(len(payload))
+	if rt.stats.Packets == 1 || int32(h.Timestamp-rt.lastTS) > 0 {
+		rt.lastTS = h.Timestamp
+	}
+	rt.seq.add(h.SequenceNumber)
+	rt.stats.Lost = rt.seq.lost()
+	rt.stats.SeqJumps = rt.seq.jumps
+	switch {
+	case len(payload) == 0: // padding only, e.g. bandwidth probing
+	case err != nil, rt.sender != 0 && info.Sender != rt.sender:
+		rt.stats.Corrupt++
+	case info.Sender != rt.stats.Sender:
+		// A speaker slot switched to another speaker: the first packet
+		// of the new one must start a keyframe.
+		rt.stats.Sender, rt.stats.SenderSince = info.Sender, time.Now()
+		rt.stats.Switches++
+		if rt.video && rt.sender == 0 && !info.Keyframe {
+			rt.stats.Corrupt++
+		}
+		if info.Keyframe {
+			rt.stats.Keyframes++
+		}
+	case info.Keyframe:
+		rt.stats.Keyframes++
+	}
+}
