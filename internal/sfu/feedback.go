@@ -146,7 +146,10 @@ func (p *Participant) publisherFeedback(out []rtcp.Packet, now time.Time, twcc, 
 	p.scratch = published
 	p.mu.Unlock()
 	for _, u := range published {
-		out = u.nack(out, p.rtcpSSRC)
+		n := len(out)
+		if out = u.nack(out, p.rtcpSSRC); len(out) > n && p.sfu != nil {
+			p.sfu.stats.nacksSent.Add(1)
+		}
 	}
 	if twcc && p.feedback != nil {
 		out = append(out, p.feedback.packets()...)

@@ -85,6 +85,12 @@ type Stats struct {
 	// Retransmits counts the packets resent from the packet caches in
 	// answer to subscribers' NACKs.
 	Retransmits uint64
+	// ForwardedByWriters counts the packets of PacketsForwarded that the
+	// writer pool wrote (the fan-outs too large for a track's reader).
+	ForwardedByWriters uint64
+	// NACKsSent counts the NACKs sent to publishers for packets that did
+	// not arrive.
+	NACKsSent uint64
 	// ByRole counts the participants of each role of conference.Roles.
 	ByRole map[conference.Role]int64
 	// FloorSwitches counts the times the floor passed to a new first
@@ -103,6 +109,7 @@ type Stats struct {
 type counters struct {
 	participants, upTracks, downTracks         atomic.Int64
 	nacks, plis, keyframeRequests, retransmits atomic.Uint64
+	nacksSent                                  atomic.Uint64
 	byRole                                     [maxRoles]atomic.Int64
 	floorSwitches                              atomic.Uint64
 	joinTime, floorSwitchTime                  *histogram
@@ -307,16 +314,24 @@ func (s *SFU) TCPPort() int {
 func (s *SFU) Stats() Stats {
 	c := &s.stats
 	t := s.traffic.totals()
-	s.writers.add(&t)
+	var byWriters trafficTotals
+	s.writers.add(&byWriters)
+	t.packetsIn += byWriters.packetsIn
+	t.bytesIn += byWriters.bytesIn
+	t.forwarded += byWriters.forwarded
+	t.bytesForwarded += byWriters.bytesForwarded
+	t.dropped += byWriters.dropped
 	st := Stats{
 		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
 		PacketsIn: t.packetsIn, PacketsForwarded: t.forwarded, PacketsDropped: t.dropped,
 		BytesIn: t.bytesIn, BytesForwarded: t.bytesForwarded,
 		NACKs: c.nacks.Load(), PLIs: c.plis.Load(), KeyframeRequests: c.keyframeRequests.Load(),
-		Retransmits:     c.retransmits.Load(),
-		FloorSwitches:   c.floorSwitches.Load(),
-		JoinTime:        c.joinTime.snapshot(),
-		FloorSwitchTime: c.floorSwitchTime.snapshot(),
+		Retransmits:        c.retransmits.Load(),
+		ForwardedByWriters: byWriters.forwarded,
+		NACKsSent:          c.nacksSent.Load(),
+		FloorSwitches:      c.floorSwitches.Load(),
+		JoinTime:           c.joinTime.snapshot(),
+		FloorSwitchTime:    c.floorSwitchTime.snapshot(),
 	}
 	st.ByRole = make(map[conference.Role]int64, len(conference.Roles))
 	for _, r := range conference.Roles {
