@@ -139,6 +139,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		UDPPort:         udpPort,
 		TCPPort:         cfg.Media.TCPPort,
 		PublicIPs:       cfg.Media.PublicIPs,
+		ListenIPs:       cfg.Media.ListenIPs,
 		IncludeLoopback: loopback,
 		WallSlots:       cfg.Media.WallSlots,
 	}, log.With("component", "sfu"))

@@ -66,6 +66,10 @@ type Media struct {
 	TCPPort int `yaml:"tcp_port"`
 	// PublicIPs are announced in place of local addresses (1:1 NAT).
 	PublicIPs []string `yaml:"public_ips"`
+	// ListenIPs are the local addresses media is sent and received on;
+	// empty means every address of the host. Each address costs every
+	// participant's connection readers and buffers of its own.
+	ListenIPs []string `yaml:"listen_ips"`
 	// IncludeLoopback announces loopback candidates, needed when browser
 	// and server share a machine. With PublicIPs it is ignored: every
 	// candidate is announced as a public IP then.
@@ -352,6 +356,11 @@ func (c *Config) Validate() error {
 	for _, ip := range c.Media.PublicIPs {
 		if net.ParseIP(ip) == nil {
 			return fmt.Errorf("media.public_ips: %q is not an IP address", ip)
+		}
+	}
+	for _, ip := range c.Media.ListenIPs {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("media.listen_ips: %q is not an IP address", ip)
 		}
 	}
 	for i, s := range c.Media.ICEServers {

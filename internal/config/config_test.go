@@ -193,6 +193,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "tls cert without key", args: []string{"-tls-cert", "c.pem"}, want: "tls.cert: tls.cert and tls.key must be given together"},
 		{name: "tls both", args: []string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-tls-self-signed"}, want: "tls.self_signed: cannot be combined"},
 		{name: "public ip", args: []string{"-public-ip", "example.org"}, want: `media.public_ips: "example.org" is not an IP address`},
+		{name: "media ip", args: []string{"-media-ip", "eth0"}, want: `media.listen_ips: "eth0" is not an IP address`},
 		{name: "ice server url", file: "media:\n  ice_servers:\n    - urls: [\"http://x\"]\n", want: `media.ice_servers[0]: "http://x" is not a stun:, turn: or turns: URL`},
 		{name: "ice server no url", file: "media:\n  ice_servers:\n    - username: u\n", want: "media.ice_servers[0]: urls is empty"},
 		{name: "turn port", args: []string{"-turn-port", "-2"}, want: "turn.port: -2 is not a port"},
@@ -353,6 +354,7 @@ func TestExampleFileShowsDefaults(t *testing.T) {
 	}
 	want := Default()
 	want.Media.PublicIPs = []string{}
+	want.Media.ListenIPs = []string{}
 	want.TURN.RelayAllow = []string{}
 	want.Media.ICEServers = c.Media.ICEServers
 	if len(c.Media.ICEServers) != 0 || !reflect.DeepEqual(c, want) {

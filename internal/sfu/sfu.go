@@ -43,6 +43,10 @@ type Config struct {
 	// PublicIPs are announced as host candidates in place of the local
 	// addresses, for a server behind 1:1 NAT.
 	PublicIPs []string
+	// ListenIPs, when set, are the only local addresses media uses: the
+	// UDP sockets bind them and candidates are gathered on them alone
+	// (loopback ones still need IncludeLoopback).
+	ListenIPs []string
 	// IncludeLoopback offers loopback candidates, needed when browsers and
 	// server share one machine without other interfaces (tests, demos).
 	IncludeLoopback bool
@@ -57,6 +61,30 @@ type Config struct {
 	// connect after its first negotiation before its Signaler hears
 	// MediaFailed; 0 means DefaultMediaTimeout.
 	MediaTimeout time.Duration
+}
+
+// listenFilter returns a filter that keeps the addresses ips, or nil for
+// none (every address).
+func listenFilter(ips []string) (func(net.IP) bool, error) {
+	if len(ips) == 0 {
+		return nil, nil
+	}
+	keep := make([]net.IP, 0, len(ips))
+	for _, s := range ips {
+		ip := net.ParseIP(s)
+		if ip == nil {
+			return nil, fmt.Errorf("sfu: listen IP %q is not an IP address", s)
+		}
+		keep = append(keep, ip)
+	}
+	return func(ip net.IP) bool {
+		for _, k := range keep {
+			if k.Equal(ip) {
+				return true
+			}
+		}
+		return false
+	}, nil
 }
 
 // tcpWriteBuffer bounds what waits to be written on one ICE-TCP
@@ -172,6 +200,13 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if cfg.IncludeLoopback {
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
 	}
+	ipFilter, err := listenFilter(cfg.ListenIPs)
+	if err != nil {
+		return nil, err
+	}
+	if ipFilter != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
+	}
 	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: listen on media UDP port %d: %w", cfg.UDPPort, err)
@@ -203,6 +238,9 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	se.SetNetworkTypes(networks)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	if ipFilter != nil {
+		se.SetIPFilter(ipFilter)
+	}
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
