@@ -190,6 +190,15 @@ func (s *trafficTotals) add(t *traffic) {
 	s.dropped += t.dropped.Load()
 }
 
+// merge adds the sums of o to s.
+func (s *trafficTotals) merge(o trafficTotals) {
+	s.packetsIn += o.packetsIn
+	s.bytesIn += o.bytesIn
+	s.forwarded += o.forwarded
+	s.bytesForwarded += o.bytesForwarded
+	s.dropped += o.dropped
+}
+
 // trafficBook keeps the traffic of the live up-tracks and the sum of the
 // ended ones, so that the totals only grow.
 type trafficBook struct {

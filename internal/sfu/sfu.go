@@ -354,11 +354,7 @@ func (s *SFU) Stats() Stats {
 	t := s.traffic.totals()
 	var byWriters trafficTotals
 	s.writers.add(&byWriters)
-	t.packetsIn += byWriters.packetsIn
-	t.bytesIn += byWriters.bytesIn
-	t.forwarded += byWriters.forwarded
-	t.bytesForwarded += byWriters.bytesForwarded
-	t.dropped += byWriters.dropped
+	t.merge(byWriters)
 	st := Stats{
 		Participants: c.participants.Load(), UpTracks: c.upTracks.Load(), DownTracks: c.downTracks.Load(),
 		PacketsIn: t.packetsIn, PacketsForwarded: t.forwarded, PacketsDropped: t.dropped,
