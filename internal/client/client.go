@@ -142,9 +142,12 @@ type Client struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex // serializes WebSocket writes
 
-	api     *webrtc.API
-	clip    *clip      // published in place of the synthetic video, when set
-	mux     ice.UDPMux // the media socket of a lossy client; nil for others
+	// pubAPI and subAPI make the publishing and subscribing
+	// PeerConnections (the same API but for a lossy client); muxes are
+	// the media sockets of a lossy client, one per PeerConnection.
+	pubAPI, subAPI *webrtc.API
+	muxes          []ice.UDPMux
+	clip           *clip // published in place of the synthetic video, when set
 	welcome protocol.Welcome
 	errs    chan protocol.Error
 	offers  chan string
@@ -242,7 +245,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.log = log.With("participant", c.welcome.ParticipantID)
-	if c.api, c.mux, err = newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent, opts.VideoSendLossPercent); err != nil {
+	if c.pubAPI, c.subAPI, c.muxes, err = newAPIs(opts); err != nil {
 		c.cancel()
 		ws.Close()
 		return nil, err
@@ -385,6 +388,27 @@ func (c *Client) readWelcome(ctx context.Context) error {
 			c.log.Debug("message before welcome ignored", "type", env.Type)
 		}
 	}
+}
+
+// newAPIs returns the APIs of the client's publishing and subscribing
+// PeerConnections, and the media sockets made for them. A lossy client
+// gets one API and one socket per PeerConnection: on one socket, two
+// PeerConnections that talk to the same server address cannot be told
+// apart. Others share one API.
+func newAPIs(opts Options) (pub, sub *webrtc.API, muxes []ice.UDPMux, err error) {
+	pub, mux, err := newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent, opts.VideoSendLossPercent)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if mux == nil {
+		return pub, pub, nil, nil
+	}
+	sub, subMux, err := newAPI(opts.BlockMedia, opts.TCPOnly, opts.VideoLossPercent, opts.VideoSendLossPercent)
+	if err != nil {
+		mux.Close()
+		return nil, nil, nil, err
+	}
+	return pub, sub, []ice.UDPMux{mux, subMux}, nil
 }
 
 // newAPI builds the pion API every PeerConnection of a client uses: default
@@ -809,8 +833,8 @@ func (c *Client) Close() error {
 			}
 		}
 		c.wg.Wait()
-		if c.mux != nil {
-			if err := c.mux.Close(); err != nil {
+		for _, mux := range c.muxes {
+			if err := mux.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close media socket: %w", err))
 			}
 		}
@@ -861,7 +885,7 @@ func (c *Client) answerSubscribe(offer string) error {
 	c.mu.Unlock()
 	if pc == nil {
 		var err error
-		pc, err = c.api.NewPeerConnection(c.pcConfig())
+		pc, err = c.subAPI.NewPeerConnection(c.pcConfig())
 		if err != nil {
 			return fmt.Errorf("new subscribe peer connection: %w", err)
 		}

@@ -46,7 +46,7 @@ func (c *Client) publish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("publish: video track: %w", err)
 	}
-	pc, err := c.api.NewPeerConnection(c.pcConfig())
+	pc, err := c.pubAPI.NewPeerConnection(c.pcConfig())
 	if err != nil {
 		return fmt.Errorf("publish: new peer connection: %w", err)
 	}
