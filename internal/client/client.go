@@ -148,10 +148,10 @@ type Client struct {
 	pubAPI, subAPI *webrtc.API
 	muxes          []ice.UDPMux
 	clip           *clip // published in place of the synthetic video, when set
-	welcome protocol.Welcome
-	errs    chan protocol.Error
-	offers  chan string
-	pubAns  chan pubResult
+	welcome        protocol.Welcome
+	errs           chan protocol.Error
+	offers         chan string
+	pubAns         chan pubResult
 
 	mu            sync.Mutex
 	roster        map[string]protocol.Participant // participant id -> entry
