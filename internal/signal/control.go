@@ -29,6 +29,23 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 		return fail(protocol.CodeBadRequest, "%s %q: %v", m.Action, m.ParticipantID, errNoParticipant)
 	}
 	t := targets[0]
+	switch m.Action {
+	case protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera, protocol.ControlDrop:
+	default:
+		return fail(protocol.CodeBadRequest, "unknown control action %q", m.Action)
+	}
+	// The entry is written before the action, so that whoever sees the
+	// action's effect finds it in the log, and a crash in between leaves
+	// the intent recorded rather than an action without its entry.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	err := c.hub.d.Store.Audit(actx, c.conf, store.AuditEntry{
+		At: time.Now().UTC(), By: c.id, Role: c.role, Action: m.Action, Target: t.id,
+	})
+	if err != nil {
+		// The action is still done; the audit entry alone is missing.
+		c.log.Error("write audit log", "action", m.Action, "target", t.id, "err", err)
+	}
 	media := c.hub.d.SFU
 	switch m.Action {
 	case protocol.ControlMute, protocol.ControlUnmute:
@@ -43,19 +60,8 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 	case protocol.ControlDrop:
 		t.closeWith(protocol.ReasonDropped,
 			"Kỹ thuật viên hội trường đã ngắt kết nối điểm cầu này. (The hall technician disconnected this point.)")
-	default:
-		return fail(protocol.CodeBadRequest, "unknown control action %q", m.Action)
 	}
 	c.log.Info("control", "action", m.Action, "target", t.id)
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-	defer cancel()
-	err := c.hub.d.Store.Audit(actx, c.conf, store.AuditEntry{
-		At: time.Now().UTC(), By: c.id, Role: c.role, Action: m.Action, Target: t.id,
-	})
-	if err != nil {
-		// The action is done; the audit entry alone is missing.
-		c.log.Error("write audit log", "action", m.Action, "target", t.id, "err", err)
-	}
 	return nil
 }
 
