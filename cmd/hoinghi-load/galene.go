@@ -361,7 +361,7 @@ func (c *galeneConn) answerOffer(m galeneMessage) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: create answer: %w", m.ID, err)
 	}
-	sdp, err := gatherLocal(c.ctx, pc, answer)
+	sdp, err := client.GatherLocal(c.ctx, pc, answer)
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", m.ID, err)
 	}
@@ -415,21 +415,6 @@ func (c *galeneConn) flushCandidates(id string, pc *webrtc.PeerConnection) {
 			c.opts.log.Warn("galene: add candidate", "client", c.opts.id, "stream", id, "err", err)
 		}
 	}
-}
-
-// gatherLocal sets desc as pc's local description, waits until every
-// candidate is gathered and returns the resulting SDP.
-func gatherLocal(ctx context.Context, pc *webrtc.PeerConnection, desc webrtc.SessionDescription) (string, error) {
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(desc); err != nil {
-		return "", fmt.Errorf("set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return "", fmt.Errorf("gather ICE candidates: %w", ctx.Err())
-	}
-	return pc.LocalDescription().SDP, nil
 }
 
 // galeneSent is one published track and its counters.
@@ -501,7 +486,7 @@ func (c *galeneConn) publish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("publish: create offer: %w", err)
 	}
-	sdp, err := gatherLocal(ctx, pc, offer)
+	sdp, err := client.GatherLocal(ctx, pc, offer)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}

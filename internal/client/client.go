@@ -843,11 +843,12 @@ func (c *Client) Close() error {
 	return c.closeErr
 }
 
-// gatherAndWait waits until pc has gathered its ICE candidates, so that the
-// local description carries them all.
-func gatherAndWait(ctx context.Context, pc *webrtc.PeerConnection, setLocal func() error) (string, error) {
+// GatherLocal sets desc as pc's local description, waits until pc has
+// gathered its ICE candidates and returns the SDP, which carries them all
+// (the client does not trickle).
+func GatherLocal(ctx context.Context, pc *webrtc.PeerConnection, desc webrtc.SessionDescription) (string, error) {
 	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := setLocal(); err != nil {
+	if err := pc.SetLocalDescription(desc); err != nil {
 		return "", fmt.Errorf("set local description: %w", err)
 	}
 	select {
@@ -909,7 +910,7 @@ func (c *Client) answerSubscribe(offer string) error {
 	if err != nil {
 		return fmt.Errorf("create subscribe answer: %w", err)
 	}
-	sdp, err := gatherAndWait(c.ctx, pc, func() error { return pc.SetLocalDescription(answer) })
+	sdp, err := GatherLocal(c.ctx, pc, answer)
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}

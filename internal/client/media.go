@@ -97,7 +97,7 @@ func (c *Client) publish(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("publish: create offer: %w", err)
 	}
-	sdp, err := gatherAndWait(ctx, pc, func() error { return pc.SetLocalDescription(offer) })
+	sdp, err := GatherLocal(ctx, pc, offer)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
