@@ -74,6 +74,8 @@ var plainMetrics = []metric{
 		func(s *snapshot) float64 { return float64(s.sfu.UpTracks) }},
 	{newDesc("hoinghi_down_tracks", "Tracks forwarded to subscribers."), prometheus.GaugeValue,
 		func(s *snapshot) float64 { return float64(s.sfu.DownTracks) }},
+	{newDesc("hoinghi_direct_paths", "Subscribers whose media the SFU encrypts and sends itself, on its UDP socket (the others: ICE-TCP, through pion)."), prometheus.GaugeValue,
+		func(s *snapshot) float64 { return float64(s.sfu.DirectPaths) }},
 	{newDesc("hoinghi_packets_in_total", "RTP packets received from publishers."), prometheus.CounterValue,
 		func(s *snapshot) float64 { return float64(s.sfu.PacketsIn) }},
 	{newDesc("hoinghi_packets_forwarded_total", "RTP packets written to subscribers."), prometheus.CounterValue,

@@ -132,6 +132,14 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	return codec, nil
 }
 
+// ssrc is the SSRC the subscriber knows d by; 0 until d is bound.
+func (d *downTrack) ssrc() uint32 {
+	if b := d.bound.Load(); b != nil {
+		return b.ssrc
+	}
+	return 0
+}
+
 // Unbind stops writes to the subscriber.
 func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	d.bound.Store(nil)
@@ -177,15 +185,15 @@ func (p *Participant) writerIndex() int {
 	return p.writer
 }
 
-// write rewrites one packet of src for the subscriber into out (the
-// caller's scratch header) and sends it; now is the packet's arrival in
+// write rewrites one packet of src for the subscriber into sc (the
+// caller's scratch space) and sends it; now is the packet's arrival in
 // unix nanoseconds. Video starts only on a keyframe. Within one source,
 // sequence numbers and timestamps keep the publisher's spacing shifted by
 // fixed offsets, so that losses stay visible to the subscriber's NACKs; a
 // new source, or the same after a pause, continues right after the last
 // packet sent, its timestamps advanced by the time that passed. The
 // rewrite happens under d.mu, the network write after it is released.
-func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyframe bool, now int64) writeResult {
+func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []byte, keyframe bool, now int64) writeResult {
 	b := d.bound.Load()
 	if b == nil {
 		return writeSkipped
@@ -211,6 +219,7 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 		d.mu.Unlock()
 		return writeSkipped // older than where this source started
 	}
+	out := &sc.out
 	*out = rtp.Header{
 		Version:        2,
 		Padding:        h.Padding,
@@ -226,7 +235,7 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 	d.sent.octets += uint32(len(payload))
 	d.mu.Unlock()
 
-	if n, err := d.writeRTP(b, out, payload); err != nil || n == 0 {
+	if n, err := d.writeRTP(b, sc, payload); err != nil || n == 0 {
 		// pion drops packets silently (n == 0) until the subscriber's
 		// DTLS is up; video that lost its first keyframe waits for the next.
 		d.mu.Lock()
@@ -252,21 +261,27 @@ func (d *downTrack) write(src *upTrack, h, out *rtp.Header, payload []byte, keyf
 	return writeSent
 }
 
-// writeRTP writes the packet of h and payload to the subscriber. It never
-// blocks: over UDP the socket takes it or drops it, over ICE-TCP it goes
-// into the connection's bounded write buffer (tcpWriteBuffer), which drops
-// it when full.
-func (d *downTrack) writeRTP(b *binding, h *rtp.Header, payload []byte) (int, error) {
-	return b.stream.WriteRTP(h, payload)
+// writeRTP writes the packet of sc.out and payload to the subscriber: on
+// the subscriber's direct path where it has one, through pion otherwise.
+// It never blocks: over UDP the socket takes it or drops it, over ICE-TCP
+// it goes into the connection's bounded write buffer (tcpWriteBuffer),
+// which drops it when full.
+func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, error) {
+	if d.sub != nil {
+		if dp := d.sub.direct.Load(); dp != nil {
+			return dp.writeRTP(&sc.out, payload, sc)
+		}
+	}
+	return b.stream.WriteRTP(&sc.out, payload)
 }
 
 // resend writes again the packets with sequence numbers seqs, in the
 // subscriber's numbering, that its current source's cache still holds,
 // rewritten as they were the first time, and returns how many it sent.
 // Packets from before the current source started on d are not sent. buf
-// (packetcache.SlotSize bytes), h and out are the caller's scratch space.
+// (packetcache.SlotSize bytes), h and sc are the caller's scratch space.
 // The rewrite is read under d.mu; the writes happen after it is released.
-func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
+func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch) int {
 	b := d.bound.Load()
 	if b == nil {
 		return 0
@@ -295,9 +310,9 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h, out *rtp.Header) int {
 		if err != nil {
 			continue
 		}
-		*out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
+		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
 			SequenceNumber: seq, Timestamp: m.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
-		if n, err := d.writeRTP(b, out, buf[hl:n]); err == nil && n > 0 {
+		if n, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && n > 0 {
 			sent++
 		}
 	}

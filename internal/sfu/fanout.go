@@ -94,8 +94,8 @@ func (p *writerPool) add(t *trafficTotals) {
 // the cache no longer holds (the writer fell a whole cache behind) is
 // dropped for all of them.
 func (w *writer) run(ctx context.Context) {
-	buf := make([]byte, packetcache.SlotSize)
-	var in, out rtp.Header
+	buf, sc := make([]byte, packetcache.SlotSize), newScratch()
+	var in rtp.Header
 	for {
 		var j fanJob
 		select {
@@ -117,16 +117,16 @@ func (w *writer) run(ctx context.Context) {
 			w.traffic.dropped.Add(uint64(len(j.downs)))
 			continue
 		}
-		writeAll(&w.traffic, j.up, j.downs, &in, &out, buf[hl:n], n, j.keyframe, j.now)
+		writeAll(&w.traffic, j.up, j.downs, &in, sc, buf[hl:n], n, j.keyframe, j.now)
 	}
 }
 
 // writeAll writes one packet of up (header h, payload, size bytes in all)
-// to downs and counts the outcome in t; out is the caller's scratch header.
-func writeAll(t *traffic, up *upTrack, downs []*downTrack, h, out *rtp.Header, payload []byte, size int, keyframe bool, now int64) {
+// to downs and counts the outcome in t; sc is the caller's scratch space.
+func writeAll(t *traffic, up *upTrack, downs []*downTrack, h *rtp.Header, sc *scratch, payload []byte, size int, keyframe bool, now int64) {
 	var sent, dropped uint64
 	for _, d := range downs {
-		switch d.write(up, h, out, payload, keyframe, now) {
+		switch d.write(up, h, sc, payload, keyframe, now) {
 		case writeSent:
 			sent++
 		case writeDropped:

@@ -149,7 +149,7 @@ func (p *Participant) addSlots() error {
 			}
 			return fmt.Errorf("sfu: add speaker or wall slot: %w", err)
 		}
-		go p.readSenderRTCP(sender, d)
+		p.readRTCP(sender, d)
 	}
 	p.mu.Lock()
 	p.slots = slots

@@ -60,8 +60,8 @@ type upTrack struct {
 	rx       receiveStats
 	twccExt  uint8
 	feedback *transportFeedback
-	// out is the run loop's header scratch space.
-	out rtp.Header
+	// sc is the run loop's scratch space.
+	sc *scratch
 	// cache keeps the last packets of a video track, from its first
 	// subscriber on, to answer every subscriber's NACKs from one copy,
 	// and those of any track whose fan-out goes through the writer
@@ -92,6 +92,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote, twccExt uint8, f
 		owner:    owner,
 		stats:    &owner.sfu.stats,
 		pool:     owner.sfu.writers,
+		sc:       newScratch(),
 		remote:   remote,
 		ssrc:     uint32(remote.SSRC()),
 		kind:     remote.Kind(),
@@ -164,7 +165,7 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 
 	now := arrival.UnixNano()
 	if plan.byWriter == nil {
-		writeAll(&u.traffic, u, plan.all, h, &u.out, payload, len(pkt), keyframe, now)
+		writeAll(&u.traffic, u, plan.all, h, u.sc, payload, len(pkt), keyframe, now)
 	} else {
 		u.fanOut(plan, h, payload, len(pkt), keyframe, now)
 	}
@@ -198,7 +199,7 @@ func (u *upTrack) fanOut(plan *fanPlan, h *rtp.Header, payload []byte, size int,
 		}
 	}
 	if home >= 0 {
-		writeAll(&u.traffic, u, plan.byWriter[home], h, &u.out, payload, size, keyframe, now)
+		writeAll(&u.traffic, u, plan.byWriter[home], h, u.sc, payload, size, keyframe, now)
 	}
 }
 

@@ -10,18 +10,31 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/srtpkeys"
 )
 
 // connectDownTrack puts d on a new subscribing PeerConnection of s, connects
 // it over loopback to a pion receiver that discards the media, and waits
-// until d is bound and the receiver gets packets.
-func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func()) {
+// until d is bound and the receiver gets packets. With direct, d's
+// subscriber writes on a direct path once connected, as a participant's.
+func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct bool) {
 	tb.Helper()
-	sub, err := s.subAPI.NewPeerConnection(webrtc.Configuration{})
+	keys := &srtpkeys.Recorder{}
+	sub, err := s.subscribeAPI(keys).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { sub.Close() })
+	if direct {
+		p := &Participant{sfu: s, sub: sub, keys: keys, log: s.log}
+		d.sub = p
+		sub.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+			if st == webrtc.PeerConnectionStateConnected {
+				p.openDirect()
+			}
+		})
+	}
 	sender, err := sub.AddTrack(d)
 	if err != nil {
 		tb.Fatal(err)
@@ -88,6 +101,9 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func()) {
 	for {
 		select {
 		case <-got:
+			if direct && d.sub.direct.Load() == nil {
+				tb.Fatal("no direct path on a UDP connection")
+			}
 			return
 		case <-tick.C:
 			prime()
@@ -102,8 +118,12 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func()) {
 // pion's interceptors, SRTP encryption and the UDP send. The receivers run
 // in the same process and share the machine's cores.
 func BenchmarkForwardSRTP(b *testing.B) {
-	for _, n := range []int{1, 10, 100} {
-		b.Run(fmt.Sprintf("downtracks=%d", n), func(b *testing.B) {
+	for _, bc := range []struct {
+		path string
+		n    int
+	}{{"pion", 1}, {"pion", 10}, {"pion", 100}, {"direct", 1}, {"direct", 10}, {"direct", 100}} {
+		n := bc.n
+		b.Run(fmt.Sprintf("path=%s/downtracks=%d", bc.path, n), func(b *testing.B) {
 			s, err := New(Config{IncludeLoopback: true, TCPPort: -1}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				b.Fatal(err)
@@ -121,7 +141,7 @@ func BenchmarkForwardSRTP(b *testing.B) {
 			}
 			for range n {
 				d := newDownTrack(u, nil)
-				connectDownTrack(b, s, d, send)
+				connectDownTrack(b, s, d, send, bc.path == "direct")
 			}
 			b.SetBytes(int64(len(pkt)))
 			b.ReportAllocs()

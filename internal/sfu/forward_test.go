@@ -31,6 +31,7 @@ func (discardWriter) Write(b []byte) (int, error)                         { retu
 func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 	u := &upTrack{
 		stats:    &counters{},
+		sc:       newScratch(),
 		kind:     kind,
 		codec:    webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime}},
 		ssrc:     1234,
@@ -327,7 +328,7 @@ func TestDownTrackResendsFromTheCache(t *testing.T) {
 	}
 	fromA, fromB := w.headers[3].SequenceNumber, w.headers[15].SequenceNumber
 	buf := make([]byte, 1500)
-	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h, &rtp.Header{}); n != 2 {
+	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h, newScratch()); n != 2 {
 		t.Errorf("resent %d packets, want 2 (of the current source, still cached)", n)
 	}
 	for _, hd := range w.headers[20:] {
@@ -351,9 +352,9 @@ func BenchmarkResend(b *testing.B) {
 	}
 	buf := make([]byte, 1500)
 	seqs := []uint16{290} // the first source keeps its numbers
-	var out rtp.Header
+	sc := newScratch()
 	b.ReportAllocs()
 	for b.Loop() {
-		d.resend(seqs, buf, &h, &out)
+		d.resend(seqs, buf, &h, sc)
 	}
 }

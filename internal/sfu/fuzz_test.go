@@ -188,7 +188,7 @@ func FuzzDownTrackWrite(f *testing.F) {
 				seqs := []uint16{newestSeq - uint16(x%64), newestSeq - uint16(y%64), newestSeq + uint16(z) - 128}
 				before, calls := len(w.headers), w.calls
 				w.fail = int(x>>6) % 3
-				n := slot.resend(seqs, make([]byte, 1500), &rtp.Header{}, &rtp.Header{})
+				n := slot.resend(seqs, make([]byte, 1500), &rtp.Header{}, newScratch())
 				if n != len(w.headers)-before || w.calls-calls > len(seqs) || (w.fail == 0 && w.calls-calls != n) {
 					t.Fatalf("resend reported %d packets, wrote %d in %d calls", n, len(w.headers)-before, w.calls-calls)
 				}
@@ -253,8 +253,8 @@ func FuzzDownTrackWrite(f *testing.F) {
 					w.fail = 1 + int(x&1)
 				}
 				calls, written := w.calls, len(w.headers)
-				var scratch rtp.Header
-				ok := slot.write(s.u, &h, &scratch, pkt[hl:], key, now) == writeSent
+				sc := newScratch()
+				ok := slot.write(s.u, &h, sc, pkt[hl:], key, now) == writeSent
 				attempted := w.calls > calls
 				if ok != (len(w.headers) > written) {
 					t.Fatalf("write reported %v, wrote %d packets", ok, len(w.headers)-written)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/srtpkeys"
 )
 
 // TestListenIPsBoundTheMediaAddresses: with ListenIPs, the media sockets
@@ -23,7 +25,7 @@ func TestListenIPsBoundTheMediaAddresses(t *testing.T) {
 	if len(addrs) != 1 || !addrs[0].(*net.UDPAddr).IP.Equal(net.IPv4(127, 0, 0, 1)) {
 		t.Fatalf("media sockets on %v, want 127.0.0.1 alone", addrs)
 	}
-	pc, err := s.subAPI.NewPeerConnection(peerConfig)
+	pc, err := s.subscribeAPI(&srtpkeys.Recorder{}).NewPeerConnection(peerConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +73,18 @@ func TestListenFilterRefusesANonAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ip, want := range map[string]bool{"192.0.2.10": true, "2001:db8::1": true, "192.0.2.11": false, "::1": false} {
+		if keep(net.ParseIP(ip)) != want {
+			t.Errorf("filter keeps %s: %v, want %v", ip, !want, want)
+		}
+	}
+}
+
+func TestListenFilterLeavesOutLinkLocalByDefault(t *testing.T) {
+	keep, err := listenFilter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ip, want := range map[string]bool{"192.0.2.10": true, "2001:db8::1": true, "fd00::2": true, "127.0.0.1": true, "::1": true, "fe80::1": false, "169.254.1.1": false} {
 		if keep(net.ParseIP(ip)) != want {
 			t.Errorf("filter keeps %s: %v, want %v", ip, !want, want)
 		}

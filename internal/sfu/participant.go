@@ -10,11 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/media/packetcache"
+	"hoinghi/internal/media/srtpkeys"
 )
 
 // ErrBadSDP wraps every refusal of a client's SDP or ICE candidate.
@@ -35,6 +35,15 @@ type Participant struct {
 	// participant that only receives costs one PeerConnection, not two.
 	pub atomic.Pointer[webrtc.PeerConnection]
 	sub *webrtc.PeerConnection
+	// keys learns the SRTP keys of sub's DTLS; direct, set once sub is
+	// connected over UDP (openDirect), writes p's down-tracks.
+	keys   *srtpkeys.Recorder
+	direct atomic.Pointer[directPath]
+	// rtcpBy is who reads the RTCP p sends about its down-tracks,
+	// decided when sub connects; pendingRTCP are the down-tracks added
+	// before. Under mu.
+	rtcpBy      rtcpReader
+	pendingRTCP []subscription
 
 	// negotiate asks the negotiation loop for a new subscribe offer;
 	// answers carries the client's answers to it.
@@ -99,7 +108,8 @@ var peerConfig = webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPl
 // subscribing PeerConnection; Join puts it in its room and starts its
 // negotiation.
 func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant, error) {
-	sub, err := s.subAPI.NewPeerConnection(peerConfig)
+	keys := &srtpkeys.Recorder{}
+	sub, err := s.subscribeAPI(keys).NewPeerConnection(peerConfig)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
 	}
@@ -111,6 +121,7 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		sfu: s, info: info, sig: sig,
 		log:       s.log.With("conference", conf, "participant", info.ID),
 		sub:       sub,
+		keys:      keys,
 		negotiate: make(chan struct{}, 1),
 		answers:   make(chan answer),
 		ctx:       ctx,
@@ -144,6 +155,7 @@ func (p *Participant) watchState(pc *webrtc.PeerConnection, subscribe bool) {
 			}
 		}
 		if st == webrtc.PeerConnectionStateConnected && subscribe {
+			p.decideRTCP(p.openDirect())
 			// Packets written before now were dropped: ask every
 			// publisher this participant receives for a keyframe.
 			for _, up := range p.subscribedTracks() {
@@ -286,6 +298,7 @@ func (p *Participant) Close() {
 				d.close()
 			}
 		}
+		p.closeDirect()
 		p.closePeerConnections()
 		p.sfu.leave(p)
 	})
@@ -377,7 +390,7 @@ func (p *Participant) subscribe(up *upTrack) {
 	p.subs[up] = &subscription{down: down, sender: sender}
 	p.mu.Unlock()
 
-	go p.readSenderRTCP(sender, down)
+	p.readRTCP(sender, down)
 	p.requestNegotiation()
 }
 
@@ -401,14 +414,54 @@ func (p *Participant) unsubscribe(up *upTrack) {
 	p.requestNegotiation()
 }
 
-// readSenderRTCP drains the RTCP a subscriber sends about one down-track:
-// it answers NACKs from the source's packet cache and turns PLI and FIR
-// into keyframe requests to the publisher.
+// rtcpReader is who reads a participant's RTCP about its down-tracks.
+type rtcpReader uint8
+
+const (
+	rtcpUndecided rtcpReader = iota // its subscribing PeerConnection is not connected yet
+	rtcpBySocket                    // its direct path's socket (rtcpSink)
+	rtcpByPion                      // a goroutine per down-track, through pion
+)
+
+// readRTCP makes sure the RTCP p sends about d, sent on sender, is read.
+func (p *Participant) readRTCP(sender *webrtc.RTPSender, d *downTrack) {
+	p.mu.Lock()
+	by := p.rtcpBy
+	if by == rtcpUndecided {
+		p.pendingRTCP = append(p.pendingRTCP, subscription{down: d, sender: sender})
+	}
+	p.mu.Unlock()
+	if by == rtcpByPion {
+		go p.readSenderRTCP(sender, d)
+	}
+}
+
+// decideRTCP settles, once, who reads p's RTCP: the socket of its direct
+// path or, without one, pion.
+func (p *Participant) decideRTCP(direct bool) {
+	p.mu.Lock()
+	if p.rtcpBy != rtcpUndecided {
+		p.mu.Unlock()
+		return
+	}
+	p.rtcpBy = rtcpByPion
+	if direct {
+		p.rtcpBy = rtcpBySocket
+	}
+	pending := p.pendingRTCP
+	p.pendingRTCP = nil
+	p.mu.Unlock()
+	if !direct {
+		for _, s := range pending {
+			go p.readSenderRTCP(s.sender, s.down)
+		}
+	}
+}
+
+// readSenderRTCP drains, through pion, the RTCP a subscriber sends about
+// one down-track, for a subscriber without a direct path.
 func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
-	stats := &p.sfu.stats
-	var buf []byte // for resent packets, made on the first NACK
-	var seqs []uint16
-	var h, out rtp.Header
+	var st feedbackState
 	// One read buffer for the life of the down-track: pion's ReadRTCP
 	// makes one per call.
 	raw := make([]byte, 1500)
@@ -417,40 +470,75 @@ func (p *Participant) readSenderRTCP(sender *webrtc.RTPSender, d *downTrack) {
 		if err != nil {
 			return
 		}
-		pkts, err := rtcp.Unmarshal(raw[:n])
-		if err != nil {
-			continue
+		p.handleFeedback(raw[:n], d, &st)
+	}
+}
+
+// feedbackState is the scratch space of one reader of a subscriber's RTCP.
+type feedbackState struct {
+	seqs []uint16
+	buf  []byte // for resent packets, made on the first NACK
+	h    rtp.Header
+	sc   *scratch
+}
+
+// handleFeedback carries out the requests of one compound RTCP packet
+// from p: PLI and FIR become keyframe requests to the source, NACKs are
+// answered from the source's packet cache. Each request goes to the
+// down-track of its SSRC; d, if not nil, is the one the packet is most
+// likely about.
+func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState) {
+	stats := &p.sfu.stats
+	it := feedbackIter{pkt: pkt}
+	for f, ok := it.next(); ok; f, ok = it.next() {
+		if f.ssrc == 0 {
+			continue // no down-track is known by 0
 		}
-		for _, pkt := range pkts {
-			switch pkt := pkt.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				stats.plis.Add(1)
-				if src := d.source(); src != nil {
-					src.requestKeyframe()
-				}
-			case *rtcp.TransportLayerNack:
-				stats.nacks.Add(1)
-				if buf == nil {
-					buf = make([]byte, packetcache.SlotSize)
-				}
-				seqs = nackedSeqs(seqs[:0], pkt)
-				stats.retransmits.Add(uint64(d.resend(seqs, buf, &h, &out)))
+		to := d
+		if to == nil || to.ssrc() != f.ssrc {
+			if to = p.downTrackBySSRC(f.ssrc); to == nil {
+				continue
 			}
+		}
+		switch f.kind {
+		case feedbackKeyframe:
+			stats.plis.Add(1)
+			if src := to.source(); src != nil {
+				src.requestKeyframe()
+			}
+		case feedbackNACK:
+			stats.nacks.Add(1)
+			if st.buf == nil {
+				st.buf, st.sc = make([]byte, packetcache.SlotSize), newScratch()
+			}
+			st.seqs = appendNacked(st.seqs[:0], f.nacks)
+			stats.retransmits.Add(uint64(to.resend(st.seqs, st.buf, &st.h, st.sc)))
 		}
 	}
 }
 
-// nackedSeqs appends to seqs the sequence numbers n asks for.
-func nackedSeqs(seqs []uint16, n *rtcp.TransportLayerNack) []uint16 {
-	for _, pair := range n.Nacks {
-		seqs = append(seqs, pair.PacketID)
-		for i := range uint16(16) {
-			if pair.LostPackets&(1<<i) != 0 {
-				seqs = append(seqs, pair.PacketID+i+1)
+// downTrackBySSRC returns p's down-track that is bound with ssrc, or nil.
+func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
+	if p.wall != nil {
+		for _, d := range p.wall.slots {
+			if d.ssrc() == ssrc {
+				return d
 			}
 		}
 	}
-	return seqs
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.slots {
+		if d.ssrc() == ssrc {
+			return d
+		}
+	}
+	for _, s := range p.subs {
+		if s.down.ssrc() == ssrc {
+			return s.down
+		}
+	}
+	return nil
 }
 
 func (p *Participant) requestNegotiation() {

@@ -25,9 +25,11 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/conference"
+	"hoinghi/internal/media/srtpkeys"
 )
 
 // Config sets the network side of the SFU.
@@ -45,7 +47,10 @@ type Config struct {
 	PublicIPs []string
 	// ListenIPs, when set, are the only local addresses media uses: the
 	// UDP sockets bind them and candidates are gathered on them alone
-	// (loopback ones still need IncludeLoopback).
+	// (loopback ones still need IncludeLoopback). Unset, media uses every
+	// address but link-local ones (169.254.0.0/16, fe80::/10), which no point beyond
+	// the server's own link can reach and which would cost each
+	// PeerConnection two more candidates.
 	ListenIPs []string
 	// IncludeLoopback offers loopback candidates, needed when browsers and
 	// server share one machine without other interfaces (tests, demos).
@@ -63,11 +68,11 @@ type Config struct {
 	MediaTimeout time.Duration
 }
 
-// listenFilter returns a filter that keeps the addresses ips, or nil for
-// none (every address).
+// listenFilter returns a filter that keeps the addresses ips, or, for
+// none, every address but the link-local ones.
 func listenFilter(ips []string) (func(net.IP) bool, error) {
 	if len(ips) == 0 {
-		return nil, nil
+		return func(ip net.IP) bool { return !ip.IsLinkLocalUnicast() }, nil
 	}
 	keep := make([]net.IP, 0, len(ips))
 	for _, s := range ips {
@@ -119,6 +124,10 @@ type Stats struct {
 	// NACKsSent counts the NACKs sent to publishers for packets that did
 	// not arrive.
 	NACKsSent uint64
+	// DirectPaths is the number of subscribers whose media the SFU
+	// encrypts and sends itself (directPath); the others' goes through
+	// pion.
+	DirectPaths int64
 	// ByRole counts the participants of each role of conference.Roles.
 	ByRole map[conference.Role]int64
 	// FloorSwitches counts the times the floor passed to a new first
@@ -138,6 +147,7 @@ type counters struct {
 	participants, upTracks, downTracks         atomic.Int64
 	nacks, plis, keyframeRequests, retransmits atomic.Uint64
 	nacksSent                                  atomic.Uint64
+	directPaths                                atomic.Int64
 	byRole                                     [maxRoles]atomic.Int64
 	floorSwitches                              atomic.Uint64
 	joinTime, floorSwitchTime                  *histogram
@@ -145,11 +155,15 @@ type counters struct {
 
 // SFU owns the shared media ports and the rooms, one per conference.
 type SFU struct {
-	// pubAPI makes the PeerConnections that receive participants' media,
-	// subAPI those that send it to them.
-	pubAPI  *webrtc.API
-	subAPI  *webrtc.API
-	udpMux  ice.UDPMux
+	// pubAPI makes the PeerConnections that receive participants' media;
+	// those that send it to them are made each with an API of its own
+	// (subscribeAPI), from subSettings and subMedia.
+	pubAPI      *webrtc.API
+	subSettings webrtc.SettingEngine
+	subMedia    *webrtc.MediaEngine
+	udpMux      ice.UDPMux
+	// sockets are the UDP mux's sockets, on which the direct paths write.
+	sockets *mediaSockets
 	udpPort int
 	tcp     net.Listener
 	tcpMux  ice.TCPMux
@@ -204,9 +218,13 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ipFilter != nil {
-		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
+	opts = append(opts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
+	system, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: the system's network: %w", err)
 	}
+	s.sockets = newMediaSockets(system, cfg.PublicIPs)
+	opts = append(opts, ice.UDPMuxFromPortWithNet(s.sockets))
 	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: listen on media UDP port %d: %w", cfg.UDPPort, err)
@@ -238,9 +256,7 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	se.SetNetworkTypes(networks)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	if ipFilter != nil {
-		se.SetIPFilter(ipFilter)
-	}
+	se.SetIPFilter(ipFilter)
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
@@ -252,7 +268,8 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		s.closePorts()
 		return nil, err
 	}
-	if s.subAPI, err = subscribeAPI(se); err != nil {
+	s.subSettings = se
+	if s.subMedia, err = subscribeMedia(); err != nil {
 		s.closePorts()
 		return nil, err
 	}
@@ -279,17 +296,28 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
-// subscribeAPI returns the API of subscribing PeerConnections. They run no
-// interceptor: the sender reports, by which a browser keeps sound and
-// picture in step, are the SFU's one reporter's (runReports), and the
-// subscribers' NACKs are answered from the packet caches.
-func subscribeAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+// subscribeMedia returns the codecs of subscribing PeerConnections.
+func subscribeMedia() (*webrtc.MediaEngine, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
 	}
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me),
-		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
+	return me, nil
+}
+
+// subscribeAPI returns the API of one subscribing PeerConnection, whose
+// DTLS handshake shows its SRTP keys to keys, for the direct path. It runs
+// no interceptor: the sender reports, by which a browser keeps sound and
+// picture in step, are the SFU's one reporter's (runReports), and the
+// subscribers' NACKs are answered from the packet caches. Each
+// PeerConnection copies the media engine; the API itself is a few
+// hundred bytes.
+func (s *SFU) subscribeAPI(keys *srtpkeys.Recorder) *webrtc.API {
+	se := s.subSettings
+	se.SetDTLSServerHelloMessageHook(keys.ServerHello)
+	se.SetDTLSKeyLogWriter(keys)
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(s.subMedia),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
 }
 
 // Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
@@ -363,6 +391,7 @@ func (s *SFU) Stats() Stats {
 		Retransmits:        c.retransmits.Load(),
 		ForwardedByWriters: byWriters.forwarded,
 		NACKsSent:          c.nacksSent.Load(),
+		DirectPaths:        c.directPaths.Load(),
 		FloorSwitches:      c.floorSwitches.Load(),
 		JoinTime:           c.joinTime.snapshot(),
 		FloorSwitchTime:    c.floorSwitchTime.snapshot(),

@@ -64,6 +64,11 @@ func TestRedisLossyPointIsRepairedFromTheCache(t *testing.T) {
 	if c.Lost != 0 || c.Corrupt != 0 || v.Corrupt != 0 {
 		t.Errorf("clean point lost %d, corrupt %d; lossy point corrupt %d", c.Lost, c.Corrupt, v.Corrupt)
 	}
+	// Both points get the hall's media on a direct path, whose NACKs
+	// the socket reads.
+	if d := s.SFU.Stats().DirectPaths; d < 2 {
+		t.Errorf("%d direct paths, want the two points' at least", d)
+	}
 }
 
 // TestTCPOnlyPoint: a point whose media goes over ICE-TCP alone (its
@@ -96,6 +101,11 @@ func testTCPOnlyPoint(t *testing.T, st *store.Store) {
 		t.Fatalf("hall: %v", err)
 	}
 	checkIntact(t, "tcp point", tcp.Received())
+	// The hall and the UDP point get their media on a direct path, the
+	// TCP point through pion.
+	if d := s.SFU.Stats().DirectPaths; d != 2 {
+		t.Errorf("%d direct paths, want 2 (the hall and the UDP point)", d)
+	}
 }
 
 // stallListener hands out connections whose writes can be held: while

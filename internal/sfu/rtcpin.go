@@ -1,0 +1,91 @@
+package sfu
+
+import "encoding/binary"
+
+// RTCP packet types and feedback formats (RFC 3550, RFC 4585, RFC 5104).
+const (
+	rtcpTypeRTPFB = 205 // transport layer feedback
+	rtcpTypePSFB  = 206 // payload-specific feedback
+	fmtNACK       = 1   // RTPFB: generic NACK
+	fmtPLI        = 1   // PSFB: picture loss indication
+	fmtFIR        = 4   // PSFB: full intra request
+)
+
+// feedbackKind is what a subscriber's feedback asks of a media stream.
+type feedbackKind uint8
+
+const (
+	feedbackKeyframe feedbackKind = iota + 1 // a PLI or a FIR: send a keyframe
+	feedbackNACK                             // send these packets again
+)
+
+// feedback is one request, in a subscriber's RTCP, about one of the
+// streams it receives.
+type feedback struct {
+	kind feedbackKind
+	ssrc uint32 // the stream's, as the subscriber knows it
+	// nacks, for a NACK, are its (packet id, bitmask) pairs, 4 bytes each.
+	nacks []byte
+}
+
+// feedbackIter walks the requests of one compound RTCP packet without
+// allocating; everything else in it (reports, REMB, ...) is skipped, and
+// so is the rest of a packet whose lengths are broken.
+type feedbackIter struct {
+	pkt []byte // what is left of the compound packet
+	fir []byte // the FIR entries left of the current packet
+}
+
+// next returns the next request, or false at the end.
+func (it *feedbackIter) next() (feedback, bool) {
+	for {
+		if len(it.fir) >= 8 {
+			f := feedback{kind: feedbackKeyframe, ssrc: binary.BigEndian.Uint32(it.fir)}
+			it.fir = it.fir[8:]
+			return f, true
+		}
+		if len(it.pkt) < 4 || it.pkt[0]>>6 != 2 {
+			return feedback{}, false
+		}
+		size := 4 * (int(binary.BigEndian.Uint16(it.pkt[2:])) + 1)
+		if size > len(it.pkt) {
+			return feedback{}, false
+		}
+		p := it.pkt[:size]
+		it.pkt = it.pkt[size:]
+		if p[0]&0x20 != 0 { // padding: the last octet says how much
+			pad := int(p[size-1])
+			if pad == 0 || pad > size-4 {
+				return feedback{}, false
+			}
+			p = p[:size-pad]
+		}
+		if len(p) < 12 {
+			continue
+		}
+		format, media := p[0]&0x1f, binary.BigEndian.Uint32(p[8:])
+		switch {
+		case p[1] == rtcpTypeRTPFB && format == fmtNACK && len(p) >= 16:
+			return feedback{kind: feedbackNACK, ssrc: media, nacks: p[12 : 12+(len(p)-12)/4*4]}, true
+		case p[1] == rtcpTypePSFB && format == fmtPLI:
+			return feedback{kind: feedbackKeyframe, ssrc: media}, true
+		case p[1] == rtcpTypePSFB && format == fmtFIR:
+			it.fir = p[12 : 12+(len(p)-12)/8*8]
+		}
+	}
+}
+
+// appendNacked appends to seqs the sequence numbers that the (packet id,
+// bitmask) pairs of a NACK ask for.
+func appendNacked(seqs []uint16, pairs []byte) []uint16 {
+	for ; len(pairs) >= 4; pairs = pairs[4:] {
+		id, lost := binary.BigEndian.Uint16(pairs), binary.BigEndian.Uint16(pairs[2:])
+		seqs = append(seqs, id)
+		for i := range uint16(16) {
+			if lost&(1<<i) != 0 {
+				seqs = append(seqs, id+i+1)
+			}
+		}
+	}
+	return seqs
+}
