@@ -213,6 +213,22 @@ func (s *rtcpSink) receive(pkt []byte) bool {
 	return true
 }
 
+// onlyIPv4 returns the IPv4 address of the sockets if there is exactly one.
+func (m *mediaSockets) onlyIPv4() (netip.Addr, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var v4 netip.Addr
+	for a := range m.conns {
+		if a.Is4() {
+			if v4.IsValid() {
+				return netip.Addr{}, false
+			}
+			v4 = a
+		}
+	}
+	return v4, v4.IsValid()
+}
+
 // socket returns the SFU's UDP socket of a local candidate address, as
 // announced; nil if there is none, or no single one.
 func (m *mediaSockets) socket(announced netip.Addr) *net.UDPConn {

@@ -243,7 +243,16 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	if cfg.TCPPort >= 0 || cfg.TCPListener != nil {
 		tcp := cfg.TCPListener
 		if tcp == nil {
-			if tcp, err = net.ListenTCP("tcp", &net.TCPAddr{Port: cfg.TCPPort}); err != nil {
+			// On a server with one IPv4 media address, ICE-TCP listens
+			// on it alone, and pion offers no passive TCP candidate on
+			// the others: one costs every PeerConnection two goroutines
+			// and a read buffer, and ICE-TCP is the way in for points in
+			// offices whose firewall blocks UDP, which are IPv4 networks.
+			addr := &net.TCPAddr{Port: cfg.TCPPort}
+			if v4, ok := s.sockets.onlyIPv4(); ok {
+				addr.IP = v4.AsSlice()
+			}
+			if tcp, err = net.ListenTCP("tcp", addr); err != nil {
 				udpMux.Close()
 				return nil, fmt.Errorf("sfu: listen on ICE-TCP port %d: %w", cfg.TCPPort, err)
 			}
