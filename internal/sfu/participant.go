@@ -45,11 +45,14 @@ type Participant struct {
 	rtcpBy      rtcpReader
 	pendingRTCP []subscription
 
-	// negotiate asks the negotiation loop for a new subscribe offer;
-	// answers carries the client's answers to it.
-	negotiate chan struct{}
-	answers   chan answer
-	muted     atomic.Bool // a technician muted the participant's audio
+	// negState is who negotiates (negIdle, negRunning, negAgain);
+	// negPending keeps a request until negReady (set by Join). answers
+	// carries the client's answers to the offer that is out.
+	negState   atomic.Int32
+	negPending atomic.Bool
+	negReady   atomic.Bool
+	answers    chan answer
+	muted      atomic.Bool // a technician muted the participant's audio
 	// connected starts the join time; mediaSeen is set by the first
 	// packet of the participant's media.
 	connected time.Time
@@ -122,7 +125,6 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		log:       s.log.With("conference", conf, "participant", info.ID),
 		sub:       sub,
 		keys:      keys,
-		negotiate: make(chan struct{}, 1),
 		answers:   make(chan answer),
 		ctx:       ctx,
 		cancel:    cancel,
@@ -541,59 +543,98 @@ func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
 	return nil
 }
 
+// requestNegotiation asks for a new subscribe offer: at once, or after
+// the offer that is out has its answer. Before Join it is kept for then.
 func (p *Participant) requestNegotiation() {
-	select {
-	case p.negotiate <- struct{}{}:
-	default:
+	p.negPending.Store(true)
+	if p.negReady.Load() && p.negPending.Swap(false) {
+		p.startNegotiation()
 	}
 }
 
-// negotiationLoop sends one subscribe offer at a time and waits for its
-// answer before the next, so offers never cross.
-func (p *Participant) negotiationLoop() {
+// Negotiation states: no goroutine negotiates, one does, one does and must
+// go round again when done.
+const (
+	negIdle int32 = iota
+	negRunning
+	negAgain
+)
+
+// startNegotiation makes sure one goroutine negotiates: it starts one, or
+// tells the running one to go round again.
+func (p *Participant) startNegotiation() {
 	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-p.negotiate:
-		}
-		offer, err := p.sub.CreateOffer(nil)
-		if err != nil {
-			if p.ctx.Err() != nil || p.sub.ConnectionState() == webrtc.PeerConnectionStateClosed {
+		switch p.negState.Load() {
+		case negIdle:
+			if p.negState.CompareAndSwap(negIdle, negRunning) {
+				go p.negotiate()
 				return
 			}
-			p.log.Error("create subscribe offer", "err", err)
-			continue
-		}
-		gathered := webrtc.GatheringCompletePromise(p.sub)
-		if err := p.sub.SetLocalDescription(offer); err != nil {
-			p.log.Error("set subscribe offer", "err", err)
-			continue
-		}
-		select {
-		case <-gathered:
-		case <-p.ctx.Done():
-			return
-		}
-		p.awaitingAnswer.Store(true)
-		p.sig.SendSubscribeOffer(p.sub.LocalDescription().SDP)
-		select {
-		case a := <-p.answers:
-			p.awaitingAnswer.Store(false)
-			err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.sdp})
-			if err != nil {
-				a.result <- fmt.Errorf("%w: subscribe answer: %v", ErrBadSDP, err)
-				p.log.Warn("bad subscribe answer; offering again", "err", err)
-				if rbErr := p.sub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
-					p.log.Error("roll back subscribe offer", "err", rbErr)
-				}
-				p.requestNegotiation()
-				continue
+		case negRunning:
+			if p.negState.CompareAndSwap(negRunning, negAgain) {
+				return
 			}
-			a.result <- nil
-			p.watchMedia()
-		case <-p.ctx.Done():
+		default:
 			return
 		}
+	}
+}
+
+// negotiate sends one subscribe offer at a time and waits for its answer
+// before the next, so offers never cross, until no new one is asked for;
+// then it ends, so that an idle participant has no goroutine waiting here.
+func (p *Participant) negotiate() {
+	for {
+		p.negState.Store(negRunning)
+		if !p.negotiateOnce() {
+			return
+		}
+		if p.negState.CompareAndSwap(negRunning, negIdle) {
+			return
+		}
+	}
+}
+
+// negotiateOnce sends a subscribe offer and applies its answer; it reports
+// false when p is closed.
+func (p *Participant) negotiateOnce() bool {
+	offer, err := p.sub.CreateOffer(nil)
+	if err != nil {
+		if p.ctx.Err() != nil || p.sub.ConnectionState() == webrtc.PeerConnectionStateClosed {
+			return false
+		}
+		p.log.Error("create subscribe offer", "err", err)
+		return true
+	}
+	gathered := webrtc.GatheringCompletePromise(p.sub)
+	if err := p.sub.SetLocalDescription(offer); err != nil {
+		p.log.Error("set subscribe offer", "err", err)
+		return true
+	}
+	select {
+	case <-gathered:
+	case <-p.ctx.Done():
+		return false
+	}
+	p.awaitingAnswer.Store(true)
+	p.sig.SendSubscribeOffer(p.sub.LocalDescription().SDP)
+	select {
+	case a := <-p.answers:
+		p.awaitingAnswer.Store(false)
+		err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.sdp})
+		if err != nil {
+			a.result <- fmt.Errorf("%w: subscribe answer: %v", ErrBadSDP, err)
+			p.log.Warn("bad subscribe answer; offering again", "err", err)
+			if rbErr := p.sub.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); rbErr != nil {
+				p.log.Error("roll back subscribe offer", "err", rbErr)
+			}
+			p.requestNegotiation()
+			return true
+		}
+		a.result <- nil
+		p.watchMedia()
+		return true
+	case <-p.ctx.Done():
+		return false
 	}
 }

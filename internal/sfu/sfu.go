@@ -207,7 +207,9 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	// One socket per local address, all on the same port: a single
 	// socket shared by several host candidates would be read by several
 	// goroutines and reorder packets.
+	logs := &pionLogs{log: log}
 	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithLogger(logs.NewLogger("udpmux")),
 		ice.UDPMuxFromPortWithReadBufferSize(4 << 20),
 		ice.UDPMuxFromPortWithWriteBufferSize(4 << 20),
 	}
@@ -237,8 +239,11 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 		}
 	}
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetICEUDPMux(s.udpMux)
+	// One view of the network for every PeerConnection: pion's default
+	// lists the interfaces again for each one, and keeps the list.
+	se.SetNet(s.sockets)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCPPort >= 0 || cfg.TCPListener != nil {
 		tcp := cfg.TCPListener
@@ -258,7 +263,8 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 			}
 		}
 		s.tcp = tcp
-		s.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: tcp, ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer})
+		s.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: tcp, Logger: logs.NewLogger("tcpmux"),
+			ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer})
 		se.SetICETCPMux(s.tcpMux)
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
@@ -480,7 +486,10 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	s.mu.Unlock()
 	s.stats.participants.Add(1)
 	s.stats.countRole(info.Role, 1)
-	go p.negotiationLoop()
+	p.negReady.Store(true)
+	if p.negPending.Swap(false) {
+		p.startNegotiation()
+	}
 	if p.wall != nil {
 		go p.wall.run(p.ctx)
 		p.wall.refresh()

@@ -20,6 +20,9 @@ const logName = "store.aof"
 // openEmbedded starts miniredis on the loopback interface, replays the log
 // from opts.DataDir into it, compacts the log when it has grown large, and
 // connects s to it with the logging hook installed.
+// embeddedPoolSize is the number of connections to the embedded Redis.
+const embeddedPoolSize = 4
+
 func (s *Store) openEmbedded(ctx context.Context, opts Options) (err error) {
 	if opts.DataDir == "" {
 		return errors.New("a data directory is required")
@@ -36,7 +39,10 @@ func (s *Store) openEmbedded(ctx context.Context, opts Options) (err error) {
 		unlock()
 		return fmt.Errorf("start embedded redis: %w", err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), DB: opts.DB})
+	// The embedded Redis runs one command at a time, so a few connections
+	// carry all it can do; the client's default (ten per core), opened
+	// by a burst of joins, would hold 64 KB of buffers each for nothing.
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), DB: opts.DB, PoolSize: embeddedPoolSize})
 	defer func() {
 		if err != nil {
 			rdb.Close()
