@@ -67,7 +67,7 @@ type Media struct {
 	// PublicIPs are announced in place of local addresses (1:1 NAT).
 	PublicIPs []string `yaml:"public_ips"`
 	// ListenIPs are the local addresses media is sent and received on;
-	// empty means every address of the host. Each address costs every
+	// empty means every address of the host but link-local ones. Each costs every
 	// participant's connection readers and buffers of its own.
 	ListenIPs []string `yaml:"listen_ips"`
 	// IncludeLoopback announces loopback candidates, needed when browser
