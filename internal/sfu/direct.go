@@ -202,6 +202,9 @@ type rtcpSink struct {
 }
 
 // receive handles one SRTCP packet and tells whether it was the sink's.
+// The lock covers the decryption and the requests it carries, resends
+// included: those are UDP writes, which never block, and only the reader
+// of the socket the subscriber's pair uses ever takes it.
 func (s *rtcpSink) receive(pkt []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
