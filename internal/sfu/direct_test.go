@@ -236,3 +236,46 @@ func BenchmarkDirectPathEncrypt(b *testing.B) {
 		}
 	}
 }
+
+// TestNoDirectPathAsDTLSClient: a subscriber whose answer makes the server
+// the DTLS client (its key log does not show the server's random) gets no
+// direct path, and its media comes through pion all the same; one that
+// leaves the server the DTLS server gets one.
+func TestNoDirectPathAsDTLSClient(t *testing.T) {
+	s, err := New(Config{IncludeLoopback: true, TCPPort: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tt := range []struct {
+		name   string
+		role   webrtc.DTLSRole
+		direct bool
+	}{
+		{"subscriber as DTLS client", webrtc.DTLSRoleClient, true},
+		{"subscriber as DTLS server", webrtc.DTLSRoleServer, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+			u.stats = &s.stats
+			var h rtp.Header
+			seq := uint16(0)
+			pkt := append(vp8Packet(0, 0, true, true), make([]byte, 500)...)
+			send := func() {
+				seq++
+				pkt[2], pkt[3] = byte(seq>>8), byte(seq)
+				u.forward(&h, pkt)
+			}
+			d := newDownTrack(u, nil)
+			// connectDownTrack returns once the receiver got media.
+			p := connectDownTrack(t, s, d, send, true, func(se *webrtc.SettingEngine) {
+				if err := se.SetAnsweringDTLSRole(tt.role); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if got := p.direct.Load() != nil; got != tt.direct {
+				t.Fatalf("direct path %v, want %v", got, tt.direct)
+			}
+		})
+	}
+}

@@ -16,9 +16,10 @@ import (
 
 // connectDownTrack puts d on a new subscribing PeerConnection of s, connects
 // it over loopback to a pion receiver that discards the media, and waits
-// until d is bound and the receiver gets packets. With direct, d's
-// subscriber writes on a direct path once connected, as a participant's.
-func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct bool) {
+// until d is bound and the receiver gets packets. With direct, d gets a
+// participant (returned), which opens a direct path once connected as a
+// participant does; receiver adjusts the receiver's settings.
+func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct bool, receiver ...func(*webrtc.SettingEngine)) *Participant {
 	tb.Helper()
 	keys := &srtpkeys.Recorder{}
 	sub, err := s.subscribeAPI(keys).NewPeerConnection(webrtc.Configuration{})
@@ -26,8 +27,9 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct 
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { sub.Close() })
+	var p *Participant
 	if direct {
-		p := &Participant{sfu: s, sub: sub, keys: keys, log: s.log}
+		p = &Participant{sfu: s, sub: sub, keys: keys, log: s.log}
 		d.sub = p
 		sub.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 			if st == webrtc.PeerConnectionStateConnected {
@@ -51,6 +53,9 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct 
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	for _, f := range receiver {
+		f(&se)
+	}
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		tb.Fatal(err)
@@ -101,14 +106,12 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct 
 	for {
 		select {
 		case <-got:
-			if direct && d.sub.direct.Load() == nil {
-				tb.Fatal("no direct path on a UDP connection")
-			}
-			return
+			return p
 		case <-tick.C:
 			prime()
 		case <-deadline:
 			tb.Fatal("receiver got no media")
+			return nil
 		}
 	}
 }
@@ -141,7 +144,9 @@ func BenchmarkForwardSRTP(b *testing.B) {
 			}
 			for range n {
 				d := newDownTrack(u, nil)
-				connectDownTrack(b, s, d, send, bc.path == "direct")
+				if p := connectDownTrack(b, s, d, send, bc.path == "direct"); p != nil && p.direct.Load() == nil {
+					b.Fatal("no direct path on a UDP connection")
+				}
 			}
 			b.SetBytes(int64(len(pkt)))
 			b.ReportAllocs()
