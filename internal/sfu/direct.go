@@ -52,21 +52,31 @@ type directPath struct {
 
 // writeRTP encrypts the packet of h and payload in sc and sends it.
 func (d *directPath) writeRTP(h *rtp.Header, payload []byte, sc *scratch) (int, error) {
+	pkt, err := d.seal(h, payload, sc)
+	if err != nil {
+		return 0, err
+	}
+	return d.conn.WriteToUDPAddrPort(pkt, d.to)
+}
+
+// seal marshals the packet of h and payload into sc.buf and encrypts it
+// there, under mu, returning the SRTP packet.
+func (d *directPath) seal(h *rtp.Header, payload []byte, sc *scratch) ([]byte, error) {
 	hl, err := h.MarshalTo(sc.buf)
 	if err != nil {
-		return 0, fmt.Errorf("sfu: marshal RTP header: %w", err)
+		return nil, fmt.Errorf("sfu: marshal RTP header: %w", err)
 	}
 	n := hl + copy(sc.buf[hl:len(sc.buf)-srtpTrailer], payload)
 	if n-hl < len(payload) {
-		return 0, fmt.Errorf("sfu: RTP packet of %d bytes does not fit", hl+len(payload))
+		return nil, fmt.Errorf("sfu: RTP packet of %d bytes does not fit", hl+len(payload))
 	}
 	d.mu.Lock()
 	pkt, err := d.ctx.EncryptRTP(sc.buf, sc.buf[:n], &sc.enc)
 	d.mu.Unlock()
 	if err != nil {
-		return 0, fmt.Errorf("sfu: encrypt RTP: %w", err)
+		return nil, fmt.Errorf("sfu: encrypt RTP: %w", err)
 	}
-	return d.conn.WriteToUDPAddrPort(pkt, d.to)
+	return pkt, nil
 }
 
 // mediaSockets is the network of the SFU's UDP mux: the system's, keeping
