@@ -35,6 +35,7 @@ const (
 	TypeFloorAlert     = "floor_alert"     // to the hall: a turn's time ran out
 	TypeWallState      = "wall_state"      // to the hall: which point each wall slot shows
 	TypeMediaState     = "media_state"     // whether the connection's media connected, or failed to
+	TypePublishLayers  = "publish_layers"  // to a publisher: which encodings of a video track to send
 )
 
 // Media states carried in MediaState.State.
@@ -50,6 +51,18 @@ type MediaState struct {
 	Type   string `json:"type"`
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// PublishLayers asks a publisher which encodings of its video track on
+// the transceiver Mid to send: those whose RID is in Active (the one
+// encoding of a track sent without simulcast has RID ""), pausing the
+// others (RTCRtpSender.setParameters, active false), which nobody
+// receives. It comes whenever that changes; until the first, a publisher
+// sends every encoding.
+type PublishLayers struct {
+	Type   string   `json:"type"`
+	Mid    string   `json:"mid"`
+	Active []string `json:"active"`
 }
 
 // PeerConnection names, used in candidate messages.

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,15 +37,30 @@ type downTrack struct {
 	rebase atomic.Bool // continue from the next packet as from a new source
 	closed atomic.Bool
 
+	// need is the highest encoding of a simulcast source the subscriber
+	// needs (needLow for a wall tile, needHigh otherwise); the link may
+	// allow less.
+	need int
+
+	// switchMu serializes the changes of source and encoding, and the
+	// attachments to the up-tracks that follow them (tidy); it is taken
+	// before mu and never on the packet path.
+	switchMu sync.Mutex
+	attached []*upTrack // the up-tracks d is attached to; under switchMu
+
 	// mu guards the source and the rewrite state. One goroutine at a
 	// time writes (the source's reader or a writer of the pool), so it is
-	// contended only by a source switch or a NACK.
-	mu         sync.Mutex
-	src        *upTrack
-	countedIn  *upTrack // the up-track whose waiting count includes d
-	waitingKey bool
-	rw         rewrite.Rewriter
-	sent       sentCounters // for the sender reports
+	// contended only by a switch or a NACK.
+	mu sync.Mutex
+	// pub is the track d shows (for simulcast, the head of its
+	// encodings), nil for none; src is the encoding d forwards, nil
+	// until the first keyframe of one; next is the encoding d goes over
+	// to at its next keyframe, forwarding src until then, nil for none.
+	pub, src, next *upTrack
+	countedIn      *upTrack // the up-track whose waiting count includes d
+	waitingKey     bool     // src lost its first keyframe: wait for another
+	rw             rewrite.Rewriter
+	sent           sentCounters // for the sender reports
 	// writer is the index, in the SFU's writer pool, of the writer of
 	// the subscriber's down-tracks.
 	writer int
@@ -52,7 +68,8 @@ type downTrack struct {
 
 // newDownTrack returns a down-track of up for sub, attached to up.
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
-	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID, writer: sub.writerIndex()}
+	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID,
+		writer: sub.writerIndex(), need: needHigh}
 	d.rw.ClockRate = up.codec.ClockRate
 	d.stats.downTracks.Add(1)
 	d.switchSource(up)
@@ -60,10 +77,12 @@ func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 }
 
 // newSpeakerSlot returns an empty slot of kind for sub, a track of stream
-// streamID (a speaker slot or a wall slot); switchSource fills it.
-func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string) *downTrack {
+// streamID (a speaker slot or a wall slot) that needs the encoding need
+// of a simulcast source; switchSource fills it.
+func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string, need int) *downTrack {
 	stats.downTracks.Add(1)
-	d := &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true, writer: sub.writerIndex()}
+	d := &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true,
+		writer: sub.writerIndex(), need: need}
 	d.rw.ClockRate = codec.ClockRate
 	return d
 }
@@ -72,50 +91,171 @@ func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecPara
 // receives: the media of whoever holds the floor.
 const SpeakerStreamID = "speaker"
 
-// switchSource makes src the source of d (nil: none). Video waits for a
-// keyframe of the new source, which is requested at once.
-func (d *downTrack) switchSource(src *upTrack) {
-	if src != nil && !strings.EqualFold(src.codec.MimeType, d.codec.MimeType) {
-		src = nil // a slot bound to VP8 cannot carry H.264
+// switchSource makes pub the track d shows (nil: none). Sound switches at
+// once. Video goes over to the encoding of pub that d's subscriber needs
+// and its link carries at that encoding's next keyframe, which is
+// requested at once; until then d goes on forwarding what it forwarded.
+func (d *downTrack) switchSource(pub *upTrack) {
+	if pub != nil && !strings.EqualFold(pub.codec.MimeType, d.codec.MimeType) {
+		pub = nil // a slot bound to VP8 cannot carry H.264
 	}
+	d.switchMu.Lock()
+	defer d.switchMu.Unlock()
 	d.mu.Lock()
-	old := d.src
-	if old == src || d.closed.Load() {
+	if d.pub == pub || d.closed.Load() {
 		d.mu.Unlock()
 		return
 	}
-	d.src = src
-	d.rw.Restart()
-	d.setWaiting(src != nil && d.kind == webrtc.RTPCodecTypeVideo)
+	d.pub = pub
+	var key *upTrack
+	switch {
+	case pub == nil:
+		d.src, d.next = nil, nil
+		d.rw.Restart()
+	case d.kind != webrtc.RTPCodecTypeVideo:
+		d.src, d.next = pub, nil
+		d.rw.Restart()
+	default:
+		d.next = d.sub.chooseLayer(pub, d.need)
+		key = d.next
+	}
+	d.waitingKey = false
+	d.updateWaiting()
 	d.mu.Unlock()
-	if old != nil {
-		old.detach(d)
-	}
-	if src != nil {
-		src.attach(d)
-		src.requestKeyframe()
+	d.tidy()
+	if key != nil {
+		key.requestKeyframe()
 	}
 }
 
-// setWaiting sets whether d waits for a keyframe of its source, keeping the
-// source's count of waiting down-tracks. d.mu must be held.
-func (d *downTrack) setWaiting(w bool) {
-	d.waitingKey = w
-	if d.countedIn != nil && (!w || d.countedIn != d.src) {
+// retarget makes layer, an encoding of the track d shows, the one d
+// forwards from its next keyframe on; nothing changes if d shows another
+// track by now.
+func (d *downTrack) retarget(layer *upTrack) {
+	d.switchMu.Lock()
+	defer d.switchMu.Unlock()
+	d.mu.Lock()
+	if d.pub == nil || layer.head() != d.pub || d.closed.Load() {
+		d.mu.Unlock()
+		return
+	}
+	var key *upTrack
+	switch {
+	case layer == d.src:
+		d.next = nil
+	case layer != d.next:
+		d.next, key = layer, layer
+	}
+	d.updateWaiting()
+	d.mu.Unlock()
+	d.tidy()
+	if key != nil {
+		key.requestKeyframe()
+	}
+}
+
+// forget stops d forwarding or waiting for the encoding u, which ended,
+// and, when u heads its track, any encoding of that track; it reports
+// whether d shows u's track.
+func (d *downTrack) forget(u *upTrack) bool {
+	d.switchMu.Lock()
+	defer d.switchMu.Unlock()
+	gone := func(x *upTrack) bool { return x != nil && (x == u || u.head() == u && x.head() == u) }
+	d.mu.Lock()
+	if gone(d.src) {
+		d.src = nil
+		d.waitingKey = false
+	}
+	if gone(d.next) {
+		d.next = nil
+	}
+	d.updateWaiting()
+	shows := d.pub == u.head()
+	d.mu.Unlock()
+	d.tidy()
+	return shows
+}
+
+// target returns the encoding d forwards, or is to forward from its next
+// keyframe: the one its subscriber's choice rests on.
+func (d *downTrack) target() *upTrack {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.next != nil {
+		return d.next
+	}
+	return d.src
+}
+
+// tidy attaches d to the up-tracks it forwards or waits for (src and
+// next) and detaches it from the others. Every change of src or next is
+// followed by a tidy; d.switchMu serializes them.
+func (d *downTrack) tidy() {
+	d.mu.Lock()
+	src, next := d.src, d.next
+	d.mu.Unlock()
+	keep := d.attached[:0]
+	for _, u := range d.attached {
+		if u == src || u == next {
+			keep = append(keep, u)
+		} else {
+			u.detach(d)
+		}
+	}
+	d.attached = keep
+	for _, u := range []*upTrack{src, next} {
+		if u != nil && !slices.Contains(d.attached, u) {
+			u.attach(d)
+			d.attached = append(d.attached, u)
+		}
+	}
+}
+
+// tidyLater runs tidy on its own goroutine, for the packet path, which
+// must not wait for switchMu.
+func (d *downTrack) tidyLater() {
+	go func() {
+		d.switchMu.Lock()
+		defer d.switchMu.Unlock()
+		d.tidy()
+	}()
+}
+
+// updateWaiting keeps the count of down-tracks waiting for a keyframe of
+// the up-track d waits for (next, or src that lost its first keyframe).
+// d.mu must be held.
+func (d *downTrack) updateWaiting() {
+	var w *upTrack
+	switch {
+	case d.next != nil:
+		w = d.next
+	case d.waitingKey:
+		w = d.src
+	}
+	if d.countedIn == w {
+		return
+	}
+	if d.countedIn != nil {
 		d.countedIn.waiting.Add(-1)
-		d.countedIn = nil
 	}
-	if w && d.countedIn == nil && d.src != nil {
-		d.src.waiting.Add(1)
-		d.countedIn = d.src
+	if w != nil {
+		w.waiting.Add(1)
 	}
+	d.countedIn = w
 }
 
-// source returns the current source, or nil.
+// source returns the encoding d forwards, or nil.
 func (d *downTrack) source() *upTrack {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.src
+}
+
+// shown returns the track d shows (the head of a simulcast source), or nil.
+func (d *downTrack) shown() *upTrack {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pub
 }
 
 // Bind is called by pion when the subscriber's PeerConnection negotiated
@@ -126,8 +266,8 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
 	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()})
-	if src := d.source(); src != nil {
-		src.requestKeyframe()
+	if t := d.target(); t != nil {
+		t.requestKeyframe()
 	}
 	return codec, nil
 }
@@ -199,7 +339,18 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 		return writeSkipped
 	}
 	d.mu.Lock()
-	if d.src != src {
+	promoted := false
+	switch {
+	case src == d.next:
+		if !keyframe {
+			d.mu.Unlock()
+			return writeSkipped // forward src until next's keyframe
+		}
+		d.src, d.next, promoted = src, nil, true
+		d.waitingKey = false
+		d.rw.Restart()
+		d.updateWaiting()
+	case src != d.src:
 		d.mu.Unlock()
 		return writeSkipped // switched away while this packet was on its way
 	}
@@ -212,7 +363,8 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 			d.mu.Unlock()
 			return writeSkipped
 		}
-		d.setWaiting(false)
+		d.waitingKey = false
+		d.updateWaiting()
 	}
 	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, now)
 	if !ok {
@@ -234,6 +386,9 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 	d.sent.packets++
 	d.sent.octets += uint32(len(payload))
 	d.mu.Unlock()
+	if promoted {
+		d.tidyLater() // detach from the encoding left
+	}
 
 	if n, err := d.writeRTP(b, sc, payload); err != nil || n == 0 {
 		// pion drops packets silently (n == 0) until the subscriber's
@@ -246,7 +401,8 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 			d.rw.Forget(p)
 			if restart = first && d.rw.AtStart(); restart {
 				d.rw.Restart()
-				d.setWaiting(true)
+				d.waitingKey = true
+				d.updateWaiting()
 			}
 		}
 		d.mu.Unlock()

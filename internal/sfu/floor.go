@@ -131,9 +131,9 @@ func (p *Participant) addSlots() error {
 		return nil
 	}
 	stats := &p.sfu.stats
-	slots := []*downTrack{newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")}
+	slots := []*downTrack{newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video", needHigh)}
 	for i := range SpeakerAudioSlots {
-		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, SpeakerStreamID, fmt.Sprintf("speaker-audio-%d", i)))
+		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, SpeakerStreamID, fmt.Sprintf("speaker-audio-%d", i), needHigh))
 	}
 	all := slots
 	var w *wall
@@ -191,7 +191,7 @@ func (p *Participant) fillSlots(holders []string, byID map[string]*Participant) 
 	audioSlots := slots[1:]
 	kept := make(map[*upTrack]bool)
 	for _, d := range audioSlots {
-		if cur := d.source(); cur != nil && slices.Contains(audio, cur) {
+		if cur := d.shown(); cur != nil && slices.Contains(audio, cur) {
 			kept[cur] = true
 		}
 	}
@@ -202,7 +202,7 @@ func (p *Participant) fillSlots(holders []string, byID map[string]*Participant) 
 		}
 	}
 	for _, d := range audioSlots {
-		if cur := d.source(); cur != nil && kept[cur] {
+		if cur := d.shown(); cur != nil && kept[cur] {
 			continue
 		}
 		var src *upTrack

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,19 @@ type upTrack struct {
 	codec    webrtc.RTPCodecParameters
 	streamID string // the publishing participant's id
 	trackID  string
+	// rid names the encoding of a simulcast track ("" without), rank its
+	// place by quality among the encodings; layers is the set of the
+	// encodings of a video track (nil for sound), set before u is known.
+	rid    string
+	rank   int
+	layers *layerSet
+	// lastArrival is when u's last packet came, resumedAt when its
+	// publisher was last asked to send it again (unix nanoseconds);
+	// bitrate is what it carries, in bits a second, as last measured.
+	lastArrival atomic.Int64
+	resumedAt   atomic.Int64
+	bitrate     atomic.Int64
+	chooser     layerState // the reporter's
 	keyframe func(payload []byte) bool
 	in       inCounters // what arrives from the publisher
 	// traffic counts what the run loop receives and writes itself.
@@ -99,6 +113,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote, twccExt uint8, f
 		codec:    remote.Codec(),
 		streamID: owner.info.ID,
 		trackID:  remote.Kind().String() + "-" + remote.ID(),
+		rid:      remote.RID(),
 		twccExt:  twccExt,
 		feedback: feedback,
 		sendPLI: func(ssrc uint32) error {
@@ -107,6 +122,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote, twccExt uint8, f
 			return owner.pub.Load().WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
 	}
+	u.chooser = layerState{wantedAt: time.Now().UnixNano(), asked: true}
 	u.keyframe = keyframeDetector(u.codec.MimeType)
 	u.rx.stream.ClockRate = u.codec.ClockRate
 	u.plan.Store(&fanPlan{})
@@ -159,11 +175,12 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 	arrival := time.Now()
 	u.received(h, arrival)
+	now := arrival.UnixNano()
+	u.lastArrival.Store(now)
 	if u.gated.Load() {
 		return
 	}
 
-	now := arrival.UnixNano()
 	if plan.byWriter == nil {
 		writeAll(&u.traffic, u, plan.all, h, u.sc, payload, len(pkt), keyframe, now)
 	} else {
@@ -275,8 +292,10 @@ func (u *upTrack) detach(d *downTrack) {
 	u.plan.Store(newFanPlan(next, u.pool.size()))
 }
 
-// end stops forwarding this track: subscribers drop their down-tracks of
-// it, and speaker slots showing it go blank.
+// end stops forwarding this encoding. For a track's head (or a track
+// without simulcast) subscribers drop their down-tracks of the track, and
+// speaker slots showing it go blank; for another encoding of a simulcast
+// track, the down-tracks on it go over to another encoding.
 func (u *upTrack) end() {
 	u.mu.Lock()
 	if u.ended {
@@ -284,12 +303,35 @@ func (u *upTrack) end() {
 		return
 	}
 	u.ended = true
-	downs := u.plan.Load().all
+	downs := slices.Clone(u.plan.Load().all)
 	u.mu.Unlock()
+	head := u.head()
+	if u.layers != nil {
+		u.layers.remove(u)
+		if head == u {
+			seen := make(map[*downTrack]bool, len(downs))
+			for _, d := range downs {
+				seen[d] = true
+			}
+			for _, l := range u.layers.encodings() {
+				for _, d := range l.plan.Load().all {
+					if !seen[d] {
+						seen[d] = true
+						downs = append(downs, d)
+					}
+				}
+			}
+		}
+	}
 	for _, d := range downs {
-		if d.slot {
+		shows := d.forget(u)
+		switch {
+		case !shows:
+		case head != u:
+			d.retarget(d.sub.chooseLayer(head, d.need))
+		case d.slot:
 			d.switchSource(nil)
-		} else {
+		default:
 			d.sub.unsubscribe(u)
 		}
 	}

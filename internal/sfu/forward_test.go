@@ -218,7 +218,7 @@ func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
 	b := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
 	a.codec.ClockRate, b.codec.ClockRate = 90000, 90000
 	w := &recordingWriter{}
-	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")
+	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video", needHigh)
 	slot.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
 	var h rtp.Header
 
@@ -227,17 +227,19 @@ func TestSpeakerSlotSwitchesSeamlessly(t *testing.T) {
 		a.forward(&h, vp8Packet(uint16(1000+i), uint32(5000+3000*i), i == 0, true))
 	}
 	slot.switchSource(b)
-	if len(a.plan.Load().all) != 0 || len(b.plan.Load().all) != 1 {
-		t.Fatalf("after the switch a has %d and b %d down-tracks, want 0 and 1", len(a.plan.Load().all), len(b.plan.Load().all))
+	if len(a.plan.Load().all) != 1 || len(b.plan.Load().all) != 1 {
+		t.Fatalf("during the switch a has %d and b %d down-tracks, want 1 and 1", len(a.plan.Load().all), len(b.plan.Load().all))
 	}
-	a.forward(&h, vp8Packet(1004, 17000, false, true)) // the old source goes on: not forwarded
+	a.forward(&h, vp8Packet(1004, 17000, false, true)) // the old source goes on until b's keyframe
 	b.forward(&h, vp8Packet(60000, 900, false, true))  // not a keyframe: waits
 	for i := range 3 {
 		b.forward(&h, vp8Packet(uint16(60001+i), uint32(4000+3000*i), i == 0, true))
 	}
-	if len(w.headers) != 7 {
-		t.Fatalf("slot sent %d packets, want 4 from a and 3 from b", len(w.headers))
+	a.forward(&h, vp8Packet(1005, 20000, false, true)) // after b's keyframe: not forwarded
+	if len(w.headers) != 8 {
+		t.Fatalf("slot sent %d packets, want 5 from a and 3 from b", len(w.headers))
 	}
+	waitFor(t, "the slot to leave a", func() bool { return len(a.plan.Load().all) == 0 })
 	checkContinuous(t, w.headers)
 	for i, hd := range w.headers {
 		if hd.SSRC != 42 {
@@ -307,7 +309,7 @@ func TestDownTrackResendsFromTheCache(t *testing.T) {
 	b := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
 	a.codec.ClockRate, b.codec.ClockRate = 90000, 90000
 	w := &recordingWriter{}
-	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")
+	slot := newSpeakerSlot(nil, a.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video", needHigh)
 	slot.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
 	var h rtp.Header
 	feed := func(u *upTrack, from uint16, n int) {

@@ -116,7 +116,7 @@ func FuzzDownTrackWrite(f *testing.F) {
 			srcs[i] = &fuzzSource{u: u, seq: uint16(start[0]), ts: start[1], sent: map[uint16]fuzzPacket{}}
 		}
 		w := &fuzzWriter{}
-		slot := newSpeakerSlot(nil, srcs[0].u.stats, codec, kind, SpeakerStreamID, "speaker-"+kind.String())
+		slot := newSpeakerSlot(nil, srcs[0].u.stats, codec, kind, SpeakerStreamID, "speaker-"+kind.String(), needHigh)
 		slot.bound.Store(&binding{ssrc: 42, payloadType: pt, stream: w})
 		defer slot.close()
 

@@ -125,7 +125,7 @@ func TestSpeakerSlotObservesSwitchTimeOnce(t *testing.T) {
 	sub := &Participant{sfu: s, room: r}
 	up := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
 	up.stats = &s.stats
-	slot := newSpeakerSlot(sub, &s.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video")
+	slot := newSpeakerSlot(sub, &s.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video", needHigh)
 	slot.bound.Store(&binding{ssrc: 1, payloadType: 96, stream: discardWriter{}})
 
 	r.switchAt.Store(time.Now().Add(-200 * time.Millisecond).UnixNano())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,12 +84,14 @@ type Participant struct {
 	cancel         context.CancelFunc
 
 	mu        sync.Mutex
-	published []*upTrack
-	subs      map[*upTrack]*subscription
-	slots     []*downTrack // speaker slots: video first, then audio
-	lastIn    map[*upTrack]inSnapshot
-	closed    bool
-	closeOnce sync.Once
+	published []*upTrack // every encoding of every track
+	// simulcasts are the encodings of p's simulcast tracks by receiver.
+	simulcasts map[*webrtc.RTPReceiver]*layerSet
+	subs       map[*upTrack]*subscription
+	slots      []*downTrack // speaker slots: video first, then audio
+	lastIn     map[*upTrack]inSnapshot
+	closed     bool
+	closeOnce  sync.Once
 }
 
 // answer is a client's subscribe answer with the channel for the result of
@@ -122,17 +125,18 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 	}
 	p := &Participant{
 		sfu: s, info: info, sig: sig,
-		log:       s.log.With("conference", conf, "participant", info.ID),
-		sub:       sub,
-		keys:      keys,
-		answers:   make(chan answer),
-		ctx:       ctx,
-		cancel:    cancel,
-		connected: info.Connected,
-		subs:      make(map[*upTrack]*subscription),
-		lastIn:    make(map[*upTrack]inSnapshot),
-		writer:    s.writers.assign(),
-		rtcpSSRC:  rand.Uint32(),
+		log:        s.log.With("conference", conf, "participant", info.ID),
+		sub:        sub,
+		keys:       keys,
+		answers:    make(chan answer),
+		ctx:        ctx,
+		cancel:     cancel,
+		connected:  info.Connected,
+		subs:       make(map[*upTrack]*subscription),
+		simulcasts: make(map[*webrtc.RTPReceiver]*layerSet),
+		lastIn:     make(map[*upTrack]inSnapshot),
+		writer:     s.writers.assign(),
+		rtcpSSRC:   rand.Uint32(),
 	}
 	p.watchState(sub, true)
 	return p, nil
@@ -266,9 +270,13 @@ func (p *Participant) AddCandidate(publish bool, c webrtc.ICECandidateInit) erro
 	return nil
 }
 
-// RequestKeyframes asks every video track p publishes for a keyframe.
+// RequestKeyframes asks every video track p publishes for a keyframe, of
+// each of its encodings.
 func (p *Participant) RequestKeyframes() {
-	for _, up := range p.publishedTracks() {
+	p.mu.Lock()
+	published := slices.Clone(p.published)
+	p.mu.Unlock()
+	for _, up := range published {
 		up.requestKeyframe()
 	}
 }
@@ -328,26 +336,59 @@ func (p *Participant) subscribedTracks() []*upTrack {
 	return out
 }
 
+// publishedTracks returns the tracks p publishes, each simulcast track by
+// its head.
 func (p *Participant) publishedTracks() []*upTrack {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]*upTrack(nil), p.published...)
+	out := make([]*upTrack, 0, len(p.published))
+	for _, u := range p.published {
+		if u.head() == u {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
-// onTrack starts forwarding a track the client published.
+// onTrack starts forwarding a track the client published, or one more
+// encoding of a simulcast track.
 func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	mid := p.midOf(recv)
 	p.mu.Lock()
 	up := newUpTrack(p, remote, transportCCExtension(recv), p.feedback)
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
+	head := true
+	if up.kind == webrtc.RTPCodecTypeVideo {
+		ls := p.simulcasts[recv]
+		if ls == nil || up.rid == "" {
+			ls = &layerSet{head: up, mid: mid}
+			ls.list.Store(&[]*upTrack{})
+			if up.rid != "" {
+				p.simulcasts[recv] = ls
+			}
+		} else {
+			head = false
+		}
+		rank, ok := ridRank(up.rid)
+		if !ok {
+			rank = len(ls.encodings())
+		}
+		up.rank, up.layers = rank, ls
+		if !ls.add(up) {
+			p.mu.Unlock()
+			p.log.Warn("more simulcast encodings than forwarded; ignored", "rid", up.rid, "at most", maxLayers)
+			return
+		}
+	}
 	p.published = append(p.published, up)
 	p.mu.Unlock()
 	p.sfu.stats.upTracks.Add(1)
 	p.sfu.traffic.open(&up.traffic)
 	up.gated.Store(up.kind == webrtc.RTPCodecTypeAudio && !p.hearable(p.room.floorHolders()))
-	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()))
+	p.log.Info("track published", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "ssrc", uint32(remote.SSRC()), "rid", up.rid)
 
 	go up.readReceiverRTCP(recv)
 	go func() {
@@ -361,17 +402,38 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 				break
 			}
 		}
+		if up.layers != nil && p.simulcasts[recv] == up.layers && up.layers.head == up {
+			delete(p.simulcasts, recv)
+		}
 		p.mu.Unlock()
 		up.end()
-		if up.kind == webrtc.RTPCodecTypeVideo {
+		if up.kind == webrtc.RTPCodecTypeVideo && head {
 			p.room.refreshWalls()
 		}
 	}()
+	if !head {
+		return // its track's subscribers choose among its encodings
+	}
 	p.room.published(p, up)
 	p.room.applyFloor()
 	if up.kind == webrtc.RTPCodecTypeVideo {
 		p.room.refreshWalls()
 	}
+}
+
+// midOf returns the media id of the transceiver of recv on p's publishing
+// PeerConnection, "" when not found.
+func (p *Participant) midOf(recv *webrtc.RTPReceiver) string {
+	pc := p.pub.Load()
+	if pc == nil {
+		return ""
+	}
+	for _, t := range pc.GetTransceivers() {
+		if t.Receiver() == recv {
+			return t.Mid()
+		}
+	}
+	return ""
 }
 
 // subscribe adds a down-track of up to p's subscribing PeerConnection and

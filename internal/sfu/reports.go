@@ -24,12 +24,15 @@ type sentCounters struct {
 // sender reports of their down-tracks every reportInterval; at most one
 // compound packet per PeerConnection and tick. It replaces a goroutine and
 // a ticker per PeerConnection and interceptor, and their locks and
-// hand-offs on every packet.
+// hand-offs on every packet. Every layerInterval it also chooses the
+// encodings of simulcast tracks that each subscriber receives and each
+// publisher sends (chooseLayers).
 func (s *SFU) runReports(ctx context.Context) {
 	t := time.NewTicker(feedbackInterval)
 	defer t.Stop()
 	var parts []*Participant
 	var pkts []rtcp.Packet
+	var layers layerChooser
 	for tick := 1; ; tick++ {
 		var now time.Time
 		select {
@@ -57,6 +60,9 @@ func (s *SFU) runReports(ctx context.Context) {
 					}
 				}
 			}
+		}
+		if tick%int(layerInterval/feedbackInterval) == 0 {
+			layers.chooseLayers(parts, now)
 		}
 		clear(parts) // let closed participants go
 		clear(pkts)

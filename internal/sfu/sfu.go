@@ -291,7 +291,8 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	return s, nil
 }
 
-// publishAPI returns the API of publishing PeerConnections. They negotiate
+// publishAPI returns the API of publishing PeerConnections. They accept
+// video as simulcast, and negotiate
 // transport-wide sequence numbers, for the congestion control feedback by
 // which a browser adapts its sending rate, and run no interceptor: the
 // NACKs, that feedback and the receiver reports are the SFU's one
@@ -300,6 +301,11 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
+	}
+	// Simulcast: the publisher's encodings of one track are told apart
+	// by the RID header extension.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		return nil, fmt.Errorf("sfu: register the simulcast header extensions: %w", err)
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
@@ -453,6 +459,12 @@ type Signaler interface {
 	// within Config.MediaTimeout of the first negotiation (reason
 	// MediaFailedICE or MediaFailedTimeout). It may come more than once.
 	MediaFailed(reason string)
+	// SendLayers asks a publisher to send, of its video track on the
+	// transceiver mid, only the encodings rids (by RID; "" is the one
+	// encoding of a track sent without simulcast) and to pause the others,
+	// which nobody receives. It comes whenever that changes; until the
+	// first, the publisher sends all.
+	SendLayers(mid string, rids []string)
 }
 
 // Join adds a participant to the room of conf and creates its two

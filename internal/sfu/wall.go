@@ -46,7 +46,7 @@ func newWall(p *Participant, n int) *wall {
 	w := &wall{p: p, kick: make(chan struct{}, 1), auto: true}
 	for i := range n {
 		w.slots = append(w.slots, newSpeakerSlot(p, &p.sfu.stats, speakerCodec(webrtc.RTPCodecTypeVideo),
-			webrtc.RTPCodecTypeVideo, WallStreamID, fmt.Sprintf("%s-%d", WallStreamID, i)))
+			webrtc.RTPCodecTypeVideo, WallStreamID, fmt.Sprintf("%s-%d", WallStreamID, i), needLow))
 	}
 	w.shown = make([]string, n)
 	return w

@@ -306,6 +306,13 @@ func (c *conn) SendWall(slots []string) {
 	c.sendState(protocol.WallState{Type: protocol.TypeWallState, Slots: slots}, keyWall)
 }
 
+// SendLayers asks a publisher to send only the encodings rids of its
+// video track on transceiver mid. A newer request for the same track
+// replaces one not yet sent.
+func (c *conn) SendLayers(mid string, rids []string) {
+	c.sendState(protocol.PublishLayers{Type: protocol.TypePublishLayers, Mid: mid, Active: rids}, keyPublishLayers+mid)
+}
+
 // wall carries out a hall console's choice of the cameras on its wall.
 func (c *conn) wall(m *protocol.Wall) *protocol.Error {
 	fail := func(code, format string, args ...any) *protocol.Error {

@@ -49,7 +49,10 @@ const (
 	keyMuted        = "muted"
 	keyWall         = "wall_state"
 	keyMediaState   = "media_state"
-	keyAttendance   = "attendance_changed"
+	// keyPublishLayers, followed by a transceiver's mid, keeps the last
+	// publish_layers of one track.
+	keyPublishLayers = "publish_layers:"
+	keyAttendance    = "attendance_changed"
 )
 
 // message is one encoded server message. A broadcast is encoded once and

@@ -1,0 +1,73 @@
+package layer
+
+import "testing"
+
+// three returns the layers of a usual simulcast track (150, 500 and 1500
+// kbit/s) with live as given.
+func three(low, mid, high bool) []Layer {
+	return []Layer{{Live: low, Bitrate: 150_000}, {Live: mid, Bitrate: 500_000}, {Live: high, Bitrate: 1_500_000}}
+}
+
+func TestChoose(t *testing.T) {
+	tests := []struct {
+		name   string
+		layers []Layer
+		want   int
+		budget int
+		choice Choice
+	}{
+		{"all live, high wanted", three(true, true, true), 2, 0, Choice{Index: 2}},
+		{"all live, low wanted (a wall tile)", three(true, true, true), 0, 0, Choice{Index: 0}},
+		{"want above the top is the top", three(true, true, true), 7, 0, Choice{Index: 2}},
+		{"the link carries the middle", three(true, true, true), 2, 800_000, Choice{Index: 1, Limited: true}},
+		{"the link carries the low only", three(true, true, true), 2, 200_000, Choice{Index: 0, Limited: true}},
+		{"the link carries nothing", three(true, true, true), 2, 100_000, Choice{Index: -1, Limited: true}},
+		{"a budget above need does not limit", three(true, true, true), 0, 200_000, Choice{Index: 0}},
+		{"high paused: the highest live below", three(true, true, false), 2, 0, Choice{Index: 1}},
+		{"low paused: the lowest live above", three(false, true, true), 0, 0, Choice{Index: 1}},
+		{"low paused and the link too thin for the middle", three(false, true, true), 0, 200_000, Choice{Index: -1, Limited: true}},
+		{"nothing live", three(false, false, false), 2, 0, Choice{Index: -1}},
+		{"unknown bitrate fits", []Layer{{Live: true}, {Live: true}}, 1, 10, Choice{Index: 1}},
+		{"one layer (no simulcast)", []Layer{{Live: true, Bitrate: 800_000}}, 2, 0, Choice{Index: 0}},
+		{"one layer above the budget", []Layer{{Live: true, Bitrate: 800_000}}, 2, 400_000, Choice{Index: -1, Limited: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Choose(tt.layers, tt.want, tt.budget); got != tt.choice {
+				t.Errorf("Choose(want %d, budget %d) = %+v, want %+v", tt.want, tt.budget, got, tt.choice)
+			}
+		})
+	}
+}
+
+func TestWanted(t *testing.T) {
+	tests := []struct {
+		name   string
+		layers []Layer
+		want   int
+		budget int
+		index  int
+	}{
+		{"paused layers count", three(false, false, false), 2, 0, 2},
+		{"low wanted", three(true, false, false), 0, 0, 0},
+		{"the link carries the middle", three(true, true, false), 2, 800_000, 1},
+		{"the link carries nothing", three(true, true, true), 2, 100_000, -1},
+		{"never measured fits", []Layer{{}, {}, {}}, 2, 1, 2},
+		{"want above the top", three(true, true, true), 9, 0, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Wanted(tt.layers, tt.want, tt.budget); got != tt.index {
+				t.Errorf("Wanted(want %d, budget %d) = %d, want %d", tt.want, tt.budget, got, tt.index)
+			}
+		})
+	}
+}
+
+func BenchmarkChoose(b *testing.B) {
+	layers := three(true, true, true)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		Choose(layers, 2, 300_000+i%2_000_000)
+	}
+}

@@ -1,0 +1,283 @@
+package sfu
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/layer"
+)
+
+// maxLayers is the most encodings of one published video track the SFU
+// forwards: three, as the pages and the Go client send simulcast.
+const maxLayers = 3
+
+// What a down-track needs of a simulcast source: the lowest encoding for a
+// tile of the hall's wall, the highest for the program and the floor
+// holder. The link may allow less.
+const (
+	needLow  = 0
+	needHigh = maxLayers - 1
+)
+
+// Timing of the encodings' life: an encoding is live while its packets
+// came within liveWindow, or for resumeWait after the publisher was asked
+// to resume it; one that nobody wanted for pauseAfter is paused at the
+// publisher. layerInterval is how often the reporter chooses again.
+const (
+	liveWindow    = time.Second
+	resumeWait    = 2 * time.Second
+	pauseAfter    = 3 * time.Second
+	layerInterval = 250 * time.Millisecond
+)
+
+// ridRank orders the encodings of a simulcast track by their RID, lowest
+// first: q, h, f (quarter, half and full resolution, as the pages and the
+// Go client name them), or l, m, h, or 0, 1, 2. It reports false for
+// another RID.
+func ridRank(rid string) (int, bool) {
+	switch strings.ToLower(rid) {
+	case "q", "l", "low":
+		return 0, true
+	case "h", "m", "mid", "medium":
+		return 1, true
+	case "f", "high", "full":
+		return 2, true
+	}
+	if n, err := strconv.Atoi(rid); err == nil && n >= 0 && n < maxLayers {
+		return n, true
+	}
+	return 0, false
+}
+
+// layerSet is the encodings of one published video track: those of a
+// simulcast, or the one of a track sent without. Subscribers know the
+// track by its head, the first encoding to arrive; the others join it as
+// pion reports them.
+type layerSet struct {
+	head *upTrack
+	mid  string // of the publisher's transceiver, by which it is asked to pause
+	// list holds the encodings, lowest first; replaced whole under mu.
+	mu   sync.Mutex
+	list atomic.Pointer[[]*upTrack]
+}
+
+// layerState is what the reporter (runReports, one goroutine) keeps of
+// one encoding: when it was last wanted (unix nanoseconds), whether the
+// publisher was last asked to send it, and its byte count at the previous
+// round, for its bitrate.
+type layerState struct {
+	wantedAt  int64
+	asked     bool
+	lastBytes uint64
+	measured  bool
+}
+
+// encodings returns the encodings, lowest first.
+func (ls *layerSet) encodings() []*upTrack { return *ls.list.Load() }
+
+// add puts the encoding u into the set by its rank.
+func (ls *layerSet) add(u *upTrack) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	old := ls.encodings()
+	if len(old) >= maxLayers {
+		return false
+	}
+	next := append(slices.Clone(old), u)
+	slices.SortStableFunc(next, func(a, b *upTrack) int { return a.rank - b.rank })
+	ls.list.Store(&next)
+	return true
+}
+
+// remove takes the encoding u out of the set.
+func (ls *layerSet) remove(u *upTrack) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	next := slices.DeleteFunc(slices.Clone(ls.encodings()), func(x *upTrack) bool { return x == u })
+	ls.list.Store(&next)
+}
+
+// view fills out with what the chooser knows of the encodings at now
+// (unix nanoseconds) and returns it.
+func (ls *layerSet) view(out []layer.Layer, list []*upTrack, now int64) []layer.Layer {
+	out = out[:0]
+	for _, u := range list {
+		live := now-u.lastArrival.Load() < int64(liveWindow) || now-u.resumedAt.Load() < int64(resumeWait)
+		out = append(out, layer.Layer{Live: live, Bitrate: int(u.bitrate.Load())})
+	}
+	return out
+}
+
+// head returns the track subscribers know u by: the head of its encodings,
+// or u itself.
+func (u *upTrack) head() *upTrack {
+	if u.layers == nil {
+		return u
+	}
+	return u.layers.head
+}
+
+// chooseLayer returns the encoding of pub that p receives when it needs
+// at most need: the best live one its link carries, or, with none, the
+// one it wants, which the publisher will be asked to send.
+func (p *Participant) chooseLayer(pub *upTrack, need int) *upTrack {
+	if pub.layers == nil {
+		return pub
+	}
+	list := pub.layers.encodings()
+	var buf [maxLayers]layer.Layer
+	view := pub.layers.view(buf[:], list, time.Now().UnixNano())
+	c := layer.Choose(view, need, p.budget())
+	if c.Index < 0 {
+		c.Index = max(0, layer.Wanted(view, need, p.budget()))
+	}
+	return list[c.Index]
+}
+
+// budget is what p's link is estimated to carry of one video track, in
+// bits a second; 0 for no limit.
+func (p *Participant) budget() int {
+	return 0
+}
+
+// videoDownTracks appends p's video down-tracks to out.
+func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
+	p.mu.Lock()
+	for _, s := range p.subs {
+		if s.down.kind == webrtc.RTPCodecTypeVideo {
+			out = append(out, s.down)
+		}
+	}
+	for _, d := range p.slots {
+		if d.kind == webrtc.RTPCodecTypeVideo {
+			out = append(out, d)
+		}
+	}
+	p.mu.Unlock()
+	if p.wall != nil {
+		out = append(out, p.wall.slots...)
+	}
+	return out
+}
+
+// layerChooser is the reporter's state for choosing encodings: scratch
+// space kept from one round to the next.
+type layerChooser struct {
+	downs  []*downTrack
+	ups    []*upTrack
+	view   []layer.Layer
+	lastAt time.Time
+}
+
+// chooseLayers runs one round over parts at now: each encoding's bitrate
+// is measured, each video down-track of a simulcast source goes over to
+// the encoding it should receive, and each publisher is asked to send the
+// encodings someone wants and to pause the others.
+func (lc *layerChooser) chooseLayers(parts []*Participant, now time.Time) {
+	ns := now.UnixNano()
+	elapsed := now.Sub(lc.lastAt)
+	lc.lastAt = now
+	for _, p := range parts {
+		lc.ups = p.videoEncodings(lc.ups[:0])
+		for _, u := range lc.ups {
+			u.measure(elapsed)
+		}
+	}
+	for _, p := range parts {
+		budget := p.budget()
+		lc.downs = p.videoDownTracks(lc.downs[:0])
+		for _, d := range lc.downs {
+			pub := d.shown()
+			if pub == nil || pub.layers == nil {
+				continue
+			}
+			list := pub.layers.encodings()
+			lc.view = pub.layers.view(lc.view, list, ns)
+			if w := layer.Wanted(lc.view, d.need, budget); w >= 0 {
+				list[w].chooser.wantedAt = ns
+			}
+			c := layer.Choose(lc.view, d.need, budget)
+			if c.Index < 0 {
+				continue
+			}
+			list[c.Index].chooser.wantedAt = ns
+			if len(list) > 1 && d.target() != list[c.Index] {
+				d.retarget(list[c.Index])
+			}
+		}
+		clear(lc.downs)
+	}
+	for _, p := range parts {
+		lc.ups = p.videoEncodings(lc.ups[:0])
+		for _, u := range lc.ups {
+			if u.layers != nil && u.layers.head == u {
+				askLayers(p, u.layers, ns)
+			}
+		}
+		clear(lc.ups)
+	}
+}
+
+// videoEncodings appends the video encodings p publishes to out.
+func (p *Participant) videoEncodings(out []*upTrack) []*upTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.published {
+		if u.layers != nil {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// measure updates u's bitrate from the bytes that came since the
+// previous round, elapsed ago. A paused encoding keeps its last bitrate.
+func (u *upTrack) measure(elapsed time.Duration) {
+	st := &u.chooser
+	b := u.in.bytes.Load()
+	last, measured := st.lastBytes, st.measured
+	st.lastBytes, st.measured = b, true
+	if !measured || elapsed <= 0 || b == last {
+		return
+	}
+	rate := int64(float64(b-last) * 8 / elapsed.Seconds())
+	if old := u.bitrate.Load(); old > 0 {
+		rate = (3*old + rate) / 4
+	}
+	u.bitrate.Store(rate)
+}
+
+// askLayers asks p to send the encodings of ls that someone wanted within
+// pauseAfter and to pause the others, when that differs from what it was
+// last asked.
+func askLayers(p *Participant, ls *layerSet, now int64) {
+	list := ls.encodings()
+	changed := false
+	for _, u := range list {
+		st := &u.chooser
+		want := now-st.wantedAt < int64(pauseAfter)
+		if want != st.asked {
+			changed = true
+			st.asked = want
+			if want {
+				u.resumedAt.Store(now)
+			}
+		}
+	}
+	if !changed || ls.mid == "" {
+		return
+	}
+	rids := make([]string, 0, len(list))
+	for _, u := range list {
+		if u.chooser.asked {
+			rids = append(rids, u.rid)
+		}
+	}
+	p.sig.SendLayers(ls.mid, rids)
+}
