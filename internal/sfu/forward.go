@@ -64,8 +64,8 @@ type upTrack struct {
 	resumedAt   atomic.Int64
 	bitrate     atomic.Int64
 	chooser     layerState // the reporter's
-	keyframe func(payload []byte) bool
-	in       inCounters // what arrives from the publisher
+	keyframe    func(payload []byte) bool
+	in          inCounters // what arrives from the publisher
 	// traffic counts what the run loop receives and writes itself.
 	traffic traffic
 	// rx counts what arrives for the feedback to the publisher; twccExt
