@@ -171,6 +171,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 
 		HallConnectionsPerLink: cfg.Signal.HallConnectionsPerLink,
 		MaxJoining:             cfg.Signal.MaxJoining,
+		VideoLayers:            cfg.Media.VideoLayers,
 	})
 	handler := server.New(server.Deps{
 		Store:      st,

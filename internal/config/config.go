@@ -79,6 +79,10 @@ type Media struct {
 	// WallSlots is how many points' cameras a hall console receives at
 	// once: the tiles of one page of its wall.
 	WallSlots int `yaml:"wall_slots"`
+	// VideoLayers are the encodings the pages send their camera in, as
+	// simulcast, lowest first, by RID q, h and f; an empty list sends one
+	// encoding.
+	VideoLayers []protocol.VideoLayer `yaml:"video_layers"`
 }
 
 // Signal bounds the signaling connections.
@@ -217,6 +221,7 @@ func Default() Config {
 			TCPPort:         50000,
 			IncludeLoopback: true,
 			WallSlots:       16,
+			VideoLayers:     protocol.DefaultVideoLayers(),
 		},
 		Signal: Signal{HallConnectionsPerLink: 4, MaxJoining: 128},
 		TURN: TURN{
@@ -346,6 +351,9 @@ func (c *Config) Validate() error {
 	}
 	if n := c.Media.WallSlots; n < 1 || n > 64 {
 		return fmt.Errorf("media.wall_slots: %d; use 1 to 64", n)
+	}
+	if err := validVideoLayers(c.Media.VideoLayers); err != nil {
+		return fmt.Errorf("media.video_layers: %w", err)
 	}
 	if n := c.Signal.HallConnectionsPerLink; n < 1 || n > 100 {
 		return fmt.Errorf("signal.hall_connections_per_link: %d; use 1 to 100", n)
@@ -589,4 +597,29 @@ func (d Duration) String() string {
 		return strconv.FormatInt(int64(v/day), 10) + "d"
 	}
 	return time.Duration(d).String()
+}
+
+// validVideoLayers checks the simulcast encodings: at most three, each
+// with its own RID of q, h and f in that order, a scale of 1 to 16 that
+// does not grow, and a bitrate of 30 kbit/s to 10 Mbit/s.
+func validVideoLayers(layers []protocol.VideoLayer) error {
+	if len(layers) > 3 {
+		return fmt.Errorf("%d encodings; at most 3", len(layers))
+	}
+	order := map[string]int{"q": 0, "h": 1, "f": 2}
+	last, lastScale := -1, 17.0
+	for i, l := range layers {
+		rank, ok := order[l.RID]
+		if !ok || rank <= last {
+			return fmt.Errorf("encoding %d: rid %q; use q, h and f, lowest first", i+1, l.RID)
+		}
+		if l.ScaleDownBy < 1 || l.ScaleDownBy > 16 || l.ScaleDownBy > lastScale {
+			return fmt.Errorf("encoding %d: scale_down_by %g; use 1 to 16, no larger than the encoding before", i+1, l.ScaleDownBy)
+		}
+		if l.MaxBitrate < 30_000 || l.MaxBitrate > 10_000_000 {
+			return fmt.Errorf("encoding %d: max_bitrate %d; use 30000 to 10000000 bits a second", i+1, l.MaxBitrate)
+		}
+		last, lastScale = rank, l.ScaleDownBy
+	}
+	return nil
 }

@@ -143,6 +143,29 @@ type Welcome struct {
 	ConferenceID    string      `json:"conference_id"`
 	ConferenceTitle string      `json:"conference_title"`
 	ICEServers      []ICEServer `json:"ice_servers"`
+	// VideoLayers are the encodings a publisher sends its camera in, as
+	// simulcast, lowest first; empty: one encoding.
+	VideoLayers []VideoLayer `json:"video_layers,omitempty"`
+}
+
+// VideoLayer is one encoding of a simulcast camera: its RID, how much
+// smaller than the camera's picture it is (2: half the width and height)
+// and the most bits a second it may carry.
+type VideoLayer struct {
+	RID         string  `json:"rid" yaml:"rid"`
+	ScaleDownBy float64 `json:"scale_down_by" yaml:"scale_down_by"`
+	MaxBitrate  int     `json:"max_bitrate" yaml:"max_bitrate"`
+}
+
+// DefaultVideoLayers are the encodings of a camera sent as simulcast
+// unless the server is configured otherwise: a quarter (320×180 of a
+// 1280×720 camera), a half and the whole picture.
+func DefaultVideoLayers() []VideoLayer {
+	return []VideoLayer{
+		{RID: "q", ScaleDownBy: 4, MaxBitrate: 150_000},
+		{RID: "h", ScaleDownBy: 2, MaxBitrate: 500_000},
+		{RID: "f", ScaleDownBy: 1, MaxBitrate: 1_500_000},
+	}
 }
 
 // Participant describes one connected participant in a roster.

@@ -100,6 +100,7 @@ func (c *conn) run(ctx context.Context) {
 		ConferenceID:    c.conf,
 		ConferenceTitle: c.adm.Conference.Title,
 		ICEServers:      c.hub.d.ICEServers(c.id),
+		VideoLayers:     c.hub.d.VideoLayers,
 	})
 	if old := c.hub.register(c); old != nil {
 		old.recordLeft(conference.LeftReplaced)

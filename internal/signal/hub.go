@@ -64,6 +64,9 @@ type Deps struct {
 	// with CodeServerBusy and a Retry-After, so that a join storm is served
 	// in waves rather than timing out. Zero means DefaultMaxJoining.
 	MaxJoining int
+	// VideoLayers are the encodings of a camera sent as simulcast, told
+	// every participant in its welcome; empty: one encoding.
+	VideoLayers []protocol.VideoLayer
 }
 
 // Defaults of Deps.

@@ -15,6 +15,7 @@ import (
 
 	"hoinghi/internal/auth"
 	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
@@ -74,6 +75,10 @@ type Options struct {
 	// TCPListener carries the SFU's ICE-TCP in place of a listener of its
 	// own (sfu.Config.TCPListener).
 	TCPListener net.Listener
+	// VideoLayers are the simulcast encodings told in welcome
+	// (signal.Deps.VideoLayers); none, the default here, has pages send
+	// one encoding.
+	VideoLayers []protocol.VideoLayer
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -122,7 +127,7 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 	}
 	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
 		CheckOrigin:            auth.SameOrigin(l.Addr().String()),
-		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining})
+		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining, VideoLayers: o.VideoLayers})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
 		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,
