@@ -51,6 +51,10 @@ type Options struct {
 	// 20 ms packets) and VP8 video (90 kHz, VideoFrameRate) once connected.
 	Publish      bool
 	VideoBitrate int  // bits/s of RTP payload; default DefaultVideoBitrate
+	// Simulcast publishes the video as three encodings (RIDs q, h and f,
+	// of a tenth, a third and all of VideoBitrate), as a browser sends a
+	// camera in simulcast; it is ignored with VideoClip.
+	Simulcast bool
 	AudioBitrate int  // bits/s of RTP payload; default DefaultAudioBitrate
 	InsecureTLS  bool // accept any server certificate (self-signed test servers)
 	// SkipICEServers ignores the STUN and TURN servers named in welcome and
@@ -171,7 +175,12 @@ type Client struct {
 	pubPC          *webrtc.PeerConnection
 	subPC          *webrtc.PeerConnection
 	recv           []*TrackCounter
-	sent           [2]*sendTrack // audio, video; nil until publishing
+	sent           []*sendTrack // audio, then each video encoding; nil until publishing
+	// video are the encodings of the published video, on the transceiver
+	// videoTransceiver; layerRequests counts the server's publish_layers.
+	video            []*videoEncoding
+	videoTransceiver *webrtc.RTPTransceiver
+	layerRequests    int
 	closeErr       error
 	att            attendanceView // see attendance.go
 	qual           qualityView    // see quality.go
@@ -423,6 +432,11 @@ func newAPI(blockMedia, tcpOnly bool, videoLoss, videoSendLoss float64) (*webrtc
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
 		return nil, nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	// As a browser does: the encodings of a simulcast track carry their
+	// media id and RID.
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
+		return nil, nil, fmt.Errorf("register simulcast header extensions: %w", err)
 	}
 	// As a browser does: every packet sent carries a transport-wide
 	// sequence number, for the server's congestion control feedback.
@@ -768,6 +782,12 @@ func (c *Client) dispatch(raw []byte) error {
 		c.mu.Lock()
 		c.muted = m.Muted
 		c.mu.Unlock()
+	case protocol.TypePublishLayers:
+		var m protocol.PublishLayers
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode publish_layers: %w", err)
+		}
+		c.applyLayers(m)
 	case protocol.TypeRestartCamera:
 		c.mu.Lock()
 		c.cameraRestarts++

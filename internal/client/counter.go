@@ -20,6 +20,15 @@ type TrackCounter struct {
 	video  bool
 	sender uint32 // SenderHash the payloads must carry; 0 for a slot, which carries anyone
 	lastTS uint32 // timestamp of the newest packet
+	// lastFrame is when the newest frame began; zero before the first.
+	lastFrame time.Time
+}
+
+// resetFreeze forgets the longest freeze so far.
+func (rt *TrackCounter) resetFreeze() {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.stats.LongestFreeze = 0
 }
 
 // NewTrackCounter returns the counter of the received track t, the media of
@@ -118,6 +127,9 @@ func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
 	rt.seq.add(h.SequenceNumber)
 	rt.stats.Lost = rt.seq.lost()
 	rt.stats.SeqJumps = rt.seq.jumps
+	if rt.video && err == nil && len(payload) > 0 {
+		rt.frame(info)
+	}
 	switch {
 	case len(payload) == 0: // padding only, e.g. bandwidth probing
 	case err != nil, rt.sender != 0 && info.Sender != rt.sender:
@@ -136,4 +148,25 @@ func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
 	case info.Keyframe:
 		rt.stats.Keyframes++
 	}
+}
+
+// frame records the encoding, picture size and frame timing of one valid
+// video packet. rt.mu must be held.
+func (rt *TrackCounter) frame(info PayloadInfo) {
+	if info.Layer != rt.stats.Layer && rt.stats.Frames > 0 {
+		rt.stats.LayerSwitches++
+	}
+	rt.stats.Layer = info.Layer
+	if info.Keyframe {
+		rt.stats.Width, rt.stats.Height = info.Width, info.Height
+	}
+	if !info.FrameStart {
+		return
+	}
+	now := time.Now()
+	if !rt.lastFrame.IsZero() {
+		rt.stats.LongestFreeze = max(rt.stats.LongestFreeze, now.Sub(rt.lastFrame))
+	}
+	rt.lastFrame = now
+	rt.stats.Frames++
 }

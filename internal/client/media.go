@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/protocol"
@@ -34,17 +36,63 @@ func (s *sendTrack) count(payload int, keyframe bool) {
 	s.mu.Unlock()
 }
 
-// publish creates the publishing PeerConnection with one audio and one video
-// track, offers it and applies the server's answer.
+// simulcastEncoding is one encoding a Client publishes its video in with
+// Options.Simulcast: its RID, the share of Options.VideoBitrate it
+// carries (1/div) and the picture size its keyframes say.
+type simulcastEncoding struct {
+	rid           string
+	div           int
+	width, height int
+}
+
+// simulcastEncodings are those encodings, lowest first, as the pages send
+// a 1280×720 camera.
+func simulcastEncodings() []simulcastEncoding {
+	return []simulcastEncoding{{"q", 10, 320, 180}, {"h", 3, 640, 360}, {"f", 1, 1280, 720}}
+}
+
+// videoEncoding is one encoding of the published video: its track and
+// counters, what it writes, and whether the server wants it (active) and
+// a keyframe of it.
+type videoEncoding struct {
+	st             *sendTrack
+	rid            string
+	gen            videoSource
+	pkt            rtp.Packet
+	active         atomic.Bool
+	keyframeWanted atomic.Bool
+}
+
+// publish creates the publishing PeerConnection with one audio and one
+// video track (as three encodings with Options.Simulcast), offers it and
+// applies the server's answer.
 func (c *Client) publish(ctx context.Context) error {
 	id := c.welcome.ParticipantID
 	audio, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: AudioClockRate, Channels: 2}, "audio", id)
 	if err != nil {
 		return fmt.Errorf("publish: audio track: %w", err)
 	}
-	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: VideoClockRate}, "video", id)
-	if err != nil {
-		return fmt.Errorf("publish: video track: %w", err)
+	sender := SenderHash(id)
+	var encs []*videoEncoding
+	if c.opts.Simulcast && c.clip == nil {
+		for i, e := range simulcastEncodings() {
+			t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: VideoClockRate}, "video", id, webrtc.WithRTPStreamID(e.rid))
+			if err != nil {
+				return fmt.Errorf("publish: video track %s: %w", e.rid, err)
+			}
+			encs = append(encs, &videoEncoding{st: &sendTrack{track: t}, rid: e.rid,
+				gen: NewLayerGenerator(sender, c.opts.VideoBitrate/e.div, i, e.width, e.height)})
+		}
+	} else {
+		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: VideoClockRate}, "video", id)
+		if err != nil {
+			return fmt.Errorf("publish: video track: %w", err)
+		}
+		var gen videoSource = NewVideoGenerator(sender, c.opts.VideoBitrate)
+		if c.clip != nil {
+			gen = c.clip
+		}
+		encs = append(encs, &videoEncoding{st: &sendTrack{track: t}, gen: gen})
 	}
 	pc, err := c.pubAPI.NewPeerConnection(c.pcConfig())
 	if err != nil {
@@ -59,27 +107,42 @@ func (c *Client) publish(ctx context.Context) error {
 	c.pubPC = pc
 	c.mu.Unlock()
 
-	var keyframeWanted atomic.Bool
-	tracks := [2]*sendTrack{}
-	for i, t := range []*webrtc.TrackLocalStaticRTP{audio, video} {
-		sender, err := pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-		if err != nil {
-			return fmt.Errorf("publish: add %s track: %w", t.Kind(), err)
+	at, err := pc.AddTransceiverFromTrack(audio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("publish: add audio track: %w", err)
+	}
+	sound := &sendTrack{track: audio, stats: TrackStats{Participant: id, Kind: "audio"}}
+	if enc := at.Sender().GetParameters().Encodings; len(enc) > 0 {
+		sound.stats.SSRC = uint32(enc[0].SSRC)
+	}
+	c.wg.Add(1)
+	go c.drainSenderRTCP(at.Sender(), "", sound, nil)
+
+	vt, err := pc.AddTransceiverFromTrack(encs[0].st.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("publish: add video track: %w", err)
+	}
+	for _, e := range encs[1:] {
+		if err := vt.Sender().AddEncoding(e.st.track); err != nil {
+			return fmt.Errorf("publish: add video encoding %s: %w", e.rid, err)
 		}
-		st := &sendTrack{track: t, stats: TrackStats{Participant: id, Kind: t.Kind().String()}}
-		if enc := sender.Sender().GetParameters().Encodings; len(enc) > 0 {
-			st.stats.SSRC = uint32(enc[0].SSRC)
-		}
-		tracks[i] = st
-		var onKeyframe func()
-		if t.Kind() == webrtc.RTPCodecTypeVideo {
-			onKeyframe = func() { keyframeWanted.Store(true) }
+	}
+	params := vt.Sender().GetParameters().Encodings
+	for i, e := range encs {
+		e.active.Store(true)
+		e.st.stats = TrackStats{Participant: id, Kind: "video", RID: e.rid}
+		if i < len(params) {
+			e.st.stats.SSRC = uint32(params[i].SSRC)
 		}
 		c.wg.Add(1)
-		go c.drainSenderRTCP(sender.Sender(), st, onKeyframe)
+		go c.drainSenderRTCP(vt.Sender(), e.rid, e.st, func() { e.keyframeWanted.Store(true) })
 	}
 	c.mu.Lock()
-	c.sent = tracks
+	c.sent = []*sendTrack{sound}
+	for _, e := range encs {
+		c.sent = append(c.sent, e.st)
+	}
+	c.video, c.videoTransceiver = encs, vt
 	c.mu.Unlock()
 
 	var startOnce sync.Once
@@ -88,7 +151,7 @@ func (c *Client) publish(ctx context.Context) error {
 		if s == webrtc.PeerConnectionStateConnected {
 			startOnce.Do(func() {
 				c.wg.Add(1)
-				go c.sendMedia(tracks, &keyframeWanted)
+				go c.sendMedia(sound, encs, vt)
 			})
 		}
 	})
@@ -124,14 +187,51 @@ func (c *Client) publish(ctx context.Context) error {
 	return nil
 }
 
-// drainSenderRTCP reads RTCP arriving for a sender, which makes NACK and
-// receiver reports work, counts the server's feedback into st and calls
-// onKeyframe (if not nil) on PLI or FIR.
-func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, st *sendTrack, onKeyframe func()) {
+// applyLayers carries out the server's publish_layers: of the video
+// track on transceiver mid, only the encodings whose RID is in active
+// are sent; one that starts again starts with a keyframe, as a browser's
+// encoder does.
+func (c *Client) applyLayers(m protocol.PublishLayers) {
+	c.mu.Lock()
+	encs, vt := c.video, c.videoTransceiver
+	c.layerRequests++
+	c.mu.Unlock()
+	if vt == nil || vt.Mid() != m.Mid {
+		c.log.Debug("publish_layers for an unknown transceiver", "mid", m.Mid)
+		return
+	}
+	for _, e := range encs {
+		on := slices.Contains(m.Active, e.rid)
+		if on && !e.active.Swap(true) {
+			e.keyframeWanted.Store(true)
+		} else if !on {
+			e.active.Store(false)
+		}
+	}
+}
+
+// LayerRequests counts the publish_layers messages the server sent.
+func (c *Client) LayerRequests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.layerRequests
+}
+
+// drainSenderRTCP reads RTCP arriving for the encoding rid of a sender
+// ("" for its one encoding), which makes NACK and receiver reports work,
+// counts the server's feedback into st and calls onKeyframe (if not nil)
+// on PLI or FIR.
+func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, rid string, st *sendTrack, onKeyframe func()) {
 	defer c.wg.Done()
 	buf := make([]byte, rtpBufferBytes)
 	for {
-		n, _, err := s.Read(buf)
+		var n int
+		var err error
+		if rid == "" {
+			n, _, err = s.Read(buf)
+		} else {
+			n, _, err = s.ReadSimulcast(buf, rid)
+		}
 		if err != nil {
 			return
 		}
@@ -168,19 +268,37 @@ func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, st *sendTrack, onKeyframe 
 	}
 }
 
-// sendMedia writes synthetic audio every 20 ms and a video frame every 40 ms
-// until the client closes. It keeps to the wall clock: after a stall it sends
-// the packets that fell due at once, so that the bitrate holds.
-func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
+// sendMedia writes synthetic audio every 20 ms and a video frame of each
+// active encoding every 40 ms until the client closes. It keeps to the
+// wall clock: after a stall it sends the packets that fell due at once,
+// so that the bitrate holds. The encodings of a simulcast track carry
+// the media id and RID header extensions, by which the server tells them
+// apart.
+func (c *Client) sendMedia(sound *sendTrack, encs []*videoEncoding, vt *webrtc.RTPTransceiver) {
 	defer c.wg.Done()
-	sender := SenderHash(c.welcome.ParticipantID)
-	ag := NewAudioGenerator(sender, c.opts.AudioBitrate)
-	var vg videoSource = NewVideoGenerator(sender, c.opts.VideoBitrate)
-	if c.clip != nil {
-		vg = c.clip
-	}
+	ag := NewAudioGenerator(SenderHash(c.welcome.ParticipantID), c.opts.AudioBitrate)
 	ap := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
-	vp := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
+	var midExt, ridExt uint8
+	for _, x := range vt.Sender().GetParameters().HeaderExtensions {
+		switch x.URI {
+		case sdp.SDESMidURI:
+			midExt = uint8(x.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ridExt = uint8(x.ID)
+		}
+	}
+	ts := rand.Uint32()
+	for _, e := range encs {
+		e.pkt = rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: ts}}
+		if e.rid != "" && midExt != 0 && ridExt != 0 {
+			if err := e.pkt.SetExtension(midExt, []byte(vt.Mid())); err != nil {
+				c.log.Debug("mid header extension", "err", err)
+			}
+			if err := e.pkt.SetExtension(ridExt, []byte(e.rid)); err != nil {
+				c.log.Debug("rid header extension", "err", err)
+			}
+		}
+	}
 	videoEvery := int(time.Second / VideoFrameRate / AudioPacketDuration) // ticks per video frame
 	ticker := time.NewTicker(AudioPacketDuration)
 	defer ticker.Stop()
@@ -190,32 +308,29 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 		due := int(time.Since(start)/AudioPacketDuration) + 1
 		for ; tick < due; tick++ {
 			ap.Payload = ag.Next()
-			if err := tracks[0].track.WriteRTP(&ap); err != nil {
+			if err := sound.track.WriteRTP(&ap); err != nil {
 				c.log.Debug("write audio", "err", err)
 			} else {
-				tracks[0].count(len(ap.Payload), false)
+				sound.count(len(ap.Payload), false)
 			}
 			ap.SequenceNumber++
 			ap.Timestamp += AudioTimestampStep
 			if tick%videoEvery != 0 {
 				continue
 			}
-			key := frame%VideoKeyframeEvery == 0 || keyframeWanted.Swap(false)
-			if key {
+			periodic := frame%VideoKeyframeEvery == 0
+			if periodic {
 				frame = 0
 			}
-			pkts := vg.NextFrame(key)
-			for i, p := range pkts {
-				vp.Payload = p
-				vp.Marker = i == len(pkts)-1
-				if err := tracks[1].track.WriteRTP(&vp); err != nil {
-					c.log.Debug("write video", "err", err)
-				} else {
-					tracks[1].count(len(p), key && i == 0)
+			for _, e := range encs {
+				key := e.keyframeWanted.Swap(false) || periodic
+				if e.active.Load() {
+					c.writeFrame(e, key)
+				} else if key {
+					e.keyframeWanted.Store(true) // its first frame when it starts again
 				}
-				vp.SequenceNumber++
+				e.pkt.Timestamp += VideoTimestampStep
 			}
-			vp.Timestamp += VideoTimestampStep
 			frame++
 		}
 		select {
@@ -223,6 +338,21 @@ func (c *Client) sendMedia(tracks [2]*sendTrack, keyframeWanted *atomic.Bool) {
 			return
 		case <-ticker.C:
 		}
+	}
+}
+
+// writeFrame writes one frame of e, a keyframe if key.
+func (c *Client) writeFrame(e *videoEncoding, key bool) {
+	pkts := e.gen.NextFrame(key)
+	for i, p := range pkts {
+		e.pkt.Payload = p
+		e.pkt.Marker = i == len(pkts)-1
+		if err := e.st.track.WriteRTP(&e.pkt); err != nil {
+			c.log.Debug("write video", "err", err, "rid", e.rid)
+		} else {
+			e.st.count(len(p), key && i == 0)
+		}
+		e.pkt.SequenceNumber++
 	}
 }
 
@@ -289,6 +419,17 @@ func (c *Client) Sent() []TrackStats {
 		st.mu.Unlock()
 	}
 	return out
+}
+
+// ResetFreezes starts the longest freeze of every received track
+// (TrackStats.LongestFreeze) anew from now.
+func (c *Client) ResetFreezes() {
+	c.mu.Lock()
+	recv := slices.Clone(c.recv)
+	c.mu.Unlock()
+	for _, rt := range recv {
+		rt.resetFreeze()
+	}
 }
 
 // WaitMedia polls Received every 20 ms until pred holds for it, ctx ends or

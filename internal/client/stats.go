@@ -37,6 +37,21 @@ type TrackStats struct {
 	// the newest packet's timestamp, in RTP clock ticks (negative: behind).
 	SenderReports uint64
 	ReportLag     int64
+	// RID is the encoding of a published simulcast video track ("" for
+	// audio and for video sent as one encoding).
+	RID string
+	// Layer is, for received video, the simulcast encoding of the last
+	// packet (0 the lowest, and 0 without simulcast); LayerSwitches
+	// counts the changes of encoding; Width and Height are the picture
+	// size of the last keyframe.
+	Layer         int
+	LayerSwitches uint64
+	Width, Height int
+	// Frames counts the video frames begun (their first packet came);
+	// LongestFreeze is the longest time between two of them since the
+	// first, or since Client.ResetFreezes.
+	Frames        uint64
+	LongestFreeze time.Duration
 	// From is the participant whose media the track carries now: the
 	// stream id of a plain track; for a slot (a speaker or wall slot), the
 	// participant of the roster whose SenderHash the last packet carried,

@@ -29,7 +29,8 @@ const (
 //
 //	0  magic "hn"
 //	2  kind (1 audio, 2 video)
-//	3  flags (bit 0: the packet belongs to a keyframe)
+//	3  flags (bit 0: the packet belongs to a keyframe; bits 4-5: the
+//	   simulcast encoding, 0 the lowest)
 //	4  sender: SenderHash of the publishing participant id
 //	8  counter: packet number on this track, from 0
 //	12 frame: video frame number (audio: equal to counter)
@@ -43,6 +44,7 @@ const (
 	kindAudio    = 1
 	kindVideo    = 2
 	flagKeyframe = 1
+	layerShift   = 4 // of the encoding in the flags
 	opusTOC      = 0x78 // config 15 (hybrid, fullband, 20 ms), mono, one frame
 	vp8DescLen   = 4    // X=1, I=1, 15-bit picture id
 	vp8KeyHdrLen = 10   // frame tag, start code, width, height
@@ -73,6 +75,11 @@ type PayloadInfo struct {
 	Frame      uint32 // video frame number (audio: Counter)
 	FrameStart bool   // video: first packet of a frame (S bit set, partition 0)
 	Keyframe   bool   // video: first packet of a keyframe, with a valid VP8 keyframe header
+	// Layer is the simulcast encoding of a video packet, 0 the lowest (0
+	// too without simulcast); Width and Height are the picture size a
+	// keyframe's header carries.
+	Layer         int
+	Width, Height int
 }
 
 // AudioGenerator produces synthetic Opus payloads, one per 20 ms, sized to
@@ -106,6 +113,9 @@ func (g *AudioGenerator) Next() []byte {
 // bitrate. It is not safe for concurrent use.
 type VideoGenerator struct {
 	sender    uint32
+	layer     byte
+	width     int
+	height    int
 	frameSize int
 	counter   uint32
 	frame     uint32
@@ -124,10 +134,21 @@ func NewVideoGenerator(sender uint32, bitrate int) *VideoGenerator {
 	frameSize = max(frameSize, n*(vp8DescLen+regionMin)+vp8KeyHdrLen)
 	return &VideoGenerator{
 		sender:    sender,
+		width:     VideoWidth,
+		height:    VideoHeight,
 		frameSize: frameSize,
 		pkts:      make([][]byte, n),
 		backing:   make([]byte, frameSize),
 	}
+}
+
+// NewLayerGenerator returns a generator of the simulcast encoding layer
+// (0 the lowest) of a publisher: frames of bitrate bits/s whose keyframes
+// say width×height and whose payloads carry the layer.
+func NewLayerGenerator(sender uint32, bitrate, layer, width, height int) *VideoGenerator {
+	g := NewVideoGenerator(sender, bitrate)
+	g.layer, g.width, g.height = byte(layer), width, height
+	return g
 }
 
 // FrameSize reports the payload bytes of one frame.
@@ -139,9 +160,9 @@ func (g *VideoGenerator) FrameSize() int { return g.frameSize }
 func (g *VideoGenerator) NextFrame(keyframe bool) [][]byte {
 	n := len(g.pkts)
 	off := 0
-	var flags byte
+	flags := g.layer << layerShift
 	if keyframe {
-		flags = flagKeyframe
+		flags |= flagKeyframe
 	}
 	for i := range n {
 		size := g.frameSize / n
@@ -161,7 +182,7 @@ func (g *VideoGenerator) NextFrame(keyframe bool) [][]byte {
 		p[3] = byte(g.pictureID)
 		h := vp8DescLen
 		if i == 0 {
-			h += writeVP8FrameHeader(p[h:], keyframe, g.frameSize-vp8DescLen)
+			h += writeVP8FrameHeader(p[h:], keyframe, g.frameSize-vp8DescLen, g.width, g.height)
 		}
 		fillRegion(p[h:], kindVideo, flags, g.sender, g.counter, g.frame)
 		g.counter++
@@ -174,7 +195,7 @@ func (g *VideoGenerator) NextFrame(keyframe bool) [][]byte {
 
 // writeVP8FrameHeader writes the VP8 frame tag (RFC 6386 section 9.1) and, for
 // a keyframe, the start code and dimensions; it returns the bytes written.
-func writeVP8FrameHeader(b []byte, keyframe bool, size int) int {
+func writeVP8FrameHeader(b []byte, keyframe bool, size, width, height int) int {
 	// Frame tag: bit 0 P (0 = keyframe), bits 1-3 version, bit 4 show_frame,
 	// bits 5-23 first partition size.
 	partSize := uint32(min(size, 1<<19-1))
@@ -187,8 +208,8 @@ func writeVP8FrameHeader(b []byte, keyframe bool, size int) int {
 		return vp8InterLen
 	}
 	b[3], b[4], b[5] = 0x9d, 0x01, 0x2a
-	binary.LittleEndian.PutUint16(b[6:], VideoWidth)
-	binary.LittleEndian.PutUint16(b[8:], VideoHeight)
+	binary.LittleEndian.PutUint16(b[6:], uint16(width))
+	binary.LittleEndian.PutUint16(b[8:], uint16(height))
 	return vp8KeyHdrLen
 }
 
@@ -251,6 +272,7 @@ func CheckVideo(payload []byte) (PayloadInfo, error) {
 	}
 	rest := payload[desc:]
 	keyframe := false
+	width, height := 0, 0
 	if start {
 		if len(rest) < vp8InterLen {
 			return PayloadInfo{}, fmt.Errorf("video: %w: frame tag cut short", ErrBadVP8)
@@ -260,6 +282,7 @@ func CheckVideo(payload []byte) (PayloadInfo, error) {
 				return PayloadInfo{}, fmt.Errorf("video: %w: keyframe without start code", ErrBadVP8)
 			}
 			keyframe = true
+			width, height = int(binary.LittleEndian.Uint16(rest[6:]))&0x3fff, int(binary.LittleEndian.Uint16(rest[8:]))&0x3fff
 			rest = rest[vp8KeyHdrLen:]
 		} else {
 			rest = rest[vp8InterLen:]
@@ -274,6 +297,8 @@ func CheckVideo(payload []byte) (PayloadInfo, error) {
 	}
 	info.FrameStart = start
 	info.Keyframe = keyframe
+	info.Layer = int(flags>>layerShift) & 3
+	info.Width, info.Height = width, height
 	return info, nil
 }
 

@@ -91,11 +91,18 @@ func (u *upTrack) received(h *rtp.Header, now time.Time) {
 }
 
 // readReceiverRTCP reads what the publisher of u sends about it: its
-// sender reports go into the receiver reports it gets back.
+// sender reports go into the receiver reports it gets back. An encoding
+// of a simulcast track reads the RTCP of its own RID.
 func (u *upTrack) readReceiverRTCP(recv *webrtc.RTPReceiver) {
 	buf := make([]byte, 1500)
 	for {
-		n, _, err := recv.Read(buf)
+		var n int
+		var err error
+		if u.rid != "" {
+			n, _, err = recv.ReadSimulcast(buf, u.rid)
+		} else {
+			n, _, err = recv.Read(buf)
+		}
 		if err != nil {
 			return
 		}
