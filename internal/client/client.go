@@ -50,11 +50,11 @@ type Options struct {
 	// Publish makes the client send synthetic audio (Opus, PT 111, 48 kHz,
 	// 20 ms packets) and VP8 video (90 kHz, VideoFrameRate) once connected.
 	Publish      bool
-	VideoBitrate int  // bits/s of RTP payload; default DefaultVideoBitrate
+	VideoBitrate int // bits/s of RTP payload; default DefaultVideoBitrate
 	// Simulcast publishes the video as three encodings (RIDs q, h and f,
 	// of a tenth, a third and all of VideoBitrate), as a browser sends a
 	// camera in simulcast; it is ignored with VideoClip.
-	Simulcast bool
+	Simulcast    bool
 	AudioBitrate int  // bits/s of RTP payload; default DefaultAudioBitrate
 	InsecureTLS  bool // accept any server certificate (self-signed test servers)
 	// SkipICEServers ignores the STUN and TURN servers named in welcome and
@@ -181,9 +181,9 @@ type Client struct {
 	video            []*videoEncoding
 	videoTransceiver *webrtc.RTPTransceiver
 	layerRequests    int
-	closeErr       error
-	att            attendanceView // see attendance.go
-	qual           qualityView    // see quality.go
+	closeErr         error
+	att              attendanceView // see attendance.go
+	qual             qualityView    // see quality.go
 }
 
 type pubResult struct {

@@ -44,7 +44,7 @@ const (
 	kindAudio    = 1
 	kindVideo    = 2
 	flagKeyframe = 1
-	layerShift   = 4 // of the encoding in the flags
+	layerShift   = 4    // of the encoding in the flags
 	opusTOC      = 0x78 // config 15 (hybrid, fullband, 20 ms), mono, one frame
 	vp8DescLen   = 4    // X=1, I=1, 15-bit picture id
 	vp8KeyHdrLen = 10   // frame tag, start code, width, height

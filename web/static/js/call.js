@@ -56,7 +56,12 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     restartCamera()                 the hall asks this page to reopen its camera
  *
  * window.hoinghi (see debugInfo in ui.js) follows the state, the PeerConnections,
- * the participant id, the roster, the floor and the roll call, for tests.
+ * the participant id, the roster, the floor and the roll call, for tests; and
+ * layers, the encodings each published transceiver (by mid) was last asked
+ * to send (publish_layers).
+ *
+ * The camera is published as simulcast when welcome lists video_layers: one
+ * encoding per layer, which the server pauses and resumes with publish_layers.
  */
 export class Call {
   constructor({ token, stream, iceServers, on }) {
@@ -124,9 +129,11 @@ export class Call {
     const tr = link.pub.getTransceivers().find((t) => t.receiver.track.kind === track.kind);
     if (tr) {
       await tr.sender.replaceTrack(track);
+      // The server's last publish_layers holds for the new track too.
+      this.#applyLayers(link, tr.mid);
       return;
     }
-    link.pub.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
+    this.#addTrack(link, track);
     this.#negotiatePublish(link);
   }
 
@@ -151,6 +158,8 @@ export class Call {
       roster: null, // participant id -> entry, from roster and roster_update
       rosterVersion: 0,
       rollCallSeen: false, // a roll_call_state arrived on this connection
+      videoLayers: [], // welcome's simulcast encodings of the camera (video_layers)
+      layers: new Map(), // transceiver mid -> the rids publish_layers last asked for
     };
     this.link = link;
     link.sig = new Signaling(signalingURL(this.token), {
@@ -220,6 +229,9 @@ export class Call {
       case 'restart_camera':
         this.on.restartCamera?.();
         break;
+      case 'publish_layers':
+        this.#onPublishLayers(link, msg);
+        break;
       case 'error':
         this.#onServerError(link, msg);
         break;
@@ -256,6 +268,8 @@ export class Call {
       this.iceServers = msg.ice_servers;
     }
     const config = { iceServers: this.iceServers, bundlePolicy: 'max-bundle' };
+    link.videoLayers = sendEncodings(msg.video_layers);
+    this.debug.layers = {};
 
     link.sub = new RTCPeerConnection(config);
     this.debug.pcs.subscribe = link.sub;
@@ -267,15 +281,74 @@ export class Call {
       link.pub = new RTCPeerConnection(config);
       this.debug.pcs.publish = link.pub;
       this.#watchPC(link, link.pub, 'publish');
-      for (const track of tracks) {
-        link.pub.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
-      }
+      for (const track of tracks) this.#addTrack(link, track);
       this.#negotiatePublish(link);
     } else {
       this.debug.pcs.publish = null;
     }
     this.on.welcome?.(msg);
     this.#updateState(link);
+  }
+
+  // Adds a send-only transceiver for track to the publish PeerConnection: a
+  // camera in the encodings of welcome's video_layers when there are some,
+  // else (or when the browser refuses them) in one encoding.
+  #addTrack(link, track) {
+    const init = { direction: 'sendonly', streams: [this.stream] };
+    if (track.kind === 'video' && link.videoLayers.length > 0) {
+      try {
+        return link.pub.addTransceiver(track, { ...init, sendEncodings: link.videoLayers });
+      } catch (err) {
+        console.warn('hoinghi: no simulcast, publishing one encoding', err);
+      }
+    }
+    return link.pub.addTransceiver(track, init);
+  }
+
+  // The server asks which encodings of the transceiver msg.mid to send
+  // (active, by rid; "" for a track sent in one encoding). The request is
+  // remembered, to be applied again when the sender's parameters may have
+  // been reset (a renegotiation, a replaced track).
+  #onPublishLayers(link, msg) {
+    const mid = typeof msg.mid === 'string' ? msg.mid : '';
+    const known = !!link.pub && link.pub.getTransceivers().some((tr) => tr.mid === mid);
+    if (!known || !Array.isArray(msg.active)) {
+      console.debug('hoinghi: publish_layers for no published transceiver', msg.mid, msg.active);
+      return;
+    }
+    const active = msg.active.filter((rid) => typeof rid === 'string');
+    link.layers.set(mid, active);
+    this.debug.layers = { ...this.debug.layers, [mid]: active };
+    this.#applyLayers(link, mid);
+  }
+
+  // Sets the encodings of the transceiver mid active as the server last
+  // asked (nothing when it did not ask yet), after the publish
+  // PeerConnection's negotiations and earlier changes: setParameters
+  // must not race another call on the sender.
+  #applyLayers(link, mid) {
+    if (!link.layers.has(mid)) return;
+    link.pubQueue = link.pubQueue.then(async () => {
+      if (link !== this.link || !link.pub) return;
+      const active = link.layers.get(mid);
+      const tr = link.pub.getTransceivers().find((t) => t.mid === mid);
+      if (!tr || !active) return;
+      try {
+        const params = tr.sender.getParameters();
+        if (!params.encodings || params.encodings.length === 0) return;
+        let changed = false;
+        for (const enc of params.encodings) {
+          const on = active.includes(enc.rid || '');
+          if (enc.active !== on) {
+            enc.active = on;
+            changed = true;
+          }
+        }
+        if (changed) await tr.sender.setParameters(params);
+      } catch (err) {
+        console.warn('hoinghi: publish_layers not applied', mid, active, err);
+      }
+    });
   }
 
   // Sends candidates as they come, and restarts the connection when ICE fails for good.
@@ -325,6 +398,8 @@ export class Call {
         this.#restart(link);
       }
     });
+    // A negotiation may reset the senders' encodings: ask them again.
+    for (const mid of link.layers.keys()) this.#applyLayers(link, mid);
   }
 
   async #answerSubscribe(link, sdp) {
@@ -445,6 +520,23 @@ export class Call {
     this.debug.pcs.subscribe = null;
     if (link.sub) this.on.remoteReset?.();
   }
+}
+
+/**
+ * Returns the sendEncodings of a camera for welcome's video_layers (lowest
+ * first: rid, scale_down_by, max_bitrate), each active; none (one encoding)
+ * when the list is absent or empty or a layer has no rid.
+ */
+export function sendEncodings(layers) {
+  if (!Array.isArray(layers) || layers.length === 0) return [];
+  const out = [];
+  for (const l of layers) {
+    if (!l || typeof l.rid !== 'string' || l.rid === '') return [];
+    const enc = { rid: l.rid, active: true, scaleResolutionDownBy: Math.max(1, Number(l.scale_down_by) || 1) };
+    if (Number(l.max_bitrate) > 0) enc.maxBitrate = Number(l.max_bitrate);
+    out.push(enc);
+  }
+  return out;
 }
 
 // Requests of the attendance and control protocol, whose refusals have texts
