@@ -23,6 +23,11 @@ type ParticipantQuality struct {
 	LossPercent float64 `json:"loss_percent"`
 	Kbps        float64 `json:"kbps"`
 	Network     string  `json:"network,omitempty"`
+	// DownKbps and DownLossPercent are what the participant's
+	// transport-wide feedback says of the media the server sends it;
+	// omitted when there is none (ICE-TCP, or no feedback yet).
+	DownKbps        *float64 `json:"down_kbps,omitempty"`
+	DownLossPercent *float64 `json:"down_loss_percent,omitempty"`
 	ClientStats
 	Alert string `json:"alert,omitempty"`
 }

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/media/packetcache"
+	"hoinghi/internal/media/twcc"
 )
 
 // srtpTrailer is room enough after a packet for what SRTP adds to it: an
@@ -26,6 +28,12 @@ type scratch struct {
 	out rtp.Header
 	enc rtp.Header
 	buf []byte
+	// sentAt is when the packet goes out (unix nanoseconds), read once
+	// for all the down-tracks it goes to; ext and twcc hold its
+	// transport-wide sequence number extension.
+	sentAt int64
+	ext    [1]rtp.Extension
+	twcc   [2]byte
 }
 
 // newScratch returns the scratch space of one writing goroutine.
@@ -46,22 +54,42 @@ type directPath struct {
 	to   netip.AddrPort
 	sink *rtcpSink // the subscriber's RTCP, read off conn
 
+	// mu covers the encryption, the transport-wide numbering and what
+	// the subscriber's feedback says of it.
 	mu  sync.Mutex
 	ctx *srtp.Context
+	// twccSeq is the next transport-wide sequence number; sent records
+	// the packets numbered; delivered and lost smooth what the
+	// subscriber's feedback says of them: the bits a second its link
+	// delivered, the share of packets lost.
+	twccSeq   uint16
+	sent      twcc.History
+	delivered float64
+	lost      float64
+	estimated bool
 }
 
-// writeRTP encrypts the packet of h and payload in sc and sends it.
-func (d *directPath) writeRTP(h *rtp.Header, payload []byte, sc *scratch) (int, error) {
-	pkt, err := d.seal(h, payload, sc)
+// writeRTP encrypts the packet of h and payload in sc and sends it; with
+// twccExt (the negotiated id, 0 for none) it numbers it on the transport.
+func (d *directPath) writeRTP(h *rtp.Header, twccExt uint8, payload []byte, sc *scratch) (int, error) {
+	d.mu.Lock()
+	pkt, err := d.seal(h, twccExt, payload, sc)
+	d.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
 	return d.conn.WriteToUDPAddrPort(pkt, d.to)
 }
 
-// seal marshals the packet of h and payload into sc.buf and encrypts it
-// there, under mu, returning the SRTP packet.
-func (d *directPath) seal(h *rtp.Header, payload []byte, sc *scratch) ([]byte, error) {
+// seal marshals and encrypts the packet into sc.buf. d.mu must be held.
+func (d *directPath) seal(h *rtp.Header, twccExt uint8, payload []byte, sc *scratch) ([]byte, error) {
+	if twccExt != 0 {
+		binary.BigEndian.PutUint16(sc.twcc[:], d.twccSeq)
+		h.Extensions = sc.ext[:0] // SetExtension appends here, not to a new slice
+		if err := h.SetExtension(twccExt, sc.twcc[:]); err != nil {
+			return nil, fmt.Errorf("sfu: transport-wide sequence number: %w", err)
+		}
+	}
 	hl, err := h.MarshalTo(sc.buf)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: marshal RTP header: %w", err)
@@ -70,13 +98,53 @@ func (d *directPath) seal(h *rtp.Header, payload []byte, sc *scratch) ([]byte, e
 	if n-hl < len(payload) {
 		return nil, fmt.Errorf("sfu: RTP packet of %d bytes does not fit", hl+len(payload))
 	}
-	d.mu.Lock()
 	pkt, err := d.ctx.EncryptRTP(sc.buf, sc.buf[:n], &sc.enc)
-	d.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("sfu: encrypt RTP: %w", err)
 	}
+	if twccExt != 0 {
+		d.sent.Sent(d.twccSeq, sc.sentAt, len(pkt))
+		d.twccSeq++
+	}
 	return pkt, nil
+}
+
+// linkSmoothing is the weight of one feedback in the smoothed figures.
+const linkSmoothing = 0.2
+
+// applyFeedback takes one transport-wide feedback of the subscriber's.
+func (d *directPath) applyFeedback(fci []byte) {
+	f, err := twcc.ParseFeedback(fci)
+	if err != nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.sent.Apply(&f)
+	rate := s.DeliveredBPS()
+	total := s.Received + s.Lost
+	if rate == 0 && total == 0 {
+		return
+	}
+	lost := float64(s.Lost) / float64(max(total, 1))
+	if !d.estimated {
+		d.delivered, d.lost, d.estimated = rate, lost, true
+		return
+	}
+	if rate > 0 {
+		d.delivered += linkSmoothing * (rate - d.delivered)
+	}
+	if total > 0 {
+		d.lost += linkSmoothing * (lost - d.lost)
+	}
+}
+
+// downlink returns what the subscriber's feedback says its link delivers:
+// bits a second and the share of packets lost; ok is false before any.
+func (d *directPath) downlink() (bps, lost float64, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.delivered, d.lost, d.estimated
 }
 
 // mediaSockets is the network of the SFU's UDP mux: the system's, keeping

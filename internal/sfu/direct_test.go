@@ -50,7 +50,7 @@ func TestDirectPathWritesWhatTheSubscriberDecrypts(t *testing.T) {
 	payload := bytes.Repeat([]byte{0xab}, 1100)
 	for seq := uint16(65530); seq != 5; seq++ { // across a rollover
 		sc.out = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: 90 * uint32(seq), SSRC: 42, Marker: seq%2 == 0}
-		if n, err := dp.writeRTP(&sc.out, payload, sc); err != nil || n == 0 {
+		if n, err := dp.writeRTP(&sc.out, 0, payload, sc); err != nil || n == 0 {
 			t.Fatalf("write %d: %d, %v", seq, n, err)
 		}
 		buf := make([]byte, 1500)
@@ -81,7 +81,7 @@ func TestDirectPathRefusesWhatDoesNotFit(t *testing.T) {
 	dp := &directPath{conn: server, to: sub.LocalAddr().(*net.UDPAddr).AddrPort(), ctx: enc}
 	sc := newScratch()
 	sc.out = rtp.Header{Version: 2, SSRC: 1}
-	if _, err := dp.writeRTP(&sc.out, make([]byte, len(sc.buf)), sc); err == nil {
+	if _, err := dp.writeRTP(&sc.out, 0, make([]byte, len(sc.buf)), sc); err == nil {
 		t.Fatal("an oversized packet was written")
 	}
 }
@@ -189,8 +189,9 @@ func TestMediaSocketsOfAnnouncedAddresses(t *testing.T) {
 }
 
 // BenchmarkDirectPath is one packet of 1 100 bytes rewritten onto a
-// subscriber's direct path: marshalled, encrypted (AES-GCM) and sent on a
-// loopback socket whose reader drains it.
+// subscriber's direct path: numbered on the transport, marshalled,
+// encrypted (AES-GCM), recorded and sent on a loopback socket whose reader
+// drains it.
 func BenchmarkDirectPath(b *testing.B) {
 	enc, _ := srtpPair(b)
 	server, sub := listenLoopback(b), listenLoopback(b)
@@ -212,7 +213,7 @@ func BenchmarkDirectPath(b *testing.B) {
 	for b.Loop() {
 		seq++
 		sc.out = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, SSRC: 42}
-		if _, err := dp.writeRTP(&sc.out, payload, sc); err != nil {
+		if _, err := dp.writeRTP(&sc.out, 3, payload, sc); err != nil { // with the transport-wide number
 			b.Fatal(err)
 		}
 	}
@@ -230,7 +231,10 @@ func BenchmarkDirectPathEncrypt(b *testing.B) {
 	for b.Loop() {
 		seq++
 		sc.out = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, SSRC: 42}
-		if _, err := dp.seal(&sc.out, payload, sc); err != nil {
+		dp.mu.Lock()
+		_, err := dp.seal(&sc.out, 3, payload, sc) // with the transport-wide number
+		dp.mu.Unlock()
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -276,5 +280,77 @@ func TestNoDirectPathAsDTLSClient(t *testing.T) {
 				t.Fatalf("direct path %v, want %v", got, tt.direct)
 			}
 		})
+	}
+}
+
+// TestDirectPathNumbersPacketsOnTheTransport: with the transport-wide
+// sequence number negotiated, every packet carries the next number, and
+// the subscriber's feedback on them gives the rate its link delivered and
+// the share lost.
+func TestDirectPathNumbersPacketsOnTheTransport(t *testing.T) {
+	enc, dec := srtpPair(t)
+	server, sub := listenLoopback(t), listenLoopback(t)
+	dp := &directPath{conn: server, to: sub.LocalAddr().(*net.UDPAddr).AddrPort(), ctx: enc}
+	const ext = 5
+	sc := newScratch()
+	payload := make([]byte, 1000)
+	for i := range 20 {
+		sc.out = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: uint16(100 + i), SSRC: 42}
+		sc.sentAt = int64(i) * 1e6
+		if _, err := dp.writeRTP(&sc.out, ext, payload, sc); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 1500)
+		sub.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := sub.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := dec.DecryptRTP(nil, buf[:n], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got rtp.Packet
+		if err := got.Unmarshal(plain); err != nil {
+			t.Fatal(err)
+		}
+		e := got.GetExtension(ext)
+		if len(e) != 2 || int(e[0])<<8|int(e[1]) != i {
+			t.Fatalf("packet %d carries transport-wide number %x", i, e)
+		}
+		if !bytes.Equal(got.Payload, payload) {
+			t.Fatalf("packet %d: payload changed", i)
+		}
+	}
+	if _, _, ok := dp.downlink(); ok {
+		t.Fatal("an estimate before any feedback")
+	}
+	// 18 of the 20 arrived, 1 ms apart.
+	fb := &rtcp.TransportLayerCC{MediaSSRC: 42, BaseSequenceNumber: 0, PacketStatusCount: 20, PacketChunks: []rtcp.PacketStatusChunk{
+		&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 9},
+		&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketNotReceived, RunLength: 2},
+		&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 9},
+	}}
+	for range 18 {
+		fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 1000})
+	}
+	fb.Header = rtcp.Header{Count: rtcp.FormatTCC, Type: rtcp.TypeTransportSpecificFeedback, Length: uint16(fb.MarshalSize()/4 - 1)}
+	raw, err := fb.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := feedbackIter{pkt: raw}
+	f, ok := it.next()
+	if !ok || f.kind != feedbackTWCC {
+		t.Fatalf("feedback read as %+v", f)
+	}
+	dp.applyFeedback(f.nacks)
+	bps, lost, ok := dp.downlink()
+	if !ok || lost < 0.09 || lost > 0.11 {
+		t.Fatalf("downlink %.0f bit/s, %.2f lost, %v; want 0.10 lost", bps, lost, ok)
+	}
+	// 18 packets of about 1 030 bytes over 17 ms: about 8.7 Mbit/s.
+	if bps < 8e6 || bps > 9.5e6 {
+		t.Fatalf("delivered %.0f bit/s, want about 8.7 Mbit/s", bps)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"hoinghi/internal/media/rewrite"
@@ -16,7 +18,10 @@ import (
 type binding struct {
 	ssrc        uint32
 	payloadType uint8
-	stream      webrtc.TrackLocalWriter
+	// twccExt is the id of the transport-wide sequence number
+	// extension, 0 when it was not negotiated.
+	twccExt uint8
+	stream  webrtc.TrackLocalWriter
 }
 
 // downTrack is our webrtc.TrackLocal: one stream sent to one subscriber.
@@ -265,7 +270,13 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if !ok {
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
-	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()})
+	b := &binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()}
+	for _, e := range ctx.HeaderExtensions() {
+		if e.URI == sdp.TransportCCURI && e.ID > 0 && e.ID < 15 {
+			b.twccExt = uint8(e.ID)
+		}
+	}
+	d.bound.Store(b)
 	if t := d.target(); t != nil {
 		t.requestKeyframe()
 	}
@@ -425,7 +436,7 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, error) {
 	if d.sub != nil {
 		if dp := d.sub.direct.Load(); dp != nil {
-			return dp.writeRTP(&sc.out, payload, sc)
+			return dp.writeRTP(&sc.out, b.twccExt, payload, sc)
 		}
 	}
 	return b.stream.WriteRTP(&sc.out, payload)
@@ -452,6 +463,7 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 	if cache == nil {
 		return 0
 	}
+	sc.sentAt = time.Now().UnixNano()
 	sent := 0
 	for _, seq := range seqs {
 		srcSeq, ok := m.Source(seq)

@@ -125,6 +125,7 @@ func (w *writer) run(ctx context.Context) {
 // to downs and counts the outcome in t; sc is the caller's scratch space.
 func writeAll(t *traffic, up *upTrack, downs []*downTrack, h *rtp.Header, sc *scratch, payload []byte, size int, keyframe bool, now int64) {
 	var sent, dropped uint64
+	sc.sentAt = now // the arrival: what the writers add to it is small against a link's delays
 	for _, d := range downs {
 		switch d.write(up, h, sc, payload, keyframe, now) {
 		case writeSent:

@@ -555,6 +555,13 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 	stats := &p.sfu.stats
 	it := feedbackIter{pkt: pkt}
 	for f, ok := it.next(); ok; f, ok = it.next() {
+		if f.kind == feedbackTWCC {
+			// About the transport, whatever stream it names.
+			if dp := p.direct.Load(); dp != nil {
+				dp.applyFeedback(f.nacks)
+			}
+			continue
+		}
 		if f.ssrc == 0 {
 			continue // no down-track is known by 0
 		}

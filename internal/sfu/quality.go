@@ -16,6 +16,13 @@ type LinkQuality struct {
 	Loss    float64       // fraction of the participant's packets that did not arrive
 	Kbps    float64       // kilobits a second received from the participant
 	Network string        // "udp", "tcp" or "relay"; empty before ICE connects
+	// DownKbps and DownLoss are what the participant's transport-wide
+	// feedback says of the media sent to it: the kilobits a second its
+	// link delivered and the share of packets lost, smoothed; Down is
+	// false when there is no such feedback (no direct path, or none yet).
+	DownKbps float64
+	DownLoss float64
+	Down     bool
 }
 
 // inCounters follow the packets of one up-track as they arrive: the run
@@ -109,6 +116,11 @@ func (p *Participant) quality() LinkQuality {
 				q.Network = "relay"
 			}
 		}
+	}
+
+	if dp := p.direct.Load(); dp != nil {
+		bps, lost, ok := dp.downlink()
+		q.DownKbps, q.DownLoss, q.Down = bps/1000, lost, ok
 	}
 
 	now := time.Now()

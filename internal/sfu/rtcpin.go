@@ -7,6 +7,7 @@ const (
 	rtcpTypeRTPFB = 205 // transport layer feedback
 	rtcpTypePSFB  = 206 // payload-specific feedback
 	fmtNACK       = 1   // RTPFB: generic NACK
+	fmtTWCC       = 15  // RTPFB: transport-wide congestion control feedback
 	fmtPLI        = 1   // PSFB: picture loss indication
 	fmtFIR        = 4   // PSFB: full intra request
 )
@@ -17,6 +18,7 @@ type feedbackKind uint8
 const (
 	feedbackKeyframe feedbackKind = iota + 1 // a PLI or a FIR: send a keyframe
 	feedbackNACK                             // send these packets again
+	feedbackTWCC                             // what arrived of the transport's packets, and when
 )
 
 // feedback is one request, in a subscriber's RTCP, about one of the
@@ -24,7 +26,8 @@ const (
 type feedback struct {
 	kind feedbackKind
 	ssrc uint32 // the stream's, as the subscriber knows it
-	// nacks, for a NACK, are its (packet id, bitmask) pairs, 4 bytes each.
+	// nacks, for a NACK, are its (packet id, bitmask) pairs, 4 bytes each;
+	// for transport-wide feedback, its feedback control information.
 	nacks []byte
 }
 
@@ -65,6 +68,8 @@ func (it *feedbackIter) next() (feedback, bool) {
 		}
 		format, media := p[0]&0x1f, binary.BigEndian.Uint32(p[8:])
 		switch {
+		case p[1] == rtcpTypeRTPFB && format == fmtTWCC:
+			return feedback{kind: feedbackTWCC, ssrc: media, nacks: p[12:]}, true
 		case p[1] == rtcpTypeRTPFB && format == fmtNACK && len(p) >= 16:
 			return feedback{kind: feedbackNACK, ssrc: media, nacks: p[12 : 12+(len(p)-12)/4*4]}, true
 		case p[1] == rtcpTypePSFB && format == fmtPLI:

@@ -307,23 +307,38 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return nil, fmt.Errorf("sfu: register the simulcast header extensions: %w", err)
 	}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
-		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
-		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
-			return nil, fmt.Errorf("sfu: register the transport-wide sequence number: %w", err)
-		}
+	if err := registerTransportCC(me); err != nil {
+		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me),
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
-// subscribeMedia returns the codecs of subscribing PeerConnections.
+// subscribeMedia returns the codecs of subscribing PeerConnections, with
+// transport-wide sequence numbers: the direct path writes them on every
+// packet, and the subscriber's feedback on them tells what its link
+// delivers (twcc).
 func subscribeMedia() (*webrtc.MediaEngine, error) {
 	me := &webrtc.MediaEngine{}
 	if err := registerCodecs(me); err != nil {
 		return nil, err
 	}
+	if err := registerTransportCC(me); err != nil {
+		return nil, err
+	}
 	return me, nil
+}
+
+// registerTransportCC negotiates transport-wide sequence numbers and
+// their feedback for audio and video.
+func registerTransportCC(me *webrtc.MediaEngine) error {
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+			return fmt.Errorf("sfu: register the transport-wide sequence number: %w", err)
+		}
+	}
+	return nil
 }
 
 // subscribeAPI returns the API of one subscribing PeerConnection, whose

@@ -358,8 +358,14 @@ func testLinkQualityReachesTheHall(t *testing.T, st *store.Store) {
 		for _, p := range points {
 			q := got[p]
 			ok = ok && q.Kbps > 50 && q.RTTMs > 0 && q.Network == "udp" && q.LossPercent < 5
+			// What the point's transport-wide feedback says of the
+			// hall's media sent to it.
+			ok = ok && q.DownKbps != nil && *q.DownKbps > 50 && q.DownLossPercent != nil && *q.DownLossPercent < 5
 		}
 		if ok {
+			for _, p := range points {
+				t.Logf("%s: %.1f kbit/s received from it; its feedback: %.1f kbit/s delivered to it, %.1f %% lost", p, got[p].Kbps, *got[p].DownKbps, *got[p].DownLossPercent)
+			}
 			return
 		}
 		select {

@@ -64,6 +64,10 @@ func (h *Hub) sendQuality(conf string) {
 			Kbps:        round1(q.Kbps),
 			Network:     q.Network,
 		}
+		if q.Down {
+			kbps, loss := round1(q.DownKbps), round1(q.DownLoss*100)
+			pq.DownKbps, pq.DownLossPercent = &kbps, &loss
+		}
 		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
 			pq.ClientStats = cs
 		}

