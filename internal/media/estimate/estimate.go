@@ -1,0 +1,174 @@
+// Package estimate follows what one subscriber's link carries, from the
+// transport-wide congestion control feedback on what the SFU sent it: how
+// fast the packets arrived, how many were lost, and how much longer than
+// the shortest they took (the queue building up on the way).
+//
+// It is a loss- and delay-based estimator of its own, simpler than
+// Google's congestion control: the estimate rises only on evidence (the
+// link delivered more than the estimate without a queue or loss; the SFU
+// sends short probes to get it) and a little with time, and falls at once
+// to what the link delivered when a queue builds or packets are lost. A
+// conference sends a few fixed encodings, not a video call's continuous
+// range, so the estimate has to tell which encoding fits, not follow the
+// link to the last kilobit.
+//
+// An Estimator is plain state with no lock and no allocation; its owner
+// serializes calls.
+package estimate
+
+import "time"
+
+// Tuning of the estimator.
+const (
+	// InitialRate is the estimate before the first feedback: enough for
+	// the program's middle encoding and sound on any link a point uses.
+	InitialRate = 1_000_000
+	// MinRate and MaxRate bound the estimate.
+	MinRate = 60_000
+	MaxRate = 50_000_000
+	// A queue longer than overuseQueue, or more than overuseLoss of the
+	// packets lost, is congestion; under underuseQueue and lowLoss the
+	// link has room.
+	overuseQueue  = 80 * time.Millisecond
+	underuseQueue = 30 * time.Millisecond
+	overuseLoss   = 0.08
+	lowLoss       = 0.02
+	// decrease is the share of what the link delivered that the
+	// estimate falls to on congestion, at most once a decreaseEvery.
+	decrease      = 0.85
+	decreaseEvery = 500 * time.Millisecond
+	// growth is how fast the estimate rises by itself with room on the
+	// link, a share a second, up to growthCap times what was delivered.
+	growth    = 0.05
+	growthCap = 1.3
+	// baseWindow is the span of each of the two windows whose shortest
+	// delay is the base the queue is measured from.
+	baseWindow = 5 * time.Second
+	// smoothing is the weight of one report in the smoothed loss and
+	// delivered rate.
+	smoothing = 0.25
+)
+
+// Report is what one feedback says of the packets it covers.
+type Report struct {
+	// Received and Lost count the packets; Bytes is the size of the
+	// received ones.
+	Received, Lost, Bytes int
+	// FirstArrival and LastArrival are when the first and last received
+	// packet arrived by the receiver's clock; FirstSent and LastSent
+	// when they were sent by the sender's; all in nanoseconds.
+	FirstArrival, LastArrival int64
+	FirstSent, LastSent       int64
+	// At is when the feedback came, by the sender's clock (unix
+	// nanoseconds).
+	At int64
+}
+
+// Estimator is the estimate of one link. The zero value is ready.
+type Estimator struct {
+	rate      float64 // bits a second; 0 before the first report
+	delivered float64 // smoothed
+	loss      float64 // smoothed share lost
+	queue     int64   // last queue delay, ns
+
+	// The shortest one-way delay (receiver's arrival less sender's
+	// send, two clocks: only its changes count) of the current window
+	// and the one before.
+	base      [2]int64
+	baseStart int64
+	haveBase  bool
+
+	lastAt       int64
+	lastDecrease int64
+	congested    bool
+}
+
+// Update takes one report.
+func (e *Estimator) Update(r Report) {
+	total := r.Received + r.Lost
+	if total == 0 {
+		return
+	}
+	if e.rate == 0 {
+		e.rate = InitialRate
+		e.lastAt = r.At
+	}
+	loss := float64(r.Lost) / float64(total)
+	e.loss += smoothing * (loss - e.loss)
+
+	var delivered float64
+	if span := r.LastArrival - r.FirstArrival; r.Received >= 2 && span >= int64(5*time.Millisecond) {
+		delivered = float64(r.Bytes*8) * 1e9 / float64(span)
+		if e.delivered == 0 {
+			e.delivered = delivered
+		}
+		e.delivered += smoothing * (delivered - e.delivered)
+	}
+	if r.Received > 0 {
+		e.trackDelay(r.LastArrival-r.LastSent, r.At)
+	}
+
+	dt := time.Duration(max(0, r.At-e.lastAt))
+	e.lastAt = r.At
+	switch {
+	case time.Duration(e.queue) > overuseQueue || loss > overuseLoss && e.loss > lowLoss:
+		e.congested = true
+		if r.At-e.lastDecrease >= int64(decreaseEvery) {
+			// Under what the congested link delivered: a queue that
+			// lasts several reports does not halve the estimate again
+			// and again.
+			if e.delivered > 0 {
+				e.rate = min(e.rate, decrease*e.delivered)
+			} else {
+				e.rate *= decrease
+			}
+			e.lastDecrease = r.At
+		}
+	case time.Duration(e.queue) < underuseQueue && e.loss < lowLoss:
+		e.congested = false
+		if delivered > e.rate {
+			e.rate = delivered // the link carried it: a probe, or more media
+		} else if limit := growthCap * e.delivered; e.rate < limit {
+			e.rate = min(limit, e.rate*(1+growth*dt.Seconds()))
+		}
+	default:
+		e.congested = false // between the two: hold
+	}
+	e.rate = min(MaxRate, max(MinRate, e.rate))
+}
+
+// trackDelay keeps the base delay and the queue over it, from one delay
+// measured at at.
+func (e *Estimator) trackDelay(delay, at int64) {
+	if !e.haveBase {
+		e.base = [2]int64{delay, delay}
+		e.baseStart, e.haveBase = at, true
+	}
+	if at-e.baseStart >= int64(baseWindow) {
+		e.base[0], e.base[1] = e.base[1], delay
+		e.baseStart = at
+	}
+	e.base[1] = min(e.base[1], delay)
+	e.queue = max(0, delay-min(e.base[0], e.base[1]))
+}
+
+// Rate is the estimate, in bits a second; InitialRate before any report.
+func (e *Estimator) Rate() int {
+	if e.rate == 0 {
+		return InitialRate
+	}
+	return int(e.rate)
+}
+
+// Delivered is the smoothed rate the link delivered, bits a second; 0
+// before it was measured.
+func (e *Estimator) Delivered() int { return int(e.delivered) }
+
+// Loss is the smoothed share of packets lost.
+func (e *Estimator) Loss() float64 { return e.loss }
+
+// Congested reports whether the last report showed a queue or loss.
+func (e *Estimator) Congested() bool { return e.congested }
+
+// Queue is the queue delay the last report showed.
+func (e *Estimator) Queue() time.Duration { return time.Duration(e.queue) }
