@@ -78,3 +78,72 @@ func Wanted(layers []Layer, want, budget int) int {
 	}
 	return -1
 }
+
+// Track is one video track a subscriber receives, for Allocate: its
+// encodings, lowest first, and the highest it needs.
+type Track struct {
+	Layers []Layer
+	Want   int
+}
+
+// Allocate chooses, into out (one Choice per track, in order), the
+// encodings of the tracks a subscriber receives, most important first,
+// whose link carries budget bits a second (0: no limit). Each track first
+// gets its lowest live encoding while the budget lasts, in order; then,
+// in order, each climbs as far as its need and what is left allow. A
+// track that gets less than Choose would give it without a budget is
+// Limited; one that gets nothing for want of budget has Index -1.
+func Allocate(tracks []Track, budget int, out []Choice) []Choice {
+	out = out[:0]
+	for _, t := range tracks {
+		out = append(out, Choose(t.Layers, t.Want, 0))
+	}
+	if budget <= 0 {
+		return out
+	}
+	left := budget
+	for i, t := range tracks {
+		best := out[i].Index
+		if best < 0 {
+			continue
+		}
+		low := lowestLive(t.Layers, best)
+		if c := t.Layers[low].Bitrate; c <= left {
+			left -= c
+			out[i] = Choice{Index: low, Limited: low < best}
+		} else {
+			out[i] = Choice{Index: -1, Limited: true}
+		}
+	}
+	for i, t := range tracks {
+		cur := out[i].Index
+		if cur < 0 {
+			continue
+		}
+		best := Choose(t.Layers, t.Want, 0).Index
+		for j := cur + 1; j <= best; j++ {
+			if !t.Layers[j].Live {
+				continue
+			}
+			extra := t.Layers[j].Bitrate - t.Layers[cur].Bitrate
+			if extra > left {
+				break
+			}
+			left -= extra
+			cur = j
+		}
+		out[i] = Choice{Index: cur, Limited: cur < best}
+	}
+	return out
+}
+
+// lowestLive returns the lowest live encoding of layers at most best,
+// which is live.
+func lowestLive(layers []Layer, best int) int {
+	for i := 0; i < best; i++ {
+		if layers[i].Live {
+			return i
+		}
+	}
+	return best
+}

@@ -71,3 +71,50 @@ func BenchmarkChoose(b *testing.B) {
 		Choose(layers, 2, 300_000+i%2_000_000)
 	}
 }
+
+func TestAllocate(t *testing.T) {
+	all := three(true, true, true)
+	tests := []struct {
+		name   string
+		tracks []Track
+		budget int
+		want   []Choice
+	}{
+		{"no limit: each its need", []Track{{all, 2}, {all, 0}}, 0, []Choice{{Index: 2}, {Index: 0}}},
+		{"room for all", []Track{{all, 2}, {all, 2}}, 3_000_000, []Choice{{Index: 2}, {Index: 2}}},
+		{"the first climbs first", []Track{{all, 2}, {all, 2}}, 1_700_000, []Choice{{Index: 2}, {Index: 0, Limited: true}}},
+		{"both low before either climbs", []Track{{all, 2}, {all, 2}}, 400_000, []Choice{{Index: 0, Limited: true}, {Index: 0, Limited: true}}},
+		{"the middle fits the first", []Track{{all, 2}, {all, 2}}, 700_000, []Choice{{Index: 1, Limited: true}, {Index: 0, Limited: true}}},
+		{"room for the first alone", []Track{{all, 2}, {all, 2}}, 200_000, []Choice{{Index: 0, Limited: true}, {Index: -1, Limited: true}}},
+		{"a wall tile needs no more than low", []Track{{all, 0}, {all, 0}}, 400_000, []Choice{{Index: 0}, {Index: 0}}},
+		{"paused layers are skipped", []Track{{three(true, false, true), 2}}, 2_000_000, []Choice{{Index: 2}}},
+		{"nothing live", []Track{{three(false, false, false), 2}}, 2_000_000, []Choice{{Index: -1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Allocate(tt.tracks, tt.budget, nil)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d choices, want %d", len(got), len(tt.want))
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("track %d: %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAllocate(b *testing.B) {
+	all := three(true, true, true)
+	tracks := make([]Track, 18) // a hall: 16 wall tiles, the speaker, the program
+	for i := range tracks {
+		tracks[i] = Track{all, 0}
+	}
+	tracks[0].Want = 2
+	out := make([]Choice, 0, len(tracks))
+	b.ReportAllocs()
+	for b.Loop() {
+		out = Allocate(tracks, 4_000_000, out)
+	}
+}
