@@ -181,6 +181,7 @@ type Client struct {
 	video            []*videoEncoding
 	videoTransceiver *webrtc.RTPTransceiver
 	layerRequests    int
+	downlink         string // the server's last downlink state
 	closeErr         error
 	att              attendanceView // see attendance.go
 	qual             qualityView    // see quality.go
@@ -584,6 +585,15 @@ func (c *Client) CameraRestarts() int {
 	return c.cameraRestarts
 }
 
+// Downlink returns the last downlink state the server told
+// (protocol.DownlinkGood, DownlinkReduced or DownlinkAudioOnly), "" before
+// any.
+func (c *Client) Downlink() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.downlink
+}
+
 // LinkQuality returns the latest link_quality the server sent (to the
 // hall only).
 func (c *Client) LinkQuality() protocol.LinkQuality {
@@ -781,6 +791,14 @@ func (c *Client) dispatch(raw []byte) error {
 		}
 		c.mu.Lock()
 		c.muted = m.Muted
+		c.mu.Unlock()
+	case protocol.TypeDownlink:
+		var m protocol.Downlink
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode downlink: %w", err)
+		}
+		c.mu.Lock()
+		c.downlink = m.State
 		c.mu.Unlock()
 	case protocol.TypePublishLayers:
 		var m protocol.PublishLayers

@@ -36,6 +36,7 @@ const (
 	TypeWallState      = "wall_state"      // to the hall: which point each wall slot shows
 	TypeMediaState     = "media_state"     // whether the connection's media connected, or failed to
 	TypePublishLayers  = "publish_layers"  // to a publisher: which encodings of a video track to send
+	TypeDownlink       = "downlink"        // to a subscriber: how its link fares with what it receives
 )
 
 // Media states carried in MediaState.State.
@@ -63,6 +64,22 @@ type PublishLayers struct {
 	Type   string   `json:"type"`
 	Mid    string   `json:"mid"`
 	Active []string `json:"active"`
+}
+
+// Downlink states carried in Downlink.State.
+const (
+	DownlinkGood      = "good"       // the subscriber receives all it needs
+	DownlinkReduced   = "reduced"    // its link holds it to lower encodings than it needs
+	DownlinkAudioOnly = "audio_only" // its link carries no video: pictures stay on their last frame
+)
+
+// Downlink tells a subscriber how its link fares with what it receives,
+// as the server estimates it, whenever that changes: its page says why
+// the pictures are blurred or still. It recovers by itself when the link
+// does.
+type Downlink struct {
+	Type  string `json:"type"`
+	State string `json:"state"`
 }
 
 // PeerConnection names, used in candidate messages.

@@ -13,6 +13,7 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
+	"hoinghi/internal/media/estimate"
 	"hoinghi/internal/media/packetcache"
 	"hoinghi/internal/media/twcc"
 )
@@ -59,13 +60,13 @@ type directPath struct {
 	mu  sync.Mutex
 	ctx *srtp.Context
 	// twccSeq is the next transport-wide sequence number; sent records
-	// the packets numbered; delivered and lost smooth what the
-	// subscriber's feedback says of them: the bits a second its link
-	// delivered, the share of packets lost.
+	// the packets numbered (numbered: any was); est follows what the
+	// subscriber's feedback on them says of its link (estimated: since
+	// the first).
 	twccSeq   uint16
 	sent      twcc.History
-	delivered float64
-	lost      float64
+	numbered  bool
+	est       estimate.Estimator
 	estimated bool
 }
 
@@ -105,15 +106,14 @@ func (d *directPath) seal(h *rtp.Header, twccExt uint8, payload []byte, sc *scra
 	if twccExt != 0 {
 		d.sent.Sent(d.twccSeq, sc.sentAt, len(pkt))
 		d.twccSeq++
+		d.numbered = true
 	}
 	return pkt, nil
 }
 
-// linkSmoothing is the weight of one feedback in the smoothed figures.
-const linkSmoothing = 0.2
-
-// applyFeedback takes one transport-wide feedback of the subscriber's.
-func (d *directPath) applyFeedback(fci []byte) {
+// applyFeedback takes one transport-wide feedback of the subscriber's,
+// at now (unix nanoseconds).
+func (d *directPath) applyFeedback(fci []byte, now int64) {
 	f, err := twcc.ParseFeedback(fci)
 	if err != nil {
 		return
@@ -121,22 +121,15 @@ func (d *directPath) applyFeedback(fci []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s := d.sent.Apply(&f)
-	rate := s.DeliveredBPS()
-	total := s.Received + s.Lost
-	if rate == 0 && total == 0 {
+	if s.Received+s.Lost == 0 {
 		return
 	}
-	lost := float64(s.Lost) / float64(max(total, 1))
-	if !d.estimated {
-		d.delivered, d.lost, d.estimated = rate, lost, true
-		return
-	}
-	if rate > 0 {
-		d.delivered += linkSmoothing * (rate - d.delivered)
-	}
-	if total > 0 {
-		d.lost += linkSmoothing * (lost - d.lost)
-	}
+	d.est.Update(estimate.Report{
+		Received: s.Received, Lost: s.Lost, Bytes: s.Bytes,
+		FirstArrival: s.FirstArrival * 1000, LastArrival: s.LastArrival * 1000,
+		FirstSent: s.FirstSent, LastSent: s.LastSent, At: now,
+	})
+	d.estimated = true
 }
 
 // downlink returns what the subscriber's feedback says its link delivers:
@@ -144,7 +137,20 @@ func (d *directPath) applyFeedback(fci []byte) {
 func (d *directPath) downlink() (bps, lost float64, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.delivered, d.lost, d.estimated
+	return float64(d.est.Delivered()), d.est.Loss(), d.estimated
+}
+
+// estimate returns what the subscriber's link is estimated to carry, in
+// bits a second, and whether the last feedback showed congestion; ok is
+// false when the subscriber gives no transport-wide feedback (nothing
+// sent was numbered), and the link is taken to carry anything.
+func (d *directPath) estimate() (bps int, congested, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.numbered {
+		return 0, false, false
+	}
+	return d.est.Rate(), d.est.Congested(), true
 }
 
 // mediaSockets is the network of the SFU's UDP mux: the system's, keeping

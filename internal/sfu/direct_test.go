@@ -344,7 +344,7 @@ func TestDirectPathNumbersPacketsOnTheTransport(t *testing.T) {
 	if !ok || f.kind != feedbackTWCC {
 		t.Fatalf("feedback read as %+v", f)
 	}
-	dp.applyFeedback(f.nacks)
+	dp.applyFeedback(f.nacks, time.Now().UnixNano())
 	bps, lost, ok := dp.downlink()
 	if !ok || lost < 0.09 || lost > 0.11 {
 		t.Fatalf("downlink %.0f bit/s, %.2f lost, %v; want 0.10 lost", bps, lost, ok)

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -40,6 +41,8 @@ type downTrack struct {
 
 	bound  atomic.Pointer[binding]
 	rebase atomic.Bool // continue from the next packet as from a new source
+	// writing counts the packets rewritten and not yet written.
+	writing atomic.Int32
 	closed atomic.Bool
 
 	// need is the highest encoding of a simulcast source the subscriber
@@ -157,6 +160,23 @@ func (d *downTrack) retarget(layer *upTrack) {
 	if key != nil {
 		key.requestKeyframe()
 	}
+}
+
+// suspend stops d forwarding video, keeping the track it shows: its
+// subscriber's link does not carry even the lowest encoding. Its picture
+// stays on the last frame until retarget gives it an encoding again.
+func (d *downTrack) suspend() {
+	d.switchMu.Lock()
+	defer d.switchMu.Unlock()
+	d.mu.Lock()
+	if d.src == nil && d.next == nil {
+		d.mu.Unlock()
+		return
+	}
+	d.src, d.next, d.waitingKey = nil, nil, false
+	d.updateWaiting()
+	d.mu.Unlock()
+	d.tidy()
 }
 
 // forget stops d forwarding or waiting for the encoding u, which ended,
@@ -396,12 +416,21 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 	first := keyframe && d.rw.AtStart()
 	d.sent.packets++
 	d.sent.octets += uint32(len(payload))
+	d.writing.Add(1)
 	d.mu.Unlock()
 	if promoted {
 		d.tidyLater() // detach from the encoding left
+		// A packet of the encoding left, rewritten before this one by
+		// another goroutine, goes out before it: the new encoding
+		// starts on its keyframe at the subscriber too.
+		for d.writing.Load() > 1 {
+			runtime.Gosched()
+		}
 	}
 
-	if n, err := d.writeRTP(b, sc, payload); err != nil || n == 0 {
+	n, err := d.writeRTP(b, sc, payload)
+	d.writing.Add(-1)
+	if err != nil || n == 0 {
 		// pion drops packets silently (n == 0) until the subscriber's
 		// DTLS is up; video that lost its first keyframe waits for the next.
 		d.mu.Lock()

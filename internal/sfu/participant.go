@@ -71,8 +71,10 @@ type Participant struct {
 	// made with the publishing PeerConnection (under mu).
 	rtcpSSRC uint32
 	feedback *transportFeedback
-	// scratch is the reporter's (runReports) copy of published.
+	// scratch is the reporter's (runReports) copy of published; probe
+	// its probes of p's link.
 	scratch []*upTrack
+	probe   probeState
 	// mediaUp is set when the first of the PeerConnections connected;
 	// mediaWatch fires MediaFailed if none does in time after the first
 	// negotiation.
@@ -558,7 +560,7 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 		if f.kind == feedbackTWCC {
 			// About the transport, whatever stream it names.
 			if dp := p.direct.Load(); dp != nil {
-				dp.applyFeedback(f.nacks)
+				dp.applyFeedback(f.nacks, time.Now().UnixNano())
 			}
 			continue
 		}

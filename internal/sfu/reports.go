@@ -44,6 +44,7 @@ func (s *SFU) runReports(ctx context.Context) {
 		reports := tick%int(reportInterval/feedbackInterval) == 0
 		parts = s.participants(parts[:0])
 		for _, p := range parts {
+			p.sendProbe(now.UnixNano())
 			if pub := p.pub.Load(); pub != nil {
 				pkts = p.publisherFeedback(pkts[:0], now, twcc, reports)
 				if len(pkts) > 0 {

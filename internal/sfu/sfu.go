@@ -124,6 +124,9 @@ type Stats struct {
 	// NACKsSent counts the NACKs sent to publishers for packets that did
 	// not arrive.
 	NACKsSent uint64
+	// Probes counts the probes of subscribers' links held back
+	// (probe.go), ProbePackets the packets they sent.
+	Probes, ProbePackets uint64
 	// DirectPaths is the number of subscribers whose media the SFU
 	// encrypts and sends itself (directPath); the others' goes through
 	// pion.
@@ -147,6 +150,7 @@ type counters struct {
 	participants, upTracks, downTracks         atomic.Int64
 	nacks, plis, keyframeRequests, retransmits atomic.Uint64
 	nacksSent                                  atomic.Uint64
+	probes, probePackets                       atomic.Uint64
 	directPaths                                atomic.Int64
 	byRole                                     [maxRoles]atomic.Int64
 	floorSwitches                              atomic.Uint64
@@ -427,6 +431,8 @@ func (s *SFU) Stats() Stats {
 		Retransmits:        c.retransmits.Load(),
 		ForwardedByWriters: byWriters.forwarded,
 		NACKsSent:          c.nacksSent.Load(),
+		Probes:             c.probes.Load(),
+		ProbePackets:       c.probePackets.Load(),
 		DirectPaths:        c.directPaths.Load(),
 		FloorSwitches:      c.floorSwitches.Load(),
 		JoinTime:           c.joinTime.snapshot(),
@@ -480,6 +486,12 @@ type Signaler interface {
 	// which nobody receives. It comes whenever that changes; until the
 	// first, the publisher sends all.
 	SendLayers(mid string, rids []string)
+	// SendDownlink tells a subscriber how its link fares with what it
+	// receives: DownlinkGood, DownlinkReduced (lower encodings than it
+	// needs) or DownlinkAudioOnly (no video fits: its pictures stay on
+	// their last frame until the link recovers). It comes whenever that
+	// changes, the first time at the first choice of its encodings.
+	SendDownlink(state string)
 }
 
 // Join adds a participant to the room of conf and creates its two

@@ -141,22 +141,62 @@ func (p *Participant) chooseLayer(pub *upTrack, need int) *upTrack {
 }
 
 // budget is what p's link is estimated to carry of one video track, in
-// bits a second; 0 for no limit.
+// bits a second, when it is alone; 0 for no limit.
 func (p *Participant) budget() int {
-	return 0
+	if p == nil {
+		return 0
+	}
+	b, _ := p.videoBudget()
+	return b
 }
 
-// videoDownTracks appends p's video down-tracks to out.
-func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
+// audioAllowance is what one sound track takes of a link, in bits a
+// second, headers and SRTP included.
+const audioAllowance = 50_000
+
+// videoBudget returns what p's link is estimated to carry for video, in
+// bits a second (0: no limit, as for a subscriber that gives no
+// transport-wide feedback, or one on ICE-TCP), and whether the last
+// feedback showed congestion: nine tenths of the estimate, less the
+// sound p receives.
+func (p *Participant) videoBudget() (int, bool) {
+	dp := p.direct.Load()
+	if dp == nil {
+		return 0, false
+	}
+	rate, congested, ok := dp.estimate()
+	if !ok {
+		return 0, false
+	}
+	audio := 0
 	p.mu.Lock()
 	for _, s := range p.subs {
-		if s.down.kind == webrtc.RTPCodecTypeVideo {
-			out = append(out, s.down)
+		if s.down.kind == webrtc.RTPCodecTypeAudio {
+			audio++
 		}
 	}
 	for _, d := range p.slots {
+		if d.kind == webrtc.RTPCodecTypeAudio && d.shown() != nil {
+			audio++
+		}
+	}
+	p.mu.Unlock()
+	return max(1, rate*9/10-audio*audioAllowance), congested
+}
+
+// videoDownTracks appends p's video down-tracks to out, most important
+// first: the speaker slot, the tracks of the hall's program, the wall's
+// tiles in order.
+func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
+	p.mu.Lock()
+	for _, d := range p.slots {
 		if d.kind == webrtc.RTPCodecTypeVideo {
 			out = append(out, d)
+		}
+	}
+	for _, s := range p.subs {
+		if s.down.kind == webrtc.RTPCodecTypeVideo {
+			out = append(out, s.down)
 		}
 	}
 	p.mu.Unlock()
@@ -169,16 +209,21 @@ func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
 // layerChooser is the reporter's state for choosing encodings: scratch
 // space kept from one round to the next.
 type layerChooser struct {
-	downs  []*downTrack
-	ups    []*upTrack
-	view   []layer.Layer
-	lastAt time.Time
+	downs   []*downTrack
+	ups     []*upTrack
+	lists   [][]*upTrack
+	views   [][maxLayers]layer.Layer
+	tracks  []layer.Track
+	choices []layer.Choice
+	lastAt  time.Time
 }
 
 // chooseLayers runs one round over parts at now: each encoding's bitrate
-// is measured, each video down-track of a simulcast source goes over to
-// the encoding it should receive, and each publisher is asked to send the
-// encodings someone wants and to pause the others.
+// is measured; each subscriber's video down-tracks go over to the
+// encodings its need and its link allow (Allocate), or stop while even
+// the lowest does not fit; a subscriber held back by its link is probed
+// for more; and each publisher is asked to send the encodings someone
+// wants and to pause the others.
 func (lc *layerChooser) chooseLayers(parts []*Participant, now time.Time) {
 	ns := now.UnixNano()
 	elapsed := now.Sub(lc.lastAt)
@@ -190,28 +235,7 @@ func (lc *layerChooser) chooseLayers(parts []*Participant, now time.Time) {
 		}
 	}
 	for _, p := range parts {
-		budget := p.budget()
-		lc.downs = p.videoDownTracks(lc.downs[:0])
-		for _, d := range lc.downs {
-			pub := d.shown()
-			if pub == nil || pub.layers == nil {
-				continue
-			}
-			list := pub.layers.encodings()
-			lc.view = pub.layers.view(lc.view, list, ns)
-			if w := layer.Wanted(lc.view, d.need, budget); w >= 0 {
-				list[w].chooser.wantedAt = ns
-			}
-			c := layer.Choose(lc.view, d.need, budget)
-			if c.Index < 0 {
-				continue
-			}
-			list[c.Index].chooser.wantedAt = ns
-			if len(list) > 1 && d.target() != list[c.Index] {
-				d.retarget(list[c.Index])
-			}
-		}
-		clear(lc.downs)
+		lc.choose(p, ns)
 	}
 	for _, p := range parts {
 		lc.ups = p.videoEncodings(lc.ups[:0])
@@ -222,6 +246,57 @@ func (lc *layerChooser) chooseLayers(parts []*Participant, now time.Time) {
 		}
 		clear(lc.ups)
 	}
+}
+
+// choose gives each video down-track of p its encoding, at now.
+func (lc *layerChooser) choose(p *Participant, now int64) {
+	lc.downs = p.videoDownTracks(lc.downs[:0])
+	defer clear(lc.downs)
+	n := len(lc.downs)
+	lc.lists, lc.tracks = lc.lists[:0], lc.tracks[:0]
+	if cap(lc.views) < n {
+		lc.views = make([][maxLayers]layer.Layer, n)
+	}
+	for i, d := range lc.downs {
+		var list []*upTrack
+		if pub := d.shown(); pub != nil && pub.layers != nil {
+			list = pub.layers.encodings()
+		}
+		lc.lists = append(lc.lists, list)
+		v := lc.views[i][:0]
+		if list != nil {
+			v = list[0].layers.view(v, list, now)
+		}
+		lc.tracks = append(lc.tracks, layer.Track{Layers: v, Want: d.need})
+	}
+	budget, congested := p.videoBudget()
+	lc.choices = layer.Allocate(lc.tracks, budget, lc.choices)
+	limited, off := false, false
+	for i, d := range lc.downs {
+		list, c := lc.lists[i], lc.choices[i]
+		if len(list) == 0 {
+			continue
+		}
+		limited = limited || c.Limited
+		if !c.Limited {
+			// What the subscriber needs is sent for it, paused or not.
+			if w := layer.Wanted(lc.tracks[i].Layers, d.need, 0); w >= 0 {
+				list[w].chooser.wantedAt = now
+			}
+		}
+		switch {
+		case c.Index >= 0:
+			list[c.Index].chooser.wantedAt = now
+			if d.target() != list[c.Index] {
+				d.retarget(list[c.Index])
+			}
+		case c.Limited:
+			off = true
+			d.suspend()
+		}
+	}
+	clear(lc.lists)
+	p.probe.afterChoice(p, limited, off, congested, budget, now)
 }
 
 // videoEncodings appends the video encodings p publishes to out.

@@ -162,6 +162,7 @@ func (s *recordingSignaler) SendSubscribeOffer(string) {}
 func (s *recordingSignaler) SendWall([]string)         {}
 func (s *recordingSignaler) MediaConnected()           {}
 func (s *recordingSignaler) MediaFailed(string)        {}
+func (s *recordingSignaler) SendDownlink(string)       {}
 func (s *recordingSignaler) SendLayers(mid string, rids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

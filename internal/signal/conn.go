@@ -314,6 +314,12 @@ func (c *conn) SendLayers(mid string, rids []string) {
 	c.sendState(protocol.PublishLayers{Type: protocol.TypePublishLayers, Mid: mid, Active: rids}, keyPublishLayers+mid)
 }
 
+// SendDownlink tells a subscriber how its link fares with what it
+// receives.
+func (c *conn) SendDownlink(state string) {
+	c.sendState(protocol.Downlink{Type: protocol.TypeDownlink, State: state}, keyDownlink)
+}
+
 // wall carries out a hall console's choice of the cameras on its wall.
 func (c *conn) wall(m *protocol.Wall) *protocol.Error {
 	fail := func(code, format string, args ...any) *protocol.Error {

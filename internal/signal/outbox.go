@@ -52,6 +52,7 @@ const (
 	// keyPublishLayers, followed by a transceiver's mid, keeps the last
 	// publish_layers of one track.
 	keyPublishLayers = "publish_layers:"
+	keyDownlink      = "downlink"
 	keyAttendance    = "attendance_changed"
 )
 

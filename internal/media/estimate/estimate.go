@@ -26,12 +26,12 @@ const (
 	// MinRate and MaxRate bound the estimate.
 	MinRate = 60_000
 	MaxRate = 50_000_000
-	// A queue longer than overuseQueue, or more than overuseLoss of the
-	// packets lost, is congestion; under underuseQueue and lowLoss the
-	// link has room.
+	// A queue longer than overuseQueue that lasts, or more than
+	// overuseLoss of the packets lost (smoothed), is congestion; under
+	// underuseQueue and lowLoss the link has room.
 	overuseQueue  = 80 * time.Millisecond
 	underuseQueue = 30 * time.Millisecond
-	overuseLoss   = 0.08
+	overuseLoss   = 0.10
 	lowLoss       = 0.02
 	// decrease is the share of what the link delivered that the
 	// estimate falls to on congestion, at most once a decreaseEvery.
@@ -81,6 +81,10 @@ type Estimator struct {
 	lastAt       int64
 	lastDecrease int64
 	congested    bool
+	// queuedBefore is whether the report before showed a queue over
+	// overuseQueue, queueBefore that queue.
+	queuedBefore bool
+	queueBefore  int64
 }
 
 // Update takes one report.
@@ -89,16 +93,19 @@ func (e *Estimator) Update(r Report) {
 	if total == 0 {
 		return
 	}
+	loss := float64(r.Lost) / float64(total)
 	if e.rate == 0 {
-		e.rate = InitialRate
+		e.rate, e.loss = InitialRate, loss
 		e.lastAt = r.At
 	}
-	loss := float64(r.Lost) / float64(total)
 	e.loss += smoothing * (loss - e.loss)
 
 	var delivered float64
 	if span := r.LastArrival - r.FirstArrival; r.Received >= 2 && span >= int64(5*time.Millisecond) {
-		delivered = float64(r.Bytes*8) * 1e9 / float64(span)
+		// The span runs from the first arrival to the last: the first
+		// packet's bytes came before it.
+		bytes := r.Bytes - r.Bytes/r.Received
+		delivered = float64(bytes*8) * 1e9 / float64(span)
 		if e.delivered == 0 {
 			e.delivered = delivered
 		}
@@ -110,8 +117,14 @@ func (e *Estimator) Update(r Report) {
 
 	dt := time.Duration(max(0, r.At-e.lastAt))
 	e.lastAt = r.At
+	// A queue counts when it lasts (two reports in a row, the second
+	// no shorter): a receiver that stalls for a moment is no congestion.
+	queued := time.Duration(e.queue) > overuseQueue
+	persistent := queued && e.queuedBefore && e.queue >= e.queueBefore
+	e.queuedBefore, e.queueBefore = queued, e.queue
 	switch {
-	case time.Duration(e.queue) > overuseQueue || loss > overuseLoss && e.loss > lowLoss:
+	case persistent:
+		// The queue says what the link carries: what it delivered.
 		e.congested = true
 		if r.At-e.lastDecrease >= int64(decreaseEvery) {
 			// Under what the congested link delivered: a queue that
@@ -124,12 +137,24 @@ func (e *Estimator) Update(r Report) {
 			}
 			e.lastDecrease = r.At
 		}
-	case time.Duration(e.queue) < underuseQueue && e.loss < lowLoss:
+	case e.loss > overuseLoss:
+		// Heavy loss without a queue: a lossy link, or a policer. Back
+		// off by half the share lost, as Google's congestion control
+		// does; a few per cent of random loss only holds the estimate.
+		e.congested = true
+		if r.At-e.lastDecrease >= int64(decreaseEvery) {
+			e.rate *= 1 - e.loss/2
+			e.lastDecrease = r.At
+		}
+	case !queued && time.Duration(e.queue) < underuseQueue:
 		e.congested = false
-		if delivered > e.rate {
+		switch {
+		case delivered > e.rate:
 			e.rate = delivered // the link carried it: a probe, or more media
-		} else if limit := growthCap * e.delivered; e.rate < limit {
-			e.rate = min(limit, e.rate*(1+growth*dt.Seconds()))
+		case e.loss < lowLoss:
+			if limit := growthCap * e.delivered; e.rate < limit {
+				e.rate = min(limit, e.rate*(1+growth*dt.Seconds()))
+			}
 		}
 	default:
 		e.congested = false // between the two: hold

@@ -108,6 +108,25 @@ func (r *Rewriter) LastOut() (ts uint32, at int64, ok bool) {
 	return r.lastOutTS, r.lastOutAt, r.sent
 }
 
+// LastSeq returns the sequence number of the newest packet out; ok is
+// false before the first.
+func (r *Rewriter) LastSeq() (seq uint16, ok bool) {
+	return r.lastOutSeq, r.sent
+}
+
+// Pad takes the next output sequence number for a packet of padding
+// only, which carries the timestamp of the last packet out: a probe of
+// the subscriber's link while no source is forwarded. The next source
+// continues after it. ok is false before the first packet out.
+func (r *Rewriter) Pad() (seq uint16, ts uint32, ok bool) {
+	if !r.sent {
+		return 0, 0, false
+	}
+	r.lastOutSeq++
+	r.started = false // a source must not map onto the number taken
+	return r.lastOutSeq, r.lastOutTS, true
+}
+
 // AtStart reports whether the newest packet rewritten is the first of its
 // source: nothing after it went out yet.
 func (r *Rewriter) AtStart() bool { return r.span == 0 }
