@@ -43,7 +43,7 @@ type downTrack struct {
 	rebase atomic.Bool // continue from the next packet as from a new source
 	// writing counts the packets rewritten and not yet written.
 	writing atomic.Int32
-	closed atomic.Bool
+	closed  atomic.Bool
 
 	// need is the highest encoding of a simulcast source the subscriber
 	// needs (needLow for a wall tile, needHigh otherwise); the link may
