@@ -358,6 +358,20 @@ func (c *Client) writeFrame(e *videoEncoding, key bool) {
 
 // onTrack starts counting a track the server sends.
 func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	if t.StreamID() == ProbeStreamID {
+		// Padding that probes the link: drained, not counted.
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			buf := make([]byte, rtpBufferBytes)
+			for {
+				if _, _, err := t.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		return
+	}
 	var sender uint32
 	from := ""
 	if !isSlot(t.StreamID()) {

@@ -67,6 +67,11 @@ const SpeakerStreamID = "speaker"
 // showing the camera of one point (see SetWall).
 const WallStreamID = "wall"
 
+// ProbeStreamID is the stream id of the track on which the server probes
+// the client's link: padding only, which the client drains and does not
+// count.
+const ProbeStreamID = "probe"
+
 // isSlot reports whether a stream is of slots, whose source changes.
 func isSlot(streamID string) bool { return streamID == SpeakerStreamID || streamID == WallStreamID }
 

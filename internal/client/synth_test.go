@@ -62,6 +62,9 @@ func TestVideoGenerator(t *testing.T) {
 					t.Fatalf("bitrate %d frame %d packet %d: %v", tt.bitrate, frame, i, err)
 				}
 				want := PayloadInfo{Sender: SenderHash("hall"), Counter: counter, Frame: uint32(frame), FrameStart: i == 0, Keyframe: key && i == 0}
+				if want.Keyframe {
+					want.Width, want.Height = VideoWidth, VideoHeight
+				}
 				if info != want {
 					t.Errorf("bitrate %d frame %d packet %d: got %+v, want %+v", tt.bitrate, frame, i, info, want)
 				}
@@ -198,4 +201,24 @@ func clone(pkts [][]byte) [][]byte {
 		out[i] = append([]byte(nil), p...)
 	}
 	return out
+}
+
+// TestLayerGenerator: the frames of a simulcast encoding carry its layer
+// and its keyframes its picture size.
+func TestLayerGenerator(t *testing.T) {
+	g := NewLayerGenerator(SenderHash("hall"), 150_000, 2, 1280, 720)
+	for frame := range 3 {
+		for i, p := range g.NextFrame(frame == 0) {
+			info, err := CheckVideo(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Layer != 2 {
+				t.Errorf("frame %d packet %d: layer %d, want 2", frame, i, info.Layer)
+			}
+			if info.Keyframe && (info.Width != 1280 || info.Height != 720) {
+				t.Errorf("keyframe of %dx%d, want 1280x720", info.Width, info.Height)
+			}
+		}
+	}
 }

@@ -35,6 +35,8 @@ type scratch struct {
 	sentAt int64
 	ext    [1]rtp.Extension
 	twcc   [2]byte
+	// probe marks the packets of a probe, which mediaBytes leaves out.
+	probe bool
 }
 
 // newScratch returns the scratch space of one writing goroutine.
@@ -63,11 +65,13 @@ type directPath struct {
 	// the packets numbered (numbered: any was); est follows what the
 	// subscriber's feedback on them says of its link (estimated: since
 	// the first).
-	twccSeq   uint16
-	sent      twcc.History
-	numbered  bool
-	est       estimate.Estimator
-	estimated bool
+	twccSeq  uint16
+	sent     twcc.History
+	numbered bool
+	est      estimate.Estimator
+	// mediaBytes counts what was sent but probes.
+	mediaBytes uint64
+	estimated  bool
 }
 
 // writeRTP encrypts the packet of h and payload in sc and sends it; with
@@ -108,6 +112,9 @@ func (d *directPath) seal(h *rtp.Header, twccExt uint8, payload []byte, sc *scra
 		d.twccSeq++
 		d.numbered = true
 	}
+	if !sc.probe {
+		d.mediaBytes += uint64(len(pkt))
+	}
 	return pkt, nil
 }
 
@@ -138,6 +145,28 @@ func (d *directPath) downlink() (bps, lost float64, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return float64(d.est.Delivered()), d.est.Loss(), d.estimated
+}
+
+// probe tells the estimate that the packets sent from start to end (unix
+// nanoseconds) probe the link (estimate.Estimator.Probe).
+func (d *directPath) probe(start, end int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.est.Probe(start, end)
+}
+
+// sentMedia returns the bytes sent so far, probes left out.
+func (d *directPath) sentMedia() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mediaBytes
+}
+
+// probeDone reports whether the feedback on the last probe is all in.
+func (d *directPath) probeDone() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.est.ProbeDone()
 }
 
 // estimate returns what the subscriber's link is estimated to carry, in

@@ -477,23 +477,22 @@ func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, erro
 // Packets from before the current source started on d are not sent. buf
 // (packetcache.SlotSize bytes), h and sc are the caller's scratch space.
 // The rewrite is read under d.mu; the writes happen after it is released.
-func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch) int {
+func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch) (sent, bytes int) {
 	b := d.bound.Load()
 	if b == nil {
-		return 0
+		return 0, 0
 	}
 	d.mu.Lock()
 	src, m := d.src, d.rw.Mapping()
 	d.mu.Unlock()
 	if src == nil {
-		return 0
+		return 0, 0
 	}
 	cache := src.cache.Load()
 	if cache == nil {
-		return 0
+		return 0, 0
 	}
 	sc.sentAt = time.Now().UnixNano()
-	sent := 0
 	for _, seq := range seqs {
 		srcSeq, ok := m.Source(seq)
 		if !ok {
@@ -509,11 +508,12 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 		}
 		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
 			SequenceNumber: seq, Timestamp: m.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
-		if n, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && n > 0 {
+		if w, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && w > 0 {
 			sent++
+			bytes += n
 		}
 	}
-	return sent
+	return sent, bytes
 }
 
 // matchCodec finds the negotiated codec that carries the wanted media: the

@@ -124,7 +124,8 @@ func (s *SFU) RequestKeyframes(conf, id string) bool {
 }
 
 // addSlots gives a point or a hall participant its speaker slots, empty
-// until someone holds the floor, and a hall participant its wall. Join
+// until someone holds the floor, the track of its probes, and a hall
+// participant its wall. Join
 // calls it before the participant is in its room.
 func (p *Participant) addSlots() error {
 	if !conference.HasSpeakerSlots(p.info.Role) {
@@ -135,11 +136,13 @@ func (p *Participant) addSlots() error {
 	for i := range SpeakerAudioSlots {
 		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, SpeakerStreamID, fmt.Sprintf("speaker-audio-%d", i), needHigh))
 	}
-	all := slots
+	// The track of the probes of p's link (probe.go).
+	prober := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProbeStreamID, "probe", needLow)
+	all := append(slices.Clone(slots), prober)
 	var w *wall
 	if conference.WatchesWall(p.info.Role) {
 		w = newWall(p, p.sfu.wallSlots)
-		all = append(slices.Clone(slots), w.slots...)
+		all = append(all, w.slots...)
 	}
 	for _, d := range all {
 		sender, err := p.sub.AddTrack(d)
@@ -154,6 +157,7 @@ func (p *Participant) addSlots() error {
 	p.mu.Lock()
 	p.slots = slots
 	p.mu.Unlock()
+	p.prober = prober
 	p.wall = w // before Join makes p known to others
 	p.requestNegotiation()
 	return nil

@@ -330,7 +330,7 @@ func TestDownTrackResendsFromTheCache(t *testing.T) {
 	}
 	fromA, fromB := w.headers[3].SequenceNumber, w.headers[15].SequenceNumber
 	buf := make([]byte, 1500)
-	if n := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h, newScratch()); n != 2 {
+	if n, _ := slot.resend([]uint16{fromB, fromB + 1, fromA, fromB + 100}, buf, &h, newScratch()); n != 2 {
 		t.Errorf("resent %d packets, want 2 (of the current source, still cached)", n)
 	}
 	for _, hd := range w.headers[20:] {

@@ -188,7 +188,7 @@ func FuzzDownTrackWrite(f *testing.F) {
 				seqs := []uint16{newestSeq - uint16(x%64), newestSeq - uint16(y%64), newestSeq + uint16(z) - 128}
 				before, calls := len(w.headers), w.calls
 				w.fail = int(x>>6) % 3
-				n := slot.resend(seqs, make([]byte, 1500), &rtp.Header{}, newScratch())
+				n, _ := slot.resend(seqs, make([]byte, 1500), &rtp.Header{}, newScratch())
 				if n != len(w.headers)-before || w.calls-calls > len(seqs) || (w.fail == 0 && w.calls-calls != n) {
 					t.Fatalf("resend reported %d packets, wrote %d in %d calls", n, len(w.headers)-before, w.calls-calls)
 				}

@@ -58,9 +58,11 @@ type Participant struct {
 	// packet of the participant's media.
 	connected time.Time
 	mediaSeen atomic.Bool
-	// wall is the video wall of a hall participant, nil for others; set
+	// wall is the video wall of a hall participant, nil for others;
+	// prober carries the probes of its link (probe.go). Both are set
 	// before Join makes the participant known.
-	wall *wall
+	wall   *wall
+	prober *downTrack
 	// joinSeq orders the participants of a room by when they joined.
 	joinSeq uint64
 	// writer is the index of the writer of p's down-tracks in the SFU's
@@ -309,6 +311,9 @@ func (p *Participant) Close() {
 			for _, d := range p.wall.slots {
 				d.close()
 			}
+		}
+		if p.prober != nil {
+			p.prober.close()
 		}
 		p.closeDirect()
 		p.closePeerConnections()
@@ -585,7 +590,8 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 				st.buf, st.sc = make([]byte, packetcache.SlotSize), newScratch()
 			}
 			st.seqs = appendNacked(st.seqs[:0], f.nacks)
-			stats.retransmits.Add(uint64(to.resend(st.seqs, st.buf, &st.h, st.sc)))
+			sent, _ := to.resend(st.seqs, st.buf, &st.h, st.sc)
+			stats.retransmits.Add(uint64(sent))
 		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-
-	"hoinghi/internal/media/packetcache"
 )
 
 // Probing. The estimate of a link rises only on evidence that it carries
@@ -15,13 +13,12 @@ import (
 // link carries that without a queue or loss, the estimate rises and the
 // encoding follows; if not, the next probe waits twice as long, so that a
 // thin link is not congested again and again. The extra packets are
-// duplicates of the subscriber's latest video packets (its browser drops
-// them as such) or, while its video is stopped, padding on a stopped
-// track.
+// padding on a track of their own (ProbeStreamID), which the subscriber's
+// page ignores.
 const (
 	probeTime      = 400 * time.Millisecond
 	probeJudge     = 400 * time.Millisecond // after a probe: its feedback is in
-	probeFirstWait = 2 * time.Second
+	probeFirstWait = time.Second
 	probeMaxWait   = 8 * time.Second
 	// probeOver is how far over the estimate a probe goes at least, and
 	// probeMax at most.
@@ -46,20 +43,24 @@ type probeState struct {
 	until   int64 // end of the probe under way; 0: none
 	judgeAt int64 // when to judge the probe that ended; 0: none
 	target  int   // the rate the probe tries, bits a second
-	down    *downTrack
-	told    string // the downlink state last sent
-
-	seqs []uint16
-	buf  []byte
-	h    rtp.Header
-	sc   *scratch
+	from    int   // the estimate when it started
+	// media is the rate of what p is sent but probes, measured from
+	// mediaBytes at mediaAt, the reporter's last round.
+	media      int
+	mediaBytes uint64
+	mediaAt    int64
+	told       string // the downlink state last sent
+	sc         *scratch
 }
 
 // afterChoice follows one round of choosing p's encodings at now: tells p
 // its downlink state when it changed, judges the probe that ended, and
 // starts one when p is held back by its link (limited; off: even its
-// lowest encodings do not fit) and the link is not congested.
-func (ps *probeState) afterChoice(p *Participant, limited, off, congested bool, budget int, now int64) {
+// lowest encodings do not fit) and the link is not congested. budget is
+// what p's video was given, want what it would take for all it needs:
+// the probe tries the rate that carries that, within probeOver and
+// probeMax times the estimate.
+func (ps *probeState) afterChoice(p *Participant, limited, off, congested bool, budget, want int, now int64) {
 	state := DownlinkGood
 	switch {
 	case off:
@@ -80,15 +81,26 @@ func (ps *probeState) afterChoice(p *Participant, limited, off, congested bool, 
 	if !ok {
 		return
 	}
+	if b := dp.sentMedia(); ps.mediaAt > 0 && now > ps.mediaAt {
+		ps.media = int(float64(b-ps.mediaBytes) * 8 * 1e9 / float64(now-ps.mediaAt))
+		ps.mediaBytes, ps.mediaAt = b, now
+	} else {
+		ps.mediaBytes, ps.mediaAt = b, now
+	}
 	if ps.wait == 0 {
 		ps.wait = probeFirstWait
 	}
-	if ps.until > 0 && (congested || now >= ps.until) {
-		ps.until, ps.judgeAt = 0, now+int64(probeJudge)
+	if ps.until > 0 && now >= ps.until {
+		ps.until, ps.judgeAt = 0, now
 	}
-	if ps.judgeAt > 0 && now >= ps.judgeAt {
+	// The probe is judged once its feedback is in, or given up on after
+	// probeJudge.
+	if ps.judgeAt > 0 && (dp.probeDone() || now >= ps.judgeAt+int64(probeJudge)) {
+		p.log.Debug("probe", "from", ps.from, "target", ps.target, "estimate", rate)
 		ps.judgeAt = 0
-		if float64(rate) >= 0.9*float64(ps.target) {
+		// A probe that raised the estimate, if not all the way, is
+		// followed soon by the next.
+		if float64(rate) >= 0.9*float64(ps.target) || float64(rate) >= 1.1*float64(ps.from) {
 			ps.wait = probeFirstWait
 		} else {
 			ps.wait = min(2*ps.wait, probeMaxWait)
@@ -98,54 +110,14 @@ func (ps *probeState) afterChoice(p *Participant, limited, off, congested bool, 
 	if !limited || congested || ps.until > 0 || ps.judgeAt > 0 || now < ps.next {
 		return
 	}
-	d := p.probeTrack()
-	if d == nil {
+	if p.prober == nil || p.prober.bound.Load() == nil {
 		return
 	}
-	ps.down = d
-	ps.target = int(min(probeMax*float64(rate), max(probeOver*float64(rate), float64(rate+p.nextStep(budget)))))
+	ps.from = rate
+	ps.target = int(min(probeMax*float64(rate), max(probeOver*float64(rate), float64(rate)+float64(want-budget)*10/9)))
 	ps.until = now + int64(probeTime)
+	dp.probe(now, ps.until)
 	p.sfu.stats.probes.Add(1)
-}
-
-// nextStep is how many more bits a second p's link would need for the
-// smallest step up of one of its video tracks held back, beyond budget;
-// 0 when none is.
-func (p *Participant) nextStep(budget int) int {
-	step := 0
-	for _, d := range p.videoDownTracks(nil) {
-		pub := d.shown()
-		if pub == nil || pub.layers == nil {
-			continue
-		}
-		list := pub.layers.encodings()
-		cur := d.target()
-		for i, u := range list {
-			if u != cur || i+1 >= len(list) || i >= d.need {
-				continue
-			}
-			if s := int(list[i+1].bitrate.Load() - u.bitrate.Load()); s > 0 && (step == 0 || s < step) {
-				step = s
-			}
-		}
-		if cur == nil && len(list) > 0 {
-			if s := int(list[0].bitrate.Load()); s > 0 && (step == 0 || s < step) {
-				step = s
-			}
-		}
-	}
-	return step * 10 / 9
-}
-
-// probeTrack returns the video down-track of p a probe goes on: the most
-// important one, bound.
-func (p *Participant) probeTrack() *downTrack {
-	for _, d := range p.videoDownTracks(nil) {
-		if d.bound.Load() != nil && d.shown() != nil {
-			return d
-		}
-	}
-	return nil
 }
 
 // sendProbe sends, at now, one tick's share (a feedbackInterval) of the
@@ -154,50 +126,38 @@ func (p *Participant) probeTrack() *downTrack {
 func (p *Participant) sendProbe(now int64) {
 	ps := &p.probe
 	dp := p.direct.Load()
-	if ps.until == 0 || now >= ps.until || ps.down == nil || dp == nil {
+	if ps.until == 0 || now >= ps.until || p.prober == nil || dp == nil {
 		return
 	}
-	delivered, _, _ := dp.downlink()
-	extra := float64(ps.target) - delivered
+	extra := float64(ps.target - ps.media)
 	if extra <= 0 {
 		return
 	}
-	n := int(extra * feedbackInterval.Seconds() / 8 / 1000) // packets of about 1 000 bytes
-	n = min(max(n, 1), probeBurst)
 	if ps.sc == nil {
-		ps.sc, ps.buf = newScratch(), make([]byte, packetcache.SlotSize)
+		ps.sc = newScratch()
 	}
-	sent := ps.down.probe(n, ps)
-	p.sfu.stats.probePackets.Add(uint64(sent))
+	// Rounded up, with SRTP's tag and the headers: a probe that falls
+	// short of its rate proves less than it could.
+	n := min(probeBurst, 1+int(extra*feedbackInterval.Seconds()/8)/padPacket)
+	p.sfu.stats.probePackets.Add(uint64(p.prober.pad(n, ps.sc)))
 }
 
-// probe sends n probe packets on d: duplicates of its latest packets
-// while it forwards a source, padding while it is stopped. It returns how
-// many went out.
-func (d *downTrack) probe(n int, ps *probeState) int {
-	d.mu.Lock()
-	last, ok := d.rw.LastSeq()
-	forwarding := d.src != nil
-	d.mu.Unlock()
-	if !ok {
-		return 0
-	}
-	if forwarding {
-		ps.seqs = ps.seqs[:0]
-		for i := n - 1; i >= 0; i-- {
-			ps.seqs = append(ps.seqs, last-uint16(i))
-		}
-		return d.resend(ps.seqs, ps.buf, &ps.h, ps.sc)
-	}
-	return d.pad(n, ps.sc)
-}
+// ProbeStreamID is the MediaStream id of the track that carries the
+// probes of a subscriber's link: padding only, never a picture.
+const ProbeStreamID = "probe"
 
-// padSize is the padding of one padding packet, the most RTP allows.
-const padSize = 255
+// padSize is the padding of one padding packet, the most RTP allows;
+// padPacket the bytes of such a packet on the wire, less UDP and IP.
+const (
+	padSize   = 255
+	padPacket = padSize + 12 + 16
+)
 
 // pad sends n padding packets on d, which forwards no source: they take
-// the next sequence numbers, and the source d is given next continues
-// after them. It returns how many went out.
+// the next sequence numbers. A packet of padding only passes the
+// subscriber's SRTP and counts in its transport-wide feedback, where a
+// duplicate of a packet it has would not: SRTP drops replays. It returns
+// how many went out.
 func (d *downTrack) pad(n int, sc *scratch) int {
 	b := d.bound.Load()
 	if b == nil {
@@ -205,20 +165,21 @@ func (d *downTrack) pad(n int, sc *scratch) int {
 	}
 	var payload [padSize]byte
 	payload[padSize-1] = padSize
+	sc.sentAt = time.Now().UnixNano()
 	sent := 0
 	for range n {
 		d.mu.Lock()
 		if d.src != nil {
 			d.mu.Unlock()
-			break // a source came back: its packets take the numbers now
+			break // a source took the numbers
 		}
-		seq, ts, ok := d.rw.Pad()
+		seq, ts := d.rw.Pad()
 		d.mu.Unlock()
-		if !ok {
-			break
-		}
 		sc.out = rtp.Header{Version: 2, Padding: true, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: ts, SSRC: b.ssrc}
-		if n, err := d.writeRTP(b, sc, payload[:]); err == nil && n > 0 {
+		sc.probe = true
+		n, err := d.writeRTP(b, sc, payload[:])
+		sc.probe = false
+		if err == nil && n > 0 {
 			sent++
 		}
 	}

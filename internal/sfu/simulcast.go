@@ -271,16 +271,17 @@ func (lc *layerChooser) choose(p *Participant, now int64) {
 	}
 	budget, congested := p.videoBudget()
 	lc.choices = layer.Allocate(lc.tracks, budget, lc.choices)
-	limited, off := false, false
+	limited, off, want := false, false, 0
 	for i, d := range lc.downs {
 		list, c := lc.lists[i], lc.choices[i]
 		if len(list) == 0 {
 			continue
 		}
 		limited = limited || c.Limited
-		if !c.Limited {
-			// What the subscriber needs is sent for it, paused or not.
-			if w := layer.Wanted(lc.tracks[i].Layers, d.need, 0); w >= 0 {
+		if w := layer.Wanted(lc.tracks[i].Layers, d.need, 0); w >= 0 {
+			want += lc.tracks[i].Layers[w].Bitrate
+			if !c.Limited {
+				// What the subscriber needs is sent for it, paused or not.
 				list[w].chooser.wantedAt = now
 			}
 		}
@@ -296,7 +297,7 @@ func (lc *layerChooser) choose(p *Participant, now int64) {
 		}
 	}
 	clear(lc.lists)
-	p.probe.afterChoice(p, limited, off, congested, budget, now)
+	p.probe.afterChoice(p, limited, off, congested, budget, want, now)
 }
 
 // videoEncodings appends the video encodings p publishes to out.

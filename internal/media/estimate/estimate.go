@@ -4,9 +4,9 @@
 // the shortest they took (the queue building up on the way).
 //
 // It is a loss- and delay-based estimator of its own, simpler than
-// Google's congestion control: the estimate rises only on evidence (the
-// link delivered more than the estimate without a queue or loss; the SFU
-// sends short probes to get it) and a little with time, and falls at once
+// Google's congestion control: the estimate rises on evidence (a probe:
+// the SFU sent more than the estimate for a moment, and the link carried
+// it without a queue or loss) and a little with time, and falls at once
 // to what the link delivered when a queue builds or packets are lost. A
 // conference sends a few fixed encodings, not a video call's continuous
 // range, so the estimate has to tell which encoding fits, not follow the
@@ -85,6 +85,17 @@ type Estimator struct {
 	// overuseQueue, queueBefore that queue.
 	queuedBefore bool
 	queueBefore  int64
+
+	probe probe
+}
+
+// probe gathers the reports of the packets sent during a probe.
+type probe struct {
+	start, end                int64 // when the packets were sent; end 0: none under way
+	bytes, received, lost     int
+	firstArrival, lastArrival int64
+	maxQueue                  int64
+	lossBefore                float64
 }
 
 // Update takes one report.
@@ -113,6 +124,9 @@ func (e *Estimator) Update(r Report) {
 	}
 	if r.Received > 0 {
 		e.trackDelay(r.LastArrival-r.LastSent, r.At)
+	}
+	if e.probe.end > 0 {
+		e.probeReport(r)
 	}
 
 	dt := time.Duration(max(0, r.At-e.lastAt))
@@ -148,16 +162,64 @@ func (e *Estimator) Update(r Report) {
 		}
 	case !queued && time.Duration(e.queue) < underuseQueue:
 		e.congested = false
-		switch {
-		case delivered > e.rate:
-			e.rate = delivered // the link carried it: a probe, or more media
-		case e.loss < lowLoss:
+		if e.loss < lowLoss && e.probe.end == 0 {
 			if limit := growthCap * e.delivered; e.rate < limit {
 				e.rate = min(limit, e.rate*(1+growth*dt.Seconds()))
 			}
 		}
 	default:
 		e.congested = false // between the two: hold
+	}
+	e.rate = min(MaxRate, max(MinRate, e.rate))
+}
+
+// Probe says that the packets sent from start to end (unix nanoseconds)
+// probe the link at a rate above the estimate: the reports of them, taken
+// together, are the evidence. If the link carried them without a queue
+// or more loss than before, the estimate rises to the rate it delivered
+// them at; if not, it falls under it. ProbeDone tells when they are in.
+func (e *Estimator) Probe(start, end int64) {
+	e.probe = probe{start: start, end: end, firstArrival: -1, lossBefore: e.loss}
+}
+
+// ProbeDone reports whether no probe is under way: the last one's
+// reports are all in.
+func (e *Estimator) ProbeDone() bool { return e.probe.end == 0 }
+
+// probeReport gathers one report into the probe under way, and concludes
+// it at the first report of packets sent after it.
+func (e *Estimator) probeReport(r Report) {
+	pr := &e.probe
+	if r.Received+r.Lost > 0 && r.LastSent >= pr.start && r.FirstSent < pr.end {
+		pr.received += r.Received
+		pr.lost += r.Lost
+		pr.maxQueue = max(pr.maxQueue, e.queue)
+		// The rate counts only reports of packets all sent during the
+		// probe: one that began before it would stretch the span with
+		// media alone.
+		if r.Received > 0 && r.FirstSent >= pr.start && r.LastSent <= pr.end {
+			pr.bytes += r.Bytes
+			if pr.firstArrival < 0 || r.FirstArrival < pr.firstArrival {
+				pr.firstArrival = r.FirstArrival
+				pr.bytes -= r.Bytes / r.Received // it came before the span
+			}
+			pr.lastArrival = max(pr.lastArrival, r.LastArrival)
+		}
+	}
+	if r.FirstSent < pr.end {
+		return
+	}
+	defer func() { e.probe = probe{} }()
+	span := pr.lastArrival - pr.firstArrival
+	if pr.firstArrival < 0 || pr.received < 4 || span < int64(20*time.Millisecond) {
+		return
+	}
+	delivered := float64(pr.bytes*8) * 1e9 / float64(span)
+	loss := float64(pr.lost) / float64(pr.received+pr.lost)
+	if time.Duration(pr.maxQueue) < underuseQueue && loss <= max(lowLoss, pr.lossBefore+lowLoss) {
+		e.rate = max(e.rate, delivered)
+	} else {
+		e.rate = min(e.rate, decrease*delivered)
 	}
 	e.rate = min(MaxRate, max(MinRate, e.rate))
 }

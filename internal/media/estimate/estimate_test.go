@@ -47,6 +47,9 @@ func run(e *Estimator, l *link, start int64, d time.Duration, appRate float64, p
 	for t := start; t < end; t += int64(time.Millisecond) {
 		rate := appRate
 		if probeEvery > 0 && t >= nextProbe {
+			if t == nextProbe {
+				e.Probe(t, t+int64(probeTime))
+			}
 			rate = max(appRate, probeRate)
 			if t >= nextProbe+int64(probeTime) {
 				nextProbe += int64(probeEvery)

@@ -115,16 +115,14 @@ func (r *Rewriter) LastSeq() (seq uint16, ok bool) {
 }
 
 // Pad takes the next output sequence number for a packet of padding
-// only, which carries the timestamp of the last packet out: a probe of
-// the subscriber's link while no source is forwarded. The next source
-// continues after it. ok is false before the first packet out.
-func (r *Rewriter) Pad() (seq uint16, ts uint32, ok bool) {
-	if !r.sent {
-		return 0, 0, false
-	}
+// only, which carries the timestamp of the last packet out (0 and 1 on a
+// stream that has carried nothing yet): a probe of the subscriber's link
+// while no source is forwarded. The next source continues after it.
+func (r *Rewriter) Pad() (seq uint16, ts uint32) {
 	r.lastOutSeq++
+	r.sent = true
 	r.started = false // a source must not map onto the number taken
-	return r.lastOutSeq, r.lastOutTS, true
+	return r.lastOutSeq, r.lastOutTS
 }
 
 // AtStart reports whether the newest packet rewritten is the first of its

@@ -140,15 +140,15 @@ func BenchmarkRewrite(b *testing.B) {
 // TestPad: padding between two sources takes the next numbers with the
 // last timestamp, and the next source continues after it.
 func TestPad(t *testing.T) {
-	r := Rewriter{ClockRate: 90000}
-	if _, _, ok := r.Pad(); ok {
-		t.Fatal("padding before any packet out")
+	var fresh Rewriter
+	if seq, _ := fresh.Pad(); seq != 1 {
+		t.Fatalf("the first padding of a fresh stream is %d, want 1", seq)
 	}
+	r := Rewriter{ClockRate: 90000}
 	r.Rewrite(100, 9000, 0)
 	for want := uint16(101); want <= 102; want++ {
-		seq, ts, ok := r.Pad()
-		if !ok || seq != want || ts != 9000 {
-			t.Fatalf("Pad = %d, %d, %v; want %d, 9000", seq, ts, ok, want)
+		if seq, ts := r.Pad(); seq != want || ts != 9000 {
+			t.Fatalf("Pad = %d, %d; want %d, 9000", seq, ts, want)
 		}
 	}
 	p, ok := r.Rewrite(7000, 1, 1e8)

@@ -420,6 +420,8 @@ export class Call {
   #onTrack(link, ev) {
     if (link !== this.link) return;
     const stream = ev.streams[0];
+    // The server probes this page's link with padding on a track of its own: no picture.
+    if (stream && stream.id === 'probe') return;
     if (!stream) {
       console.warn('hoinghi: remote track without a stream', ev.track.kind);
       return;
