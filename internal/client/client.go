@@ -75,6 +75,11 @@ type Options struct {
 	// server's NACKs get them sent again. Like VideoLossPercent, it puts
 	// the client's media on one loopback socket.
 	VideoSendLossPercent float64
+	// KeyframeOnLoss makes the client ask for a keyframe (PLI) of a
+	// received video track whenever packets of it went missing in the
+	// last 100 ms, as a browser whose decoder cannot wait for the
+	// retransmission does.
+	KeyframeOnLoss bool
 	// TCPOnly makes the client's media use ICE-TCP alone, as a point whose
 	// network blocks UDP.
 	TCPOnly bool
@@ -182,6 +187,7 @@ type Client struct {
 	videoTransceiver *webrtc.RTPTransceiver
 	layerRequests    int
 	downlink         string // the server's last downlink state
+	plisSent         int    // with Options.KeyframeOnLoss
 	closeErr         error
 	att              attendanceView // see attendance.go
 	qual             qualityView    // see quality.go

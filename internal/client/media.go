@@ -383,16 +383,66 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	c.mu.Unlock()
 	c.log.Debug("track received", "from", t.StreamID(), "kind", t.Kind().String(), "ssrc", uint32(t.SSRC()))
 	c.wg.Add(2)
+	ended := make(chan struct{})
 	go func() {
 		defer c.wg.Done()
+		defer close(ended)
 		if err := rt.ReadTrack(t, c.start); !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 			c.log.Debug("track read ended", "from", t.StreamID(), "kind", t.Kind().String(), "err", err)
 		}
 	}()
+	if c.opts.KeyframeOnLoss && t.Kind() == webrtc.RTPCodecTypeVideo {
+		c.wg.Add(1)
+		go c.keyframeOnLoss(rt, uint32(t.SSRC()), ended)
+	}
 	go func() {
 		defer c.wg.Done()
 		rt.ReadReports(r)
 	}()
+}
+
+// keyframeOnLoss asks for a keyframe of the track rt counts, of SSRC
+// ssrc, whenever it lost packets in the last 100 ms, until ended closes.
+func (c *Client) keyframeOnLoss(rt *TrackCounter, ssrc uint32, ended <-chan struct{}) {
+	defer c.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	last := uint64(0)
+	for {
+		select {
+		case <-ended:
+			return
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		lost := rt.Stats().Lost
+		if lost <= last {
+			last = lost
+			continue
+		}
+		last = lost
+		c.mu.Lock()
+		pc := c.subPC
+		c.mu.Unlock()
+		if pc == nil {
+			continue
+		}
+		if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			c.log.Debug("send PLI", "err", err)
+			continue
+		}
+		c.mu.Lock()
+		c.plisSent++
+		c.mu.Unlock()
+	}
+}
+
+// PLIsSent counts the keyframe requests sent with Options.KeyframeOnLoss.
+func (c *Client) PLIsSent() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.plisSent
 }
 
 // Received returns the counters of every track received so far, including

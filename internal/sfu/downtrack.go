@@ -43,6 +43,9 @@ type downTrack struct {
 	rebase atomic.Bool // continue from the next packet as from a new source
 	// writing counts the packets rewritten and not yet written.
 	writing atomic.Int32
+	// lastPLI is when the subscriber's last PLI of d that counted came
+	// (unix nanoseconds).
+	lastPLI atomic.Int64
 	closed  atomic.Bool
 
 	// need is the highest encoding of a simulcast source the subscriber

@@ -32,6 +32,11 @@ const (
 	keyframeRetry    = 400 * time.Millisecond
 )
 
+// subscriberPLIThrottle is the least time between two of one down-track's
+// PLIs that ask its source for a keyframe; those in between are merged
+// into the one before.
+const subscriberPLIThrottle = time.Second
+
 // rtpReader is the part of webrtc.TrackRemote that forwarding reads.
 type rtpReader interface {
 	Read(b []byte) (int, interceptor.Attributes, error)

@@ -581,6 +581,13 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 		switch f.kind {
 		case feedbackKeyframe:
 			stats.plis.Add(1)
+			// One subscriber asks for at most one keyframe a
+			// subscriberPLIThrottle: a lossy point must not make every
+			// other point receive keyframe after keyframe.
+			now := time.Now().UnixNano()
+			if last := to.lastPLI.Load(); now-last < int64(subscriberPLIThrottle) || !to.lastPLI.CompareAndSwap(last, now) {
+				continue
+			}
 			if src := to.source(); src != nil {
 				src.requestKeyframe()
 			}
@@ -592,6 +599,9 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 			st.seqs = appendNacked(st.seqs[:0], f.nacks)
 			sent, _ := to.resend(st.seqs, st.buf, &st.h, st.sc)
 			stats.retransmits.Add(uint64(sent))
+			if miss := len(st.seqs) - sent; miss > 0 {
+				stats.nackMisses.Add(uint64(miss))
+			}
 		}
 	}
 }

@@ -124,6 +124,9 @@ type Stats struct {
 	// NACKsSent counts the NACKs sent to publishers for packets that did
 	// not arrive.
 	NACKsSent uint64
+	// NACKMisses counts the packets subscribers asked for again that
+	// the packet caches no longer held (or never had).
+	NACKMisses uint64
 	// Probes counts the probes of subscribers' links held back
 	// (probe.go), ProbePackets the packets they sent.
 	Probes, ProbePackets uint64
@@ -150,7 +153,7 @@ type counters struct {
 	participants, upTracks, downTracks         atomic.Int64
 	nacks, plis, keyframeRequests, retransmits atomic.Uint64
 	nacksSent                                  atomic.Uint64
-	probes, probePackets                       atomic.Uint64
+	probes, probePackets, nackMisses           atomic.Uint64
 	directPaths                                atomic.Int64
 	byRole                                     [maxRoles]atomic.Int64
 	floorSwitches                              atomic.Uint64
@@ -431,6 +434,7 @@ func (s *SFU) Stats() Stats {
 		Retransmits:        c.retransmits.Load(),
 		ForwardedByWriters: byWriters.forwarded,
 		NACKsSent:          c.nacksSent.Load(),
+		NACKMisses:         c.nackMisses.Load(),
 		Probes:             c.probes.Load(),
 		ProbePackets:       c.probePackets.Load(),
 		DirectPaths:        c.directPaths.Load(),

@@ -216,11 +216,15 @@ func (e *Estimator) probeReport(r Report) {
 	}
 	delivered := float64(pr.bytes*8) * 1e9 / float64(span)
 	loss := float64(pr.lost) / float64(pr.received+pr.lost)
-	if time.Duration(pr.maxQueue) < underuseQueue && loss <= max(lowLoss, pr.lossBefore+lowLoss) {
-		e.rate = max(e.rate, delivered)
-	} else {
-		e.rate = min(e.rate, decrease*delivered)
+	queued := time.Duration(pr.maxQueue) >= underuseQueue
+	switch {
+	case !queued && loss <= 1.5*pr.lossBefore+lowLoss:
+		e.rate = max(e.rate, delivered) // carried: no queue, no more loss than the link's own
+	case queued:
+		e.rate = min(e.rate, decrease*delivered) // the probe filled the link
 	}
+	// More loss without a queue: a policer, or chance on a lossy link;
+	// the estimate holds.
 	e.rate = min(MaxRate, max(MinRate, e.rate))
 }
 
