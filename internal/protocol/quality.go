@@ -28,6 +28,20 @@ type ParticipantQuality struct {
 	// omitted when there is none (ICE-TCP, or no feedback yet).
 	DownKbps        *float64 `json:"down_kbps,omitempty"`
 	DownLossPercent *float64 `json:"down_loss_percent,omitempty"`
+	// DownEstimateKbps is what the server estimates the participant's
+	// downlink carries, from that feedback; Downlink what it told the
+	// participant of it (DownlinkGood, DownlinkReduced: held to lower
+	// encodings by its link, DownlinkAudioOnly: no video fits); both
+	// omitted when not estimated.
+	DownEstimateKbps *float64 `json:"down_estimate_kbps,omitempty"`
+	Downlink         string   `json:"downlink,omitempty"`
+	// SendLayers are the RIDs of the encodings of its camera the server
+	// receives now, lowest first ("" for a camera sent as one encoding);
+	// Viewers counts, by RID, the others that receive each; Receives
+	// counts, by RID, the encodings its own video tracks carry.
+	SendLayers []string       `json:"send_layers,omitempty"`
+	Viewers    map[string]int `json:"viewers,omitempty"`
+	Receives   map[string]int `json:"receives,omitempty"`
 	ClientStats
 	Alert string `json:"alert,omitempty"`
 }

@@ -77,6 +77,9 @@ type Participant struct {
 	// its probes of p's link.
 	scratch []*upTrack
 	probe   probeState
+	// downlinkState is what p was last told of its downlink
+	// (SendDownlink), for its link quality.
+	downlinkState atomic.Pointer[string]
 	// mediaUp is set when the first of the PeerConnections connected;
 	// mediaWatch fires MediaFailed if none does in time after the first
 	// negotiation.

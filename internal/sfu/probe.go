@@ -71,6 +71,7 @@ func (ps *probeState) afterChoice(p *Participant, limited, off, congested bool, 
 	if state != ps.told {
 		p.log.Debug("downlink", "state", state, "video_budget", budget)
 		ps.told = state
+		p.downlinkState.Store(&state)
 		p.sig.SendDownlink(state)
 	}
 	dp := p.direct.Load()

@@ -23,6 +23,20 @@ type LinkQuality struct {
 	DownKbps float64
 	DownLoss float64
 	Down     bool
+	// EstimateKbps is what the participant's downlink is estimated to
+	// carry (0 when not estimated: no direct path, or no transport-wide
+	// feedback); Downlink is what it was last told of it (DownlinkGood,
+	// DownlinkReduced, DownlinkAudioOnly; "" before the first choice).
+	EstimateKbps float64
+	Downlink     string
+	// SendLayers are the RIDs of the encodings of its video arriving now,
+	// lowest first ("" for one sent without simulcast); Viewers counts,
+	// by RID, the down-tracks of others that forward each (or wait for
+	// its next keyframe); Receives counts, by RID, what its own video
+	// down-tracks forward.
+	SendLayers []string
+	Viewers    map[string]int
+	Receives   map[string]int
 }
 
 // inCounters follow the packets of one up-track as they arrive: the run
@@ -121,7 +135,14 @@ func (p *Participant) quality() LinkQuality {
 	if dp := p.direct.Load(); dp != nil {
 		bps, lost, ok := dp.downlink()
 		q.DownKbps, q.DownLoss, q.Down = bps/1000, lost, ok
+		if rate, _, ok := dp.estimate(); ok {
+			q.EstimateKbps = float64(rate) / 1000
+		}
 	}
+	if st := p.downlinkState.Load(); st != nil {
+		q.Downlink = *st
+	}
+	q.SendLayers, q.Viewers, q.Receives = p.layerFigures(time.Now().UnixNano())
 
 	now := time.Now()
 	var packets, expected, bytes uint64
@@ -154,4 +175,34 @@ func (p *Participant) quality() LinkQuality {
 		q.Kbps = float64(bytes) * 8 / 1000 / elapsed.Seconds()
 	}
 	return q
+}
+
+// layerFigures returns what p sends of its video and what it receives, as
+// LinkQuality says, at now.
+func (p *Participant) layerFigures(now int64) (send []string, viewers, receives map[string]int) {
+	for _, up := range p.publishedTracks() {
+		if up.layers == nil {
+			continue
+		}
+		for _, u := range up.layers.encodings() {
+			if now-u.lastArrival.Load() < int64(liveWindow) {
+				send = append(send, u.rid)
+			}
+			if n := len(u.plan.Load().all); n > 0 {
+				if viewers == nil {
+					viewers = make(map[string]int)
+				}
+				viewers[u.rid] += n
+			}
+		}
+	}
+	for _, d := range p.videoDownTracks(nil) {
+		if u := d.source(); u != nil {
+			if receives == nil {
+				receives = make(map[string]int)
+			}
+			receives[u.rid]++
+		}
+	}
+	return send, viewers, receives
 }

@@ -68,6 +68,12 @@ func (h *Hub) sendQuality(conf string) {
 			kbps, loss := round1(q.DownKbps), round1(q.DownLoss*100)
 			pq.DownKbps, pq.DownLossPercent = &kbps, &loss
 		}
+		if q.EstimateKbps > 0 {
+			est := round1(q.EstimateKbps)
+			pq.DownEstimateKbps = &est
+			pq.Downlink = q.Downlink
+		}
+		pq.SendLayers, pq.Viewers, pq.Receives = q.SendLayers, q.Viewers, q.Receives
 		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
 			pq.ClientStats = cs
 		}

@@ -3,6 +3,7 @@ package signal_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -144,6 +145,29 @@ func TestSimulcast(t *testing.T) {
 				t.Errorf("%s %s: want flowing %v; sent %+v", e.who, e.rid, e.flowing, e.c.Sent())
 			}
 			t.Fatal("the encodings nobody receives were not paused")
+		}
+	}
+
+	// The console sees it: what each point sends, and who receives it
+	// (the walls of the technician and the chair).
+	for {
+		var second, third *protocol.ParticipantQuality
+		for _, q := range hall.LinkQuality().Participants {
+			switch q.ID {
+			case points[1]:
+				second = &q
+			case points[2]:
+				third = &q
+			}
+		}
+		if second != nil && third != nil && slices.Equal(second.SendLayers, []string{"q"}) && second.Viewers["q"] == 2 && second.Viewers["f"] == 0 &&
+			len(third.SendLayers) == 0 && len(third.Viewers) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the hall's link_quality does not show the paused encodings: %+v", hall.LinkQuality())
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 
