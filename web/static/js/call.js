@@ -35,6 +35,7 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     welcome(msg)                    the server's welcome message
  *     wall(slots)                     the point each slot of the hall's wall shows (wall_state)
  *     mediaState(msg)                 the page's media connected, or failed to (media_state)
+ *     downlink(state)                 how this page's link fares with what it receives: good, reduced, audio_only
  *     roster(participants)            who is connected now
  *     track(participantId, stream, track, name) a remote track arrived; name is
  *                                     the server's id of the track (e.g. speaker-video)
@@ -231,6 +232,10 @@ export class Call {
         break;
       case 'publish_layers':
         this.#onPublishLayers(link, msg);
+        break;
+      case 'downlink':
+        this.debug.downlink = msg.state || '';
+        this.on.downlink?.(msg.state || '');
         break;
       case 'error':
         this.#onServerError(link, msg);

@@ -21,7 +21,7 @@ import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
 import { ReportFeed, RollCall, isSet } from './attendance.js';
 import {
-  byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
+  byId, debugInfo, h, notify, openSession, showDownlink, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
 
 // How often the link quality of every point is measured, in milliseconds.
@@ -66,6 +66,7 @@ const ui = {
   pageNext: byId('page-next'),
   pageLabel: byId('page-label'),
   notices: byId('notices'),
+  downlinkNote: byId('downlink-note'),
   sinks: byId('audio-sinks'),
   unmute: byId('unmute'),
   program: byId('program'),
@@ -240,6 +241,7 @@ async function main() {
         renderProgram();
       },
       notice: (text) => notify(ui.notices, text),
+      downlink: (state) => showDownlink(ui.downlinkNote, state),
       mediaState: (msg) => {
         if (msg.state === 'failed') notify(ui.notices, t('media.failed'), 60);
       },
@@ -670,6 +672,7 @@ function applyLinkQuality(msg) {
       quality: gradeLink(p),
       client: clientFigures(p),
       alert: p.alert || '',
+      layers: layerFigures(p),
       at,
     });
   }
@@ -712,6 +715,43 @@ function clientFigures(p) {
     network: p.client_network || '',
     candidate: p.client_candidate || '',
   };
+}
+
+// Returns the simulcast figures of a link_quality entry: the encodings the
+// participant sends (RIDs, lowest first), how many receive each, what its
+// own video tracks carry, its downlink's estimate and state.
+function layerFigures(p) {
+  const counts = (m) => (m && typeof m === 'object' ? m : {});
+  return {
+    send: Array.isArray(p.send_layers) ? p.send_layers : [],
+    viewers: counts(p.viewers),
+    receives: counts(p.receives),
+    estimate: typeof p.down_estimate_kbps === 'number' ? p.down_estimate_kbps : undefined,
+    downlink: p.downlink || '',
+  };
+}
+
+// The RIDs of the encodings, lowest first.
+const RID_ORDER = { q: 0, h: 1, f: 2, '': 3 };
+
+// Returns "q h f → f": the encodings a participant sends, and those its own
+// video tracks receive; "–" for none.
+function layersText(l) {
+  const rid = (r) => (r === '' ? '1' : r);
+  const send = l.send.length ? l.send.map(rid).join(' ') : '–';
+  const recv = Object.keys(l.receives).sort((a, b) => (RID_ORDER[a] ?? 9) - (RID_ORDER[b] ?? 9)).map(rid).join(' ') || '–';
+  return `${send} → ${recv}`;
+}
+
+// Returns the tooltip of a participant's layers: viewers per encoding and
+// the downlink's estimate.
+function layersTitle(l) {
+  const list = (m) => Object.entries(m).map(([r, n]) => `${r || '1'}×${n}`).join(', ') || t('layers.none');
+  return t('layers.title', {
+    send: l.send.map((r) => r || '1').join(' ') || t('layers.none'),
+    viewers: list(l.viewers), recv: list(l.receives),
+    est: l.estimate === undefined ? '–' : String(Math.round(l.estimate)),
+  });
 }
 
 // Returns the figure behind a link_quality entry's alert reason.
@@ -895,11 +935,23 @@ function renderList() {
     h('td', { class: 'num list-fps' }, q?.server ? fixed(q.client.sendFps, 0) : '–'),
     h('td', { class: 'num list-jitter' }, q?.server ? fixed(q.client.jitter, 0) : '–'),
     h('td', { class: 'num list-recv' }, q?.server ? fixed(q.client.recvKbps, 0) : '–'),
+    layersCell(q),
     h('td', { class: 'num list-delegates', title: d?.representative || '' }, d ? String(d.delegates) : '–'),
     h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
     h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))),
     h('td', { class: 'technician-only list-control' }, setControls(h('div', { class: 'control-buttons' }, ...controlButtons(p.id, true)), p)));
   }));
+}
+
+// Returns the cell of a point's simulcast layers: what it sends and
+// receives, marked when its link holds it to lower encodings.
+function layersCell(q) {
+  const l = q?.server ? q.layers : null;
+  if (!l) return h('td', { class: 'list-layers' }, '–');
+  const limited = l.downlink === 'reduced' || l.downlink === 'audio_only';
+  return h('td', { class: 'list-layers', title: layersTitle(l), 'data-downlink': l.downlink || 'unknown' },
+    layersText(l),
+    limited ? h('span', { class: 'list-limited' }, ' ⚠ ', t(l.downlink === 'audio_only' ? 'layers.audio_only' : 'layers.limited')) : null);
 }
 
 // Returns the button that copies point p's link, which carries the link in

@@ -21,7 +21,7 @@ import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecode
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
 import { RollCall } from './attendance.js';
 import {
-  byId, debugInfo, h, notify, openSession, showInsecure, showRefusal, showSessionRefusal, showStatus,
+  byId, debugInfo, h, notify, openSession, showDownlink, showInsecure, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
 
 // Hall roles whose video is the program, in order of preference.
@@ -73,6 +73,7 @@ const ui = {
   checkResults: byId('check-results'),
   join: byId('join'),
   notices: byId('notices'),
+  downlinkNote: byId('downlink-note'),
   sinks: byId('audio-sinks'),
   unmute: byId('unmute'),
 };
@@ -245,6 +246,7 @@ function ensureCall() {
         if (msg.point_id === session.point_id) notify(ui.notices, t('floor.alert.self'), 30);
       },
       notice: (text) => notify(ui.notices, text),
+      downlink: (state) => showDownlink(ui.downlinkNote, state),
       mediaState: (msg) => {
         if (msg.state === 'failed') {
           const phone = session.technician_phone ? t('media.failed.phone', { phone: session.technician_phone }) : '';

@@ -133,6 +133,18 @@ export function notify(container, text, seconds = 10) {
   setTimeout(() => item.remove(), seconds * 1000);
 }
 
+/**
+ * Shows in note what the server says of this page's downlink (downlink):
+ * nothing while it is good, why the pictures are blurred (reduced) or still
+ * (audio_only) otherwise. It clears by itself when the link recovers.
+ */
+export function showDownlink(note, state) {
+  const key = 'downlink.' + state;
+  note.hidden = !(state === 'reduced' || state === 'audio_only') || !has(key);
+  note.dataset.state = state || '';
+  note.textContent = note.hidden ? '' : t(key);
+}
+
 /** Returns the title shown for a refusal from /api/session. */
 export function refusalTitle(refusal) {
   const key = 'refusal.' + refusal.error;
