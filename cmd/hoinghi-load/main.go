@@ -85,6 +85,7 @@ type config struct {
 	conference   string
 	switches     int
 	wall         int
+	simulcast    bool
 	turn         bool
 	jsonFile     string
 	insecure     bool
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.turn, "turn", false, "use the STUN and TURN servers of welcome (default: host candidates only)")
 	fs.DurationVar(&c.warmup, "warmup", 20*time.Second, "longest wait for media to reach everyone before the window starts")
 	fs.IntVar(&c.videoBitrate, "video-bitrate", client.DefaultVideoBitrate, "video bits/s per publisher")
+	fs.BoolVar(&c.simulcast, "simulcast", false, "publishers send their video as three encodings (a tenth, a third and all of -video-bitrate), as the pages send a camera")
 	fs.IntVar(&c.audioBitrate, "audio-bitrate", client.DefaultAudioBitrate, "audio bits/s per publisher")
 	fs.StringVar(&c.conference, "conference", "", "conference id (default load-UNIXTIME, or the -token's conference)")
 	fs.StringVar(&c.jsonFile, "json", "", "also write the report as JSON to this file")
@@ -157,8 +159,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-server-pid must not be negative")
 	case c.galene != "" && !c.fanout:
 		return c, errors.New("-galene runs the fan-out only: add -fanout")
-	case c.galene != "" && (set["wall"] || set["token"] || set["turn"]):
-		return c, errors.New("-galene excludes -wall, -token and -turn")
+	case c.galene != "" && (set["wall"] || set["token"] || set["turn"] || c.simulcast):
+		return c, errors.New("-galene excludes -wall, -token, -turn and -simulcast")
 	case c.galene != "" && c.group == "":
 		return c, errors.New("-galene needs a -group")
 	}
@@ -316,7 +318,7 @@ func (e *env) scrape(ctx context.Context, s *serverSamples, when string) map[str
 func (e *env) options(tok string, publish bool) client.Options {
 	return client.Options{
 		ServerURL: e.cfg.server, Token: tok, Publish: publish,
-		VideoBitrate: e.cfg.videoBitrate, AudioBitrate: e.cfg.audioBitrate,
+		VideoBitrate: e.cfg.videoBitrate, AudioBitrate: e.cfg.audioBitrate, Simulcast: e.cfg.simulcast,
 		InsecureTLS: e.cfg.insecure, SkipICEServers: !e.cfg.turn, Logger: e.log,
 	}
 }
@@ -390,7 +392,7 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 			if err := w.SetWall(ids); err != nil {
 				return fmt.Errorf("set the hall's wall: %w", err)
 			}
-			r.wallSet = true
+			r.wallSet, r.onWall = true, wall
 		} else {
 			e.log.Warn("-wall ignored: the client has no SetWall; the hall receives every point")
 		}
@@ -653,6 +655,14 @@ func (r *result) addMedia(before, after []peerStats) {
 	r.down = hallToPoints(hall, points)
 	r.up = pointsToHall(hall, points)
 	r.hallExpect = len(points)
+	r.hallDown = kbpsOf(hall.recv, r.window)
+	for _, p := range points {
+		if up := kbpsOf(p.sent, r.window); r.onWall == nil || r.onWall[p.name] {
+			r.watchedUp = append(r.watchedUp, up)
+		} else {
+			r.unwatchedUp = append(r.unwatchedUp, up)
+		}
+	}
 }
 
 // cpuTime returns the user and system CPU time of this process.

@@ -173,6 +173,28 @@ func joinTime(recv []client.TrackStats) (time.Duration, bool) {
 
 // percentile returns the nearest-rank p-th percentile (0 < p <= 100) of ds,
 // or 0 for none.
+// medianOf returns the median of xs, rounded, or nil for none.
+func medianOf(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := slices.Sorted(slices.Values(xs))
+	m := math.Round(s[len(s)/2])
+	return &m
+}
+
+// kbpsOf returns the RTP payload of tracks over d in kilobits a second.
+func kbpsOf(tracks []client.TrackStats, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	var b uint64
+	for _, t := range tracks {
+		b += t.Bytes
+	}
+	return float64(b) * 8 / 1000 / d.Seconds()
+}
+
 func percentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
@@ -187,36 +209,43 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 type result struct {
 	idle       bool // signaling-only connections (-idle), no media
 	conference string
-	points     int             // points configured
-	joined     int             // points whose Dial succeeded
-	connected  int             // joined and still connected at the end of the window
-	failed     []reasonCount   // why the others did not join
-	dropped    []reasonCount   // why joined points were disconnected
-	retries    int             // dial attempts repeated after a busy refusal
-	ramp       time.Duration   // -ramp
-	minJoined  float64         // -min-joined
-	joinPhase  time.Duration   // from before the first dial to the start of the window
-	window     time.Duration   // the measured window (idle: the hold)
-	dialTimes  []time.Duration // signaling join: Dial of the joined points
-	server     serverSamples   // the server's metrics
-	ownCPU     time.Duration   // load generator CPU over the window
-	ownTotal   time.Duration   // load generator CPU since start
-	switchN    int             // floor switches asked for
-	switchTime []time.Duration // floor switch samples
-	switchErr  error           // why the floor switches stopped, if they did
-	hallLost   string          // why the hall's connection ended, if it did
-	wall       int             // -wall
-	wallSet    bool            // the hall was given its wall
-	hallExpect int             // points the hall should receive video from
-	fanout     bool            // -fanout: the points only subscribe
-	media      bool            // the media figures below were measured
-	joins      []time.Duration // media join: points that received media
-	noMedia    []string        // connected points that received none
-	hallJoin   time.Duration   // the hall's media join
-	hallMedia  bool            // the hall received media
-	down, up   flow            // hall to points, points to hall
-	galene     bool            // -galene: the server is Galene, the points its subscribers
-	proc       procSamples     // -server-pid: the server process
+	points     int           // points configured
+	joined     int           // points whose Dial succeeded
+	connected  int           // joined and still connected at the end of the window
+	failed     []reasonCount // why the others did not join
+	dropped    []reasonCount // why joined points were disconnected
+	retries    int           // dial attempts repeated after a busy refusal
+	ramp       time.Duration // -ramp
+	minJoined  float64       // -min-joined
+	joinPhase  time.Duration // from before the first dial to the start of the window
+	window     time.Duration // the measured window (idle: the hold)
+	// onWall are the points on the hall's wall, when it was given one;
+	// hallDown is what the hall received over the window and
+	// watchedUp/unwatchedUp what each point on the wall and off it sent,
+	// in RTP payload kilobits a second.
+	onWall                 map[string]bool
+	hallDown               float64
+	watchedUp, unwatchedUp []float64
+	dialTimes              []time.Duration // signaling join: Dial of the joined points
+	server                 serverSamples   // the server's metrics
+	ownCPU                 time.Duration   // load generator CPU over the window
+	ownTotal               time.Duration   // load generator CPU since start
+	switchN                int             // floor switches asked for
+	switchTime             []time.Duration // floor switch samples
+	switchErr              error           // why the floor switches stopped, if they did
+	hallLost               string          // why the hall's connection ended, if it did
+	wall                   int             // -wall
+	wallSet                bool            // the hall was given its wall
+	hallExpect             int             // points the hall should receive video from
+	fanout                 bool            // -fanout: the points only subscribe
+	media                  bool            // the media figures below were measured
+	joins                  []time.Duration // media join: points that received media
+	noMedia                []string        // connected points that received none
+	hallJoin               time.Duration   // the hall's media join
+	hallMedia              bool            // the hall received media
+	down, up               flow            // hall to points, points to hall
+	galene                 bool            // -galene: the server is Galene, the points its subscribers
+	proc                   procSamples     // -server-pid: the server process
 }
 
 // serverSamples are the server's metrics before any client connects, at
@@ -284,19 +313,25 @@ type summary struct {
 	WallSet           bool          `json:"wall_set"`
 	HallVideoFrom     int           `json:"hall_video_from"`
 	HallVideoExpected int           `json:"hall_video_expected"`
-	Down              *flowSummary  `json:"hall_to_points,omitempty"`
-	Up                *flowSummary  `json:"points_to_hall,omitempty"`
-	Server            *serverFigs   `json:"server,omitempty"`
-	ServerError       string        `json:"server_error,omitempty"`
-	LoadGenCPUS       float64       `json:"loadgen_cpu_window_s"`
-	LoadGenCPUTotalS  float64       `json:"loadgen_cpu_total_s"`
-	FloorSwitches     int           `json:"floor_switches"`
-	FloorSwitchMS     *dist         `json:"floor_switch_ms,omitempty"`
-	ServerKind        string        `json:"server_kind"` // "hoinghi" or "galene"
-	ServerProcess     *procFigs     `json:"server_process,omitempty"`
-	ServerProcessErr  string        `json:"server_process_error,omitempty"`
-	Unmet             []string      `json:"unmet_expectations"`
-	OK                bool          `json:"ok"` // no expectation unmet
+	// HallDownKbps is what the hall received over the window (RTP
+	// payload); WatchedUpKbps and UnwatchedUpKbps the median of what the
+	// points on its wall and off it sent.
+	HallDownKbps     float64      `json:"hall_down_kbps,omitempty"`
+	WatchedUpKbps    *float64     `json:"watched_point_up_kbps,omitempty"`
+	UnwatchedUpKbps  *float64     `json:"unwatched_point_up_kbps,omitempty"`
+	Down             *flowSummary `json:"hall_to_points,omitempty"`
+	Up               *flowSummary `json:"points_to_hall,omitempty"`
+	Server           *serverFigs  `json:"server,omitempty"`
+	ServerError      string       `json:"server_error,omitempty"`
+	LoadGenCPUS      float64      `json:"loadgen_cpu_window_s"`
+	LoadGenCPUTotalS float64      `json:"loadgen_cpu_total_s"`
+	FloorSwitches    int          `json:"floor_switches"`
+	FloorSwitchMS    *dist        `json:"floor_switch_ms,omitempty"`
+	ServerKind       string       `json:"server_kind"` // "hoinghi" or "galene"
+	ServerProcess    *procFigs    `json:"server_process,omitempty"`
+	ServerProcessErr string       `json:"server_process_error,omitempty"`
+	Unmet            []string     `json:"unmet_expectations"`
+	OK               bool         `json:"ok"` // no expectation unmet
 }
 
 // dist summarizes a sample of durations, in milliseconds.
@@ -447,6 +482,8 @@ func (r *result) summary() summary {
 			s.HallJoinMS = &h
 		}
 		s.HallVideoFrom, s.HallVideoExpected = r.up.receivers, r.hallExpect
+		s.HallDownKbps = math.Round(r.hallDown)
+		s.WatchedUpKbps, s.UnwatchedUpKbps = medianOf(r.watchedUp), medianOf(r.unwatchedUp)
 		s.Down, s.Up = flowOf(r.down), flowOf(r.up)
 		n := uint64(r.connected)
 		s.Down.ExpectedAudio, s.Down.ExpectedVideo = r.down.sent.audio*n, r.down.sent.video*n
@@ -517,6 +554,13 @@ func (s summary) print(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "hall subscribes to\t%s\n", wall)
 		fmt.Fprintf(tw, "hall received video from\t%d of %d expected points\n", s.HallVideoFrom, s.HallVideoExpected)
+		fmt.Fprintf(tw, "hall download (RTP payload)\t%.0f kbit/s\n", s.HallDownKbps)
+		if s.WatchedUpKbps != nil {
+			fmt.Fprintf(tw, "uplink of a point on the wall, median\t%.0f kbit/s\n", *s.WatchedUpKbps)
+		}
+		if s.UnwatchedUpKbps != nil {
+			fmt.Fprintf(tw, "uplink of a point off the wall, median\t%.0f kbit/s\n", *s.UnwatchedUpKbps)
+		}
 		d, u := s.Down, s.Up
 		fmt.Fprintln(tw)
 		fmt.Fprintf(tw, "packets in the window\taudio\tvideo\n")

@@ -188,9 +188,9 @@ func (c *Client) publish(ctx context.Context) error {
 }
 
 // applyLayers carries out the server's publish_layers: of the video
-// track on transceiver mid, only the encodings whose RID is in active
-// are sent; one that starts again starts with a keyframe, as a browser's
-// encoder does.
+// track on transceiver mid, the encodings whose RID is in active are
+// sent, those in paused are not, the others stay as they are; one that
+// starts again starts with a keyframe, as a browser's encoder does.
 func (c *Client) applyLayers(m protocol.PublishLayers) {
 	c.mu.Lock()
 	encs, vt := c.video, c.videoTransceiver
@@ -201,10 +201,12 @@ func (c *Client) applyLayers(m protocol.PublishLayers) {
 		return
 	}
 	for _, e := range encs {
-		on := slices.Contains(m.Active, e.rid)
-		if on && !e.active.Swap(true) {
-			e.keyframeWanted.Store(true)
-		} else if !on {
+		switch {
+		case slices.Contains(m.Active, e.rid):
+			if !e.active.Swap(true) {
+				e.keyframeWanted.Store(true)
+			}
+		case slices.Contains(m.Paused, e.rid):
 			e.active.Store(false)
 		}
 	}

@@ -55,15 +55,17 @@ type MediaState struct {
 }
 
 // PublishLayers asks a publisher which encodings of its video track on
-// the transceiver Mid to send: those whose RID is in Active (the one
-// encoding of a track sent without simulcast has RID ""), pausing the
-// others (RTCRtpSender.setParameters, active false), which nobody
-// receives. It comes whenever that changes; until the first, a publisher
-// sends every encoding.
+// the transceiver Mid to send, by RID (the one encoding of a track sent
+// without simulcast has RID ""): those in Active, and not those in
+// Paused, which nobody receives (RTCRtpSender.setParameters, active
+// false). An encoding in neither, which the server has not received yet,
+// stays as it is. It comes whenever that changes; until the first, a
+// publisher sends every encoding.
 type PublishLayers struct {
 	Type   string   `json:"type"`
 	Mid    string   `json:"mid"`
 	Active []string `json:"active"`
+	Paused []string `json:"paused"`
 }
 
 // Downlink states carried in Downlink.State.

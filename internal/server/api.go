@@ -21,6 +21,9 @@ type Session struct {
 	TechnicianPhone string               `json:"technician_phone,omitempty"`
 	ExpiresAt       time.Time            `json:"expires_at,omitzero"`
 	ICEServers      []protocol.ICEServer `json:"ice_servers"`
+	// VideoLayers are the simulcast encodings of a camera, as welcome
+	// tells them: the page opens the camera large enough for them.
+	VideoLayers []protocol.VideoLayer `json:"video_layers,omitempty"`
 }
 
 func (s *Server) session(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +43,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		Name:            a.Name(),
 		TechnicianPhone: a.Conference.TechnicianPhone,
 		ICEServers:      s.d.ICEServers(user),
+		VideoLayers:     s.d.Hub.VideoLayers(),
 	}
 	if a.Claims.ExpiresAt != nil {
 		out.ExpiresAt = a.Claims.ExpiresAt.UTC()

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"hoinghi/internal/conference"
+	"hoinghi/internal/protocol"
 	"hoinghi/internal/signal"
 	"hoinghi/web"
 )
@@ -95,6 +96,7 @@ func TestSecurityHeadersEveryRoute(t *testing.T) {
 type upgradeHub struct{}
 
 func (upgradeHub) RefuseIfLinkFull(http.ResponseWriter, signal.Admission) bool { return false }
+func (upgradeHub) VideoLayers() []protocol.VideoLayer                          { return nil }
 
 func (upgradeHub) Serve(w http.ResponseWriter, r *http.Request, _ signal.Admission) {
 	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)

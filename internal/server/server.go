@@ -32,6 +32,9 @@ type Hub interface {
 	// RefuseIfLinkFull answers with the hub's refusal, and reports true,
 	// when a's hall link holds as many connections as it may.
 	RefuseIfLinkFull(w http.ResponseWriter, a signal.Admission) bool
+	// VideoLayers are the simulcast encodings of a camera that welcome
+	// tells, and /api/session too.
+	VideoLayers() []protocol.VideoLayer
 }
 
 // Deps are what the server needs. Store, Issuer and Hub are required.

@@ -23,6 +23,7 @@ import (
 type fakeHub struct{ got []signal.Admission }
 
 func (h *fakeHub) RefuseIfLinkFull(http.ResponseWriter, signal.Admission) bool { return false }
+func (h *fakeHub) VideoLayers() []protocol.VideoLayer                          { return nil }
 
 func (h *fakeHub) Serve(w http.ResponseWriter, _ *http.Request, a signal.Admission) {
 	h.got = append(h.got, a)

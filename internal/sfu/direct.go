@@ -13,6 +13,7 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
+	"hoinghi/internal/conference"
 	"hoinghi/internal/media/estimate"
 	"hoinghi/internal/media/packetcache"
 	"hoinghi/internal/media/twcc"
@@ -180,6 +181,24 @@ func (d *directPath) estimate() (bps int, congested, ok bool) {
 		return 0, false, false
 	}
 	return d.est.Rate(), d.est.Congested(), true
+}
+
+// Initial estimates of a subscriber's downlink, before its first feedback:
+// a console at the provincial hall, on its fibre, receives a wall of
+// tiles and the speaker at once; a point starts with room for the program
+// in its middle encoding and climbs from there if its link allows.
+const (
+	hallInitialEstimate  = 8_000_000
+	pointInitialEstimate = 1_500_000
+)
+
+// initialEstimate returns the estimate of the downlink of a subscriber of
+// role before its first feedback.
+func initialEstimate(role conference.Role) int {
+	if role.AtHall() {
+		return hallInitialEstimate
+	}
+	return pointInitialEstimate
 }
 
 // mediaSockets is the network of the SFU's UDP mux: the system's, keeping
@@ -422,6 +441,7 @@ func (p *Participant) openDirect() bool {
 	}
 	dp := &directPath{conn: conn, to: netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port), ctx: enc,
 		sink: &rtcpSink{p: p, ctx: dec, plain: make([]byte, 1500)}}
+	dp.est.Initial = initialEstimate(p.info.Role)
 	p.direct.Store(dp)
 	p.sfu.sockets.tap(dp.to, dp.sink)
 	p.sfu.stats.directPaths.Add(1)

@@ -127,7 +127,7 @@ func (d *downTrack) switchSource(pub *upTrack) {
 		d.src, d.next = pub, nil
 		d.rw.Restart()
 	default:
-		d.next = d.sub.chooseLayer(pub, d.need)
+		d.next = d.sub.chooseLayer(pub, d.need) // nil: pub is ending
 		key = d.next
 	}
 	d.waitingKey = false
@@ -146,7 +146,7 @@ func (d *downTrack) retarget(layer *upTrack) {
 	d.switchMu.Lock()
 	defer d.switchMu.Unlock()
 	d.mu.Lock()
-	if d.pub == nil || layer.head() != d.pub || d.closed.Load() {
+	if d.pub == nil || layer == nil || layer.head() != d.pub || d.closed.Load() {
 		d.mu.Unlock()
 		return
 	}

@@ -333,7 +333,9 @@ func (u *upTrack) end() {
 		switch {
 		case !shows:
 		case head != u:
-			d.retarget(d.sub.chooseLayer(head, d.need))
+			if l := d.sub.chooseLayer(head, d.need); l != nil {
+				d.retarget(l)
+			}
 		case d.slot:
 			d.switchSource(nil)
 		default:

@@ -485,11 +485,12 @@ type Signaler interface {
 	// MediaFailedICE or MediaFailedTimeout). It may come more than once.
 	MediaFailed(reason string)
 	// SendLayers asks a publisher to send, of its video track on the
-	// transceiver mid, only the encodings rids (by RID; "" is the one
-	// encoding of a track sent without simulcast) and to pause the others,
-	// which nobody receives. It comes whenever that changes; until the
-	// first, the publisher sends all.
-	SendLayers(mid string, rids []string)
+	// transceiver mid, the encodings active (by RID; "" is the one
+	// encoding of a track sent without simulcast) and to pause those
+	// paused, which nobody receives; encodings the SFU has not received
+	// are in neither. It comes whenever that changes; until the first,
+	// the publisher sends all.
+	SendLayers(mid string, active, paused []string)
 	// SendDownlink tells a subscriber how its link fares with what it
 	// receives: DownlinkGood, DownlinkReduced (lower encodings than it
 	// needs) or DownlinkAudioOnly (no video fits: its pictures stay on

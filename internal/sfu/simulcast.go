@@ -125,12 +125,16 @@ func (u *upTrack) head() *upTrack {
 
 // chooseLayer returns the encoding of pub that p receives when it needs
 // at most need: the best live one its link carries, or, with none, the
-// one it wants, which the publisher will be asked to send.
+// one it wants, which the publisher will be asked to send; nil when pub
+// has no encoding left (its encodings are ending).
 func (p *Participant) chooseLayer(pub *upTrack, need int) *upTrack {
 	if pub.layers == nil {
 		return pub
 	}
 	list := pub.layers.encodings()
+	if len(list) == 0 {
+		return nil
+	}
 	var buf [maxLayers]layer.Layer
 	view := pub.layers.view(buf[:], list, time.Now().UnixNano())
 	c := layer.Choose(view, need, p.budget())
@@ -264,7 +268,7 @@ func (lc *layerChooser) choose(p *Participant, now int64) {
 		}
 		lc.lists = append(lc.lists, list)
 		v := lc.views[i][:0]
-		if list != nil {
+		if len(list) > 0 {
 			v = list[0].layers.view(v, list, now)
 		}
 		lc.tracks = append(lc.tracks, layer.Track{Layers: v, Want: d.need})
@@ -349,11 +353,13 @@ func askLayers(p *Participant, ls *layerSet, now int64) {
 	if !changed || ls.mid == "" {
 		return
 	}
-	rids := make([]string, 0, len(list))
+	active, paused := make([]string, 0, len(list)), make([]string, 0, len(list))
 	for _, u := range list {
 		if u.chooser.asked {
-			rids = append(rids, u.rid)
+			active = append(active, u.rid)
+		} else {
+			paused = append(paused, u.rid)
 		}
 	}
-	p.sig.SendLayers(ls.mid, rids)
+	p.sig.SendLayers(ls.mid, active, paused)
 }

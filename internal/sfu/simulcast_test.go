@@ -163,10 +163,10 @@ func (s *recordingSignaler) SendWall([]string)         {}
 func (s *recordingSignaler) MediaConnected()           {}
 func (s *recordingSignaler) MediaFailed(string)        {}
 func (s *recordingSignaler) SendDownlink(string)       {}
-func (s *recordingSignaler) SendLayers(mid string, rids []string) {
+func (s *recordingSignaler) SendLayers(mid string, active, paused []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.layers = append(s.layers, slices.Clone(rids))
+	s.layers = append(s.layers, slices.Clone(active))
 }
 
 func (s *recordingSignaler) last() []string {

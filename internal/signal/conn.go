@@ -307,11 +307,11 @@ func (c *conn) SendWall(slots []string) {
 	c.sendState(protocol.WallState{Type: protocol.TypeWallState, Slots: slots}, keyWall)
 }
 
-// SendLayers asks a publisher to send only the encodings rids of its
-// video track on transceiver mid. A newer request for the same track
-// replaces one not yet sent.
-func (c *conn) SendLayers(mid string, rids []string) {
-	c.sendState(protocol.PublishLayers{Type: protocol.TypePublishLayers, Mid: mid, Active: rids}, keyPublishLayers+mid)
+// SendLayers asks a publisher to send the encodings active of its video
+// track on transceiver mid, and to pause those paused. A newer request
+// for the same track replaces one not yet sent.
+func (c *conn) SendLayers(mid string, active, paused []string) {
+	c.sendState(protocol.PublishLayers{Type: protocol.TypePublishLayers, Mid: mid, Active: active, Paused: paused}, keyPublishLayers+mid)
 }
 
 // SendDownlink tells a subscriber how its link fares with what it

@@ -96,6 +96,10 @@ type Hub struct {
 	reports  statsReports  // participants' own stats reports and quality alerts; see stats_report.go
 }
 
+// VideoLayers returns the simulcast encodings of a camera that every
+// participant is told (Deps.VideoLayers).
+func (h *Hub) VideoLayers() []protocol.VideoLayer { return h.d.VideoLayers }
+
 // NewHub returns a hub ready to serve connections.
 func NewHub(d Deps) *Hub {
 	if d.Log == nil {

@@ -66,6 +66,10 @@ type Report struct {
 
 // Estimator is the estimate of one link. The zero value is ready.
 type Estimator struct {
+	// Initial is the estimate before the first report; 0 means
+	// InitialRate.
+	Initial int
+
 	rate      float64 // bits a second; 0 before the first report
 	delivered float64 // smoothed
 	loss      float64 // smoothed share lost
@@ -106,7 +110,7 @@ func (e *Estimator) Update(r Report) {
 	}
 	loss := float64(r.Lost) / float64(total)
 	if e.rate == 0 {
-		e.rate, e.loss = InitialRate, loss
+		e.rate, e.loss = float64(e.initial()), loss
 		e.lastAt = r.At
 	}
 	e.loss += smoothing * (loss - e.loss)
@@ -243,12 +247,20 @@ func (e *Estimator) trackDelay(delay, at int64) {
 	e.queue = max(0, delay-min(e.base[0], e.base[1]))
 }
 
-// Rate is the estimate, in bits a second; InitialRate before any report.
+// Rate is the estimate, in bits a second; Initial before any report.
 func (e *Estimator) Rate() int {
 	if e.rate == 0 {
-		return InitialRate
+		return e.initial()
 	}
 	return int(e.rate)
+}
+
+// initial is the estimate before any report.
+func (e *Estimator) initial() int {
+	if e.Initial > 0 {
+		return e.Initial
+	}
+	return InitialRate
 }
 
 // Delivered is the smoothed rate the link delivered, bits a second; 0

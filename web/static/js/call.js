@@ -311,9 +311,11 @@ export class Call {
   }
 
   // The server asks which encodings of the transceiver msg.mid to send
-  // (active, by rid; "" for a track sent in one encoding). The request is
-  // remembered, to be applied again when the sender's parameters may have
-  // been reset (a renegotiation, a replaced track).
+  // (active, by rid; "" for a track sent in one encoding) and which to
+  // pause (paused); those it names in neither, which it has not received
+  // yet, stay as they are. The request is remembered, to be applied again
+  // when the sender's parameters may have been reset (a renegotiation, a
+  // replaced track).
   #onPublishLayers(link, msg) {
     const mid = typeof msg.mid === 'string' ? msg.mid : '';
     const known = !!link.pub && link.pub.getTransceivers().some((tr) => tr.mid === mid);
@@ -321,7 +323,8 @@ export class Call {
       console.debug('hoinghi: publish_layers for no published transceiver', msg.mid, msg.active);
       return;
     }
-    const active = msg.active.filter((rid) => typeof rid === 'string');
+    const rids = (list) => (Array.isArray(list) ? list.filter((rid) => typeof rid === 'string') : []);
+    const active = { on: rids(msg.active), off: rids(msg.paused) };
     link.layers.set(mid, active);
     this.debug.layers = { ...this.debug.layers, [mid]: active };
     this.#applyLayers(link, mid);
@@ -343,7 +346,8 @@ export class Call {
         if (!params.encodings || params.encodings.length === 0) return;
         let changed = false;
         for (const enc of params.encodings) {
-          const on = active.includes(enc.rid || '');
+          const rid = enc.rid || '';
+          const on = active.on.includes(rid) ? true : active.off.includes(rid) ? false : enc.active;
           if (enc.active !== on) {
             enc.active = on;
             changed = true;

@@ -14,7 +14,7 @@
 
 import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
-import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
+import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo, useVideoLayers } from './media.js';
 import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
 import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats.js';
@@ -149,6 +149,7 @@ async function main() {
   window.addEventListener('hoinghi:lang', redraw);
   session = await openSession(token, ui.refusal, ui.status);
   if (!session) return;
+  useVideoLayers(session.video_layers);
   if (session.role === 'secretariat') {
     // The secretariat has its own page.
     window.location.replace('/secretariat/' + window.location.search);

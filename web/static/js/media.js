@@ -10,6 +10,28 @@ export const VIDEO = Object.freeze({
   frameRate: { ideal: 25, max: 30 },
 });
 
+/**
+ * Video constraints for a camera sent in three simulcast encodings: 1280x720,
+ * so that the browser sends all three (Chromium sends fewer layers from a
+ * smaller picture) and the top one is the whole picture.
+ */
+export const VIDEO_SIMULCAST = Object.freeze({
+  width: { ideal: 1280 },
+  height: { ideal: 720 },
+  frameRate: { ideal: 25, max: 30 },
+});
+
+let video = VIDEO;
+
+/**
+ * Chooses the camera's size for the simulcast encodings the server asks
+ * for (video_layers of the session): VIDEO_SIMULCAST for three, VIDEO
+ * otherwise. Call it before the camera opens.
+ */
+export function useVideoLayers(layers) {
+  video = Array.isArray(layers) && layers.length >= 3 ? VIDEO_SIMULCAST : VIDEO;
+}
+
 /** Audio constraints: the browser's speech processing on. */
 export const AUDIO = Object.freeze({
   echoCancellation: true,
@@ -46,7 +68,7 @@ function rememberDevice(kind, deviceId) {
 // Returns the constraints of kind: deviceId exactly when given, else the
 // device chosen last time if it is still there.
 function constraints(kind, deviceId) {
-  const base = kind === 'video' ? VIDEO : AUDIO;
+  const base = kind === 'video' ? video : AUDIO;
   if (deviceId) return { ...base, deviceId: { exact: deviceId } };
   const last = rememberedDevice(kind);
   return last ? { ...base, deviceId: { ideal: last } } : { ...base };

@@ -15,7 +15,7 @@
 
 import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
-import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo } from './media.js';
+import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo, useVideoLayers } from './media.js';
 import { initLang, t } from './i18n.js';
 import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
@@ -130,6 +130,7 @@ async function main() {
   window.addEventListener('hoinghi:lang', redraw);
   session = await openSession(token, ui.refusal, ui.status);
   if (!session) return;
+  useVideoLayers(session.video_layers);
   ui.title.textContent = session.conference_title || t('app.title');
   ui.pointName.textContent = session.name || '';
   document.title = `${session.name || t('point.name')} – ${session.conference_title || t('app.title')}`;
