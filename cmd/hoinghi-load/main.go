@@ -86,6 +86,7 @@ type config struct {
 	switches     int
 	wall         int
 	simulcast    bool
+	settle       time.Duration
 	turn         bool
 	jsonFile     string
 	insecure     bool
@@ -115,6 +116,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.wall, "wall", 0, "the hall subscribes to the video of the first N points only, as a console's visible tiles (0: all)")
 	fs.BoolVar(&c.turn, "turn", false, "use the STUN and TURN servers of welcome (default: host candidates only)")
 	fs.DurationVar(&c.warmup, "warmup", 20*time.Second, "longest wait for media to reach everyone before the window starts")
+	fs.DurationVar(&c.settle, "settle", 0, "once media reaches everyone, wait this long before the window starts (encodings nobody receives pause after 3 s)")
 	fs.IntVar(&c.videoBitrate, "video-bitrate", client.DefaultVideoBitrate, "video bits/s per publisher")
 	fs.BoolVar(&c.simulcast, "simulcast", false, "publishers send their video as three encodings (a tenth, a third and all of -video-bitrate), as the pages send a camera")
 	fs.IntVar(&c.audioBitrate, "audio-bitrate", client.DefaultAudioBitrate, "audio bits/s per publisher")
@@ -411,6 +413,10 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 	fmt.Fprintf(e.stdout, "%d joined, %d failed; waiting up to %s for media to reach everyone\n", r.joined, total(r.failed), cfg.warmup)
 	waitFlowing(ctx, hall, points, expect, cfg.warmup)
 	r.joinPhase = time.Since(t0)
+	if cfg.settle > 0 {
+		fmt.Fprintf(e.stdout, "media flows; settling for %s\n", cfg.settle)
+		hold(ctx, cfg.settle)
+	}
 
 	r.server.joined = e.scrape(ctx, &r.server, "window start")
 	before := snapshot(hall, points)
