@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hoinghi/internal/protocol"
 )
 
 func env(m map[string]string) func(string) string {
@@ -428,6 +430,36 @@ func TestTURNRelayAllow(t *testing.T) {
 			}
 			if strings.Join(got, " ") != tt.want {
 				t.Errorf("relay allow = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVideoLayersValidation(t *testing.T) {
+	layer := func(rid string, scale float64, bps int) protocol.VideoLayer {
+		return protocol.VideoLayer{RID: rid, ScaleDownBy: scale, MaxBitrate: bps}
+	}
+	tests := []struct {
+		name   string
+		layers []protocol.VideoLayer
+		ok     bool
+	}{
+		{"the defaults", protocol.DefaultVideoLayers(), true},
+		{"none: one encoding", nil, true},
+		{"two", []protocol.VideoLayer{layer("q", 2, 200_000), layer("f", 1, 1_000_000)}, true},
+		{"four", append(protocol.DefaultVideoLayers(), layer("f", 1, 1_000_000)), false},
+		{"an unknown rid", []protocol.VideoLayer{layer("x", 1, 500_000)}, false},
+		{"highest first", []protocol.VideoLayer{layer("f", 1, 1_000_000), layer("q", 4, 150_000)}, false},
+		{"a scale that grows", []protocol.VideoLayer{layer("q", 2, 150_000), layer("h", 4, 500_000)}, false},
+		{"a scale under 1", []protocol.VideoLayer{layer("f", 0.5, 1_000_000)}, false},
+		{"a bitrate too small", []protocol.VideoLayer{layer("q", 4, 1_000)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Media.VideoLayers = tt.layers
+			if err := c.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok %v", err, tt.ok)
 			}
 		})
 	}
