@@ -66,6 +66,7 @@ func TestNetnsThinLinkPoint(t *testing.T) {
 		thinPoint(t)
 		return
 	}
+	requireTC(t)
 	l := newPointLink(t, 5, "tbf")
 	// The point's downlink: what the host sends it leaves through a token
 	// bucket of 500 kbit/s with 100 ms of queue.
@@ -148,13 +149,10 @@ type pointLink struct {
 
 // newPointLink makes the k-th such namespace of this process (k names it
 // apart from those of other tests), removed when the test ends. It needs
-// root, ip and nft; a test that shapes the link needs tc too.
+// root, ip and nft; a test that shapes the link calls requireTC too.
 func newPointLink(t *testing.T, k int, name string) *pointLink {
 	t.Helper()
 	requireNetns(t)
-	if _, err := exec.LookPath("tc"); err != nil {
-		netnsUnavailable(t, "needs tc")
-	}
 	n := os.Getpid() % 250
 	l := &pointLink{t: t,
 		ns:     fmt.Sprintf("hoinghi-%s-%d", name, os.Getpid()),
@@ -181,6 +179,14 @@ func newPointLink(t *testing.T, k int, name string) *pointLink {
 		l.run(args...)
 	}
 	return l
+}
+
+// requireTC skips the test without tc, or fails it in CI.
+func requireTC(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tc"); err != nil {
+		netnsUnavailable(t, "needs tc")
+	}
 }
 
 // run runs a command that sets up the link; the test ends if it fails.

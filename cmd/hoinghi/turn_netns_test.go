@@ -79,39 +79,8 @@ func TestNetnsTURNOnlyPointWithServerAnnouncingLoopback(t *testing.T) {
 // netnsTURNOnly runs the test in the k-th namespace of this process, with
 // the server announcing publicIP when it is not empty.
 func netnsTURNOnly(t *testing.T, k int, publicIP string) {
-	requireNetns(t)
-
-	n := os.Getpid() % 250
-	hostIP := fmt.Sprintf("10.%d.%d.1", 250+k, n)
-	pointIP := fmt.Sprintf("10.%d.%d.2", 250+k, n)
-	ns := fmt.Sprintf("hoinghi-test-%d-%d", os.Getpid(), k)
-	vethHost, vethPoint := fmt.Sprintf("hnt%d%c", os.Getpid(), 'a'+2*k), fmt.Sprintf("hnt%d%c", os.Getpid(), 'b'+2*k)
-	t.Cleanup(func() {
-		// Deleting the namespace deletes its rules and its veth end, and
-		// with it the host's end.
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Logf("clean up: ip netns del %s: %v: %s", ns, err, out)
-		}
-		exec.Command("ip", "link", "del", vethHost).Run() // gone already, normally
-	})
-	for _, args := range [][]string{
-		{"ip", "netns", "add", ns},
-		{"ip", "link", "add", vethHost, "type", "veth", "peer", "name", vethPoint},
-		{"ip", "link", "set", vethPoint, "netns", ns},
-		// No IPv6 link-local address: while it is tentative, binding the
-		// SFU's per-address media sockets would fail.
-		{"ip", "link", "set", vethHost, "addrgenmode", "none"},
-		{"ip", "netns", "exec", ns, "ip", "link", "set", vethPoint, "addrgenmode", "none"},
-		{"ip", "addr", "add", hostIP + "/30", "dev", vethHost},
-		{"ip", "link", "set", vethHost, "up"},
-		{"ip", "netns", "exec", ns, "ip", "addr", "add", pointIP + "/30", "dev", vethPoint},
-		{"ip", "netns", "exec", ns, "ip", "link", "set", vethPoint, "up"},
-		{"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"},
-	} {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			netnsUnavailable(t, fmt.Sprintf("%s: %v: %s", strings.Join(args, " "), err, out))
-		}
-	}
+	l := newPointLink(t, k, "turn")
+	hostIP, ns := l.hostIP, l.ns
 
 	port := freeTCPPort(t, hostIP)
 	// A strict firewall: out, only TCP to the web port (other TCP is reset
