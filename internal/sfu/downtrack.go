@@ -129,6 +129,11 @@ func (d *downTrack) switchSource(pub *upTrack) {
 	default:
 		d.next = d.sub.chooseLayer(pub, d.need) // nil: pub is ending
 		key = d.next
+		if d.next == d.src {
+			// Back to what d still forwards (the switch away had not
+			// come to its keyframe): it goes on as it was.
+			d.next, key = nil, nil
+		}
 	}
 	d.waitingKey = false
 	d.updateWaiting()

@@ -123,6 +123,10 @@ func FuzzDownTrackWrite(f *testing.F) {
 		now := int64(1_800_000_000) * 1e9
 		var (
 			cur *fuzzSource // the slot's source, as the test chose it
+			// fwd is the source the slot forwards: for video, after a
+			// switch, the one before until the first keyframe of cur
+			// reaches the writer.
+			fwd *fuzzSource
 
 			// The newest packet written, by sequence number.
 			haveNewest bool
@@ -170,8 +174,15 @@ func FuzzDownTrackWrite(f *testing.F) {
 				}
 				slot.switchSource(u)
 				cur = next
-				boundary()
-				needKey = video && next != nil
+				switch {
+				case video && next != nil && fwd != nil:
+					// fwd goes on until cur's keyframe; back to fwd, it
+					// goes on as it was.
+				default:
+					fwd = next
+					boundary()
+					needKey = video && next != nil
+				}
 			case opPause:
 				if cur != nil {
 					cur.u.setGated(true)
@@ -192,7 +203,7 @@ func FuzzDownTrackWrite(f *testing.F) {
 				if n != len(w.headers)-before || w.calls-calls > len(seqs) || (w.fail == 0 && w.calls-calls != n) {
 					t.Fatalf("resend reported %d packets, wrote %d in %d calls", n, len(w.headers)-before, w.calls-calls)
 				}
-				if n > 0 && cur == nil {
+				if n > 0 && fwd == nil {
 					t.Fatalf("an empty slot resent %d packets", n)
 				}
 				for i := before; i < len(w.headers); i++ {
@@ -204,7 +215,7 @@ func FuzzDownTrackWrite(f *testing.F) {
 						continue // the run's offsets are the slot's to choose
 					}
 					in := h.SequenceNumber - seqOff
-					p, ok := cur.sent[in]
+					p, ok := fwd.sent[in]
 					if !ok {
 						t.Fatalf("resent sequence number %d, which maps to %d that source never sent", h.SequenceNumber, in)
 					}
@@ -259,11 +270,24 @@ func FuzzDownTrackWrite(f *testing.F) {
 				if ok != (len(w.headers) > written) {
 					t.Fatalf("write reported %v, wrote %d packets", ok, len(w.headers)-written)
 				}
-				if s != cur {
+				if s != cur && s != fwd {
 					if attempted {
-						t.Fatalf("a packet of a source the slot does not show reached the writer")
+						t.Fatalf("a packet of a source the slot neither shows nor still forwards reached the writer")
 					}
 					continue
+				}
+				if s == cur && fwd != cur {
+					// The switch to cur: its first packet to reach the
+					// writer is its keyframe, and starts a new run.
+					if !attempted {
+						continue
+					}
+					if !key {
+						t.Fatalf("the slot went over to a new source on packet %d, which is not a keyframe", h.SequenceNumber)
+					}
+					fwd = cur
+					boundary()
+					needKey = true
 				}
 				if armed && h.SequenceNumber == lastWritten+1 && !attempted {
 					t.Fatalf("packet %d after the last written %d was not written: the slot stalled", h.SequenceNumber, lastWritten)
