@@ -121,12 +121,14 @@ func (d *downTrack) switchSource(pub *upTrack) {
 	var key *upTrack
 	switch {
 	case pub == nil:
-		d.src, d.next = nil, nil
+		d.src, d.next, d.waitingKey = nil, nil, false
 		d.rw.Restart()
 	case d.kind != webrtc.RTPCodecTypeVideo:
-		d.src, d.next = pub, nil
+		d.src, d.next, d.waitingKey = pub, nil, false
 		d.rw.Restart()
 	default:
+		// src goes on as it was (waiting for a keyframe of its own if it
+		// lost its first) until next's keyframe.
 		d.next = d.sub.chooseLayer(pub, d.need) // nil: pub is ending
 		key = d.next
 		if d.next == d.src {
@@ -135,7 +137,6 @@ func (d *downTrack) switchSource(pub *upTrack) {
 			d.next, key = nil, nil
 		}
 	}
-	d.waitingKey = false
 	d.updateWaiting()
 	d.mu.Unlock()
 	d.tidy()
