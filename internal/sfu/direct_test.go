@@ -39,6 +39,27 @@ func listenLoopback(t testing.TB) *net.UDPConn {
 	return c
 }
 
+// readSRTP reads the next packet on sub, within 2 s, and returns it
+// decrypted with dec.
+func readSRTP(t *testing.T, sub *net.UDPConn, dec *srtp.Context) rtp.Packet {
+	t.Helper()
+	buf := make([]byte, 1500)
+	sub.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := sub.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := dec.DecryptRTP(nil, buf[:n], nil)
+	if err != nil {
+		t.Fatalf("the packet does not decrypt: %v", err)
+	}
+	var got rtp.Packet
+	if err := got.Unmarshal(plain); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestDirectPathWritesWhatTheSubscriberDecrypts: a packet written on a
 // direct path arrives at the subscriber's address and decrypts with the
 // subscriber's keys to the header and payload given.
@@ -53,20 +74,7 @@ func TestDirectPathWritesWhatTheSubscriberDecrypts(t *testing.T) {
 		if n, err := dp.writeRTP(&sc.out, 0, payload, sc); err != nil || n == 0 {
 			t.Fatalf("write %d: %d, %v", seq, n, err)
 		}
-		buf := make([]byte, 1500)
-		sub.SetReadDeadline(time.Now().Add(2 * time.Second))
-		n, err := sub.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain, err := dec.DecryptRTP(nil, buf[:n], nil)
-		if err != nil {
-			t.Fatalf("packet %d does not decrypt: %v", seq, err)
-		}
-		var got rtp.Packet
-		if err := got.Unmarshal(plain); err != nil {
-			t.Fatal(err)
-		}
+		got := readSRTP(t, sub, dec)
 		if got.SequenceNumber != seq || got.SSRC != 42 || got.Marker != sc.out.Marker || !bytes.Equal(got.Payload, payload) {
 			t.Fatalf("packet %d arrived as %+v", seq, got.Header)
 		}
@@ -300,20 +308,7 @@ func TestDirectPathNumbersPacketsOnTheTransport(t *testing.T) {
 		if _, err := dp.writeRTP(&sc.out, ext, payload, sc); err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, 1500)
-		sub.SetReadDeadline(time.Now().Add(2 * time.Second))
-		n, err := sub.Read(buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain, err := dec.DecryptRTP(nil, buf[:n], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got rtp.Packet
-		if err := got.Unmarshal(plain); err != nil {
-			t.Fatal(err)
-		}
+		got := readSRTP(t, sub, dec)
 		e := got.GetExtension(ext)
 		if len(e) != 2 || int(e[0])<<8|int(e[1]) != i {
 			t.Fatalf("packet %d carries transport-wide number %x", i, e)

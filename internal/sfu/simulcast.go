@@ -103,9 +103,9 @@ func (ls *layerSet) remove(u *upTrack) {
 	ls.list.Store(&next)
 }
 
-// view fills out with what the chooser knows of the encodings at now
-// (unix nanoseconds) and returns it.
-func (ls *layerSet) view(out []layer.Layer, list []*upTrack, now int64) []layer.Layer {
+// layerView fills out with what the chooser knows of the encodings list
+// at now (unix nanoseconds) and returns it.
+func layerView(out []layer.Layer, list []*upTrack, now int64) []layer.Layer {
 	out = out[:0]
 	for _, u := range list {
 		live := now-u.lastArrival.Load() < int64(liveWindow) || now-u.resumedAt.Load() < int64(resumeWait)
@@ -136,10 +136,11 @@ func (p *Participant) chooseLayer(pub *upTrack, need int) *upTrack {
 		return nil
 	}
 	var buf [maxLayers]layer.Layer
-	view := pub.layers.view(buf[:], list, time.Now().UnixNano())
-	c := layer.Choose(view, need, p.budget())
+	view := layerView(buf[:], list, time.Now().UnixNano())
+	budget := p.budget()
+	c := layer.Choose(view, need, budget)
 	if c.Index < 0 {
-		c.Index = max(0, layer.Wanted(view, need, p.budget()))
+		c.Index = max(0, layer.Wanted(view, need, budget))
 	}
 	return list[c.Index]
 }
@@ -267,10 +268,7 @@ func (lc *layerChooser) choose(p *Participant, now int64) {
 			list = pub.layers.encodings()
 		}
 		lc.lists = append(lc.lists, list)
-		v := lc.views[i][:0]
-		if len(list) > 0 {
-			v = list[0].layers.view(v, list, now)
-		}
+		v := layerView(lc.views[i][:0], list, now)
 		lc.tracks = append(lc.tracks, layer.Track{Layers: v, Want: d.need})
 	}
 	budget, congested := p.videoBudget()
