@@ -118,3 +118,72 @@ func BenchmarkAllocate(b *testing.B) {
 		out = Allocate(tracks, 4_000_000, out)
 	}
 }
+
+// temporal3 returns the layers of a simulcast track whose encodings carry
+// three temporal layers each, the base 40% of the bitrate and the first
+// two 60%, as a browser's VP8 sends them.
+func temporal3() []Layer {
+	ls := three(true, true, true)
+	for i := range ls {
+		b := ls[i].Bitrate
+		ls[i].Temporal = 3
+		ls[i].TemporalRates = [MaxTemporal]int{b * 4 / 10, b * 6 / 10, b}
+	}
+	return ls
+}
+
+func TestChooseTemporal(t *testing.T) {
+	tests := []struct {
+		name   string
+		want   int
+		budget int
+		choice Choice
+	}{
+		{"no limit: all the pictures of the top", 2, 0, Choice{Index: 2}},
+		{"half the pictures of the top fit", 2, 1_000_000, Choice{Index: 2, Skip: 1, Limited: true}},
+		{"below that, the middle whole rather than a quarter of the top", 2, 700_000, Choice{Index: 1, Limited: true}},
+		{"half the middle", 2, 350_000, Choice{Index: 1, Skip: 1, Limited: true}},
+		{"the low whole", 2, 160_000, Choice{Index: 0, Limited: true}},
+		{"the low's base layer", 2, 70_000, Choice{Index: 0, Skip: 2, Limited: true}},
+		{"not even that", 2, 50_000, Choice{Index: -1, Limited: true}},
+		{"a tile at half its pictures", 0, 100_000, Choice{Index: 0, Skip: 1, Limited: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Choose(temporal3(), tt.want, tt.budget); got != tt.choice {
+				t.Errorf("Choose(want %d, budget %d) = %+v, want %+v", tt.want, tt.budget, got, tt.choice)
+			}
+		})
+	}
+	if got := Wanted(temporal3(), 2, 70_000); got != 0 {
+		t.Errorf("Wanted with room for the low's base layer = %d, want 0", got)
+	}
+}
+
+func TestAllocateTemporal(t *testing.T) {
+	ls := temporal3()
+	tests := []struct {
+		name   string
+		tracks []Track
+		budget int
+		want   []Choice
+	}{
+		{"room for all", []Track{{ls, 2}, {ls, 0}}, 2_000_000, []Choice{{Index: 2}, {Index: 0}}},
+		{"the speaker at half its pictures, the tile whole", []Track{{ls, 2}, {ls, 0}}, 1_100_000,
+			[]Choice{{Index: 2, Skip: 1, Limited: true}, {Index: 0}}},
+		{"both at their base layer first", []Track{{ls, 2}, {ls, 2}}, 130_000,
+			[]Choice{{Index: 0, Skip: 2, Limited: true}, {Index: 0, Skip: 2, Limited: true}}},
+		{"then the first climbs, the second with what is left", []Track{{ls, 2}, {ls, 2}}, 240_000,
+			[]Choice{{Index: 0, Limited: true}, {Index: 0, Skip: 1, Limited: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Allocate(tt.tracks, tt.budget, nil)
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("track %d: %+v, want %+v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
