@@ -16,7 +16,9 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/media/estimate"
 	"hoinghi/internal/media/packetcache"
+	"hoinghi/internal/media/rewrite"
 	"hoinghi/internal/media/twcc"
+	"hoinghi/internal/media/vp8"
 )
 
 // srtpTrailer is room enough after a packet for what SRTP adds to it: an
@@ -38,6 +40,10 @@ type scratch struct {
 	twcc   [2]byte
 	// probe marks the packets of a probe, which mediaBytes leaves out.
 	probe bool
+	// pic, when set, is the VP8 descriptor of the packet being written,
+	// whose picture numbering goes out as picture (renumber, patch).
+	pic     *vp8.Descriptor
+	picture rewrite.Picture
 }
 
 // newScratch returns the scratch space of one writing goroutine.
@@ -104,6 +110,7 @@ func (d *directPath) seal(h *rtp.Header, twccExt uint8, payload []byte, sc *scra
 	if n-hl < len(payload) {
 		return nil, fmt.Errorf("sfu: RTP packet of %d bytes does not fit", hl+len(payload))
 	}
+	sc.patch(sc.buf[hl:n])
 	pkt, err := d.ctx.EncryptRTP(sc.buf, sc.buf[:n], &sc.enc)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: encrypt RTP: %w", err)

@@ -12,7 +12,9 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"hoinghi/internal/media/layer"
 	"hoinghi/internal/media/rewrite"
+	"hoinghi/internal/media/vp8"
 )
 
 // binding is what a down-track learns when its PeerConnection binds it.
@@ -71,7 +73,12 @@ type downTrack struct {
 	countedIn      *upTrack // the up-track whose waiting count includes d
 	waitingKey     bool     // src lost its first keyframe: wait for another
 	rw             rewrite.Rewriter
-	sent           sentCounters // for the sender reports
+	// tWant is the highest temporal layer of src the subscriber's link
+	// allows (layer.AllTemporal: all of them); temporal filters src's
+	// pictures by it.
+	tWant    int
+	temporal layer.Temporal
+	sent     sentCounters // for the sender reports
 	// writer is the index, in the SFU's writer pool, of the writer of
 	// the subscriber's down-tracks.
 	writer int
@@ -80,7 +87,7 @@ type downTrack struct {
 // newDownTrack returns a down-track of up for sub, attached to up.
 func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 	d := &downTrack{sub: sub, stats: up.stats, kind: up.kind, codec: up.codec, streamID: up.streamID, trackID: up.trackID,
-		writer: sub.writerIndex(), need: needHigh}
+		writer: sub.writerIndex(), need: needHigh, tWant: layer.AllTemporal}
 	d.rw.ClockRate = up.codec.ClockRate
 	d.stats.downTracks.Add(1)
 	d.switchSource(up)
@@ -93,7 +100,7 @@ func newDownTrack(up *upTrack, sub *Participant) *downTrack {
 func newSpeakerSlot(sub *Participant, stats *counters, codec webrtc.RTPCodecParameters, kind webrtc.RTPCodecType, streamID, trackID string, need int) *downTrack {
 	stats.downTracks.Add(1)
 	d := &downTrack{sub: sub, stats: stats, kind: kind, codec: codec, streamID: streamID, trackID: trackID, slot: true,
-		writer: sub.writerIndex(), need: need}
+		writer: sub.writerIndex(), need: need, tWant: layer.AllTemporal}
 	d.rw.ClockRate = codec.ClockRate
 	return d
 }
@@ -129,7 +136,7 @@ func (d *downTrack) switchSource(pub *upTrack) {
 	default:
 		// src goes on as it was (waiting for a keyframe of its own if it
 		// lost its first) until next's keyframe.
-		d.next = d.sub.chooseLayer(pub, d.need) // nil: pub is ending
+		d.next, d.tWant = d.sub.chooseLayer(pub, d.need) // nil: pub is ending
 		key = d.next
 		if d.next == d.src {
 			// Back to what d still forwards (the switch away had not
@@ -145,23 +152,26 @@ func (d *downTrack) switchSource(pub *upTrack) {
 	}
 }
 
-// retarget makes layer, an encoding of the track d shows, the one d
-// forwards from its next keyframe on; nothing changes if d shows another
-// track by now.
-func (d *downTrack) retarget(layer *upTrack) {
+// retarget makes enc, an encoding of the track d shows, the one d
+// forwards from its next keyframe on, up to its temporal layer tid
+// (layer.AllTemporal for all); nothing changes if d shows another track
+// by now. A change of temporal layer alone needs no keyframe: d drops
+// the pictures above tid from the next one on.
+func (d *downTrack) retarget(enc *upTrack, tid int) {
 	d.switchMu.Lock()
 	defer d.switchMu.Unlock()
 	d.mu.Lock()
-	if d.pub == nil || layer == nil || layer.head() != d.pub || d.closed.Load() {
+	if d.pub == nil || enc == nil || enc.head() != d.pub || d.closed.Load() {
 		d.mu.Unlock()
 		return
 	}
+	d.tWant = tid
 	var key *upTrack
 	switch {
-	case layer == d.src:
+	case enc == d.src:
 		d.next = nil
-	case layer != d.next:
-		d.next, key = layer, layer
+	case enc != d.next:
+		d.next, key = enc, enc
 	}
 	d.updateWaiting()
 	d.mu.Unlock()
@@ -213,12 +223,19 @@ func (d *downTrack) forget(u *upTrack) bool {
 // target returns the encoding d forwards, or is to forward from its next
 // keyframe: the one its subscriber's choice rests on.
 func (d *downTrack) target() *upTrack {
+	enc, _ := d.targets()
+	return enc
+}
+
+// targets returns the encoding target returns and the highest temporal
+// layer of it d takes.
+func (d *downTrack) targets() (*upTrack, int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.next != nil {
-		return d.next
+		return d.next, d.tWant
 	}
-	return d.src
+	return d.src, d.tWant
 }
 
 // tidy attaches d to the up-tracks it forwards or waits for (src and
@@ -366,14 +383,18 @@ func (p *Participant) writerIndex() int {
 }
 
 // write rewrites one packet of src for the subscriber into sc (the
-// caller's scratch space) and sends it; now is the packet's arrival in
-// unix nanoseconds. Video starts only on a keyframe. Within one source,
-// sequence numbers and timestamps keep the publisher's spacing shifted by
-// fixed offsets, so that losses stay visible to the subscriber's NACKs; a
-// new source, or the same after a pause, continues right after the last
-// packet sent, its timestamps advanced by the time that passed. The
-// rewrite happens under d.mu, the network write after it is released.
-func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []byte, keyframe bool, now int64) writeResult {
+// caller's scratch space) and sends it; fi is what src's reader learned
+// of it, now its arrival in unix nanoseconds. Video starts only on a
+// keyframe. Within one source, sequence numbers and timestamps keep the
+// publisher's spacing shifted by fixed offsets, so that losses stay
+// visible to the subscriber's NACKs; a new source, or the same after a
+// pause, continues right after the last packet sent, its timestamps
+// advanced by the time that passed. VP8 pictures of temporal layers above
+// what the subscriber takes are dropped without a gap in the numbers,
+// and picture ids continue across sources and drops. The rewrite happens
+// under d.mu, the network write after it is released.
+func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []byte, fi *frameInfo, now int64) writeResult {
+	keyframe := fi.keyframe
 	b := d.bound.Load()
 	if b == nil {
 		return writeSkipped
@@ -406,11 +427,25 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 		d.waitingKey = false
 		d.updateWaiting()
 	}
-	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, now)
+	pic := fi.picture()
+	if fi.vp8 && fi.desc.HasTID {
+		limit := d.tWant
+		if d.next != nil && d.next.rank < src.rank {
+			limit = 0 // stepping down: src's base layer until the lower encoding's keyframe
+		}
+		d.temporal.SetTarget(limit)
+		if !d.temporal.Take(fi.desc.TID, fi.desc.Start, fi.desc.Sync, keyframe) {
+			d.rw.Drop(h.SequenceNumber, pic)
+			d.mu.Unlock()
+			return writeSkipped
+		}
+	}
+	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, pic, now)
 	if !ok {
 		d.mu.Unlock()
 		return writeSkipped // older than where this source started
 	}
+	sc.renumber(fi, p.Picture)
 	out := &sc.out
 	*out = rtp.Header{
 		Version:        2,
@@ -477,7 +512,33 @@ func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, erro
 			return dp.writeRTP(&sc.out, b.twccExt, payload, sc)
 		}
 	}
+	if sc.pic != nil {
+		// pion marshals a copy of its own: renumber the payload in ours.
+		n := copy(sc.buf, payload)
+		sc.patch(sc.buf[:n])
+		payload = sc.buf[:n]
+	}
 	return b.stream.WriteRTP(&sc.out, payload)
+}
+
+// renumber notes in sc that the packet described by fi goes out with the
+// picture numbering pic, when that differs from the packet's own: the
+// copy of its payload that is written is patched (patch).
+func (sc *scratch) renumber(fi *frameInfo, pic rewrite.Picture) {
+	sc.pic = nil
+	if fi.vp8 && pic != fi.picture() {
+		sc.picture, sc.pic = pic, &fi.desc
+	}
+}
+
+// patch writes the picture numbering noted by renumber into b, the copy
+// of the payload that goes out.
+func (sc *scratch) patch(b []byte) {
+	if sc.pic == nil {
+		return
+	}
+	vp8.SetPictureID(b, sc.pic, sc.picture.ID)
+	vp8.SetTL0PicIdx(b, sc.pic, sc.picture.TL0)
 }
 
 // resend writes again the packets with sequence numbers seqs, in the
@@ -502,8 +563,9 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 		return 0, 0
 	}
 	sc.sentAt = time.Now().UnixNano()
+	var fi frameInfo
 	for _, seq := range seqs {
-		srcSeq, ok := m.Source(seq)
+		srcSeq, o, ok := m.Source(seq)
 		if !ok {
 			continue // not sent from this source
 		}
@@ -515,8 +577,13 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 		if err != nil {
 			continue
 		}
+		fi = frameInfo{}
+		if d.kind == webrtc.RTPCodecTypeVideo {
+			fi = src.readFrame(buf[hl:n])
+		}
+		sc.renumber(&fi, o.Picture(fi.picture()))
 		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
-			SequenceNumber: seq, Timestamp: m.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
+			SequenceNumber: seq, Timestamp: o.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
 		if w, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && w > 0 {
 			sent++
 			bytes += n

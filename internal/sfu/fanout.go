@@ -39,13 +39,14 @@ type writer struct {
 }
 
 // fanJob asks a writer to send the packet with sequence number seq of up,
-// kept in up's packet cache, to the down-tracks downs.
+// kept in up's packet cache, to the down-tracks downs; frame is what up's
+// reader learned of it.
 type fanJob struct {
-	up       *upTrack
-	downs    []*downTrack
-	seq      uint16
-	keyframe bool
-	now      int64 // arrival, unix nanoseconds
+	up    *upTrack
+	downs []*downTrack
+	seq   uint16
+	frame frameInfo
+	now   int64 // arrival, unix nanoseconds
 }
 
 // newWriterPool starts n writers (GOMAXPROCS when n <= 0) that run until
@@ -117,17 +118,17 @@ func (w *writer) run(ctx context.Context) {
 			w.traffic.dropped.Add(uint64(len(j.downs)))
 			continue
 		}
-		writeAll(&w.traffic, j.up, j.downs, &in, sc, buf[hl:n], n, j.keyframe, j.now)
+		writeAll(&w.traffic, j.up, j.downs, &in, sc, buf[hl:n], n, &j.frame, j.now)
 	}
 }
 
 // writeAll writes one packet of up (header h, payload, size bytes in all)
 // to downs and counts the outcome in t; sc is the caller's scratch space.
-func writeAll(t *traffic, up *upTrack, downs []*downTrack, h *rtp.Header, sc *scratch, payload []byte, size int, keyframe bool, now int64) {
+func writeAll(t *traffic, up *upTrack, downs []*downTrack, h *rtp.Header, sc *scratch, payload []byte, size int, fi *frameInfo, now int64) {
 	var sent, dropped uint64
 	sc.sentAt = now // the arrival: what the writers add to it is small against a link's delays
 	for _, d := range downs {
-		switch d.write(up, h, sc, payload, keyframe, now) {
+		switch d.write(up, h, sc, payload, fi, now) {
 		case writeSent:
 			sent++
 		case writeDropped:

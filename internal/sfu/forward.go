@@ -11,6 +11,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"hoinghi/internal/media/layer"
 	"hoinghi/internal/media/packetcache"
 )
 
@@ -69,8 +70,13 @@ type upTrack struct {
 	resumedAt   atomic.Int64
 	bitrate     atomic.Int64
 	chooser     layerState // the reporter's
-	keyframe    func(payload []byte) bool
-	in          inCounters // what arrives from the publisher
+	// temporal counts what arrives of each VP8 temporal layer;
+	// temporalRates is what the layers up to each carry, in bits a
+	// second, as last measured.
+	temporal      temporalCounter
+	temporalRates [layer.MaxTemporal]atomic.Int64
+	readFrame     func(payload []byte) frameInfo
+	in            inCounters // what arrives from the publisher
 	// traffic counts what the run loop receives and writes itself.
 	traffic traffic
 	// rx counts what arrives for the feedback to the publisher; twccExt
@@ -128,7 +134,7 @@ func newUpTrack(owner *Participant, remote *webrtc.TrackRemote, twccExt uint8, f
 		},
 	}
 	u.chooser = layerState{wantedAt: time.Now().UnixNano(), asked: true}
-	u.keyframe = keyframeDetector(u.codec.MimeType)
+	u.readFrame = frameReader(u.codec.MimeType)
 	u.rx.stream.ClockRate = u.codec.ClockRate
 	u.plan.Store(&fanPlan{})
 	return u
@@ -166,7 +172,13 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 		}
 		media = media[:len(media)-pad]
 	}
-	keyframe := u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 && u.keyframe(media)
+	var fi frameInfo
+	if u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 {
+		fi = u.readFrame(media)
+		if fi.vp8 && fi.desc.HasTID {
+			u.temporal.count(fi.desc.TID, len(pkt))
+		}
+	}
 	// The plan is loaded before the cache: a plan that hands packets to
 	// writers is stored after the cache they read them from.
 	plan := u.plan.Load()
@@ -187,9 +199,9 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	}
 
 	if plan.byWriter == nil {
-		writeAll(&u.traffic, u, plan.all, h, u.sc, payload, len(pkt), keyframe, now)
+		writeAll(&u.traffic, u, plan.all, h, u.sc, payload, len(pkt), &fi, now)
 	} else {
-		u.fanOut(plan, h, payload, len(pkt), keyframe, now)
+		u.fanOut(plan, h, payload, len(pkt), &fi, now)
 	}
 	if u.waiting.Load() > 0 && now-u.lastKeyReq.Load() > int64(keyframeRetry) {
 		u.requestKeyframe()
@@ -201,7 +213,7 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 // track's SSRC, so that the large tracks of a room keep different ones.
 // A writer whose queue is full loses the packet for its slice (the cache
 // answers the NACKs that follow).
-func (u *upTrack) fanOut(plan *fanPlan, h *rtp.Header, payload []byte, size int, keyframe bool, now int64) {
+func (u *upTrack) fanOut(plan *fanPlan, h *rtp.Header, payload []byte, size int, fi *frameInfo, now int64) {
 	n := len(plan.byWriter)
 	home := -1
 	for k := range n {
@@ -215,13 +227,13 @@ func (u *upTrack) fanOut(plan *fanPlan, h *rtp.Header, payload []byte, size int,
 			continue
 		}
 		select {
-		case u.pool.writers[i].jobs <- fanJob{up: u, downs: downs, seq: h.SequenceNumber, keyframe: keyframe, now: now}:
+		case u.pool.writers[i].jobs <- fanJob{up: u, downs: downs, seq: h.SequenceNumber, frame: *fi, now: now}:
 		default:
 			u.traffic.dropped.Add(uint64(len(downs)))
 		}
 	}
 	if home >= 0 {
-		writeAll(&u.traffic, u, plan.byWriter[home], h, u.sc, payload, size, keyframe, now)
+		writeAll(&u.traffic, u, plan.byWriter[home], h, u.sc, payload, size, fi, now)
 	}
 }
 
@@ -333,8 +345,8 @@ func (u *upTrack) end() {
 		switch {
 		case !shows:
 		case head != u:
-			if l := d.sub.chooseLayer(head, d.need); l != nil {
-				d.retarget(l)
+			if l, tid := d.sub.chooseLayer(head, d.need); l != nil {
+				d.retarget(l, tid)
 			}
 		case d.slot:
 			d.switchSource(nil)

@@ -39,7 +39,7 @@ func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 		trackID:  "video-cam",
 		sendPLI:  func(uint32) error { return nil },
 	}
-	u.keyframe = keyframeDetector(mime)
+	u.readFrame = frameReader(mime)
 	u.plan.Store(&fanPlan{})
 	return u
 }

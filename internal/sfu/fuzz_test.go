@@ -265,7 +265,8 @@ func FuzzDownTrackWrite(f *testing.F) {
 				}
 				calls, written := w.calls, len(w.headers)
 				sc := newScratch()
-				ok := slot.write(s.u, &h, sc, pkt[hl:], key, now) == writeSent
+				fi := readVP8(payload)
+				ok := slot.write(s.u, &h, sc, pkt[hl:], &fi, now) == writeSent
 				attempted := w.calls > calls
 				if ok != (len(w.headers) > written) {
 					t.Fatalf("write reported %v, wrote %d packets", ok, len(w.headers)-written)
@@ -407,7 +408,7 @@ func FuzzUpTrackForward(f *testing.F) {
 				if p.Padding && len(media) > 0 {
 					media = media[:len(media)-int(media[len(media)-1])]
 				}
-				if !u.keyframe(media) {
+				if !u.readFrame(media).keyframe {
 					t.Fatalf("video started on %x, which is not a keyframe", pkt)
 				}
 			}

@@ -4,59 +4,48 @@ import (
 	"strings"
 
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/rewrite"
+	"hoinghi/internal/media/vp8"
 )
 
-// keyframeDetector returns the function that tells whether an RTP payload
-// of the codec starts a keyframe.
-func keyframeDetector(mime string) func([]byte) bool {
-	switch {
-	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
-		return isVP8Keyframe
-	case strings.EqualFold(mime, webrtc.MimeTypeH264):
-		return isH264Keyframe
-	}
-	return func([]byte) bool { return false }
+// frameInfo is what the reader of an up-track learns of one packet, once
+// for all its down-tracks.
+type frameInfo struct {
+	keyframe bool // the packet starts a keyframe
+	// vp8 is set for a VP8 packet whose payload descriptor parsed: desc
+	// is that descriptor.
+	vp8  bool
+	desc vp8.Descriptor
 }
 
-// isVP8Keyframe reports whether payload is the first packet of a VP8
-// keyframe (RFC 7741 payload descriptor, then the VP8 frame tag).
-func isVP8Keyframe(payload []byte) bool {
-	if len(payload) < 1 {
-		return false
+// picture returns the picture numbering of the packet, for the rewriter.
+func (f *frameInfo) picture() rewrite.Picture {
+	if !f.vp8 {
+		return rewrite.Picture{}
 	}
-	b0 := payload[0]
-	// S bit set and partition index 0: the packet starts a frame.
-	if b0&0x10 == 0 || b0&0x07 != 0 {
-		return false
+	return rewrite.Picture{ID: f.desc.PictureID, Bits: f.desc.PictureIDBits, TL0: f.desc.TL0PicIdx, HasTL0: f.desc.HasTL0}
+}
+
+// frameReader returns the function that reads what a forwarder needs of
+// an RTP payload of the codec (without its padding).
+func frameReader(mime string) func([]byte) frameInfo {
+	switch {
+	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
+		return readVP8
+	case strings.EqualFold(mime, webrtc.MimeTypeH264):
+		return func(p []byte) frameInfo { return frameInfo{keyframe: isH264Keyframe(p)} }
 	}
-	i := 1
-	if b0&0x80 != 0 { // X: extension byte follows
-		if len(payload) < 2 {
-			return false
-		}
-		x := payload[1]
-		i = 2
-		if x&0x80 != 0 { // I: picture id
-			if len(payload) <= i {
-				return false
-			}
-			if payload[i]&0x80 != 0 { // M: 15-bit picture id
-				i++
-			}
-			i++
-		}
-		if x&0x40 != 0 { // L: TL0PICIDX
-			i++
-		}
-		if x&0x20 != 0 || x&0x10 != 0 { // T or K: TID/Y/KEYIDX byte
-			i++
-		}
+	return func([]byte) frameInfo { return frameInfo{} }
+}
+
+// readVP8 reads the payload descriptor of a VP8 payload.
+func readVP8(payload []byte) frameInfo {
+	d, ok := vp8.Parse(payload)
+	if !ok {
+		return frameInfo{}
 	}
-	if len(payload) <= i {
-		return false
-	}
-	// Frame tag: P bit (inverse keyframe flag) is the lowest bit.
-	return payload[i]&0x01 == 0
+	return frameInfo{keyframe: d.Keyframe, vp8: true, desc: d}
 }
 
 // isH264Keyframe reports whether payload carries an IDR slice or a sequence

@@ -72,10 +72,37 @@ type layerSet struct {
 // publisher was last asked to send it, and its byte count at the previous
 // round, for its bitrate.
 type layerState struct {
-	wantedAt  int64
-	asked     bool
-	lastBytes uint64
-	measured  bool
+	wantedAt   int64
+	asked      bool
+	lastBytes  uint64
+	lastTBytes [layer.MaxTemporal]uint64
+	measured   bool
+}
+
+// temporalCounter counts the bytes that arrive of each temporal layer of
+// a VP8 encoding, and the highest layer seen.
+type temporalCounter struct {
+	bytes [layer.MaxTemporal]atomic.Uint64
+	top   atomic.Int32 // the highest layer seen, once seen is set
+	seen  atomic.Bool
+}
+
+// count adds a packet of n bytes of temporal layer tid.
+func (c *temporalCounter) count(tid uint8, n int) {
+	tid &= layer.MaxTemporal - 1
+	c.bytes[tid].Add(uint64(n))
+	if !c.seen.Load() || int32(tid) > c.top.Load() {
+		c.top.Store(int32(tid))
+		c.seen.Store(true)
+	}
+}
+
+// layers returns how many temporal layers were seen (0: none told).
+func (c *temporalCounter) layers() int {
+	if !c.seen.Load() {
+		return 0
+	}
+	return int(c.top.Load()) + 1
 }
 
 // encodings returns the encodings, lowest first.
@@ -109,9 +136,22 @@ func layerView(out []layer.Layer, list []*upTrack, now int64) []layer.Layer {
 	out = out[:0]
 	for _, u := range list {
 		live := now-u.lastArrival.Load() < int64(liveWindow) || now-u.resumedAt.Load() < int64(resumeWait)
-		out = append(out, layer.Layer{Live: live, Bitrate: int(u.bitrate.Load())})
+		l := layer.Layer{Live: live, Bitrate: int(u.bitrate.Load()), Temporal: u.temporal.layers()}
+		for t := range l.Temporal {
+			l.TemporalRates[t] = int(u.temporalRates[t].Load())
+		}
+		out = append(out, l)
 	}
 	return out
+}
+
+// temporalTarget is the highest temporal layer a down-track takes for
+// choice c of the encodings of view: layer.AllTemporal for all of them.
+func temporalTarget(view []layer.Layer, c layer.Choice) int {
+	if c.Index < 0 || c.Skip == 0 {
+		return layer.AllTemporal
+	}
+	return max(0, view[c.Index].Temporal-1-c.Skip)
 }
 
 // head returns the track subscribers know u by: the head of its encodings,
@@ -124,25 +164,26 @@ func (u *upTrack) head() *upTrack {
 }
 
 // chooseLayer returns the encoding of pub that p receives when it needs
-// at most need: the best live one its link carries, or, with none, the
-// one it wants, which the publisher will be asked to send; nil when pub
-// has no encoding left (its encodings are ending).
-func (p *Participant) chooseLayer(pub *upTrack, need int) *upTrack {
+// at most need, and the highest temporal layer of it p takes: the best
+// live one its link carries, or, with none, the one it wants, which the
+// publisher will be asked to send; nil when pub has no encoding left (its
+// encodings are ending).
+func (p *Participant) chooseLayer(pub *upTrack, need int) (*upTrack, int) {
 	if pub.layers == nil {
-		return pub
+		return pub, layer.AllTemporal
 	}
 	list := pub.layers.encodings()
 	if len(list) == 0 {
-		return nil
+		return nil, layer.AllTemporal
 	}
 	var buf [maxLayers]layer.Layer
 	view := layerView(buf[:], list, time.Now().UnixNano())
 	budget := p.budget()
 	c := layer.Choose(view, need, budget)
 	if c.Index < 0 {
-		c.Index = max(0, layer.Wanted(view, need, budget))
+		c = layer.Choice{Index: max(0, layer.Wanted(view, need, budget))}
 	}
-	return list[c.Index]
+	return list[c.Index], temporalTarget(view, c)
 }
 
 // budget is what p's link is estimated to carry of one video track, in
@@ -290,8 +331,9 @@ func (lc *layerChooser) choose(p *Participant, now int64) {
 		switch {
 		case c.Index >= 0:
 			list[c.Index].chooser.wantedAt = now
-			if d.target() != list[c.Index] {
-				d.retarget(list[c.Index])
+			tid := temporalTarget(lc.tracks[i].Layers, c)
+			if enc, t := d.targets(); enc != list[c.Index] || t != tid {
+				d.retarget(list[c.Index], tid)
 			}
 		case c.Limited:
 			off = true
@@ -314,21 +356,39 @@ func (p *Participant) videoEncodings(out []*upTrack) []*upTrack {
 	return out
 }
 
-// measure updates u's bitrate from the bytes that came since the
-// previous round, elapsed ago. A paused encoding keeps its last bitrate.
+// measure updates u's bitrate, and those of its temporal layers, from
+// the bytes that came since the previous round, elapsed ago. A paused
+// encoding keeps its last bitrates.
 func (u *upTrack) measure(elapsed time.Duration) {
 	st := &u.chooser
 	b := u.in.bytes.Load()
 	last, measured := st.lastBytes, st.measured
 	st.lastBytes, st.measured = b, true
+	var tb [layer.MaxTemporal]uint64
+	for t := range tb {
+		tb[t] = u.temporal.bytes[t].Load()
+	}
+	lastT := st.lastTBytes
+	st.lastTBytes = tb
 	if !measured || elapsed <= 0 || b == last {
 		return
 	}
-	rate := int64(float64(b-last) * 8 / elapsed.Seconds())
-	if old := u.bitrate.Load(); old > 0 {
+	smooth(&u.bitrate, b-last, elapsed)
+	var sum uint64
+	for t := range u.temporal.layers() {
+		sum += tb[t] - lastT[t]
+		smooth(&u.temporalRates[t], sum, elapsed)
+	}
+}
+
+// smooth folds the rate of bytes that came in elapsed into the bits a
+// second of r.
+func smooth(r *atomic.Int64, bytes uint64, elapsed time.Duration) {
+	rate := int64(float64(bytes) * 8 / elapsed.Seconds())
+	if old := r.Load(); old > 0 {
 		rate = (3*old + rate) / 4
 	}
-	u.bitrate.Store(rate)
+	r.Store(rate)
 }
 
 // askLayers asks p to send the encodings of ls that someone wanted within

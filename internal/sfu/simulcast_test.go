@@ -8,6 +8,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"hoinghi/internal/media/layer"
 )
 
 // waitFor fails t unless cond holds within 5 s.
@@ -104,7 +106,7 @@ func TestLayerSwitchOnKeyframe(t *testing.T) {
 	if len(w.headers) != 3 {
 		t.Fatalf("sent %d packets, want the 3 of f", len(w.headers))
 	}
-	d.retarget(q) // the link got thin
+	d.retarget(q, layer.AllTemporal) // the link got thin
 	f.forward(&h, vp8Packet(503, 18000, false, true))
 	q.forward(&h, vp8Packet(7003, 10000, false, true)) // not a keyframe: f goes on
 	if len(w.headers) != 4 {
@@ -210,4 +212,134 @@ func TestAskLayers(t *testing.T) {
 	if len(sig.layers) != 2 {
 		t.Errorf("asked again without a change: %v", sig.layers)
 	}
+}
+
+// temporalStream makes the packets of a VP8 encoding with three temporal
+// layers (pattern 0, 2, 1, 2; the layer 1 picture and the first layer 2
+// picture after the base are layer sync), two packets a picture, picture
+// ids from pid and sequence numbers from seq.
+type temporalStream struct {
+	seq     uint16
+	pid     uint16
+	tl0     uint8
+	picture int
+	ts      uint32
+}
+
+// next returns the two packets of the next picture and its layer.
+func (s *temporalStream) next(keyframe bool) ([2][]byte, uint8) {
+	tid := []uint8{0, 2, 1, 2}[s.picture%4]
+	sync := s.picture%4 == 1 || s.picture%4 == 2
+	if tid == 0 && s.picture > 0 {
+		s.tl0++
+	}
+	var out [2][]byte
+	for i := range 2 {
+		b0 := byte(0x80) // X
+		if i == 0 {
+			b0 |= 0x10 // S, partition 0
+		}
+		t := tid << 6
+		if sync {
+			t |= 0x20
+		}
+		tag := byte(0x01)
+		if keyframe {
+			tag = 0x00
+		}
+		payload := []byte{b0, 0xe0, 0x80 | byte(s.pid>>8), byte(s.pid), s.tl0, t, tag, 0xaa}
+		h := rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: 1234, Marker: i == 1}
+		pkt, err := (&rtp.Packet{Header: h, Payload: payload}).Marshal()
+		if err != nil {
+			panic(err)
+		}
+		out[i] = pkt
+		s.seq++
+	}
+	s.picture++
+	s.pid = (s.pid + 1) & 0x7fff
+	s.ts += 3000
+	return out, tid
+}
+
+// TestTemporalLayersStepDownWithoutKeyframe: a down-track told to take
+// fewer temporal layers drops the pictures above at once, with no gap in
+// sequence numbers or picture ids and no keyframe asked; it climbs back
+// at a layer sync picture; a NACK of a packet sent while dropping is
+// answered with the numbers it went out with.
+func TestTemporalLayersStepDownWithoutKeyframe(t *testing.T) {
+	enc := testSimulcast()
+	f := enc[2]
+	w := &recordingWriter{}
+	d := newSpeakerSlot(nil, f.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, SpeakerStreamID, "speaker-video", needHigh)
+	d.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: w})
+	now := time.Now().UnixNano()
+	for _, u := range enc {
+		u.lastArrival.Store(now)
+	}
+	d.switchSource(enc[0])
+	var h rtp.Header
+	s := &temporalStream{seq: 65000, pid: 0x7ff0, tl0: 250}
+	send := func(pictures int, first bool) (tids []uint8) {
+		for i := range pictures {
+			pkts, tid := s.next(first && i == 0)
+			for _, p := range pkts {
+				f.forward(&h, p)
+			}
+			tids = append(tids, tid)
+		}
+		return tids
+	}
+	send(8, true)
+	if len(w.headers) != 16 {
+		t.Fatalf("sent %d packets of 8 pictures, want 16", len(w.headers))
+	}
+	keyReqs := f.stats.keyframeRequests.Load()
+
+	d.retarget(f, 0) // the link got thin: the base layer only
+	send(8, false)
+	if len(w.headers) != 16+4 {
+		t.Fatalf("sent %d packets after stepping down, want 4 more: the 2 base pictures", len(w.headers)-16)
+	}
+	if n := f.stats.keyframeRequests.Load(); n != keyReqs {
+		t.Errorf("stepping down asked %d keyframes", n-keyReqs)
+	}
+	sentAt := len(w.headers) - 1 // a packet sent while dropping, for the NACK below
+
+	d.retarget(f, layer.AllTemporal)
+	tids := send(8, false)
+	if tids[0] != 0 || len(w.headers) != 20+16 {
+		t.Fatalf("sent %d packets after stepping up, want all 16 from the sync picture on", len(w.headers)-20)
+	}
+	for i := 1; i < len(w.headers); i++ {
+		if a, b := w.headers[i-1], w.headers[i]; b.SequenceNumber != a.SequenceNumber+1 || int32(b.Timestamp-a.Timestamp) < 0 {
+			t.Errorf("packet %d: seq %d ts %d after %d %d", i, b.SequenceNumber, b.Timestamp, a.SequenceNumber, a.Timestamp)
+		}
+	}
+	pid := func(p []byte) uint16 {
+		v, _ := vp8Parse(p)
+		return v
+	}
+	for i := 2; i < len(w.payloads); i += 2 {
+		if got, want := pid(w.payloads[i]), pid(w.payloads[i-2])+1; got != want&0x7fff {
+			t.Errorf("picture %d: id %#x after %#x", i/2, got, pid(w.payloads[i-2]))
+		}
+	}
+
+	buf := make([]byte, 1500)
+	rw := &recordingWriter{}
+	d.bound.Store(&binding{ssrc: 42, payloadType: 96, stream: rw})
+	if n, _ := d.resend([]uint16{w.headers[sentAt].SequenceNumber}, buf, &h, newScratch()); n != 1 {
+		t.Fatalf("resent %d packets, want 1", n)
+	}
+	if rw.headers[0].Timestamp != w.headers[sentAt].Timestamp || pid(rw.payloads[0]) != pid(w.payloads[sentAt]) {
+		t.Errorf("resent ts %d pid %#x, first sent as %d %#x", rw.headers[0].Timestamp, pid(rw.payloads[0]),
+			w.headers[sentAt].Timestamp, pid(w.payloads[sentAt]))
+	}
+}
+
+// vp8Parse returns the picture id of a VP8 payload.
+func vp8Parse(p []byte) (uint16, bool) {
+	fi := readVP8(p)
+	return fi.desc.PictureID, fi.vp8
 }
