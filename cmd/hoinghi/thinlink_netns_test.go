@@ -49,6 +49,8 @@ type thinSample struct {
 	VideoLost   uint64
 	Keyframes   uint64
 	PLIs        int
+	Upper       uint64 // pictures of temporal layers above the base
+	Gaps        uint64 // pictures whose id did not follow the newest before
 }
 
 const thinEvery = 200 * time.Millisecond
@@ -111,8 +113,8 @@ func TestNetnsThinLinkPoint(t *testing.T) {
 	}
 	audio := s.AudioPkts - start.AudioPkts
 	lost := s.AudioLost - start.AudioLost
-	t.Logf("8 s on the thin link: %d frames, longest freeze %v, sound %d packets, %d lost, %d switches, downlink %s",
-		s.Frames-start.Frames, freeze, audio, lost, s.LayerSwitch-start.LayerSwitch, s.Downlink)
+	t.Logf("8 s on the thin link: %d frames (%d above the base temporal layer, %d after a gap in picture ids), longest freeze %v, sound %d packets, %d lost, %d switches, downlink %s",
+		s.Frames-start.Frames, s.Upper-start.Upper, s.Gaps-start.Gaps, freeze, audio, lost, s.LayerSwitch-start.LayerSwitch, s.Downlink)
 	if audio == 0 || float64(lost) > 0.01*float64(audio+lost) {
 		t.Errorf("sound on the thin link: %d packets, %d lost; want under 1 %% lost", audio, lost)
 	}
@@ -364,6 +366,7 @@ func thinPoint(t *testing.T) {
 			case "video":
 				s.Layer, s.Frames, s.VideoPkts, s.LayerSwitch = st.Layer, st.Frames, st.Packets, st.LayerSwitches
 				s.VideoLost, s.Keyframes = st.Lost, st.Keyframes
+				s.Upper, s.Gaps = st.UpperPictures, st.PictureGaps
 			case "audio":
 				s.AudioPkts, s.AudioLost = st.Packets, st.Lost
 			}

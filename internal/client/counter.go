@@ -22,6 +22,9 @@ type TrackCounter struct {
 	lastTS uint32 // timestamp of the newest packet
 	// lastFrame is when the newest frame began; zero before the first.
 	lastFrame time.Time
+	// lastPicture is the newest VP8 picture id, once pictureSeen.
+	lastPicture uint16
+	pictureSeen bool
 }
 
 // resetFreeze forgets the longest freeze so far.
@@ -150,6 +153,10 @@ func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
 	}
 }
 
+// latePictures is how far behind the newest picture id a picture may
+// come and count as late; one further back is a jump in the numbering.
+const latePictures = 64
+
 // frame records the encoding, picture size and frame timing of one valid
 // video packet. rt.mu must be held.
 func (rt *TrackCounter) frame(info PayloadInfo) {
@@ -162,6 +169,19 @@ func (rt *TrackCounter) frame(info PayloadInfo) {
 	}
 	if !info.FrameStart {
 		return
+	}
+	if info.HasPictureID {
+		switch ahead := (info.PictureID - rt.lastPicture) & 0x7fff; {
+		case !rt.pictureSeen:
+		case ahead == 0 || ahead >= 0x8000-latePictures:
+			return // a repeat or a late picture
+		case ahead > 1:
+			rt.stats.PictureGaps++
+		}
+		rt.lastPicture, rt.pictureSeen = info.PictureID, true
+	}
+	if info.TID > 0 {
+		rt.stats.UpperPictures++
 	}
 	now := time.Now()
 	if !rt.lastFrame.IsZero() {

@@ -81,7 +81,7 @@ func (c *Client) publish(ctx context.Context) error {
 				return fmt.Errorf("publish: video track %s: %w", e.rid, err)
 			}
 			encs = append(encs, &videoEncoding{st: &sendTrack{track: t}, rid: e.rid,
-				gen: NewLayerGenerator(sender, c.opts.VideoBitrate/e.div, i, e.width, e.height)})
+				gen: NewLayerGenerator(sender, c.opts.VideoBitrate/e.div, i, e.width, e.height, true)})
 		}
 	} else {
 		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: VideoClockRate}, "video", id)

@@ -52,6 +52,12 @@ type TrackStats struct {
 	// first, or since Client.ResetFreezes.
 	Frames        uint64
 	LongestFreeze time.Duration
+	// PictureGaps counts the video pictures whose VP8 picture id did not
+	// follow the newest picture's before it: a whole picture missing (or
+	// late), or a numbering broken at a switch or a dropped temporal
+	// layer. UpperPictures counts the pictures of temporal layers above
+	// the base.
+	PictureGaps, UpperPictures uint64
 	// From is the participant whose media the track carries now: the
 	// stream id of a plain track; for a slot (a speaker or wall slot), the
 	// participant of the roster whose SenderHash the last packet carried,

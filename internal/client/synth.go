@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"hash/fnv"
 	"time"
+
+	"hoinghi/internal/media/vp8"
 )
 
 // Timing and size of the synthetic media a publishing Client sends.
@@ -47,6 +49,7 @@ const (
 	layerShift   = 4    // of the encoding in the flags
 	opusTOC      = 0x78 // config 15 (hybrid, fullband, 20 ms), mono, one frame
 	vp8DescLen   = 4    // X=1, I=1, 15-bit picture id
+	vp8TDescLen  = 6    // and L=1, T=1: TL0PICIDX, then TID and Y
 	vp8KeyHdrLen = 10   // frame tag, start code, width, height
 	vp8InterLen  = 3    // frame tag
 )
@@ -75,6 +78,11 @@ type PayloadInfo struct {
 	Frame      uint32 // video frame number (audio: Counter)
 	FrameStart bool   // video: first packet of a frame (S bit set, partition 0)
 	Keyframe   bool   // video: first packet of a keyframe, with a valid VP8 keyframe header
+	// PictureID is the VP8 picture id of a video packet (HasPictureID
+	// set when it carries one); TID is its temporal layer, 0 without.
+	PictureID    uint16
+	HasPictureID bool
+	TID          int
 	// Layer is the simulcast encoding of a video packet, 0 the lowest (0
 	// too without simulcast); Width and Height are the picture size a
 	// keyframe's header carries.
@@ -117,26 +125,41 @@ type VideoGenerator struct {
 	width     int
 	height    int
 	frameSize int
+	descLen   int
+	temporal  bool
 	counter   uint32
 	frame     uint32
 	pictureID uint16
+	tl0       uint8
+	tpos      int // the place of the next picture in TemporalPattern
 	pkts      [][]byte
 	backing   []byte
 }
 
+// TemporalPattern is the temporal layer of each picture of a generator
+// with temporal layers, in turn: three layers, as browsers send VP8
+// simulcast; the base layer has a quarter of the pictures, layer 1 a
+// quarter, layer 2 half.
+var TemporalPattern = [4]int{0, 2, 1, 2}
+
 // NewVideoGenerator returns a generator for a publisher with the given
 // SenderHash, sending bitrate bits/s of RTP payload.
 func NewVideoGenerator(sender uint32, bitrate int) *VideoGenerator {
+	return newVideoGenerator(sender, bitrate, vp8DescLen)
+}
+
+func newVideoGenerator(sender uint32, bitrate, descLen int) *VideoGenerator {
 	frameSize := bitrate / 8 / VideoFrameRate
-	frameSize = max(frameSize, vp8DescLen+vp8KeyHdrLen+regionMin)
+	frameSize = max(frameSize, descLen+vp8KeyHdrLen+regionMin)
 	n := (frameSize + MaxVideoPayload - 1) / MaxVideoPayload
 	// Keep every packet large enough for its prefix and region.
-	frameSize = max(frameSize, n*(vp8DescLen+regionMin)+vp8KeyHdrLen)
+	frameSize = max(frameSize, n*(descLen+regionMin)+vp8KeyHdrLen)
 	return &VideoGenerator{
 		sender:    sender,
 		width:     VideoWidth,
 		height:    VideoHeight,
 		frameSize: frameSize,
+		descLen:   descLen,
 		pkts:      make([][]byte, n),
 		backing:   make([]byte, frameSize),
 	}
@@ -144,10 +167,21 @@ func NewVideoGenerator(sender uint32, bitrate int) *VideoGenerator {
 
 // NewLayerGenerator returns a generator of the simulcast encoding layer
 // (0 the lowest) of a publisher: frames of bitrate bits/s whose keyframes
-// say width×height and whose payloads carry the layer.
-func NewLayerGenerator(sender uint32, bitrate, layer, width, height int) *VideoGenerator {
-	g := NewVideoGenerator(sender, bitrate)
-	g.layer, g.width, g.height = byte(layer), width, height
+// say width×height and whose payloads carry the layer. With temporal
+// set, its pictures are in three temporal layers (TemporalPattern),
+// numbered in the payload descriptor (TL0PICIDX, TID, and the layer sync
+// bit on each layer's first picture after a base picture); keyframes
+// come only as base pictures.
+func NewLayerGenerator(sender uint32, bitrate, layer, width, height int, temporal bool) *VideoGenerator {
+	descLen := vp8DescLen
+	if temporal {
+		descLen = vp8TDescLen
+	}
+	g := newVideoGenerator(sender, bitrate, descLen)
+	g.layer, g.width, g.height, g.temporal = byte(layer), width, height, temporal
+	// Picture ids start apart, as an encoder's do, so that a forwarder
+	// that switches encodings must renumber them.
+	g.pictureID = uint16(sender>>3+uint32(layer)*0x1234) & 0x7fff
 	return g
 }
 
@@ -156,10 +190,23 @@ func (g *VideoGenerator) FrameSize() int { return g.frameSize }
 
 // NextFrame returns the payloads of the next frame, a keyframe if keyframe is
 // set. The RTP marker bit belongs on the last one. The slices are reused by
-// the following call.
+// the following call. In a generator with temporal layers, a keyframe
+// starts the pattern again, as a base picture.
 func (g *VideoGenerator) NextFrame(keyframe bool) [][]byte {
 	n := len(g.pkts)
 	off := 0
+	tid, k := 0, 0
+	if g.temporal {
+		if keyframe {
+			g.tpos = 0
+		}
+		k = g.tpos % len(TemporalPattern)
+		g.tpos++
+		tid = TemporalPattern[k]
+		if tid == 0 && g.frame > 0 {
+			g.tl0++
+		}
+	}
 	flags := g.layer << layerShift
 	if keyframe {
 		flags |= flagKeyframe
@@ -180,9 +227,19 @@ func (g *VideoGenerator) NextFrame(keyframe bool) [][]byte {
 		p[1] = 0x80 // I
 		p[2] = 0x80 | byte(g.pictureID>>8)&0x7f
 		p[3] = byte(g.pictureID)
-		h := vp8DescLen
+		if g.temporal {
+			p[1] |= 0x60 // L, T
+			p[4] = g.tl0
+			// TID, and Y on the first picture of layers 1 and 2 after
+			// each base picture, which refer to the base alone.
+			p[5] = byte(tid) << 6
+			if k == 1 || k == 2 {
+				p[5] |= 0x20
+			}
+		}
+		h := g.descLen
 		if i == 0 {
-			h += writeVP8FrameHeader(p[h:], keyframe, g.frameSize-vp8DescLen, g.width, g.height)
+			h += writeVP8FrameHeader(p[h:], keyframe, g.frameSize-g.descLen, g.width, g.height)
 		}
 		fillRegion(p[h:], kindVideo, flags, g.sender, g.counter, g.frame)
 		g.counter++
@@ -266,11 +323,15 @@ func CheckAudio(payload []byte) (PayloadInfo, error) {
 // parses any valid VP8 payload descriptor, so a forwarder may rewrite the
 // picture id or drop the optional fields.
 func CheckVideo(payload []byte) (PayloadInfo, error) {
-	desc, start, err := parseVP8Descriptor(payload)
-	if err != nil {
-		return PayloadInfo{}, fmt.Errorf("video: %w", err)
+	if len(payload) == 0 {
+		return PayloadInfo{}, fmt.Errorf("video: %w: empty", ErrShortPayload)
 	}
-	rest := payload[desc:]
+	d, ok := vp8.Parse(payload)
+	if !ok {
+		return PayloadInfo{}, fmt.Errorf("video: %w: descriptor cut short", ErrBadVP8)
+	}
+	start := d.Start
+	rest := payload[d.Size:]
 	keyframe := false
 	width, height := 0, 0
 	if start {
@@ -297,44 +358,8 @@ func CheckVideo(payload []byte) (PayloadInfo, error) {
 	}
 	info.FrameStart = start
 	info.Keyframe = keyframe
+	info.PictureID, info.HasPictureID, info.TID = d.PictureID, d.PictureIDBits != 0, int(d.TID)
 	info.Layer = int(flags>>layerShift) & 3
 	info.Width, info.Height = width, height
 	return info, nil
-}
-
-// parseVP8Descriptor returns the length of the VP8 payload descriptor at the
-// start of p and whether p starts a frame (S set and partition index 0).
-func parseVP8Descriptor(p []byte) (int, bool, error) {
-	if len(p) < 1 {
-		return 0, false, fmt.Errorf("%w: empty", ErrShortPayload)
-	}
-	n := 1
-	start := p[0]&0x10 != 0 && p[0]&0x07 == 0
-	if p[0]&0x80 != 0 { // X: extension byte follows
-		if len(p) < 2 {
-			return 0, false, fmt.Errorf("%w: descriptor cut short", ErrBadVP8)
-		}
-		ext := p[1]
-		n = 2
-		if ext&0x80 != 0 { // I: picture id, 7 or 15 bits
-			if len(p) < n+1 {
-				return 0, false, fmt.Errorf("%w: descriptor cut short", ErrBadVP8)
-			}
-			if p[n]&0x80 != 0 {
-				n += 2
-			} else {
-				n++
-			}
-		}
-		if ext&0x40 != 0 { // L: TL0PICIDX
-			n++
-		}
-		if ext&0x30 != 0 { // T or K: TID/Y/KEYIDX byte
-			n++
-		}
-	}
-	if len(p) < n {
-		return 0, false, fmt.Errorf("%w: descriptor cut short", ErrBadVP8)
-	}
-	return n, start, nil
 }

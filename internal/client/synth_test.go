@@ -2,7 +2,10 @@ package client
 
 import (
 	"errors"
+	"slices"
 	"testing"
+
+	"hoinghi/internal/media/vp8"
 )
 
 func TestAudioGenerator(t *testing.T) {
@@ -61,7 +64,8 @@ func TestVideoGenerator(t *testing.T) {
 				if err != nil {
 					t.Fatalf("bitrate %d frame %d packet %d: %v", tt.bitrate, frame, i, err)
 				}
-				want := PayloadInfo{Sender: SenderHash("hall"), Counter: counter, Frame: uint32(frame), FrameStart: i == 0, Keyframe: key && i == 0}
+				want := PayloadInfo{Sender: SenderHash("hall"), Counter: counter, Frame: uint32(frame), FrameStart: i == 0, Keyframe: key && i == 0,
+					PictureID: uint16(frame), HasPictureID: true}
 				if want.Keyframe {
 					want.Width, want.Height = VideoWidth, VideoHeight
 				}
@@ -206,7 +210,7 @@ func clone(pkts [][]byte) [][]byte {
 // TestLayerGenerator: the frames of a simulcast encoding carry its layer
 // and its keyframes its picture size.
 func TestLayerGenerator(t *testing.T) {
-	g := NewLayerGenerator(SenderHash("hall"), 150_000, 2, 1280, 720)
+	g := NewLayerGenerator(SenderHash("hall"), 150_000, 2, 1280, 720, false)
 	for frame := range 3 {
 		for i, p := range g.NextFrame(frame == 0) {
 			info, err := CheckVideo(p)
@@ -220,5 +224,40 @@ func TestLayerGenerator(t *testing.T) {
 				t.Errorf("keyframe of %dx%d, want 1280x720", info.Width, info.Height)
 			}
 		}
+	}
+}
+
+// TestLayerGeneratorTemporal: an encoding with temporal layers numbers its
+// pictures in the pattern 0, 2, 1, 2, counts its base pictures, marks the
+// layer sync pictures, and starts the pattern again at a keyframe.
+func TestLayerGeneratorTemporal(t *testing.T) {
+	g := NewLayerGenerator(SenderHash("hall"), 300_000, 1, 640, 360, true)
+	var tids []int
+	var tl0s []uint8
+	for frame := range 7 {
+		pkts := g.NextFrame(frame == 0 || frame == 5)
+		for i, p := range pkts {
+			info, err := CheckVideo(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := vp8.Parse(p)
+			if i == 0 {
+				tids = append(tids, info.TID)
+				tl0s = append(tl0s, d.TL0PicIdx)
+				if wantSync := frame == 1 || frame == 2 || frame == 6; d.Sync != wantSync {
+					t.Errorf("picture %d: sync %v, want %v", frame, d.Sync, wantSync)
+				}
+				if info.Keyframe != (frame == 0 || frame == 5) {
+					t.Errorf("picture %d: keyframe %v", frame, info.Keyframe)
+				}
+			}
+		}
+	}
+	if want := []int{0, 2, 1, 2, 0, 0, 2}; !slices.Equal(tids, want) {
+		t.Errorf("temporal layers %v, want %v", tids, want)
+	}
+	if want := []uint8{0, 0, 0, 0, 1, 2, 2}; !slices.Equal(tl0s, want) {
+		t.Errorf("TL0PICIDX %v, want %v", tl0s, want)
 	}
 }

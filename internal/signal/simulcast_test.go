@@ -185,10 +185,15 @@ func TestSimulcast(t *testing.T) {
 	// Every switch of encoding or speaker came on a keyframe. (A packet
 	// of the encoding left may still overtake the first of the new one:
 	// the receiver reorders it; sequence jumps are not counted here.)
+	// Picture ids ran on across every switch: a gap in them comes only
+	// with a packet missing or late, which is a jump in sequence numbers.
 	for i, c := range append([]*client.Client{hall}, pts...) {
 		for _, st := range c.Received() {
 			if st.Corrupt != 0 {
 				t.Errorf("client %d: %s of %s: %d corrupt of %d packets", i, st.Kind, st.Participant, st.Corrupt, st.Packets)
+			}
+			if st.PictureGaps > st.SeqJumps {
+				t.Errorf("client %d: video of %s: %d gaps in picture ids, %d sequence jumps", i, st.Participant, st.PictureGaps, st.SeqJumps)
 			}
 		}
 	}
