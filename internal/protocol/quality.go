@@ -38,10 +38,14 @@ type ParticipantQuality struct {
 	// SendLayers are the RIDs of the encodings of its camera the server
 	// receives now, lowest first ("" for a camera sent as one encoding);
 	// Viewers counts, by RID, the others that receive each; Receives
-	// counts, by RID, the encodings its own video tracks carry.
-	SendLayers []string       `json:"send_layers,omitempty"`
-	Viewers    map[string]int `json:"viewers,omitempty"`
-	Receives   map[string]int `json:"receives,omitempty"`
+	// counts, by RID, the encodings its own video tracks carry;
+	// ReducedRate counts those of its video tracks that carry fewer
+	// pictures a second than their encoding has, for its link (omitted:
+	// none).
+	SendLayers  []string       `json:"send_layers,omitempty"`
+	Viewers     map[string]int `json:"viewers,omitempty"`
+	Receives    map[string]int `json:"receives,omitempty"`
+	ReducedRate int            `json:"reduced_rate,omitempty"`
 	ClientStats
 	Alert string `json:"alert,omitempty"`
 }

@@ -33,10 +33,13 @@ type LinkQuality struct {
 	// lowest first ("" for one sent without simulcast); Viewers counts,
 	// by RID, the down-tracks of others that forward each (or wait for
 	// its next keyframe); Receives counts, by RID, what its own video
-	// down-tracks forward.
-	SendLayers []string
-	Viewers    map[string]int
-	Receives   map[string]int
+	// down-tracks forward; ReducedRate counts those of them that take
+	// fewer pictures a second than their encoding carries (its upper
+	// temporal layers left out for the link).
+	SendLayers  []string
+	Viewers     map[string]int
+	Receives    map[string]int
+	ReducedRate int
 }
 
 // inCounters follow the packets of one up-track as they arrive: the run
@@ -142,7 +145,7 @@ func (p *Participant) quality() LinkQuality {
 	if st := p.downlinkState.Load(); st != nil {
 		q.Downlink = *st
 	}
-	q.SendLayers, q.Viewers, q.Receives = p.layerFigures(time.Now().UnixNano())
+	q.SendLayers, q.Viewers, q.Receives, q.ReducedRate = p.layerFigures(time.Now().UnixNano())
 
 	now := time.Now()
 	var packets, expected, bytes uint64
@@ -179,7 +182,7 @@ func (p *Participant) quality() LinkQuality {
 
 // layerFigures returns what p sends of its video and what it receives, as
 // LinkQuality says, at now.
-func (p *Participant) layerFigures(now int64) (send []string, viewers, receives map[string]int) {
+func (p *Participant) layerFigures(now int64) (send []string, viewers, receives map[string]int, reduced int) {
 	for _, up := range p.publishedTracks() {
 		if up.layers == nil {
 			continue
@@ -202,7 +205,10 @@ func (p *Participant) layerFigures(now int64) (send []string, viewers, receives 
 				receives = make(map[string]int)
 			}
 			receives[u.rid]++
+			if _, tid := d.targets(); tid < u.temporal.layers()-1 {
+				reduced++
+			}
 		}
 	}
-	return send, viewers, receives
+	return send, viewers, receives, reduced
 }

@@ -73,7 +73,7 @@ func (h *Hub) sendQuality(conf string) {
 			pq.DownEstimateKbps = &est
 			pq.Downlink = q.Downlink
 		}
-		pq.SendLayers, pq.Viewers, pq.Receives = q.SendLayers, q.Viewers, q.Receives
+		pq.SendLayers, pq.Viewers, pq.Receives, pq.ReducedRate = q.SendLayers, q.Viewers, q.Receives, q.ReducedRate
 		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
 			pq.ClientStats = cs
 		}

@@ -727,6 +727,7 @@ function layerFigures(p) {
     send: Array.isArray(p.send_layers) ? p.send_layers : [],
     viewers: counts(p.viewers),
     receives: counts(p.receives),
+    reduced: typeof p.reduced_rate === 'number' ? p.reduced_rate : 0,
     estimate: typeof p.down_estimate_kbps === 'number' ? p.down_estimate_kbps : undefined,
     downlink: p.downlink || '',
   };
@@ -752,7 +753,7 @@ function layersTitle(l) {
     send: l.send.map((r) => r || '1').join(' ') || t('layers.none'),
     viewers: list(l.viewers), recv: list(l.receives),
     est: l.estimate === undefined ? '–' : String(Math.round(l.estimate)),
-  });
+  }) + (l.reduced > 0 ? ` ${t('layers.reduced_rate', { n: l.reduced })}` : '');
 }
 
 // Returns the figure behind a link_quality entry's alert reason.
@@ -951,7 +952,7 @@ function layersCell(q) {
   if (!l) return h('td', { class: 'list-layers' }, '–');
   const limited = l.downlink === 'reduced' || l.downlink === 'audio_only';
   return h('td', { class: 'list-layers', title: layersTitle(l), 'data-downlink': l.downlink || 'unknown' },
-    layersText(l),
+    layersText(l), l.reduced > 0 ? h('span', { class: 'list-reduced', 'data-reduced': String(l.reduced) }, ' ½') : null,
     limited ? h('span', { class: 'list-limited' }, ' ⚠ ', t(l.downlink === 'audio_only' ? 'layers.audio_only' : 'layers.limited')) : null);
 }
 
