@@ -23,10 +23,11 @@ type layerStat struct {
 	Bytes  float64 `json:"bytes"`
 	Active bool    `json:"active"`
 	Limit  string  `json:"limit"`
+	Mode   string  `json:"mode"` // scalabilityMode: L1T3 for three temporal layers
 }
 
 func (s layerStat) String() string {
-	return fmt.Sprintf("%vx%v %v B active=%v limit=%s", s.Width, s.Height, s.Bytes, s.Active, s.Limit)
+	return fmt.Sprintf("%vx%v %v B active=%v limit=%s mode=%s", s.Width, s.Height, s.Bytes, s.Active, s.Limit, s.Mode)
 }
 
 // outboundJS returns the outbound-rtp reports of the video the page
@@ -38,7 +39,7 @@ const outboundJS = `(async () => {
   (await pc.getStats()).forEach((r) => {
     if (r.type !== 'outbound-rtp' || r.kind !== 'video') return;
     out[r.rid || ''] = {width: r.frameWidth || 0, height: r.frameHeight || 0, bytes: r.bytesSent || 0,
-      active: !!r.active, limit: r.qualityLimitationReason || ''};
+      active: !!r.active, limit: r.qualityLimitationReason || '', mode: r.scalabilityMode || ''};
   });
   return out;
 })()`
@@ -234,6 +235,16 @@ func TestBrowserSimulcast(t *testing.T) {
 		return true
 	})
 	t.Logf("the wall decodes %+v", wall.Wall)
+
+	// The server reads Chromium's temporal layers (it sends VP8 simulcast
+	// as L1T3): the console's list says so of each point.
+	click(t, tech, `[data-view="list"]`)
+	for _, p := range points {
+		sel := fmt.Sprintf(`tr[data-participant=%q] .list-layers`, p)
+		waitFor(t, tech, p+"'s temporal layers on the console",
+			fmt.Sprintf(`(document.querySelector(%q)?.title || '').includes('3 lớp thời gian')`, sel), 10*time.Second)
+	}
+	click(t, tech, `.tab[data-view="wall"]`)
 
 	// c. Point A gets the floor: the console's speaker slot decodes it at
 	// its highest encoding within a few seconds (more when the server's

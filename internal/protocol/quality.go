@@ -41,11 +41,13 @@ type ParticipantQuality struct {
 	// counts, by RID, the encodings its own video tracks carry;
 	// ReducedRate counts those of its video tracks that carry fewer
 	// pictures a second than their encoding has, for its link (omitted:
-	// none).
-	SendLayers  []string       `json:"send_layers,omitempty"`
-	Viewers     map[string]int `json:"viewers,omitempty"`
-	Receives    map[string]int `json:"receives,omitempty"`
-	ReducedRate int            `json:"reduced_rate,omitempty"`
+	// none). SendTemporal counts, by RID, the VP8 temporal layers of each
+	// encoding it sends that has more than one.
+	SendLayers   []string       `json:"send_layers,omitempty"`
+	SendTemporal map[string]int `json:"send_temporal,omitempty"`
+	Viewers      map[string]int `json:"viewers,omitempty"`
+	Receives     map[string]int `json:"receives,omitempty"`
+	ReducedRate  int            `json:"reduced_rate,omitempty"`
 	ClientStats
 	Alert string `json:"alert,omitempty"`
 }

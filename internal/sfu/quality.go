@@ -35,11 +35,14 @@ type LinkQuality struct {
 	// its next keyframe); Receives counts, by RID, what its own video
 	// down-tracks forward; ReducedRate counts those of them that take
 	// fewer pictures a second than their encoding carries (its upper
-	// temporal layers left out for the link).
-	SendLayers  []string
-	Viewers     map[string]int
-	Receives    map[string]int
-	ReducedRate int
+	// temporal layers left out for the link). SendTemporal counts, by
+	// RID, the temporal layers of each encoding arriving that has more
+	// than one.
+	SendLayers   []string
+	SendTemporal map[string]int
+	Viewers      map[string]int
+	Receives     map[string]int
+	ReducedRate  int
 }
 
 // inCounters follow the packets of one up-track as they arrive: the run
@@ -145,7 +148,7 @@ func (p *Participant) quality() LinkQuality {
 	if st := p.downlinkState.Load(); st != nil {
 		q.Downlink = *st
 	}
-	q.SendLayers, q.Viewers, q.Receives, q.ReducedRate = p.layerFigures(time.Now().UnixNano())
+	q.SendLayers, q.SendTemporal, q.Viewers, q.Receives, q.ReducedRate = p.layerFigures(time.Now().UnixNano())
 
 	now := time.Now()
 	var packets, expected, bytes uint64
@@ -182,7 +185,7 @@ func (p *Participant) quality() LinkQuality {
 
 // layerFigures returns what p sends of its video and what it receives, as
 // LinkQuality says, at now.
-func (p *Participant) layerFigures(now int64) (send []string, viewers, receives map[string]int, reduced int) {
+func (p *Participant) layerFigures(now int64) (send []string, temporal, viewers, receives map[string]int, reduced int) {
 	for _, up := range p.publishedTracks() {
 		if up.layers == nil {
 			continue
@@ -190,6 +193,12 @@ func (p *Participant) layerFigures(now int64) (send []string, viewers, receives 
 		for _, u := range up.layers.encodings() {
 			if now-u.lastArrival.Load() < int64(liveWindow) {
 				send = append(send, u.rid)
+				if n := u.temporal.layers(); n > 1 {
+					if temporal == nil {
+						temporal = make(map[string]int)
+					}
+					temporal[u.rid] = n
+				}
 			}
 			if n := len(u.plan.Load().all); n > 0 {
 				if viewers == nil {
@@ -210,5 +219,5 @@ func (p *Participant) layerFigures(now int64) (send []string, viewers, receives 
 			}
 		}
 	}
-	return send, viewers, receives, reduced
+	return send, temporal, viewers, receives, reduced
 }

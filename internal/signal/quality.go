@@ -73,7 +73,7 @@ func (h *Hub) sendQuality(conf string) {
 			pq.DownEstimateKbps = &est
 			pq.Downlink = q.Downlink
 		}
-		pq.SendLayers, pq.Viewers, pq.Receives, pq.ReducedRate = q.SendLayers, q.Viewers, q.Receives, q.ReducedRate
+		pq.SendLayers, pq.SendTemporal, pq.Viewers, pq.Receives, pq.ReducedRate = q.SendLayers, q.SendTemporal, q.Viewers, q.Receives, q.ReducedRate
 		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
 			pq.ClientStats = cs
 		}

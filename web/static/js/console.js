@@ -728,6 +728,7 @@ function layerFigures(p) {
     viewers: counts(p.viewers),
     receives: counts(p.receives),
     reduced: typeof p.reduced_rate === 'number' ? p.reduced_rate : 0,
+    temporal: counts(p.send_temporal),
     estimate: typeof p.down_estimate_kbps === 'number' ? p.down_estimate_kbps : undefined,
     downlink: p.downlink || '',
   };
@@ -749,8 +750,9 @@ function layersText(l) {
 // the downlink's estimate.
 function layersTitle(l) {
   const list = (m) => Object.entries(m).map(([r, n]) => `${r || '1'}×${n}`).join(', ') || t('layers.none');
+  const temporal = Math.max(0, ...Object.values(l.temporal));
   return t('layers.title', {
-    send: l.send.map((r) => r || '1').join(' ') || t('layers.none'),
+    send: (l.send.map((r) => r || '1').join(' ') || t('layers.none')) + (temporal > 1 ? ` (${t('layers.temporal', { n: temporal })})` : ''),
     viewers: list(l.viewers), recv: list(l.receives),
     est: l.estimate === undefined ? '–' : String(Math.round(l.estimate)),
   }) + (l.reduced > 0 ? ` ${t('layers.reduced_rate', { n: l.reduced })}` : '');

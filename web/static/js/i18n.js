@@ -353,6 +353,7 @@ const TEXTS = {
   'layers.audio_only': ['chỉ nhận âm thanh', 'sound only'],
   'layers.title': ['Gửi: {send}. Người xem: {viewers}. Nhận: {recv}. Ước tính đường xuống: {est} kbps', 'Sends: {send}. Viewers: {viewers}. Receives: {recv}. Downlink estimate: {est} kbps'],
   'layers.none': ['không', 'none'],
+  'layers.temporal': ['{n} lớp thời gian', '{n} temporal layers'],
   'layers.reduced_rate': ['{n} luồng nhận ít hình/giây hơn (bỏ lớp thời gian trên cho vừa đường truyền).', '{n} received at fewer frames a second (upper temporal layers left out for the link).'],
   'downlink.reduced': ['Đường truyền yếu: hình ảnh được giảm chất lượng cho vừa đường truyền.', 'Weak link: pictures are sent at a lower quality to fit it.'],
   'downlink.audio_only': ['Đường truyền quá yếu để nhận hình: chỉ nhận âm thanh, hình ảnh dừng ở khung cuối. Sẽ tự phục hồi khi đường truyền tốt lên.', 'The link is too weak for video: sound only, pictures stay on their last frame. It recovers by itself when the link does.'],
