@@ -40,10 +40,12 @@ type scratch struct {
 	twcc   [2]byte
 	// probe marks the packets of a probe, which mediaBytes leaves out.
 	probe bool
-	// pic, when set, is the VP8 descriptor of the packet being written,
-	// whose picture numbering goes out as picture (renumber, patch).
-	pic     *vp8.Descriptor
-	picture rewrite.Picture
+	// renumbered is set when the VP8 packet being written, of
+	// descriptor desc, goes out with the picture numbering picture
+	// (renumber, patch).
+	renumbered bool
+	desc       vp8.Descriptor
+	picture    rewrite.Picture
 }
 
 // newScratch returns the scratch space of one writing goroutine.

@@ -427,7 +427,6 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 		d.waitingKey = false
 		d.updateWaiting()
 	}
-	pic := fi.picture()
 	if fi.vp8 && fi.desc.HasTID {
 		limit := d.tWant
 		if d.next != nil && d.next.rank < src.rank {
@@ -435,12 +434,12 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 		}
 		d.temporal.SetTarget(limit)
 		if !d.temporal.Take(fi.desc.TID, fi.desc.Start, fi.desc.Sync, keyframe) {
-			d.rw.Drop(h.SequenceNumber, pic)
+			d.rw.Drop(h.SequenceNumber, fi.pic)
 			d.mu.Unlock()
 			return writeSkipped
 		}
 	}
-	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, pic, now)
+	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, fi.pic, now)
 	if !ok {
 		d.mu.Unlock()
 		return writeSkipped // older than where this source started
@@ -512,7 +511,7 @@ func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, erro
 			return dp.writeRTP(&sc.out, b.twccExt, payload, sc)
 		}
 	}
-	if sc.pic != nil {
+	if sc.renumbered {
 		// pion marshals a copy of its own: renumber the payload in ours.
 		n := copy(sc.buf, payload)
 		sc.patch(sc.buf[:n])
@@ -525,20 +524,20 @@ func (d *downTrack) writeRTP(b *binding, sc *scratch, payload []byte) (int, erro
 // picture numbering pic, when that differs from the packet's own: the
 // copy of its payload that is written is patched (patch).
 func (sc *scratch) renumber(fi *frameInfo, pic rewrite.Picture) {
-	sc.pic = nil
-	if fi.vp8 && pic != fi.picture() {
-		sc.picture, sc.pic = pic, &fi.desc
+	sc.renumbered = fi.vp8 && pic != fi.pic
+	if sc.renumbered {
+		sc.picture, sc.desc = pic, fi.desc
 	}
 }
 
 // patch writes the picture numbering noted by renumber into b, the copy
 // of the payload that goes out.
 func (sc *scratch) patch(b []byte) {
-	if sc.pic == nil {
+	if !sc.renumbered {
 		return
 	}
-	vp8.SetPictureID(b, sc.pic, sc.picture.ID)
-	vp8.SetTL0PicIdx(b, sc.pic, sc.picture.TL0)
+	vp8.SetPictureID(b, &sc.desc, sc.picture.ID)
+	vp8.SetTL0PicIdx(b, &sc.desc, sc.picture.TL0)
 }
 
 // resend writes again the packets with sequence numbers seqs, in the
@@ -581,7 +580,7 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 		if d.kind == webrtc.RTPCodecTypeVideo {
 			fi = src.readFrame(buf[hl:n])
 		}
-		sc.renumber(&fi, o.Picture(fi.picture()))
+		sc.renumber(&fi, o.Picture(fi.pic))
 		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
 			SequenceNumber: seq, Timestamp: o.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
 		if w, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && w > 0 {

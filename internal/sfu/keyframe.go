@@ -14,17 +14,10 @@ import (
 type frameInfo struct {
 	keyframe bool // the packet starts a keyframe
 	// vp8 is set for a VP8 packet whose payload descriptor parsed: desc
-	// is that descriptor.
+	// is that descriptor, pic its picture numbering for the rewriter.
 	vp8  bool
 	desc vp8.Descriptor
-}
-
-// picture returns the picture numbering of the packet, for the rewriter.
-func (f *frameInfo) picture() rewrite.Picture {
-	if !f.vp8 {
-		return rewrite.Picture{}
-	}
-	return rewrite.Picture{ID: f.desc.PictureID, Bits: f.desc.PictureIDBits, TL0: f.desc.TL0PicIdx, HasTL0: f.desc.HasTL0}
+	pic  rewrite.Picture
 }
 
 // frameReader returns the function that reads what a forwarder needs of
@@ -45,7 +38,8 @@ func readVP8(payload []byte) frameInfo {
 	if !ok {
 		return frameInfo{}
 	}
-	return frameInfo{keyframe: d.Keyframe, vp8: true, desc: d}
+	return frameInfo{keyframe: d.Keyframe, vp8: true, desc: d,
+		pic: rewrite.Picture{ID: d.PictureID, Bits: d.PictureIDBits, TL0: d.TL0PicIdx, HasTL0: d.HasTL0}}
 }
 
 // isH264Keyframe reports whether payload carries an IDR slice or a sequence

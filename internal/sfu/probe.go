@@ -177,7 +177,7 @@ func (d *downTrack) pad(n int, sc *scratch) int {
 		seq, ts := d.rw.Pad()
 		d.mu.Unlock()
 		sc.out = rtp.Header{Version: 2, Padding: true, PayloadType: b.payloadType, SequenceNumber: seq, Timestamp: ts, SSRC: b.ssrc}
-		sc.probe, sc.pic = true, nil
+		sc.probe, sc.renumbered = true, false
 		n, err := d.writeRTP(b, sc, payload[:])
 		sc.probe = false
 		if err == nil && n > 0 {

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -342,4 +343,54 @@ func TestTemporalLayersStepDownWithoutKeyframe(t *testing.T) {
 func vp8Parse(p []byte) (uint16, bool) {
 	fi := readVP8(p)
 	return fi.desc.PictureID, fi.vp8
+}
+
+// BenchmarkForwardTemporal measures one packet of a VP8 encoding with
+// three temporal layers forwarded to n down-tracks, half of which take
+// its base layer alone (dropping three pictures of four and renumbering
+// the others), up to the pion write stream (a discarding writer).
+func BenchmarkForwardTemporal(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("downtracks=%d", n), func(b *testing.B) {
+			u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+			u.codec.ClockRate = 90000
+			for i := range n {
+				d := bindTest(u, discardWriter{}, uint32(i+1), 96)
+				if i%2 == 1 {
+					d.tWant = 0
+				}
+			}
+			s := &temporalStream{seq: 1, pid: 100}
+			var h rtp.Header
+			pkts, _ := s.next(true)
+			for _, p := range pkts {
+				u.forward(&h, p) // start every down-track on the keyframe
+			}
+			// A picture of each layer, in the pattern, padded to 1000
+			// bytes; sequence numbers and picture ids advance as sent.
+			var pattern [][]byte
+			for range 4 {
+				pkts, _ := s.next(false)
+				for _, p := range pkts {
+					pattern = append(pattern, append(p, make([]byte, 1000)...))
+				}
+			}
+			b.SetBytes(int64(len(pattern[0])))
+			b.ReportAllocs()
+			b.ResetTimer()
+			seq, pid := s.seq, s.pid
+			for i := range b.N {
+				p := pattern[i%len(pattern)]
+				if i%len(pattern) == 0 && i > 0 {
+					pid += 4
+				}
+				k := uint16(i % len(pattern))
+				p[2], p[3] = byte((seq+uint16(i))>>8), byte(seq+uint16(i))
+				pp := pid + k/2
+				p[14], p[15] = 0x80|byte(pp>>8)&0x7f, byte(pp)
+				u.forward(&h, p)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/downtrack")
+		})
+	}
 }

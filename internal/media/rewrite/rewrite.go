@@ -44,6 +44,8 @@ type Rewriter struct {
 	lastSrcPic uint16 // newest source picture id seen
 	srcPicSeen bool
 	lastOut    last // sent is set once a packet has gone out
+	prevOut    last // lastOut before the newest packet, which Forget restores
+	lastPic    lastPicture
 	// shifts are the changes of offsets within the current source,
 	// allocated at its first Drop.
 	shifts *history
@@ -88,18 +90,20 @@ type Packet struct {
 	// First is set on the first packet of a source (or of the same
 	// source after Restart).
 	First bool
-	// undo is what Forget restores.
-	undo last
 }
 
 // last is the last packet out, as Forget restores it.
 type last struct {
-	sent    bool
-	seq     uint16
-	ts      uint32
-	at      int64
-	pic     uint16
-	picSent bool
+	sent bool
+	seq  uint16
+	ts   uint32
+	at   int64
+}
+
+// lastPicture is the numbering of the newest picture out.
+type lastPicture struct {
+	id      uint16
+	idSent  bool
 	tl0     uint8
 	tl0Sent bool
 }
@@ -149,57 +153,81 @@ func (r *Rewriter) Started() bool { return r.started }
 // sent.
 func (r *Rewriter) Rewrite(seq uint16, ts uint32, pic Picture, now int64) (p Packet, ok bool) {
 	if !r.started {
-		r.started = true
-		r.lastSeq = seq
-		r.span = 0
-		r.picStarted, r.srcPicSeen = false, false
-		if r.shifts != nil {
-			*r.shifts = history{}
-		}
-		r.cur = Offsets{}
-		if r.lastOut.sent {
-			r.cur.seq = r.lastOut.seq + 1 - seq
-			ticks := uint32(max(1, (now-r.lastOut.at)*int64(r.ClockRate)/1e9))
-			r.cur.ts = r.lastOut.ts + ticks - ts
-		}
-		r.base = r.cur
+		r.start(seq, ts, now)
 		p.First = true
 	}
 	if pic.Bits != 0 && !r.picStarted {
-		r.picStarted = true
-		if r.lastOut.picSent {
-			r.cur.pic = r.lastOut.pic + 1 - pic.ID
-		}
-		if pic.HasTL0 && r.lastOut.tl0Sent {
-			r.cur.tl0 = r.lastOut.tl0 + 1 - pic.TL0
-		}
-		r.base.pic, r.base.tl0 = r.cur.pic, r.cur.tl0
+		r.startPictures(pic)
 	}
-	o := r.cur
+	o := &r.cur
 	if diff := int16(seq - r.lastSeq); diff > 0 {
 		r.lastSeq = seq
 		r.span = min(r.span+uint16(diff), maxSpan)
 	} else if uint16(-diff) > r.span {
 		return Packet{}, false
-	} else if o, ok = r.offsetsAt(seq); !ok {
-		return Packet{}, false
+	} else {
+		old, found := r.offsetsAt(seq)
+		if !found {
+			return Packet{}, false
+		}
+		o = &old
 	}
-	if pic.Bits != 0 && (!r.srcPicSeen || newer(pic.ID, r.lastSrcPic, pic.Bits)) {
-		r.lastSrcPic, r.srcPicSeen = pic.ID, true
-	}
-	p.Seq, p.Timestamp, p.Picture = seq+o.seq, ts+o.ts, o.Picture(pic)
-	p.undo = r.lastOut
+	p.Seq, p.Timestamp = seq+o.seq, ts+o.ts
 	if !r.lastOut.sent || int16(p.Seq-r.lastOut.seq) > 0 {
-		r.lastOut.seq, r.lastOut.ts, r.lastOut.at = p.Seq, p.Timestamp, now
+		r.prevOut = r.lastOut
+		r.lastOut.seq, r.lastOut.ts, r.lastOut.at, r.lastOut.sent = p.Seq, p.Timestamp, now, true
 	}
-	if pic.Bits != 0 && (!r.lastOut.picSent || newer(p.Picture.ID, r.lastOut.pic, pic.Bits)) {
-		r.lastOut.pic, r.lastOut.picSent = p.Picture.ID, true
-		if pic.HasTL0 {
-			r.lastOut.tl0, r.lastOut.tl0Sent = p.Picture.TL0, true
+	if pic.Bits != 0 {
+		p.Picture = o.Picture(pic)
+		r.notePicture(pic, p.Picture)
+	}
+	return p, true
+}
+
+// start maps a new source whose first packet is seq, of timestamp ts,
+// arrived at now.
+func (r *Rewriter) start(seq uint16, ts uint32, now int64) {
+	r.started = true
+	r.lastSeq = seq
+	r.span = 0
+	r.picStarted, r.srcPicSeen = false, false
+	if r.shifts != nil {
+		*r.shifts = history{}
+	}
+	r.cur = Offsets{}
+	if r.lastOut.sent {
+		r.cur.seq = r.lastOut.seq + 1 - seq
+		ticks := uint32(max(1, (now-r.lastOut.at)*int64(r.ClockRate)/1e9))
+		r.cur.ts = r.lastOut.ts + ticks - ts
+	}
+	r.base = r.cur
+}
+
+// startPictures sets the picture offsets of the current source from its
+// first picture pic: it continues right after the last picture out.
+func (r *Rewriter) startPictures(pic Picture) {
+	r.picStarted = true
+	if r.lastPic.idSent {
+		r.cur.pic = r.lastPic.id + 1 - pic.ID
+	}
+	if pic.HasTL0 && r.lastPic.tl0Sent {
+		r.cur.tl0 = r.lastPic.tl0 + 1 - pic.TL0
+	}
+	r.base.pic, r.base.tl0 = r.cur.pic, r.cur.tl0
+}
+
+// notePicture notes the source picture src, which went out as out: the
+// newest seen, and the newest out.
+func (r *Rewriter) notePicture(src, out Picture) {
+	if !r.srcPicSeen || newer(src.ID, r.lastSrcPic, src.Bits) {
+		r.lastSrcPic, r.srcPicSeen = src.ID, true
+	}
+	if !r.lastPic.idSent || newer(out.ID, r.lastPic.id, src.Bits) {
+		r.lastPic.id, r.lastPic.idSent = out.ID, true
+		if out.HasTL0 {
+			r.lastPic.tl0, r.lastPic.tl0Sent = out.TL0, true
 		}
 	}
-	r.lastOut.sent = true
-	return p, true
 }
 
 // Drop notes that the packet seq of the current source, of picture pic,
@@ -243,12 +271,13 @@ func (r *Rewriter) offsetsAt(seq uint16) (Offsets, bool) {
 
 // Forget undoes the note of p as the last packet out, when p could not be
 // sent and nothing was rewritten after it, so that the next source
-// continues from the packet before it.
+// continues from the packet before it. (Its picture stays counted: the
+// next source's pictures may start one id further on.)
 func (r *Rewriter) Forget(p Packet) {
 	if r.lastOut.seq != p.Seq {
 		return
 	}
-	r.lastOut = p.undo
+	r.lastOut = r.prevOut
 }
 
 // LastOut returns the timestamp of the newest packet out and when it was
