@@ -155,25 +155,38 @@ func (it *PacketIter) Next() (seq uint16, received bool, arrival int64, ok bool)
 
 // historySize is how many sent packets History remembers: about 3 s of a
 // point's program (the hall's camera and sound, the speaker's) at full
-// rate, in 8 KB; feedback comes every 100 ms or so.
+// rate, in 4 KB; feedback comes every 100 ms or so.
 const historySize = 1 << 9
 
 // History is the record of the packets sent on one transport, by
 // transport-wide sequence number. It is not safe for concurrent use.
 type History struct {
 	ring [historySize]sentPacket
+	// newest is when the newest packet was sent (unix nanoseconds): the
+	// ring keeps times as microseconds in 32 bits, which wrap every 71
+	// minutes, read back against it.
+	newest int64
 }
 
+// sentPacket is one sent packet in 8 bytes: when it was sent, in unix
+// microseconds cut to 32 bits; its size, 0 for no packet; its number.
 type sentPacket struct {
-	at    int64 // unix nanoseconds
-	size  uint16
-	seq   uint16
-	valid bool
+	at   uint32
+	size uint16
+	seq  uint16
 }
 
 // Sent records the packet seq of size bytes, sent at at (unix nanoseconds).
 func (h *History) Sent(seq uint16, at int64, size int) {
-	h.ring[seq%historySize] = sentPacket{at: at, size: uint16(min(size, 0xffff)), seq: seq, valid: true}
+	h.newest = max(h.newest, at)
+	h.ring[seq%historySize] = sentPacket{at: uint32(at / 1000), size: uint16(min(max(size, 1), 0xffff)), seq: seq}
+}
+
+// sentAt returns when p was sent, in unix nanoseconds (to the
+// microsecond).
+func (h *History) sentAt(p *sentPacket) int64 {
+	back := uint32(h.newest/1000) - p.at
+	return (h.newest/1000 - int64(back)) * 1000
 }
 
 // Sample is what one feedback says of the packets History sent.
@@ -207,19 +220,20 @@ func (h *History) Apply(f *Feedback) Sample {
 	it := f.Packets()
 	for seq, received, arrival, ok := it.Next(); ok; seq, received, arrival, ok = it.Next() {
 		p := &h.ring[seq%historySize]
-		if !p.valid || p.seq != seq {
+		if p.size == 0 || p.seq != seq {
 			continue
 		}
 		if !received {
 			s.Lost++
 			continue
 		}
+		at := h.sentAt(p)
 		if s.Received == 0 {
-			s.FirstArrival, s.FirstSent = arrival, p.at
+			s.FirstArrival, s.FirstSent = arrival, at
 		}
 		s.Received++
 		s.Bytes += int(p.size)
-		s.LastArrival, s.LastSent = arrival, p.at
+		s.LastArrival, s.LastSent = arrival, at
 	}
 	return s
 }

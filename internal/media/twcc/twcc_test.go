@@ -143,6 +143,23 @@ func TestHistoryApply(t *testing.T) {
 	}
 }
 
+// TestHistoryTimesAcrossTheWrap: the send times kept in 32 bits of
+// microseconds read back whole when they wrap between two packets.
+func TestHistoryTimesAcrossTheWrap(t *testing.T) {
+	var h History
+	start := int64(1<<32-3) * 1000 // 3 µs before the 32-bit microseconds wrap
+	for i := range uint16(3) {
+		h.Sent(7+i, start+int64(i)*2000, 100)
+	}
+	f, err := ParseFeedback(fci(t, feedbackOf(7, []int64{0, 4, 8}, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := h.Apply(&f); s.FirstSent != start || s.LastSent != start+4000 {
+		t.Fatalf("sent %d and %d, want %d and %d", s.FirstSent, s.LastSent, start, start+4000)
+	}
+}
+
 func FuzzParseFeedback(f *testing.F) {
 	f.Add(fci(f, feedbackOf(1, []int64{0, 4, -1, 300}, false)))
 	f.Add(fci(f, feedbackOf(9, []int64{0, 4, -1, 2000, 5}, true)))
