@@ -340,3 +340,79 @@ func BenchmarkRewriteDropping(b *testing.B) {
 		}
 	}
 }
+
+// FuzzDropMapping drives one source through forwarded, dropped, lost and
+// late packets (one packet a picture, its id its sequence number) and
+// checks the rewriter against a model: every packet not dropped owns the
+// next output number and picture id in turn (a lost one leaves its number
+// as a gap), a dropped one owns none; a late packet and a resend get the
+// numbers their packet owns, or nothing once its shift is forgotten, never
+// another's.
+func FuzzDropMapping(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 2, 0, 3, 1, 1, 0, 3})
+	f.Add([]byte{1, 1, 1, 0, 2, 2, 0, 3, 3, 0})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		r := Rewriter{ClockRate: 90000}
+		const first = 65500 // wraps soon
+		src := uint16(first)
+		owned := map[uint16]uint16{} // source number -> output number, for packets not dropped
+		var lost []uint16
+		next := uint16(first) // the next output number
+		started := false
+		for i, op := range ops {
+			switch op % 4 {
+			case 0, 2: // forwarded, or lost on the way
+				if !started && op%4 == 2 {
+					continue // the source starts with a packet that came
+				}
+				owned[src] = next
+				next++
+				if op%4 == 2 {
+					lost = append(lost, src)
+					break
+				}
+				p, ok := r.Rewrite(src, uint32(src)*3000, pic15(src), int64(i)*1e6)
+				if !ok {
+					t.Fatalf("op %d: packet %d refused", i, src)
+				}
+				started = true
+				if p.Seq != owned[src] || p.Picture.ID != owned[src]&0x7fff {
+					t.Fatalf("op %d: packet %d out as %d pid %d, owns %d", i, src, p.Seq, p.Picture.ID, owned[src])
+				}
+			case 1: // dropped
+				if !started {
+					continue
+				}
+				r.Drop(src, pic15(src))
+			case 3: // a lost packet arrives late
+				if len(lost) == 0 {
+					continue
+				}
+				s := lost[int(op>>2)%len(lost)]
+				p, ok := r.Rewrite(s, uint32(s)*3000, pic15(s), int64(i)*1e6)
+				if ok && (p.Seq != owned[s] || p.Picture.ID != owned[s]&0x7fff) {
+					t.Fatalf("op %d: late packet %d out as %d pid %d, owns %d", i, s, p.Seq, p.Picture.ID, owned[s])
+				}
+				continue
+			}
+			src++
+		}
+		m := r.Mapping()
+		for s, out := range owned {
+			got, o, ok := m.Source(out)
+			if !ok {
+				continue // forgotten, or never sent yet: not resent
+			}
+			if got != s {
+				t.Fatalf("output %d maps to source %d, owned by %d", out, got, s)
+			}
+			if pid := o.Picture(pic15(s)).ID; pid != out&0x7fff {
+				t.Fatalf("the resend of %d says pid %d, owns %d", s, pid, out&0x7fff)
+			}
+		}
+	})
+}
+
+// pic15 is the picture of source packet s in FuzzDropMapping: its id is
+// its number.
+func pic15(s uint16) Picture { return Picture{ID: s & 0x7fff, Bits: 15} }
