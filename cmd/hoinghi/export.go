@@ -18,11 +18,15 @@ import (
 	"hoinghi/internal/store"
 )
 
-const exportUsage = `Usage: hoinghi export --conference ID [--format xlsx|csv|pdf] [-o FILE] [settings flags]
+const exportUsage = `Usage: hoinghi export --conference ID [--format xlsx|csv|pdf] [--separator semicolon|comma] [-o FILE] [settings flags]
 
 Writes the attendance report of a conference: XLSX workbook, zip of CSV
-files, or printable PDF. -o - writes to standard output; without -o the file
-is named like diem-danh-ID-YYYYMMDD.xlsx in the current directory.
+files, or the printable PDF annex to the minutes. The CSV fields are
+separated by semicolons, as Excel with Vietnamese regional settings reads
+them; --separator comma writes commas, for Excel with English settings.
+-o - writes to standard output; without -o the file is named like
+diem-danh-ID-YYYYMMDD.xlsx (diem-danh-ID-YYYYMMDD-csv.zip for the CSV
+files) in the current directory.
 
 The store is found as the server finds it (-config, -redis, -data-dir and
 their HOINGHI_* variables):
@@ -31,8 +35,8 @@ their HOINGHI_* variables):
   - without one, it opens the embedded store in the data directory. The
     embedded store is locked by the server that uses it: stop the server
     first, or download the export from the running server instead
-    (GET /api/conferences/ID/export?format=xlsx with a technician or
-    secretariat link).
+    (GET /api/conferences/ID/export?format=xlsx, or
+    ?format=csv&separator=comma, with a technician or secretariat link).
 
 Flags:
 `
@@ -48,6 +52,7 @@ func runExport(args []string, getenv func(string) string, stdout, stderr io.Writ
 	}
 	confID := fs.String("conference", "", "conference id (required)")
 	format := fs.String("format", "xlsx", "xlsx, csv (a zip of CSV files) or pdf")
+	separator := fs.String("separator", string(export.SeparatorSemicolon), "CSV field separator: semicolon (;) or comma (,)")
 	out := fs.String("o", "", "output file, - for standard output (default diem-danh-ID-YYYYMMDD.EXT)")
 	cfg, err := config.LoadFlags(fs, args, getenv)
 	switch {
@@ -69,9 +74,14 @@ func runExport(args []string, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "hoinghi export: --format:", err)
 		return 2
 	}
+	sep, err := export.ParseSeparator(*separator)
+	if err != nil {
+		fmt.Fprintln(stderr, "hoinghi export: --separator:", err)
+		return 2
+	}
 	ctx, stop := ossignal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	path, err := exportConference(ctx, cfg, *confID, f, *out, stdout)
+	path, err := exportConference(ctx, cfg, *confID, f, export.Options{Separator: sep}, *out, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "hoinghi export:", err)
 		return 1
@@ -83,9 +93,9 @@ func runExport(args []string, getenv func(string) string, stdout, stderr io.Writ
 }
 
 // exportConference opens the store cfg names, builds the report of confID
-// and writes it in format f to the file out, or to stdout for "-". It
-// returns the path written, empty for stdout.
-func exportConference(ctx context.Context, cfg config.Config, confID string, f export.Format, out string, stdout io.Writer) (path string, err error) {
+// and writes it in format f with the options o to the file out, or to
+// stdout for "-". It returns the path written, empty for stdout.
+func exportConference(ctx context.Context, cfg config.Config, confID string, f export.Format, o export.Options, out string, stdout io.Writer) (path string, err error) {
 	opts := store.Options{
 		Addr:     cfg.Redis.Addr,
 		DB:       cfg.Redis.DB,
@@ -119,12 +129,12 @@ func exportConference(ctx context.Context, cfg config.Config, confID string, f e
 		return "", err
 	}
 	if out == "-" {
-		return "", f.Write(stdout, r)
+		return "", f.Write(stdout, r, o)
 	}
 	if out == "" {
 		out = f.Filename(r)
 	}
-	return out, writeFileAtomic(out, func(w io.Writer) error { return f.Write(w, r) })
+	return out, writeFileAtomic(out, func(w io.Writer) error { return f.Write(w, r, o) })
 }
 
 // writeFileAtomic writes path through a temporary file in the same

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,7 +39,9 @@ func seedExport(t *testing.T, st *store.Store) {
 	}
 }
 
-func checkZip(t *testing.T, path string) {
+// checkZip checks that the zip of CSV files at path lists the point, its
+// fields separated by sep.
+func checkZip(t *testing.T, path string, sep rune) {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -54,6 +57,12 @@ func checkZip(t *testing.T, path string) {
 	buf.ReadFrom(f)
 	if !strings.Contains(buf.String(), "Định Quán") {
 		t.Errorf("diem-cau.csv lacks the point:\n%s", buf.String())
+	}
+	cr := csv.NewReader(&buf)
+	cr.Comma = sep
+	rows, err := cr.ReadAll()
+	if err != nil || len(rows) != 2 || len(rows[1]) < 15 || rows[1][2] != "Định Quán" {
+		t.Errorf("diem-cau.csv split at %q: %q, %v", sep, rows, err)
 	}
 }
 
@@ -84,9 +93,11 @@ func TestExportCommandEmbedded(t *testing.T) {
 		code    int
 		wantErr string
 	}{
+		{args: []string{"--conference", "quy-1", "--format", "csv", "--separator", "comma", "-o", out + ".comma"}},
 		{args: []string{"--conference", "quy-1", "--format", "csv", "-o", out}},
 		{args: []string{"--format", "csv"}, code: 2, wantErr: "--conference"},
 		{args: []string{"--conference", "quy-1", "--format", "docx"}, code: 2, wantErr: "--format"},
+		{args: []string{"--conference", "quy-1", "--format", "csv", "--separator", "tab"}, code: 2, wantErr: "--separator: unknown CSV separator \"tab\""},
 		{args: []string{"--conference", "nowhere", "-o", out}, code: 1, wantErr: "conference nowhere not found"},
 	}
 	for _, tt := range tests {
@@ -97,7 +108,8 @@ func TestExportCommandEmbedded(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), tt.code, tt.wantErr)
 		}
 	}
-	checkZip(t, out)
+	checkZip(t, out, ';')
+	checkZip(t, out+".comma", ',')
 
 	// Without -o the file gets its standard name in the working directory.
 	wd := t.TempDir()
@@ -110,6 +122,10 @@ func TestExportCommandEmbedded(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) {
 		t.Errorf("default file: %v", err)
 	}
+	if code := run([]string{"export", "--conference", "quy-1", "--format", "csv", "--separator", ","}, getenv, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	checkZip(t, filepath.Join(wd, "diem-danh-quy-1-20260315-csv.zip"), ',')
 	// -o - writes to standard output.
 	stdout.Reset()
 	if code := run([]string{"export", "--conference", "quy-1", "--format", "xlsx", "-o", "-"}, getenv, &stdout, &stderr); code != 0 ||
@@ -152,5 +168,5 @@ func TestRedisExportCommand(t *testing.T) {
 	if code := run([]string{"export", "--conference", "quy-1", "--format", "csv", "-o", out}, getenv, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	checkZip(t, out)
+	checkZip(t, out, ';')
 }

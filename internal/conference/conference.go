@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a participant may do in a conference. It is carried in the
@@ -78,6 +79,7 @@ func WatchesWall(r Role) bool { return r.AtHall() }
 type Conference struct {
 	ID              string    `json:"id"`
 	Title           string    `json:"title"`
+	Organizer       string    `json:"organizer,omitempty"` // the unit holding it, as its papers' header names it; optional
 	TimeZone        string    `json:"time_zone"`
 	ScheduledStart  time.Time `json:"scheduled_start,omitzero"`
 	TechnicianPhone string    `json:"technician_phone,omitempty"`
@@ -102,6 +104,9 @@ type Point struct {
 	ExpectedDelegates int    `json:"expected_delegates,omitempty"`
 }
 
+// MaxOrganizer is the most characters of a conference's Organizer.
+const MaxOrganizer = 200
+
 // DefaultTimeZone is the time zone of a conference that names none.
 const DefaultTimeZone = "Asia/Ho_Chi_Minh"
 
@@ -124,6 +129,9 @@ func (c *Conference) Validate() error {
 	}
 	if c.Title == "" {
 		return fmt.Errorf("conference %s: title is empty", c.ID)
+	}
+	if n := utf8.RuneCountInString(c.Organizer); n > MaxOrganizer {
+		return fmt.Errorf("conference %s: organizer has %d characters: at most %d", c.ID, n, MaxOrganizer)
 	}
 	if c.TimeZone != "" {
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {

@@ -16,8 +16,11 @@ const bom = "\ufeff"
 
 // CSV writes r to w as a zip of four CSV files, one per table (FilePoints,
 // FileStays, FileTurns, FileSummary), each UTF-8 with a byte order mark and
-// CRLF line ends, with the same columns as the XLSX sheets.
-func CSV(w io.Writer, r conference.Report) error {
+// CRLF line ends, its fields separated by sep (';' for the zero Separator),
+// with the same columns as the XLSX sheets. Times are dd/mm/yyyy HH:MM:SS
+// and durations H:MM:SS, which Excel with Vietnamese settings reads as a
+// date and a time.
+func CSV(w io.Writer, r conference.Report, sep Separator) error {
 	zw := zip.NewWriter(w)
 	modified := r.GeneratedAt
 	for _, t := range tables(r) {
@@ -25,7 +28,7 @@ func CSV(w io.Writer, r conference.Report) error {
 		if err != nil {
 			return fmt.Errorf("csv: %s: %w", t.file, err)
 		}
-		if err := writeCSV(fw, t); err != nil {
+		if err := writeCSV(fw, t, sep.Rune()); err != nil {
 			return fmt.Errorf("csv: %s: %w", t.file, err)
 		}
 	}
@@ -35,11 +38,12 @@ func CSV(w io.Writer, r conference.Report) error {
 	return nil
 }
 
-func writeCSV(w io.Writer, t table) error {
+func writeCSV(w io.Writer, t table, comma rune) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
+	cw.Comma = comma
 	cw.UseCRLF = true
 	if err := cw.Write(t.header); err != nil {
 		return err

@@ -1,13 +1,15 @@
 // Package export writes a conference's attendance report for the
-// secretariat: an XLSX workbook, a zip of CSV files and a printable PDF.
-// Every export shows the same tables, with Vietnamese headers, names and
-// times in the conference's time zone (dd/mm/yyyy HH:MM) and durations such
-// as "1 giờ 05 phút".
+// secretariat: an XLSX workbook, a zip of CSV files and a printable PDF
+// annex to the minutes. Every export shows the same figures, with
+// Vietnamese headers and names, times in the conference's time zone to the
+// second, and durations computed from those times: a row's duration is its
+// end minus its start as shown, and a total is the sum of the rows shown.
 package export
 
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,13 +40,56 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown export format %q: use xlsx, csv or pdf", s)
 }
 
-// Write writes r to w in format f.
-func (f Format) Write(w io.Writer, r conference.Report) error {
+// Separator is the field separator of the CSV files.
+type Separator string
+
+// The CSV separators. Excel splits a CSV file at the list separator of the
+// computer's regional settings: ';' with Vietnamese settings (whose decimal
+// mark is the comma), ',' with English ones.
+const (
+	SeparatorSemicolon Separator = "semicolon" // ';', the default
+	SeparatorComma     Separator = "comma"     // ','
+)
+
+// Separators lists the CSV separators, the default first.
+var Separators = []Separator{SeparatorSemicolon, SeparatorComma}
+
+// ParseSeparator returns the separator named s: "semicolon" or ";",
+// "comma" or "," (case-insensitive), SeparatorSemicolon for the empty
+// string; else an error naming the valid ones.
+func ParseSeparator(s string) (Separator, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", string(SeparatorSemicolon), ";":
+		return SeparatorSemicolon, nil
+	case string(SeparatorComma), ",":
+		return SeparatorComma, nil
+	}
+	return "", fmt.Errorf("unknown CSV separator %q: use semicolon (;) or comma (,)", s)
+}
+
+// Rune returns the character of the separator; the zero Separator is ';'.
+func (s Separator) Rune() rune {
+	if s == SeparatorComma {
+		return ','
+	}
+	return ';'
+}
+
+// Options are the choices of an export besides its format. The zero value
+// is the default of each.
+type Options struct {
+	// Separator separates the fields of the CSV files; the other formats
+	// ignore it.
+	Separator Separator
+}
+
+// Write writes r to w in format f with the options o.
+func (f Format) Write(w io.Writer, r conference.Report, o Options) error {
 	switch f {
 	case FormatXLSX:
 		return XLSX(w, r)
 	case FormatCSV:
-		return CSV(w, r)
+		return CSV(w, r, o.Separator)
 	case FormatPDF:
 		return PDF(w, r)
 	}
@@ -72,11 +117,24 @@ func (f Format) ContentType() string {
 	return "application/octet-stream"
 }
 
-// Filename returns the name to save the export of r under, such as
-// "diem-danh-hn-2026-20260315.xlsx": the conference id and its day (the
-// actual start, else the scheduled start, else when the report was made)
-// in its time zone.
+// Filename returns the name to save the export of r under: what it holds
+// (the attendance, "diem-danh"), the conference id, its day in its time
+// zone (see Day) and the format, such as "diem-danh-hn-2026-20260315.xlsx",
+// "diem-danh-hn-2026-20260315.pdf", or "diem-danh-hn-2026-20260315-csv.zip"
+// for the zip of CSV files, which says "csv" even where the extension is
+// hidden.
 func (f Format) Filename(r conference.Report) string {
+	name := "diem-danh-" + r.Conference.ID + "-" + Day(r).Format("20060102")
+	if f == FormatCSV {
+		name += "-csv"
+	}
+	return name + f.Ext()
+}
+
+// Day returns the day of the conference of r in its time zone, at
+// midnight: the day of the actual start, else of the scheduled start, else
+// of when the report was made.
+func Day(r conference.Report) time.Time {
 	day := r.ActualStart
 	if day.IsZero() {
 		day = r.Conference.ScheduledStart
@@ -84,7 +142,8 @@ func (f Format) Filename(r conference.Report) string {
 	if day.IsZero() {
 		day = r.GeneratedAt
 	}
-	return "diem-danh-" + r.Conference.ID + "-" + day.In(loc(r)).Format("20060102") + f.Ext()
+	y, m, d := day.In(loc(r)).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc(r))
 }
 
 func loc(r conference.Report) *time.Location {
@@ -94,21 +153,89 @@ func loc(r conference.Report) *time.Location {
 	return time.UTC
 }
 
-// formatTime writes t as dd/mm/yyyy HH:MM in l, or "" for the zero time.
-func formatTime(t time.Time, l *time.Location) string {
+// sec returns t to the whole second, truncated as a clock shows it. Every
+// time an export shows goes through sec, and every duration is the
+// difference of two such times, so that what the rows show adds up.
+func sec(t time.Time) time.Time {
 	if t.IsZero() {
-		return ""
+		return t
 	}
-	return t.In(l).Format("02/01/2006 15:04")
+	return t.Truncate(time.Second)
 }
 
-// formatSeconds writes t as dd/mm/yyyy HH:MM:SS in l, or "" for the zero
-// time: for stays and gaps, which may last seconds.
-func formatSeconds(t time.Time, l *time.Location) string {
+// shown returns t as a cell: to the second in l, the zero time for none.
+func shown(t time.Time, l *time.Location) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return sec(t).In(l)
+}
+
+// span returns end - start as the exports show them, never negative.
+func span(start, end time.Time) time.Duration {
+	return max(sec(end).Sub(sec(start)), 0)
+}
+
+// gapTime returns how long gap g lasted, as shown.
+func gapTime(g conference.Gap) time.Duration { return span(g.Start, g.End) }
+
+// stayTime returns the time connected in stay s, as shown: its span minus
+// its gaps.
+func stayTime(s conference.Stay) time.Duration {
+	d := span(s.Start, s.End)
+	for _, g := range s.Gaps {
+		d -= gapTime(g)
+	}
+	return max(d, 0)
+}
+
+// connectedTime returns the time point p was connected: the sum of its
+// stays as shown.
+func connectedTime(p conference.PointAttendance) time.Duration {
+	var d time.Duration
+	for _, s := range p.Stays {
+		d += stayTime(s)
+	}
+	return d
+}
+
+// gapsTime returns the total of point p's gaps as shown.
+func gapsTime(p conference.PointAttendance) time.Duration {
+	var d time.Duration
+	for _, s := range p.Stays {
+		for _, g := range s.Gaps {
+			d += gapTime(g)
+		}
+	}
+	return d
+}
+
+// turnTime returns how long turn t of r lasted as shown: to its end, or
+// to the end of the report's window while it goes on.
+func turnTime(r conference.Report, t conference.TurnEntry) time.Duration {
+	if t.Ongoing || t.End.IsZero() {
+		return span(t.Start, r.Until)
+	}
+	return span(t.Start, t.End)
+}
+
+// speakingTime returns the total speaking time of r: the sum of its turns
+// as shown.
+func speakingTime(r conference.Report) time.Duration {
+	var d time.Duration
+	for _, t := range r.Turns {
+		d += turnTime(r, t)
+	}
+	return d
+}
+
+// formatDateTime writes t as dd/mm/yyyy HH:MM:SS in its own location, or
+// "" for the zero time.
+func formatDateTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(l).Format("02/01/2006 15:04:05")
+	return t.Format("02/01/2006 15:04:05")
 }
 
 // formatClock writes t as HH:MM in l, or "" for the zero time.
@@ -119,13 +246,22 @@ func formatClock(t time.Time, l *time.Location) string {
 	return t.In(l).Format("15:04")
 }
 
-// formatDuration writes d in Vietnamese: "1 giờ 05 phút" from an hour on
-// (seconds dropped), "7 phút 30 giây" or "7 phút" below, "15 giây" below a
-// minute, "0 phút" for none.
+// formatElapsed writes d as H:MM:SS, hours running past 24, as the XLSX
+// cells show durations and spreadsheets read them.
+func formatElapsed(d time.Duration) string {
+	d = max(d, 0).Truncate(time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second))
+}
+
+// formatDuration writes d in Vietnamese words, to the second: "1 giờ 05
+// phút 30 giây", "1 giờ 05 phút", "7 phút 30 giây", "7 phút", "15 giây",
+// "0 phút" for none.
 func formatDuration(d time.Duration) string {
 	d = max(d, 0).Truncate(time.Second)
 	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
 	switch {
+	case h > 0 && s > 0:
+		return fmt.Sprintf("%d giờ %02d phút %02d giây", h, m, s)
 	case h > 0:
 		return fmt.Sprintf("%d giờ %02d phút", h, m)
 	case m > 0 && s > 0:
@@ -213,10 +349,12 @@ func rollCallName(res conference.RollCallResult) string {
 	return s
 }
 
-// table is one table of a report, written as an XLSX sheet, a CSV file and
-// a section of the PDF. Cells are string or int. Times are text, as
-// dd/mm/yyyy HH:MM, except in the stays sheet, whose gaps may last seconds:
-// dd/mm/yyyy HH:MM:SS there.
+// table is one table of a report, written as an XLSX sheet and a CSV file;
+// the PDF draws its own tables from the same figures. A cell is a string,
+// an int, a time.Time (a date and time in the conference's time zone, to
+// the second; the zero time is an empty cell) or a time.Duration (whole
+// seconds). The XLSX writes times and durations as numbers with a date or
+// duration format, the CSV as dd/mm/yyyy HH:MM:SS and H:MM:SS.
 type table struct {
 	sheet  string    // sheet name, Vietnamese
 	file   string    // CSV file name
@@ -241,6 +379,12 @@ const (
 	FileSummary = "tong-hop.csv"
 )
 
+// Column widths, in characters, of the XLSX sheets.
+const (
+	widthTime     = 19 // dd/mm/yyyy hh:mm:ss
+	widthDuration = 11 // [h]:mm:ss
+)
+
 // tables returns the four tables of r: points, stays and gaps, speaking log,
 // summary.
 func tables(r conference.Report) []table {
@@ -254,14 +398,14 @@ func pointsTable(r conference.Report) table {
 		header: []string{"STT", "Mã điểm cầu", "Điểm cầu", "Đơn vị", "Người đại diện", "Trạng thái",
 			"Vào lần đầu", "Rời lần cuối", "Thời gian kết nối", "Số phút kết nối",
 			"Số lần gián đoạn", "Thời gian gián đoạn", "Đại biểu dự kiến", "Đại biểu có mặt", "Khai báo bởi"},
-		widths: []float64{5, 16, 26, 18, 24, 16, 17, 17, 17, 10, 10, 16, 10, 10, 22},
+		widths: []float64{5, 16, 26, 18, 24, 16, widthTime, widthTime, widthDuration, 10, 10, widthDuration, 10, 10, 22},
 	}
 	for i, rc := range r.RollCalls {
 		t.header = append(t.header, fmt.Sprintf("Điểm danh %d (%s)", i+1, formatClock(rc.Start, l)))
 		t.widths = append(t.widths, 20)
 	}
 	for i, p := range r.Points {
-		lastLeave := formatTime(p.LastLeave, l)
+		var lastLeave any = shown(p.LastLeave, l)
 		if p.Status != conference.StatusAbsent && p.LastLeave.IsZero() {
 			lastLeave = "Còn kết nối"
 		}
@@ -270,9 +414,10 @@ func pointsTable(r conference.Report) table {
 		if p.CheckedIn {
 			delegates, by = p.Delegates, r.ActorName(p.DelegatesBy)
 		}
+		connected := connectedTime(p)
 		row := []any{i + 1, p.Point.ID, p.Point.Name, p.Point.District, p.Representative, statusName(p),
-			formatTime(p.FirstJoin, l), lastLeave, formatDuration(p.Connected), minutes(p.Connected),
-			p.Gaps, formatDuration(p.GapTime), p.Point.ExpectedDelegates, delegates, by}
+			shown(p.FirstJoin, l), lastLeave, connected, minutes(connected),
+			p.Gaps, gapsTime(p), p.Point.ExpectedDelegates, delegates, by}
 		for _, res := range p.RollCalls {
 			row = append(row, rollCallName(res))
 		}
@@ -286,7 +431,7 @@ func staysTable(r conference.Report) table {
 	t := table{
 		sheet: SheetStays, file: FileStays,
 		header: []string{"STT", "Điểm cầu", "Loại", "Bắt đầu", "Kết thúc", "Thời lượng", "Số giây", "Ghi chú"},
-		widths: []float64{5, 26, 12, 17, 17, 17, 10, 30},
+		widths: []float64{5, 26, 12, widthTime, widthTime, widthDuration, 10, 30},
 	}
 	n := 0
 	for _, p := range r.Points {
@@ -296,11 +441,13 @@ func staysTable(r conference.Report) table {
 			if s.Open {
 				note = "Còn kết nối đến hết"
 			}
-			t.rows = append(t.rows, []any{n, p.Point.Name, "Kết nối", formatSeconds(s.Start, l), formatSeconds(s.End, l),
-				formatDuration(s.Connected), int(s.Connected / time.Second), note})
+			d := stayTime(s)
+			t.rows = append(t.rows, []any{n, p.Point.Name, "Kết nối", shown(s.Start, l), shown(s.End, l),
+				d, int(d / time.Second), note})
 			for _, g := range s.Gaps {
-				t.rows = append(t.rows, []any{"", p.Point.Name, "Gián đoạn", formatSeconds(g.Start, l), formatSeconds(g.End, l),
-					formatDuration(g.Duration()), int(g.Duration() / time.Second), leftReason(g.Reason)})
+				d := gapTime(g)
+				t.rows = append(t.rows, []any{"", p.Point.Name, "Gián đoạn", shown(g.Start, l), shown(g.End, l),
+					d, int(d / time.Second), leftReason(g.Reason)})
 			}
 		}
 	}
@@ -313,35 +460,42 @@ func turnsTable(r conference.Report) table {
 		sheet: SheetTurns, file: FileTurns,
 		header: []string{"STT", "Điểm cầu", "Nội dung", "Người cho phát biểu", "Bắt đầu", "Kết thúc",
 			"Thời lượng", "Số giây", "Thời gian cho phép", "Kết thúc do"},
-		widths: []float64{5, 26, 40, 22, 17, 17, 17, 10, 17, 30},
+		widths: []float64{5, 26, 40, 22, widthTime, widthTime, widthDuration, 10, widthDuration, 30},
 	}
 	for i, tn := range r.Turns {
-		limit := "Không giới hạn"
+		var limit any = "Không giới hạn"
 		if tn.Limit > 0 {
-			limit = formatDuration(tn.Limit)
+			limit = tn.Limit.Truncate(time.Second)
 		}
-		t.rows = append(t.rows, []any{i + 1, tn.PointName, tn.Subject, tn.GivenByName, formatTime(tn.Start, l),
-			formatTime(tn.End, l), formatDuration(tn.Duration), int(tn.Duration / time.Second), limit, endReason(tn)})
+		var end time.Time
+		if !tn.Ongoing {
+			end = shown(tn.End, l)
+		}
+		d := turnTime(r, tn)
+		t.rows = append(t.rows, []any{i + 1, tn.PointName, tn.Subject, tn.GivenByName, shown(tn.Start, l),
+			end, d, int(d / time.Second), limit, endReason(tn)})
 	}
 	return t
 }
 
 func summaryTable(r conference.Report) table {
 	l, s := loc(r), r.Summary
-	end := formatTime(s.End, l)
-	if end == "" {
+	var end any = shown(s.End, l)
+	if s.End.IsZero() {
 		end = "Chưa kết thúc"
 	}
+	speaking := speakingTime(r)
 	return table{
 		sheet: SheetSummary, file: FileSummary,
 		header: []string{"Mục", "Giá trị"},
 		widths: []float64{36, 50},
 		rows: [][]any{
 			{"Hội nghị", r.Conference.Title},
+			{"Đơn vị tổ chức", r.Conference.Organizer},
 			{"Mã hội nghị", r.Conference.ID},
 			{"Múi giờ", l.String()},
-			{"Giờ bắt đầu dự kiến", formatTime(s.ScheduledStart, l)},
-			{"Giờ bắt đầu thực tế", formatTime(s.ActualStart, l)},
+			{"Giờ bắt đầu dự kiến", shown(s.ScheduledStart, l)},
+			{"Giờ bắt đầu thực tế", shown(s.ActualStart, l)},
 			{"Giờ kết thúc", end},
 			{"Số điểm cầu được mời", s.PointsExpected},
 			{"Số điểm cầu tham dự", s.PointsAttended},
@@ -352,19 +506,24 @@ func summaryTable(r conference.Report) table {
 			{"Tổng số đại biểu dự kiến", s.ExpectedDelegates},
 			{"Số lần điểm danh", len(r.RollCalls)},
 			{"Số lượt phát biểu", s.Turns},
-			{"Tổng thời gian phát biểu", formatDuration(s.SpeakingTime)},
-			{"Lập báo cáo lúc", formatTime(r.GeneratedAt, l)},
+			{"Tổng thời gian phát biểu", speaking},
+			{"Tổng số giây phát biểu", int(speaking / time.Second)},
+			{"Lập báo cáo lúc", shown(r.GeneratedAt, l)},
 		},
 	}
 }
 
-// text returns a cell as text, as CSV and PDF write it.
+// text returns a cell as the CSV writes it.
 func text(v any) string {
 	switch v := v.(type) {
 	case string:
 		return v
 	case int:
-		return fmt.Sprint(v)
+		return strconv.Itoa(v)
+	case time.Time:
+		return formatDateTime(v)
+	case time.Duration:
+		return formatElapsed(v)
 	}
 	return fmt.Sprint(v)
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,10 @@ func at(hh, mm, ss int) time.Time { return time.Date(2026, 3, 15, hh, mm, ss, 0,
 func knownReport(t testing.TB) conference.Report {
 	t.Helper()
 	c := conference.Conference{ID: "hn-2026-q1", Title: "Hội nghị sơ kết công tác quý I năm 2026",
-		TimeZone: conference.DefaultTimeZone, ScheduledStart: at(8, 0, 0)}
+		Organizer: "Văn phòng Tỉnh ủy Đồng Nai", TimeZone: conference.DefaultTimeZone, ScheduledStart: at(8, 0, 0)}
+	// Some events fall within a second: the exports show whole seconds
+	// (truncated), and every duration and total is computed from those.
+	ms := func(t time.Time, n int) time.Time { return t.Add(time.Duration(n) * time.Millisecond) }
 	points := []conference.Point{
 		{ID: "bien-hoa", Name: "Biên Hòa", District: "TP. Biên Hòa", Representative: "Nguyễn Văn An", ExpectedDelegates: 20},
 		{ID: "long-khanh", Name: "Long Khánh", ExpectedDelegates: 15},
@@ -54,68 +59,73 @@ func knownReport(t testing.TB) conference.Report {
 		ev(conference.AttendanceEvent{Kind: conference.Joined, At: at(7, 50, 0), ParticipantID: "lk1", PointID: "long-khanh"}),
 		ev(conference.AttendanceEvent{Kind: conference.CheckedIn, At: at(7, 51, 0), PointID: "long-khanh", Delegates: 15,
 			Representative: "Trần Thị Bình", By: "lk1"}),
-		ev(conference.AttendanceEvent{Kind: conference.ConferenceStarted, At: at(8, 2, 0), By: "tech1"}),
+		ev(conference.AttendanceEvent{Kind: conference.ConferenceStarted, At: ms(at(8, 2, 0), 250), By: "tech1"}),
 		ev(conference.AttendanceEvent{Kind: conference.CheckedIn, At: at(8, 3, 0), PointID: "bien-hoa", Delegates: 19, By: "tech1"}),
 		ev(conference.AttendanceEvent{Kind: conference.RollCallStarted, At: at(8, 5, 0), RollCallID: "rc1",
 			Window: conference.Seconds(2 * time.Minute), By: "tech1"}),
 		ev(conference.AttendanceEvent{Kind: conference.RollCallConfirmed, At: at(8, 5, 30), RollCallID: "rc1", PointID: "bien-hoa", ParticipantID: "bh1"}),
 		ev(conference.AttendanceEvent{Kind: conference.Joined, At: at(8, 15, 0), ParticipantID: "nt1", PointID: "nhon-trach"}),
 		ev(conference.AttendanceEvent{Kind: conference.CheckedIn, At: at(8, 16, 0), PointID: "nhon-trach", Delegates: 9, By: "nt1"}),
+		ev(conference.AttendanceEvent{Kind: conference.Left, At: at(8, 25, 0), ParticipantID: "nt1", PointID: "nhon-trach", Reason: conference.LeftNetwork}),
+		ev(conference.AttendanceEvent{Kind: conference.Joined, At: at(8, 35, 0), ParticipantID: "nt2", PointID: "nhon-trach"}),
 		ev(conference.AttendanceEvent{Kind: conference.RollCallConfirmed, At: at(8, 16, 0), RollCallID: "rc1", PointID: "nhon-trach", ParticipantID: "nt1"}),
 		ev(conference.AttendanceEvent{Kind: conference.RollCallMarked, At: at(8, 17, 0), RollCallID: "rc1", PointID: "long-khanh",
 			Status: conference.RollCallAbsent, Reason: "Mất điện", By: "tech1"}),
 		ev(conference.AttendanceEvent{Kind: conference.RollCallClosed, At: at(8, 18, 0), RollCallID: "rc1", By: "tech1"}),
-		ev(conference.AttendanceEvent{Kind: conference.Left, At: at(8, 30, 0), ParticipantID: "bh1", PointID: "bien-hoa", Reason: conference.LeftNetwork}),
-		ev(conference.AttendanceEvent{Kind: conference.Joined, At: at(8, 30, 30), ParticipantID: "bh2", PointID: "bien-hoa"}),
+		ev(conference.AttendanceEvent{Kind: conference.Left, At: ms(at(8, 30, 0), 400), ParticipantID: "bh1", PointID: "bien-hoa", Reason: conference.LeftNetwork}),
+		ev(conference.AttendanceEvent{Kind: conference.Joined, At: ms(at(8, 30, 20), 900), ParticipantID: "bh2", PointID: "bien-hoa"}),
 		ev(conference.AttendanceEvent{Kind: conference.Left, At: at(9, 0, 0), ParticipantID: "lk1", PointID: "long-khanh", Reason: conference.LeftClosed}),
 		ev(conference.AttendanceEvent{Kind: conference.ConferenceEnded, At: at(10, 2, 0), By: "tech1"}),
 	}
 	turns := []conference.Turn{
-		{ID: "t1", PointID: "bien-hoa", Subject: "Báo cáo tình hình", GivenBy: "tech1", Start: at(8, 20, 0), End: at(8, 27, 30),
-			Duration: 450 * time.Second, Limit: 7 * time.Minute, EndReason: conference.EndFinished, EndedBy: "bh2"},
-		{ID: "t2", PointID: "nhon-trach", Subject: "=Kiến nghị về đất đai", GivenBy: "chair", Start: at(8, 40, 0)},
+		{ID: "t1", PointID: "bien-hoa", Subject: "Báo cáo tình hình", GivenBy: "tech1", Start: ms(at(8, 20, 0), 600), End: ms(at(8, 27, 30), 300),
+			Duration: 449700 * time.Millisecond, Limit: 7 * time.Minute, EndReason: conference.EndFinished, EndedBy: "bh2"},
+		{ID: "t2", PointID: "nhon-trach", Subject: "=Kiến nghị về đất đai", GivenBy: "chair", Start: ms(at(8, 40, 0), 700)},
 	}
 	return conference.BuildReport(c, points, events, turns, at(13, 0, 0))
 }
 
-// The known report's tables, cell by cell, as text.
+// The known report's tables, cell by cell, as text: as the XLSX shows its
+// cells and the CSV writes them.
 var (
 	wantPoints = [][]string{
 		{"STT", "Mã điểm cầu", "Điểm cầu", "Đơn vị", "Người đại diện", "Trạng thái", "Vào lần đầu", "Rời lần cuối",
 			"Thời gian kết nối", "Số phút kết nối", "Số lần gián đoạn", "Thời gian gián đoạn", "Đại biểu dự kiến",
 			"Đại biểu có mặt", "Khai báo bởi", "Điểm danh 1 (08:05)"},
-		{"1", "bien-hoa", "Biên Hòa", "TP. Biên Hòa", "Nguyễn Văn An", "Có mặt", "15/03/2026 07:10", "Còn kết nối",
-			"1 giờ 59 phút", "120", "1", "30 giây", "20", "19", "Hội trường (kỹ thuật)", "Có mặt"},
-		{"2", "long-khanh", "Long Khánh", "", "Trần Thị Bình", "Về sớm", "15/03/2026 07:50", "15/03/2026 09:00",
-			"58 phút", "58", "0", "0 phút", "15", "15", "Long Khánh", "Vắng (Mất điện)"},
-		{"3", "nhon-trach", "Nhơn Trạch", "", "", "Đến muộn", "15/03/2026 08:15", "Còn kết nối",
-			"1 giờ 47 phút", "107", "0", "0 phút", "12", "9", "Nhơn Trạch", "Xác nhận muộn"},
+		{"1", "bien-hoa", "Biên Hòa", "TP. Biên Hòa", "Nguyễn Văn An", "Có mặt", "15/03/2026 07:10:00", "Còn kết nối",
+			"1:59:40", "120", "1", "0:00:20", "20", "19", "Hội trường (kỹ thuật)", "Có mặt"},
+		{"2", "long-khanh", "Long Khánh", "", "Trần Thị Bình", "Về sớm", "15/03/2026 07:50:00", "15/03/2026 09:00:00",
+			"0:58:00", "58", "0", "0:00:00", "15", "15", "Long Khánh", "Vắng (Mất điện)"},
+		{"3", "nhon-trach", "Nhơn Trạch", "", "", "Đến muộn", "15/03/2026 08:15:00", "Còn kết nối",
+			"1:37:00", "97", "0", "0:00:00", "12", "9", "Nhơn Trạch", "Xác nhận muộn"},
 		{"4", "dinh-quan", "Định Quán", "", "", "Vắng mặt", "", "",
-			"0 phút", "0", "0", "0 phút", "10", "", "", "Vắng"},
+			"0:00:00", "0", "0", "0:00:00", "10", "", "", "Vắng"},
 	}
 	wantStays = [][]string{
 		{"STT", "Điểm cầu", "Loại", "Bắt đầu", "Kết thúc", "Thời lượng", "Số giây", "Ghi chú"},
-		{"1", "Biên Hòa", "Kết nối", "15/03/2026 08:02:00", "15/03/2026 10:02:00", "1 giờ 59 phút", "7170", "Còn kết nối đến hết"},
-		{"", "Biên Hòa", "Gián đoạn", "15/03/2026 08:30:00", "15/03/2026 08:30:30", "30 giây", "30", "Mất kết nối mạng"},
-		{"2", "Long Khánh", "Kết nối", "15/03/2026 08:02:00", "15/03/2026 09:00:00", "58 phút", "3480", "Đóng trang"},
-		{"3", "Nhơn Trạch", "Kết nối", "15/03/2026 08:15:00", "15/03/2026 10:02:00", "1 giờ 47 phút", "6420", "Còn kết nối đến hết"},
+		{"1", "Biên Hòa", "Kết nối", "15/03/2026 08:02:00", "15/03/2026 10:02:00", "1:59:40", "7180", "Còn kết nối đến hết"},
+		{"", "Biên Hòa", "Gián đoạn", "15/03/2026 08:30:00", "15/03/2026 08:30:20", "0:00:20", "20", "Mất kết nối mạng"},
+		{"2", "Long Khánh", "Kết nối", "15/03/2026 08:02:00", "15/03/2026 09:00:00", "0:58:00", "3480", "Đóng trang"},
+		{"3", "Nhơn Trạch", "Kết nối", "15/03/2026 08:15:00", "15/03/2026 08:25:00", "0:10:00", "600", "Mất kết nối mạng"},
+		{"4", "Nhơn Trạch", "Kết nối", "15/03/2026 08:35:00", "15/03/2026 10:02:00", "1:27:00", "5220", "Còn kết nối đến hết"},
 	}
 	wantTurns = [][]string{
 		{"STT", "Điểm cầu", "Nội dung", "Người cho phát biểu", "Bắt đầu", "Kết thúc", "Thời lượng", "Số giây",
 			"Thời gian cho phép", "Kết thúc do"},
-		{"1", "Biên Hòa", "Báo cáo tình hình", "Hội trường (kỹ thuật)", "15/03/2026 08:20", "15/03/2026 08:27",
-			"7 phút 30 giây", "450", "7 phút", "Phát biểu xong"},
-		{"2", "Nhơn Trạch", "=Kiến nghị về đất đai", "Chủ tọa", "15/03/2026 08:40", "",
-			"1 giờ 22 phút", "4920", "Không giới hạn", "Đang phát biểu"},
+		{"1", "Biên Hòa", "Báo cáo tình hình", "Hội trường (kỹ thuật)", "15/03/2026 08:20:00", "15/03/2026 08:27:30",
+			"0:07:30", "450", "0:07:00", "Phát biểu xong"},
+		{"2", "Nhơn Trạch", "=Kiến nghị về đất đai", "Chủ tọa", "15/03/2026 08:40:00", "",
+			"1:22:00", "4920", "Không giới hạn", "Đang phát biểu"},
 	}
 	wantSummary = [][]string{
 		{"Mục", "Giá trị"},
 		{"Hội nghị", "Hội nghị sơ kết công tác quý I năm 2026"},
+		{"Đơn vị tổ chức", "Văn phòng Tỉnh ủy Đồng Nai"},
 		{"Mã hội nghị", "hn-2026-q1"},
 		{"Múi giờ", "Asia/Ho_Chi_Minh"},
-		{"Giờ bắt đầu dự kiến", "15/03/2026 08:00"},
-		{"Giờ bắt đầu thực tế", "15/03/2026 08:02"},
-		{"Giờ kết thúc", "15/03/2026 10:02"},
+		{"Giờ bắt đầu dự kiến", "15/03/2026 08:00:00"},
+		{"Giờ bắt đầu thực tế", "15/03/2026 08:02:00"},
+		{"Giờ kết thúc", "15/03/2026 10:02:00"},
 		{"Số điểm cầu được mời", "4"},
 		{"Số điểm cầu tham dự", "3"},
 		{"Số điểm cầu vắng mặt", "1"},
@@ -125,8 +135,9 @@ var (
 		{"Tổng số đại biểu dự kiến", "57"},
 		{"Số lần điểm danh", "1"},
 		{"Số lượt phát biểu", "2"},
-		{"Tổng thời gian phát biểu", "1 giờ 29 phút"},
-		{"Lập báo cáo lúc", "15/03/2026 13:00"},
+		{"Tổng thời gian phát biểu", "1:29:30"},
+		{"Tổng số giây phát biểu", "5370"},
+		{"Lập báo cáo lúc", "15/03/2026 13:00:00"},
 	}
 )
 
@@ -189,17 +200,32 @@ func TestXLSX(t *testing.T) {
 		}
 		compareTable(t, tc.sheet, rows, trimRows(tc.want))
 	}
-	// Counts are numbers one can add up; a subject that looks like a
+	// Counts are numbers one can add up; times are numbers with a date
+	// format and durations numbers with a duration format, holding the
+	// instant or the length to the second; a subject that looks like a
 	// formula stays text.
 	for _, tc := range []struct {
 		sheet, cell string
 		want        excelize.CellType
+		format      string
+		time        time.Time     // the date and time the cell holds
+		duration    time.Duration // the duration it holds
 	}{
-		{SheetPoints, "J2", excelize.CellTypeNumber},
-		{SheetPoints, "N4", excelize.CellTypeNumber},
-		{SheetSummary, "B13", excelize.CellTypeNumber},
-		{SheetTurns, "C3", excelize.CellTypeSharedString},
+		{sheet: SheetPoints, cell: "J2", want: excelize.CellTypeNumber},
+		{sheet: SheetPoints, cell: "N4", want: excelize.CellTypeNumber},
+		{sheet: SheetPoints, cell: "G2", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(7, 10, 0)},
+		{sheet: SheetPoints, cell: "H3", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(9, 0, 0)},
+		{sheet: SheetPoints, cell: "I2", want: excelize.CellTypeNumber, format: xlsxDuration, duration: 7180 * time.Second},
+		{sheet: SheetStays, cell: "E3", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(8, 30, 20)},
+		{sheet: SheetTurns, cell: "E2", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(8, 20, 0)},
+		{sheet: SheetTurns, cell: "F2", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(8, 27, 30)},
+		{sheet: SheetTurns, cell: "G2", want: excelize.CellTypeNumber, format: xlsxDuration, duration: 450 * time.Second},
+		{sheet: SheetSummary, cell: "B7", want: excelize.CellTypeNumber, format: xlsxDateTime, time: at(8, 2, 0)},
+		{sheet: SheetSummary, cell: "B14", want: excelize.CellTypeNumber},
+		{sheet: SheetSummary, cell: "B18", want: excelize.CellTypeNumber, format: xlsxDuration, duration: 5370 * time.Second},
+		{sheet: SheetTurns, cell: "C3", want: excelize.CellTypeSharedString},
 	} {
+		name := tc.sheet + "!" + tc.cell
 		typ, err := f.GetCellType(tc.sheet, tc.cell)
 		if err != nil {
 			t.Fatal(err)
@@ -209,61 +235,220 @@ func TestXLSX(t *testing.T) {
 			tc.want == excelize.CellTypeSharedString && typ == excelize.CellTypeInlineString ||
 			tc.want == excelize.CellTypeNumber && typ == excelize.CellTypeUnset
 		if !ok {
-			t.Errorf("%s!%s: cell type %v, want %v", tc.sheet, tc.cell, typ, tc.want)
+			t.Errorf("%s: cell type %v, want %v", name, typ, tc.want)
+		}
+		if tc.format == "" {
+			continue
+		}
+		if got := numFmt(t, f, tc.sheet, tc.cell); got != tc.format {
+			t.Errorf("%s: number format %q, want %q", name, got, tc.format)
+		}
+		v := rawNumber(t, f, tc.sheet, tc.cell)
+		if !tc.time.IsZero() {
+			got, err := excelize.ExcelDateToTime(v, false)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			// Excel keeps the wall clock of the conference's zone.
+			want := tc.time.In(r.Location)
+			wall := time.Date(want.Year(), want.Month(), want.Day(), want.Hour(), want.Minute(), want.Second(), 0, time.UTC)
+			if got.Round(time.Second) != wall {
+				t.Errorf("%s: %v, want %v", name, got, wall)
+			}
+		}
+		if tc.duration != 0 {
+			if got := days(v); got != tc.duration {
+				t.Errorf("%s: %v, want %v", name, got, tc.duration)
+			}
 		}
 	}
 	if formula, _ := f.GetCellFormula(SheetTurns, "C3"); formula != "" {
 		t.Errorf("subject became the formula %q", formula)
 	}
+
+	// The totals are the sums of the rows as they show: the speaking log's
+	// durations and seconds add up to the summary's total speaking time,
+	// and each point's time connected and gap time to its stays and gaps.
+	turns, err := f.GetRows(SheetTurns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var speaking time.Duration
+	seconds := 0
+	for i := 2; i <= len(turns); i++ {
+		speaking += days(rawNumber(t, f, SheetTurns, fmt.Sprintf("G%d", i)))
+		seconds += int(rawNumber(t, f, SheetTurns, fmt.Sprintf("H%d", i)))
+	}
+	if total := days(rawNumber(t, f, SheetSummary, "B18")); speaking != total || total != 5370*time.Second {
+		t.Errorf("total speaking time %v, the turns add up to %v", total, speaking)
+	}
+	if total := int(rawNumber(t, f, SheetSummary, "B19")); seconds != total {
+		t.Errorf("total speaking seconds %d, the turns add up to %d", total, seconds)
+	}
+	stays, err := f.GetRows(SheetStays)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connected := map[string]time.Duration{}
+	gaps := map[string]time.Duration{}
+	for i, row := range stays[1:] {
+		d := days(rawNumber(t, f, SheetStays, fmt.Sprintf("F%d", i+2)))
+		if row[2] == "Gián đoạn" {
+			gaps[row[1]] += d
+		} else {
+			connected[row[1]] += d
+		}
+		end := excelTime(t, f, SheetStays, fmt.Sprintf("E%d", i+2))
+		start := excelTime(t, f, SheetStays, fmt.Sprintf("D%d", i+2))
+		if row[2] == "Gián đoạn" && end.Sub(start) != d {
+			t.Errorf("stays row %d: %v to %v lasted %v", i+2, start, end, d)
+		}
+	}
+	points, err := f.GetRows(SheetPoints)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range points[1:] {
+		name := row[2]
+		if got := days(rawNumber(t, f, SheetPoints, fmt.Sprintf("I%d", i+2))); got != connected[name] {
+			t.Errorf("%s connected %v, its stays add up to %v", name, got, connected[name])
+		}
+		if got := days(rawNumber(t, f, SheetPoints, fmt.Sprintf("L%d", i+2))); got != gaps[name] {
+			t.Errorf("%s gaps %v, its gap rows add up to %v", name, got, gaps[name])
+		}
+	}
+}
+
+// numFmt returns the custom number format of a cell, "" for none.
+func numFmt(t *testing.T, f *excelize.File, sheet, cell string) string {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	style, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if style.CustomNumFmt == nil {
+		return ""
+	}
+	return *style.CustomNumFmt
+}
+
+// rawNumber returns the number a cell holds, unformatted.
+func rawNumber(t *testing.T, f *excelize.File, sheet, cell string) float64 {
+	t.Helper()
+	v, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		t.Fatalf("%s!%s holds %q, not a number", sheet, cell, v)
+	}
+	return n
+}
+
+// excelTime returns the date and time a cell holds, as a wall clock in UTC.
+func excelTime(t *testing.T, f *excelize.File, sheet, cell string) time.Time {
+	t.Helper()
+	tm, err := excelize.ExcelDateToTime(rawNumber(t, f, sheet, cell), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm.Round(time.Second)
+}
+
+// days returns an Excel duration, in days, to the second.
+func days(v float64) time.Duration {
+	return time.Duration(math.Round(v*86400)) * time.Second
 }
 
 func TestCSV(t *testing.T) {
 	r := knownReport(t)
-	var buf bytes.Buffer
-	if err := CSV(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range zr.File {
-		names = append(names, f.Name)
-	}
-	if want := []string{FilePoints, FileStays, FileTurns, FileSummary}; !slices.Equal(names, want) {
-		t.Fatalf("files %q, want %q", names, want)
-	}
 	escaped := slices.Clone(wantTurns)
 	escaped[2] = slices.Clone(escaped[2])
 	escaped[2][2] = "'" + escaped[2][2]
 	for _, tc := range []struct {
-		file string
-		want [][]string
+		sep  Separator
+		char rune
 	}{
-		{FilePoints, wantPoints}, {FileStays, wantStays}, {FileTurns, escaped}, {FileSummary, wantSummary},
+		{"", ';'}, {SeparatorSemicolon, ';'}, {SeparatorComma, ','},
 	} {
-		f, err := zr.Open(tc.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
-			t.Errorf("%s: no UTF-8 byte order mark", tc.file)
-		}
-		if !bytes.Contains(data, []byte("\r\n")) {
-			t.Errorf("%s: lines do not end in CRLF", tc.file)
-		}
-		rows, err := csv.NewReader(bytes.NewReader(data[3:])).ReadAll()
-		if err != nil {
-			t.Fatalf("%s: %v", tc.file, err)
-		}
-		compareTable(t, tc.file, rows, tc.want)
+		t.Run(fmt.Sprintf("separator %q", tc.sep), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := CSV(&buf, r, tc.sep); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, f := range zr.File {
+				names = append(names, f.Name)
+			}
+			if want := []string{FilePoints, FileStays, FileTurns, FileSummary}; !slices.Equal(names, want) {
+				t.Fatalf("files %q, want %q", names, want)
+			}
+			for _, file := range []struct {
+				name string
+				want [][]string
+			}{
+				{FilePoints, wantPoints}, {FileStays, wantStays}, {FileTurns, escaped}, {FileSummary, wantSummary},
+			} {
+				f, err := zr.Open(file.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, err := io.ReadAll(f)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+					t.Errorf("%s: no UTF-8 byte order mark", file.name)
+				}
+				if !bytes.Contains(data, []byte("\r\n")) {
+					t.Errorf("%s: lines do not end in CRLF", file.name)
+				}
+				header, _, _ := strings.Cut(string(data[3:]), "\r\n")
+				if want := strings.Join(file.want[0], string(tc.char)); header != want {
+					t.Errorf("%s: header line %q, want %q", file.name, header, want)
+				}
+				cr := csv.NewReader(bytes.NewReader(data[3:]))
+				cr.Comma = tc.char
+				rows, err := cr.ReadAll()
+				if err != nil {
+					t.Fatalf("%s: %v", file.name, err)
+				}
+				compareTable(t, file.name, rows, file.want)
+			}
+		})
 	}
+}
+
+// pdfText returns the text of a PDF as pdftotext reads it, one string per
+// page with the layout's runs of spaces collapsed (a table cell may wrap).
+// It skips the test without pdftotext (fails it in CI).
+func pdfText(t *testing.T, data []byte) []string {
+	t.Helper()
+	pdftotext, err := exec.LookPath("pdftotext")
+	testenv.Need(t, "pdftotext (poppler-utils)", err)
+	path := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	pages := strings.Split(strings.TrimSuffix(string(out), "\f"), "\f")
+	for i, p := range pages {
+		pages[i] = strings.Join(strings.Fields(p), " ")
+	}
+	return pages
 }
 
 func TestPDF(t *testing.T) {
@@ -275,57 +460,159 @@ func TestPDF(t *testing.T) {
 	if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) {
 		t.Fatalf("not a PDF: %q", buf.Bytes()[:min(buf.Len(), 16)])
 	}
-	pdftotext, err := exec.LookPath("pdftotext")
-	testenv.Need(t, "pdftotext (poppler-utils)", err)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.pdf")
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, "-layout", "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	// Collapse the layout's runs of spaces: a table cell may wrap.
-	txt := strings.Join(strings.Fields(string(out)), " ")
-	for _, want := range []string{
-		"BÁO CÁO ĐIỂM DANH HỘI NGHỊ",
+	pages := pdfText(t, buf.Bytes())
+	txt := strings.Join(pages, " ")
+	// In this order: the head, the totals, the points, their
+	// disconnections, the speaking log, the signatures.
+	ordered := []string{
+		"VĂN PHÒNG TỈNH ỦY ĐỒNG NAI", "Ngày 15 tháng 3 năm 2026",
+		"PHỤ LỤC: DANH SÁCH ĐIỂM CẦU THAM DỰ",
 		"Hội nghị sơ kết công tác quý I năm 2026",
+		"Ngày 15/03/2026: Bắt đầu lúc 08:02:00, kết thúc lúc 10:02:00. Giờ theo múi giờ Asia/Ho_Chi_Minh (UTC+07:00).",
+		"Tổng hợp",
+		"1. Danh sách điểm cầu",
+		"2. Các lần mất kết nối",
+		"1 Biên Hòa 08:30:00 08:30:20 20 giây Mất kết nối mạng",
+		"2 Long Khánh 09:00:00 Không kết nối lại 1 giờ 02 phút Đóng trang",
+		"3 Nhơn Trạch 08:25:00 08:35:00 10 phút Mất kết nối mạng",
+		"\"Không kết nối lại\": điểm cầu rời hội nghị sớm; thời gian mất kết nối tính đến khi kết thúc hội nghị (10:02:00).",
+		"3. Phát biểu",
+		"Tổng cộng 2 lượt phát biểu 1 giờ 29 phút 30 giây",
+		"NGƯỜI LẬP BIỂU", "THƯ KÝ HỘI NGHỊ",
+	}
+	rest := txt
+	for _, want := range ordered {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Errorf("PDF text lacks %q (after what came before)", want)
+			continue
+		}
+		rest = rest[i+len(want):]
+	}
+	for _, want := range []string{
 		"Biên Hòa", "Long Khánh", "Nhơn Trạch", "Định Quán",
 		"Nguyễn Văn An", "Trần Thị Bình",
 		"Có mặt", "Về sớm", "Đến muộn", "Vắng mặt", "Vắng (Mất điện)",
-		"15/03/2026 07:10", "15/03/2026 09:00", "1 giờ 59 phút", "1 giờ 47 phút", "58 phút",
-		"19 / 20", "15 / 15", "9 / 12", "1 (30 giây)",
-		"Tổng số đại biểu có mặt 43", "Tổng số đại biểu dự kiến 57", "Số điểm cầu vắng mặt 1",
-		"Báo cáo tình hình", "Kiến nghị về đất đai", "7 phút 30 giây", "Chủ tọa", "Đang phát biểu",
-		"Trang 1/",
+		"07:10:00", "1 giờ 59 phút 40 giây", "1 giờ 37 phút", "58 phút",
+		"19 / 20", "15 / 15", "9 / 12", "1 lần (20 giây)", "1 lần (1 giờ 02 phút)", "1 lần (10 phút)",
+		"Số điểm cầu được mời 4", "Tổng số đại biểu có mặt 43", "Tổng số đại biểu dự kiến 57", "Số điểm cầu vắng mặt 1",
+		"Tổng thời gian phát biểu 1 giờ 29 phút 30 giây",
+		"Điểm danh 1 lúc 08:05:00, thời hạn xác nhận 2 phút",
+		"Báo cáo tình hình", "Kiến nghị về đất đai", "08:20:00 08:27:30 7 phút 30 giây", "Chủ tọa", "Đang phát biểu",
+		"(Ký, ghi rõ họ tên) (Ký, ghi rõ họ tên)", "Họ và tên:",
+		"Lập lúc 15/03/2026 13:00:00", "Trang 1/",
 	} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("PDF text lacks %q", want)
 		}
 	}
+	// No internal ids: not the conference's, the points' or the
+	// participants'.
+	for _, id := range []string{"hn-2026-q1", "Mã hội nghị", "bien-hoa", "long-khanh", "nhon-trach", "dinh-quan", "tech1", "bh1", "nt1"} {
+		if strings.Contains(txt, id) {
+			t.Errorf("PDF text shows the internal id %q", id)
+		}
+	}
 	if t.Failed() {
-		t.Logf("PDF text:\n%s", out)
+		t.Logf("PDF text:\n%s", strings.Join(pages, "\n\f\n"))
+	}
+}
+
+func TestPDFHead(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*conference.Report)
+		want   []string
+		not    []string
+	}{
+		{
+			name:   "no organizer",
+			change: func(r *conference.Report) { r.Conference.Organizer = "" },
+			want:   []string{"Ngày 15 tháng 3 năm 2026 PHỤ LỤC: DANH SÁCH ĐIỂM CẦU THAM DỰ"},
+			not:    []string{"VĂN PHÒNG"},
+		},
+		{
+			name: "running",
+			change: func(r *conference.Report) {
+				r.End = time.Time{}
+				r.GeneratedAt = at(9, 30, 15)
+				r.Until = r.GeneratedAt
+			},
+			want: []string{"Bắt đầu lúc 08:02:00, đang diễn ra (số liệu đến 09:30:15)", "Lập lúc 15/03/2026 09:30:15"},
+		},
+		{
+			name: "not started",
+			change: func(r *conference.Report) {
+				r.ActualStart, r.End, r.Turns = time.Time{}, time.Time{}, nil
+				r.Summary.Turns = 0
+			},
+			want: []string{"Dự kiến bắt đầu lúc 08:00:00, chưa bắt đầu", "Không có lượt phát biểu nào."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := knownReport(t)
+			tt.change(&r)
+			var buf bytes.Buffer
+			if err := PDF(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			txt := strings.Join(pdfText(t, buf.Bytes()), " ")
+			for _, want := range tt.want {
+				if !strings.Contains(txt, want) {
+					t.Errorf("PDF text lacks %q", want)
+				}
+			}
+			for _, not := range tt.not {
+				if strings.Contains(txt, not) {
+					t.Errorf("PDF text has %q", not)
+				}
+			}
+			if t.Failed() {
+				t.Logf("PDF text: %s", txt)
+			}
+		})
+	}
+}
+
+func TestDateLine(t *testing.T) {
+	tests := []struct {
+		day  time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 15, 0, 0, 0, 0, ict), "Ngày 15 tháng 3 năm 2026"},
+		{time.Date(2026, 2, 5, 0, 0, 0, 0, ict), "Ngày 05 tháng 02 năm 2026"},
+		{time.Date(2026, 1, 31, 0, 0, 0, 0, ict), "Ngày 31 tháng 01 năm 2026"},
+		{time.Date(2026, 12, 1, 0, 0, 0, 0, ict), "Ngày 01 tháng 12 năm 2026"},
+	}
+	for _, tt := range tests {
+		if got := dateLine(tt.day); got != tt.want {
+			t.Errorf("dateLine(%v) = %q, want %q", tt.day, got, tt.want)
+		}
 	}
 }
 
 func TestFormatDuration(t *testing.T) {
 	tests := []struct {
-		d    time.Duration
-		want string
+		d            time.Duration
+		words, hmmss string
 	}{
-		{0, "0 phút"},
-		{-time.Second, "0 phút"},
-		{15 * time.Second, "15 giây"},
-		{7 * time.Minute, "7 phút"},
-		{7*time.Minute + 30*time.Second, "7 phút 30 giây"},
-		{time.Hour + 5*time.Minute, "1 giờ 05 phút"},
-		{time.Hour + 5*time.Minute + 59*time.Second, "1 giờ 05 phút"},
-		{26 * time.Hour, "26 giờ 00 phút"},
+		{0, "0 phút", "0:00:00"},
+		{-time.Second, "0 phút", "0:00:00"},
+		{15 * time.Second, "15 giây", "0:00:15"},
+		{7 * time.Minute, "7 phút", "0:07:00"},
+		{7*time.Minute + 30*time.Second, "7 phút 30 giây", "0:07:30"},
+		{time.Hour + 5*time.Minute, "1 giờ 05 phút", "1:05:00"},
+		{time.Hour + 5*time.Minute + 59*time.Second, "1 giờ 05 phút 59 giây", "1:05:59"},
+		{time.Hour + 5*time.Minute + 999*time.Millisecond, "1 giờ 05 phút", "1:05:00"},
+		{26 * time.Hour, "26 giờ 00 phút", "26:00:00"},
 	}
 	for _, tt := range tests {
-		if got := formatDuration(tt.d); got != tt.want {
-			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := formatDuration(tt.d); got != tt.words {
+			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.words)
+		}
+		if got := formatElapsed(tt.d); got != tt.hmmss {
+			t.Errorf("formatElapsed(%v) = %q, want %q", tt.d, got, tt.hmmss)
 		}
 	}
 }
@@ -337,7 +624,7 @@ func TestFilename(t *testing.T) {
 		want string
 	}{
 		{FormatXLSX, "diem-danh-hn-2026-q1-20260315.xlsx"},
-		{FormatCSV, "diem-danh-hn-2026-q1-20260315.zip"},
+		{FormatCSV, "diem-danh-hn-2026-q1-20260315-csv.zip"},
 		{FormatPDF, "diem-danh-hn-2026-q1-20260315.pdf"},
 	}
 	for _, tt := range tests {
@@ -355,6 +642,39 @@ func TestFilename(t *testing.T) {
 	}
 	if f, err := ParseFormat(" XLSX "); err != nil || f != FormatXLSX {
 		t.Errorf("ParseFormat(XLSX) = %q, %v", f, err)
+	}
+}
+
+func TestParseSeparator(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Separator
+		char rune
+		err  bool
+	}{
+		{"", SeparatorSemicolon, ';', false},
+		{"semicolon", SeparatorSemicolon, ';', false},
+		{" Semicolon ", SeparatorSemicolon, ';', false},
+		{";", SeparatorSemicolon, ';', false},
+		{"comma", SeparatorComma, ',', false},
+		{",", SeparatorComma, ',', false},
+		{"COMMA", SeparatorComma, ',', false},
+		{"tab", "", 0, true},
+		{"|", "", 0, true},
+		{";;", "", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSeparator(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ParseSeparator(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.err)
+			continue
+		}
+		if err == nil && got.Rune() != tt.char {
+			t.Errorf("%q.Rune() = %q, want %q", got, got.Rune(), tt.char)
+		}
+	}
+	if got := Separator("").Rune(); got != ';' {
+		t.Errorf("the zero Separator is %q, want ';'", got)
 	}
 }
 
@@ -415,7 +735,7 @@ func BenchmarkExport(b *testing.B) {
 	for b.Loop() {
 		r := conference.BuildReport(c, points, events, turns, now)
 		for _, f := range Formats {
-			if err := f.Write(io.Discard, r); err != nil {
+			if err := f.Write(io.Discard, r, Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -447,6 +767,23 @@ func TestBigExport(t *testing.T) {
 	if err := PDF(&buf, r); err != nil {
 		t.Fatal(err)
 	}
+	// The annex runs over many pages: the head once, the signatures on the
+	// last page, no point ids anywhere.
+	pages := pdfText(t, buf.Bytes())
+	if len(pages) < 10 {
+		t.Fatalf("PDF of %d pages", len(pages))
+	}
+	txt := strings.Join(pages, " ")
+	if n := strings.Count(txt, "PHỤ LỤC: DANH SÁCH ĐIỂM CẦU THAM DỰ"); n != 1 {
+		t.Errorf("the title is on %d pages", n)
+	}
+	if last := pages[len(pages)-1]; !strings.Contains(last, "NGƯỜI LẬP BIỂU") || !strings.Contains(last, "THƯ KÝ HỘI NGHỊ") ||
+		!strings.Contains(last, fmt.Sprintf("Trang %d/%d", len(pages), len(pages))) {
+		t.Errorf("last page lacks the signatures: %s", last)
+	}
+	if !strings.Contains(txt, "Xã Phước Thiền 299") || strings.Contains(txt, "xa-0") || strings.Contains(txt, "big") {
+		t.Error("PDF lacks the last point or shows point ids")
+	}
 }
 
 // BenchmarkExportParts times the report and each export alone, for the
@@ -463,7 +800,7 @@ func BenchmarkExportParts(b *testing.B) {
 	for _, f := range Formats {
 		b.Run(string(f), func(b *testing.B) {
 			for b.Loop() {
-				if err := f.Write(io.Discard, r); err != nil {
+				if err := f.Write(io.Discard, r, Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -481,7 +818,7 @@ func TestExportOddInput(t *testing.T) {
 	for _, r := range []conference.Report{empty, odd} {
 		for _, f := range Formats {
 			var buf bytes.Buffer
-			if err := f.Write(&buf, r); err != nil {
+			if err := f.Write(&buf, r, Options{}); err != nil {
 				t.Errorf("%s of %s: %v", f, r.Conference.ID, err)
 			}
 			if buf.Len() == 0 {

@@ -18,6 +18,7 @@ func demoConference() conference.Conference {
 	return conference.Conference{
 		ID:              DemoID,
 		Title:           "Hội nghị thử nghiệm",
+		Organizer:       "Văn phòng Tỉnh ủy Đồng Nai",
 		TimeZone:        conference.DefaultTimeZone,
 		TechnicianPhone: "0251 3822 123",
 	}

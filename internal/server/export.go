@@ -13,14 +13,22 @@ import (
 	"hoinghi/internal/store"
 )
 
-// CodeBadFormat refuses an export in a format that does not exist.
-const CodeBadFormat = "bad_format"
+// Codes of a refused export.
+const (
+	// CodeBadFormat refuses an export in a format that does not exist.
+	CodeBadFormat = "bad_format"
+	// CodeBadSeparator refuses an export with a CSV separator other than
+	// semicolon (;) or comma (,).
+	CodeBadSeparator = "bad_separator"
+)
 
 var exportRoles = []conference.Role{conference.RoleTechnician, conference.RoleSecretariat}
 
-// exportReport serves GET /api/conferences/{id}/export?format=xlsx|csv|pdf:
-// the attendance report as a file to download, computed from the events at
-// the time of the request. The technician and the secretariat may export.
+// exportReport serves GET /api/conferences/{id}/export?format=xlsx|csv|pdf
+// with, for csv, separator=semicolon|comma (";" and "," also do; semicolon
+// by default, as Excel with Vietnamese settings reads CSV): the attendance
+// report as a file to download, computed from the events at the time of
+// the request. The technician and the secretariat may export.
 func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: exportRoles}); !ok {
@@ -35,6 +43,14 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errBadFormat(err.Error()), nil)
 		return
 	}
+	// The separator is checked whatever the format, so that a wrong one
+	// is told at once rather than when someone asks for the CSV.
+	sep, err := export.ParseSeparator(r.URL.Query().Get("separator"))
+	if err != nil {
+		s.fail(w, r, errBadSeparator(err.Error()), nil)
+		return
+	}
+	opts := export.Options{Separator: sep}
 	report, err := export.Load(r.Context(), s.d.Store, id, s.d.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -47,7 +63,7 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 	// Build the whole file before answering, so that a failure is still an
 	// error response rather than a truncated download.
 	var buf bytes.Buffer
-	if err := f.Write(&buf, report); err != nil {
+	if err := f.Write(&buf, report, opts); err != nil {
 		s.fail(w, r, errInternal(), fmt.Errorf("export %s as %s: %w", id, f, err))
 		return
 	}
@@ -61,13 +77,23 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		buf.WriteTo(w) // the client went away; nothing to do
 	}
-	s.d.Log.Info("attendance exported", "conference", id, "format", string(f), "bytes", size)
+	args := []any{"conference", id, "format", string(f), "bytes", size}
+	if f == export.FormatCSV {
+		args = append(args, "separator", string(sep))
+	}
+	s.d.Log.Info("attendance exported", args...)
 }
 
 func errBadFormat(detail string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: CodeBadFormat,
 		Message:   "Định dạng xuất phải là xlsx, csv hoặc pdf.",
 		MessageEN: "Bad export format: " + detail}
+}
+
+func errBadSeparator(detail string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: CodeBadSeparator,
+		Message:   "Dấu phân cách CSV phải là dấu chấm phẩy (semicolon) hoặc dấu phẩy (comma).",
+		MessageEN: "Bad CSV separator: " + detail}
 }
 
 // reportRoles may read the live attendance report.

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"mime"
 	"slices"
@@ -54,7 +56,11 @@ func TestExport(t *testing.T) {
 			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "diem-danh-demo-" + date + ".xlsx", "PK"},
 		{"xlsx by default", "", tech, 200, "",
 			"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "diem-danh-demo-" + date + ".xlsx", "PK"},
-		{"csv", "?format=csv", tech, 200, "", "application/zip", "diem-danh-demo-" + date + ".zip", "PK"},
+		{"csv", "?format=csv", tech, 200, "", "application/zip", "diem-danh-demo-" + date + "-csv.zip", "PK"},
+		{"csv with commas", "?format=csv&separator=comma", secretariat, 200, "", "application/zip", "diem-danh-demo-" + date + "-csv.zip", "PK"},
+		{"csv with semicolons", "?format=csv&separator=%3B", secretariat, 200, "", "application/zip", "diem-danh-demo-" + date + "-csv.zip", "PK"},
+		{"unknown separator", "?format=csv&separator=tab", secretariat, 400, CodeBadSeparator, "", "", ""},
+		{"unknown separator with xlsx", "?format=xlsx&separator=%7C", secretariat, 400, CodeBadSeparator, "", "", ""},
 		{"pdf", "?format=PDF", secretariat, 200, "", "application/pdf", "diem-danh-demo-" + date + ".pdf", "%PDF-"},
 		{"unknown format", "?format=docx", secretariat, 400, CodeBadFormat, "", "", ""},
 		{"chair", "?format=xlsx", chair, 403, CodeForbidden, "", "", ""},
@@ -106,6 +112,37 @@ func TestExport(t *testing.T) {
 		})
 	}
 
+	// The CSV files are split at the separator asked for, ';' by default.
+	for _, tc := range []struct {
+		query string
+		comma rune
+	}{
+		{"?format=csv", ';'}, {"?format=csv&separator=semicolon", ';'}, {"?format=csv&separator=comma", ','}, {"?format=csv&separator=,", ','},
+	} {
+		res := f.do(t, "GET", "/api/conferences/demo/export"+tc.query, secretariat, "")
+		if res.status != 200 {
+			t.Fatalf("%s: status %d: %s", tc.query, res.status, res.body)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(res.body), int64(len(res.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := zr.Open("diem-cau.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr := csv.NewReader(file)
+		cr.Comma = tc.comma
+		rows, err := cr.ReadAll()
+		file.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		if len(rows) < 2 || len(rows[0]) < 15 || rows[1][1] != "bien-hoa" || rows[1][13] != "37" {
+			t.Errorf("%s: split at %q: %q", tc.query, tc.comma, rows)
+		}
+	}
+
 	// The workbook holds what was recorded.
 	res := f.do(t, "GET", "/api/conferences/demo/export?format=xlsx", secretariat, "")
 	wb, err := excelize.OpenReader(bytes.NewReader(res.body))
@@ -122,7 +159,7 @@ func TestExport(t *testing.T) {
 		t.Fatalf("no row for bien-hoa in %q", rows)
 	}
 	row := rows[i]
-	if row[2] != "Điểm cầu TP. Biên Hòa" || row[5] != "Về sớm" || row[8] != "30 phút" || row[13] != "37" {
+	if row[2] != "Điểm cầu TP. Biên Hòa" || row[5] != "Về sớm" || row[8] != "0:30:00" || row[13] != "37" {
 		t.Errorf("bien-hoa row %q", row)
 	}
 }
@@ -134,4 +171,32 @@ func mustLoad(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestExportOrganizer sets the conference's organizing unit through the
+// API, as the admin page does, and finds it in the export.
+func TestExportOrganizer(t *testing.T) {
+	f := newFixture(t)
+	tech := f.token(t, f.iss, "demo", conference.RoleTechnician, "", time.Hour)
+	const organizer = "Văn phòng Tỉnh ủy Đồng Nai"
+	if res := f.do(t, "PUT", "/api/conferences/demo", tech, `{"title":"Hội nghị thử nghiệm","organizer":"`+organizer+`"}`); res.status != 200 {
+		t.Fatalf("put: status %d: %s", res.status, res.body)
+	}
+	c, err := f.st.Conference(context.Background(), "demo")
+	if err != nil || c.Organizer != organizer {
+		t.Fatalf("stored organizer %q, %v", c.Organizer, err)
+	}
+	res := f.do(t, "GET", "/api/conferences/demo/export?format=xlsx", tech, "")
+	wb, err := excelize.OpenReader(bytes.NewReader(res.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows("Tổng hợp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rows, func(r []string) bool { return len(r) == 2 && r[0] == "Đơn vị tổ chức" && r[1] == organizer }) {
+		t.Errorf("summary lacks the organizer: %q", rows)
+	}
 }

@@ -164,6 +164,7 @@ func TestRefusals(t *testing.T) {
 		{"put conference id mismatch", "PUT", "/api/conferences/demo", tech, `{"id":"other","title":"x"}`, 400, CodeBadBody, false},
 		{"put conference no title", "PUT", "/api/conferences/demo", tech, `{"title":""}`, 400, CodeBadBody, false},
 		{"put conference bad zone", "PUT", "/api/conferences/demo", tech, `{"title":"x","time_zone":"Mars/Base"}`, 400, CodeBadBody, false},
+		{"put conference long organizer", "PUT", "/api/conferences/demo", tech, `{"title":"x","organizer":"` + strings.Repeat("Văn phòng ", 21) + `"}`, 400, CodeBadBody, false},
 		{"put conference oversized", "PUT", "/api/conferences/demo", tech, bigBody, 413, CodeBodyTooLarge, false},
 		{"put new conference of another", "PUT", "/api/conferences/new", otherTech, `{"title":"x"}`, 403, CodeWrongConference, false},
 		{"put point by chair", "PUT", "/api/conferences/demo/points/p1", chair, `{"name":"x"}`, 403, CodeForbidden, true},
