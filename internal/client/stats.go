@@ -78,8 +78,14 @@ const WallStreamID = "wall"
 // count.
 const ProbeStreamID = "probe"
 
+// ProgramStreamID is the stream id of the hall program a point receives:
+// one picture and one sound of the hall, whichever console they come from.
+const ProgramStreamID = "program"
+
 // isSlot reports whether a stream is of slots, whose source changes.
-func isSlot(streamID string) bool { return streamID == SpeakerStreamID || streamID == WallStreamID }
+func isSlot(streamID string) bool {
+	return streamID == SpeakerStreamID || streamID == WallStreamID || streamID == ProgramStreamID
+}
 
 // seqTracker follows the sequence numbers of one RTP stream.
 type seqTracker struct {

@@ -58,13 +58,16 @@ func DisplayName(r Role, pointName string) string {
 }
 
 // Receives reports whether a subscriber in role sub receives, all the
-// time, the media a publisher in role pub sends: points receive the hall.
-// The hall sees the points on its wall (WatchesWall) and hears and sees
-// the floor holders in its speaker slots (HasSpeakerSlots), as points do;
-// it does not receive every point. The secretariat receives nothing.
-func Receives(sub, pub Role) bool {
-	return sub == RolePoint && pub.AtHall()
-}
+// time, every track a publisher in role pub sends: nobody does. Points
+// receive the hall as one program (one picture and one sound, whichever
+// hall console they come from, ReceivesProgram), the hall sees the points
+// on its wall (WatchesWall), and both hear and see the floor holders in
+// their speaker slots (HasSpeakerSlots). The secretariat receives nothing.
+func Receives(sub, pub Role) bool { return false }
+
+// ReceivesProgram reports whether a participant in role r receives the
+// hall program: the points.
+func ReceivesProgram(r Role) bool { return r == RolePoint }
 
 // HasSpeakerSlots reports whether a participant in role r receives the
 // floor holders' media in speaker slots: the points and the hall.

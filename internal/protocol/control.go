@@ -6,6 +6,7 @@ const (
 	TypeControl       = "control"        // client to server: a technician's control of a participant
 	TypeRestartCamera = "restart_camera" // server to a point: reopen the camera
 	TypeMuted         = "muted"          // server to a participant: the hall muted or unmuted it
+	TypeProgram       = "program"        // server to the hall: which consoles the hall program comes from
 )
 
 // Control actions.
@@ -15,7 +16,27 @@ const (
 	ControlKeyframe      = "keyframe"       // ask the participant's browser for a new keyframe now
 	ControlRestartCamera = "restart_camera" // ask the browser to reopen its camera
 	ControlDrop          = "drop"           // close the participant's connection (it may join again)
+	// ControlProgramAudio makes the participant's sound (a hall console's)
+	// the hall program's; an empty participant_id goes back to the
+	// default, the sound of the console whose camera is the program.
+	ControlProgramAudio = "program_audio"
 )
+
+// ProgramStreamID is the MediaStream id of the hall program a point
+// receives: one video track (program-video) and one audio track
+// (program-audio), whichever hall console they come from.
+const ProgramStreamID = "program"
+
+// Program tells the hall's consoles which console the hall program's
+// picture (Video) and sound (Audio) come from, by participant id ("" for
+// none), and whether the sound is the technician's choice (Chosen) or the
+// default. It comes at join and after every change.
+type Program struct {
+	Type   string `json:"type"`
+	Video  string `json:"video"`
+	Audio  string `json:"audio"`
+	Chosen bool   `json:"chosen,omitempty"`
+}
 
 // Control is a technician's action on one participant.
 type Control struct {

@@ -81,7 +81,7 @@ func TestRedisMetricsAfterConference(t *testing.T) {
 		err := p.WaitMedia(ctx, func(st []client.TrackStats) bool {
 			n := 0
 			for _, s := range st {
-				if s.Participant == chairID && s.Packets >= 20 {
+				if s.Participant == client.ProgramStreamID && s.From == chairID && s.Packets >= 20 {
 					n++
 				}
 			}

@@ -62,9 +62,14 @@ func (r *room) floorHolders() []string {
 	return slices.Clone(r.holders)
 }
 
-// applyFloor brings gates and speaker slots in line with the holders. It is
-// idempotent: every change to the room calls it.
+// applyFloor brings gates, speaker slots and the hall program in line with
+// the holders and the hall's consoles, and tells the consoles where the
+// program comes from. It is idempotent: every change to the room calls
+// it. r.applyMu makes one call at a time, so that the last to read the
+// room is the last to act on it.
 func (r *room) applyFloor() {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
 	r.mu.Lock()
 	holders := slices.Clone(r.holders)
 	parts := make([]*Participant, 0, len(r.participants))
@@ -85,9 +90,29 @@ func (r *room) applyFloor() {
 			}
 		}
 	}
+	chosen := r.chosenProgramAudio()
+	video, audio := programSources(parts, chosen)
+	told := programTold{chosen: chosen != "" && audio != nil && audio.streamID == chosen}
+	if video != nil {
+		told.video = video.streamID
+	}
+	if audio != nil {
+		told.audio = audio.streamID
+	}
 	for _, p := range parts {
 		p.fillSlots(holders, byID)
+		p.fillProgram(video, audio)
+		if p.info.Role.AtHall() && (!p.programSent || p.programTold != told) {
+			p.programTold, p.programSent = told, true
+			p.sig.SendProgram(told.video, told.audio, told.chosen)
+		}
 	}
+}
+
+// programTold is what a hall participant was last told of the program.
+type programTold struct {
+	video, audio string
+	chosen       bool
 }
 
 // hearable reports whether p's audio is forwarded: the hall's always, a
@@ -136,9 +161,17 @@ func (p *Participant) addSlots() error {
 	for i := range SpeakerAudioSlots {
 		slots = append(slots, newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, SpeakerStreamID, fmt.Sprintf("speaker-audio-%d", i), needHigh))
 	}
+	// The hall program, for a point.
+	var program []*downTrack
+	if conference.ReceivesProgram(p.info.Role) {
+		program = []*downTrack{
+			newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh),
+			newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh),
+		}
+	}
 	// The track of the probes of p's link (probe.go).
 	prober := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProbeStreamID, "probe", needLow)
-	all := append(slices.Clone(slots), prober)
+	all := append(slices.Concat(slots, program), prober)
 	var w *wall
 	if conference.WatchesWall(p.info.Role) {
 		w = newWall(p, p.sfu.wallSlots)
@@ -155,7 +188,7 @@ func (p *Participant) addSlots() error {
 		p.readRTCP(sender, d)
 	}
 	p.mu.Lock()
-	p.slots = slots
+	p.slots, p.program = slots, program
 	p.mu.Unlock()
 	p.prober = prober
 	p.wall = w // before Join makes p known to others
@@ -215,6 +248,119 @@ func (p *Participant) fillSlots(holders []string, byID map[string]*Participant) 
 		}
 		d.switchSource(src)
 	}
+}
+
+// ProgramStreamID is the MediaStream id of the hall program a point
+// receives: one picture and one sound of the hall, whichever hall console
+// they come from (programSources), so that a second console, or one that
+// reconnects, adds nothing.
+const ProgramStreamID = "program"
+
+// programSources returns the hall program among parts: the camera of the
+// technician's console that joined first (of another hall console when no
+// technician's sends one), and the sound of hall participant chosen (the
+// technician's choice, SetProgramAudio) while it sends sound, else of the
+// console whose camera it is (else of the first technician's console that
+// sends sound). Either is nil for none.
+func programSources(parts []*Participant, chosen string) (video, audio *upTrack) {
+	// rank orders hall consoles: technicians first, then by join.
+	rank := func(p *Participant) (bool, uint64) { return p.info.Role != conference.RoleTechnician, p.joinSeq }
+	before := func(a, b *Participant) bool {
+		ta, sa := rank(a)
+		tb, sb := rank(b)
+		return !ta && tb || ta == tb && sa < sb
+	}
+	var owner, voice *Participant
+	var videoOf, audioOf = map[*Participant]*upTrack{}, map[*Participant]*upTrack{}
+	for _, p := range parts {
+		if !p.info.Role.AtHall() {
+			continue
+		}
+		for _, up := range p.publishedTracks() {
+			switch {
+			case up.kind == webrtc.RTPCodecTypeVideo && videoOf[p] == nil:
+				videoOf[p] = up
+			case up.kind == webrtc.RTPCodecTypeAudio && audioOf[p] == nil:
+				audioOf[p] = up
+			}
+		}
+		if videoOf[p] != nil && (owner == nil || before(p, owner)) {
+			owner = p
+		}
+		if audioOf[p] != nil && p.info.Role == conference.RoleTechnician && (voice == nil || before(p, voice)) {
+			voice = p
+		}
+	}
+	video = videoOf[owner]
+	for _, p := range parts {
+		if p.info.ID == chosen && audioOf[p] != nil {
+			return video, audioOf[p]
+		}
+	}
+	if owner != nil && audioOf[owner] != nil {
+		return video, audioOf[owner]
+	}
+	return video, audioOf[voice]
+}
+
+// fillProgram points p's program slots, if it has them, at the hall
+// program's video and audio.
+func (p *Participant) fillProgram(video, audio *upTrack) {
+	p.mu.Lock()
+	program := p.program
+	p.mu.Unlock()
+	if len(program) != 2 {
+		return
+	}
+	program[0].switchSource(video)
+	program[1].switchSource(audio)
+}
+
+// SetProgramAudio makes the sound of hall participant id of conf the hall
+// program's, as long as it sends sound ("": the default, the sound of the
+// console whose camera is the program).
+func (s *SFU) SetProgramAudio(conf, id string) {
+	s.mu.Lock()
+	r := s.roomLocked(conf)
+	r.mu.Lock()
+	s.mu.Unlock()
+	r.programAudio = id
+	r.mu.Unlock()
+	r.applyFloor()
+}
+
+// Program returns the ids of the hall participants whose camera and sound
+// the points receive as the hall program in conf, "" for none.
+func (s *SFU) Program(conf string) (video, audio string) {
+	s.mu.Lock()
+	r := s.rooms[conf]
+	s.mu.Unlock()
+	if r == nil {
+		return "", ""
+	}
+	r.mu.Lock()
+	parts := make([]*Participant, 0, len(r.participants))
+	for _, p := range r.participants {
+		parts = append(parts, p)
+	}
+	chosen := r.programAudio
+	r.mu.Unlock()
+	v, a := programSources(parts, chosen)
+	if v != nil {
+		video = v.streamID
+	}
+	if a != nil {
+		audio = a.streamID
+	}
+	return video, audio
+}
+
+// chosenProgramAudio returns the participant whose sound the technician
+// chose for the program.
+func (r *room) chosenProgramAudio() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.programAudio
 }
 
 // speakerCodec is the codec of a speaker slot of kind: every browser

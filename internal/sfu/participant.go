@@ -96,9 +96,14 @@ type Participant struct {
 	simulcasts map[*webrtc.RTPReceiver]*layerSet
 	subs       map[*upTrack]*subscription
 	slots      []*downTrack // speaker slots: video first, then audio
-	lastIn     map[*upTrack]inSnapshot
-	closed     bool
-	closeOnce  sync.Once
+	program    []*downTrack // a point's hall program: video, then audio
+	// programTold is what a hall participant was last told of the
+	// program, once programSent; the room's applyFloor owns both.
+	programTold programTold
+	programSent bool
+	lastIn      map[*upTrack]inSnapshot
+	closed      bool
+	closeOnce   sync.Once
 }
 
 // answer is a client's subscribe answer with the channel for the result of
@@ -297,7 +302,7 @@ func (p *Participant) Close() {
 		p.published = nil
 		subs := p.subs
 		p.subs = map[*upTrack]*subscription{}
-		slots := p.slots
+		slots := slices.Concat(p.slots, p.program)
 		p.mu.Unlock()
 
 		p.cancel()
@@ -321,6 +326,9 @@ func (p *Participant) Close() {
 		p.closeDirect()
 		p.closePeerConnections()
 		p.sfu.leave(p)
+		if p.info.Role.AtHall() {
+			p.room.applyFloor() // the program may come from another console now
+		}
 	})
 }
 
@@ -620,7 +628,7 @@ func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, d := range p.slots {
+	for _, d := range slices.Concat(p.slots, p.program) {
 		if d.ssrc() == ssrc {
 			return d
 		}

@@ -97,6 +97,7 @@ func (p *Participant) senderReports(out []rtcp.Packet, now time.Time) []rtcp.Pac
 		downs = append(downs, s.down)
 	}
 	downs = append(downs, p.slots...)
+	downs = append(downs, p.program...)
 	p.mu.Unlock()
 	if p.wall != nil {
 		downs = append(downs, p.wall.slots...)

@@ -497,6 +497,11 @@ type Signaler interface {
 	// their last frame until the link recovers). It comes whenever that
 	// changes, the first time at the first choice of its encodings.
 	SendDownlink(state string)
+	// SendProgram tells a hall participant which hall participants the
+	// hall program's picture and sound come from (by id, "" for none),
+	// and whether the sound is the technician's choice (SetProgramAudio);
+	// at join and whenever that changes.
+	SendProgram(video, audio string, chosen bool)
 }
 
 // Join adds a participant to the room of conf and creates its two
@@ -631,11 +636,17 @@ type room struct {
 	sfu *SFU
 	id  string
 
+	// applyMu serializes applyFloor, which owns what the participants
+	// below were last told of the program (programTold).
+	applyMu sync.Mutex
+
 	mu           sync.Mutex
 	participants map[string]*Participant
 	holders      []string // floor holders
 	floorVersion int64    // of the holders set last
-	joins        uint64   // participants joined so far, for their joinSeq
+	programAudio string   // the hall participant whose sound the technician chose for the program
+
+	joins uint64 // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix
 	// nanoseconds), until a speaker slot shows that holder's video; 0
 	// otherwise.

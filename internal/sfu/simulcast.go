@@ -221,7 +221,7 @@ func (p *Participant) videoBudget() (int, bool) {
 			audio++
 		}
 	}
-	for _, d := range p.slots {
+	for _, d := range slices.Concat(p.slots, p.program) {
 		if d.kind == webrtc.RTPCodecTypeAudio && d.shown() != nil {
 			audio++
 		}
@@ -235,7 +235,7 @@ func (p *Participant) videoBudget() (int, bool) {
 // tiles in order.
 func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
 	p.mu.Lock()
-	for _, d := range p.slots {
+	for _, d := range slices.Concat(p.slots, p.program) {
 		if d.kind == webrtc.RTPCodecTypeVideo {
 			out = append(out, d)
 		}

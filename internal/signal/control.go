@@ -24,6 +24,9 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 	if c.role != conference.RoleTechnician {
 		return fail(protocol.CodeForbidden, "role %s may not %s a participant: only the hall technician may", c.role, m.Action)
 	}
+	if m.Action == protocol.ControlProgramAudio {
+		return c.programAudio(ctx, m.ParticipantID)
+	}
 	targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == m.ParticipantID })
 	if len(targets) == 0 {
 		return fail(protocol.CodeBadRequest, "%s %q: %v", m.Action, m.ParticipantID, errNoParticipant)
@@ -62,6 +65,33 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 			"Kỹ thuật viên hội trường đã ngắt kết nối điểm cầu này. (The hall technician disconnected this point.)")
 	}
 	c.log.Info("control", "action", m.Action, "target", t.id)
+	return nil
+}
+
+// programAudio makes the sound of hall participant id the hall program's
+// ("" for the default), for c, the technician, and writes it to the audit
+// log.
+func (c *conn) programAudio(ctx context.Context, id string) *protocol.Error {
+	if id != "" {
+		targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == id })
+		if len(targets) == 0 {
+			return &protocol.Error{Code: protocol.CodeBadRequest, Request: protocol.TypeControl,
+				Message: fmt.Sprintf("%s %q: %v", protocol.ControlProgramAudio, id, errNoParticipant)}
+		}
+		if !targets[0].role.AtHall() {
+			return &protocol.Error{Code: protocol.CodeBadRequest, Request: protocol.TypeControl,
+				Message: fmt.Sprintf("%s %q: the program's sound comes from a hall console, not a %s", protocol.ControlProgramAudio, id, targets[0].role)}
+		}
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := c.hub.d.Store.Audit(actx, c.conf, store.AuditEntry{
+		At: time.Now().UTC(), By: c.id, Role: c.role, Action: protocol.ControlProgramAudio, Target: id,
+	}); err != nil {
+		c.log.Error("write audit log", "action", protocol.ControlProgramAudio, "target", id, "err", err)
+	}
+	c.hub.d.SFU.SetProgramAudio(c.conf, id)
+	c.log.Info("control", "action", protocol.ControlProgramAudio, "target", id)
 	return nil
 }
 

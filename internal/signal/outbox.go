@@ -48,6 +48,7 @@ const (
 	keyQualityAlert = "quality_alert:" // followed by the participant id
 	keyMuted        = "muted"
 	keyWall         = "wall_state"
+	keyProgram      = "program"
 	keyMediaState   = "media_state"
 	// keyPublishLayers, followed by a transceiver's mid, keeps the last
 	// publish_layers of one track.

@@ -98,7 +98,7 @@ func TestSimulcast(t *testing.T) {
 		waitLayer(t, ctx, hall, "hall", client.WallStreamID, p, 0)
 	}
 	for i, pc := range pts {
-		waitLayer(t, ctx, pc, points[i], hallID, hallID, 2)
+		waitLayer(t, ctx, pc, points[i], client.ProgramStreamID, hallID, 2)
 	}
 
 	// The floor: every other point's speaker slot, and the hall's, show

@@ -34,6 +34,7 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     state(state)                    the connection state changed (see State)
  *     welcome(msg)                    the server's welcome message
  *     wall(slots)                     the point each slot of the hall's wall shows (wall_state)
+ *     program(msg)                    which hall console the program's picture and sound come from (program)
  *     mediaState(msg)                 the page's media connected, or failed to (media_state)
  *     downlink(state)                 how this page's link fares with what it receives: good, reduced, audio_only
  *     roster(participants)            who is connected now
@@ -218,6 +219,10 @@ export class Call {
       case 'media_state':
         this.debug.media = msg.state || '';
         this.on.mediaState?.(msg);
+        break;
+      case 'program':
+        this.debug.program = msg;
+        this.on.program?.(msg);
         break;
       case 'wall_state':
         this.debug.wall = Array.isArray(msg.slots) ? msg.slots : [];

@@ -52,6 +52,11 @@ const ui = {
   devices: byId('devices'),
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
+  programAudio: byId('program-audio'),
+  programSource: byId('program-source'),
+  chairMicPanel: byId('chair-mic-panel'),
+  chairMic: byId('chair-mic'),
+  chairMicNote: byId('chair-mic-note'),
   meter: byId('mic-meter'),
   hallLink: byId('hall-link'),
   views: byId('views'),
@@ -182,6 +187,7 @@ async function main() {
   reports.start(REPORT_INTERVAL);
 
   stream = await openProgram();
+  setupProgramAudio();
   renderProgram();
   call = new Call({
     token,
@@ -198,6 +204,10 @@ async function main() {
         wall.sent = '';
         requestWall();
       },
+      program: (msg) => {
+        programState = msg;
+        renderProgramAudio();
+      },
       wall: (slots) => {
         wall.shown = slots;
         wall.size = Math.max(1, slots.length);
@@ -205,6 +215,8 @@ async function main() {
       },
       roster: (participants) => {
         book.roster(participants);
+        hallConsoles = participants.filter((p) => p.role === 'technician' || p.role === 'chair');
+        renderProgramAudio();
         muted.clear();
         for (const p of participants) if (p.muted) muted.add(p.id);
         const present = new Set(participants.map((p) => p.id));
@@ -414,6 +426,71 @@ async function openProgram() {
     console.warn('hoinghi: getUserMedia', err);
     warn(() => t('console.mediafail', { error: mediaErrorText(err) }));
     return new MediaStream();
+  }
+}
+
+// The hall program the points receive (the server's program message):
+// which console its picture and sound come from; and the hall's consoles
+// connected, for the technician's choice of the sound.
+let programState = { video: '', audio: '', chosen: false };
+let hallConsoles = [];
+
+// The chair's microphone is off until the chair turns it on: the hall's
+// sound usually comes from the technician's console (the hall's mixer);
+// two microphones in one room would echo in every district.
+let chairMicOn = false;
+
+// Sets up the technician's choice of the program's sound and the chair's
+// microphone switch.
+function setupProgramAudio() {
+  ui.programAudio.addEventListener('change', () => {
+    if (!call || !call.send({ type: 'control', action: 'program_audio', participant_id: ui.programAudio.value })) {
+      notify(ui.notices, t('floor.notconnected'));
+      renderProgramAudio();
+    }
+  });
+  if (session.role === 'chair') {
+    ui.chairMicPanel.hidden = false;
+    setChairMic(false);
+    ui.chairMic.addEventListener('click', () => setChairMic(!chairMicOn));
+  }
+}
+
+// Turns the chair's microphone on or off: its track keeps flowing, silent
+// while off.
+function setChairMic(on) {
+  chairMicOn = on;
+  for (const track of stream?.getAudioTracks() || []) track.enabled = on;
+  ui.chairMic.setAttribute('aria-pressed', String(on));
+  ui.chairMic.textContent = t(on ? 'chair.mic.off' : 'chair.mic.on');
+  debug.chairMic = on;
+  renderProgramAudio();
+}
+
+// Returns the name of hall console id for the program's notes.
+function consoleName(id) {
+  const p = hallConsoles.find((x) => x.id === id);
+  if (!p) return t('program.none');
+  return p.role === 'chair' ? t('role.chair') : t('role.technician');
+}
+
+// Shows where the program's sound comes from, and the technician's choice.
+function renderProgramAudio() {
+  const options = [h('option', { value: '' }, t('program.audio.default'))];
+  for (const p of hallConsoles) {
+    const label = `${consoleName(p.id)}${p.id === call?.debug?.participantId ? ` (${t('program.audio.self')})` : ''}`;
+    options.push(h('option', { value: p.id }, label));
+  }
+  ui.programAudio.replaceChildren(...options);
+  ui.programAudio.value = programState.chosen ? programState.audio : '';
+  ui.programSource.textContent = programState.audio
+    ? t('program.source', { audio: consoleName(programState.audio), video: consoleName(programState.video) })
+    : t('program.source.none');
+  ui.body.dataset.programAudio = programState.audio || '';
+  if (session?.role === 'chair') {
+    const mine = programState.audio === call?.debug?.participantId;
+    ui.chairMicNote.textContent = !chairMicOn ? t('chair.mic.offnote')
+      : mine ? t('chair.mic.live') : t('chair.mic.notchosen');
   }
 }
 

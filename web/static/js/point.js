@@ -340,9 +340,16 @@ function releaseMedia() {
   for (const track of picker?.stream?.getTracks() || []) track.stop();
 }
 
-// Returns the participant and stream to show large: the first hall participant
-// (technician first, then chair) whose stream has video; else any stream with video.
+// The stream of the hall program: one picture and one sound of the hall,
+// whichever console they come from.
+const PROGRAM_STREAM = 'program';
+
+// Returns the participant and stream to show large: the hall program; from
+// an older server, the first hall participant (technician first, then
+// chair) whose stream has video; else any stream with video.
 function program() {
+  const prog = streams.get(PROGRAM_STREAM);
+  if (prog && prog.getVideoTracks().length > 0) return { p: null, stream: prog };
   for (const role of PROGRAM_ROLES) {
     for (const p of roster) {
       const stream = streams.get(p.id);
