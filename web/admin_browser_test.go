@@ -83,6 +83,20 @@ func TestBrowserTechnicianSetsUpConference(t *testing.T) {
 		t.Fatalf("stored conference = %+v, %v; want the title %q", c, err, title)
 	}
 
+	// Name the organizing unit, which heads the PDF annex.
+	const organizer = "Văn phòng Tỉnh ủy Đồng Nai"
+	if err := chromedp.Do(admin,
+		chromedp.SendKeys(chromedp.CSS(`#settings-form [name="organizer"]`), organizer),
+		chromedp.Click(chromedp.CSS(`#settings-form button[type="submit"]`)),
+	); err != nil {
+		t.Fatalf("save the organizer: %v", err)
+	}
+	waitFor(t, admin, "organizer saved", fmt.Sprintf(`document.querySelector('#current-message').dataset.kind === 'ok' &&
+	  document.querySelector('#settings-form [name="organizer"]').value === %q`, organizer), 10*time.Second)
+	if c, err := st.Conference(context.Background(), confID); err != nil || c.Organizer != organizer || c.Title != title {
+		t.Fatalf("stored conference = %+v, %v; want the organizer %q", c, err, organizer)
+	}
+
 	// Import three points from a CSV file into the registry and invite them.
 	file := filepath.Join(t.TempDir(), "diem-cau-dong-nai.csv")
 	if err := os.WriteFile(file, []byte(pointsCSV), 0o644); err != nil {

@@ -103,6 +103,7 @@ async function openConference(id) {
   st.textContent = '(' + statusText(c.status) + ')';
   const form = byId('settings-form');
   form.title.value = c.title;
+  form.organizer.value = c.organizer || '';
   form.time_zone.value = c.time_zone || '';
   form.scheduled_start.value = c.scheduled_start ? toLocalInput(c.scheduled_start) : '';
   form.default_speaking_time.value = c.default_speaking_time || '';
@@ -142,6 +143,7 @@ async function saveSettings(ev) {
   const msg = byId('current-message');
   const body = {
     title: form.title.value.trim(),
+    organizer: form.organizer.value.trim() || undefined,
     time_zone: form.time_zone.value.trim() || undefined,
     technician_phone: form.technician_phone.value.trim() || undefined,
     default_speaking_time: Number(form.default_speaking_time.value) || undefined,

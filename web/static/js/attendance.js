@@ -71,10 +71,15 @@ export class ReportFeed {
   }
 }
 
-/** Returns the address that downloads the report as a file (format xlsx, csv or pdf). */
-export function exportURL(conferenceId, format, token) {
-  const who = token ? `&t=${encodeURIComponent(token)}` : '';
-  return `/api/conferences/${encodeURIComponent(conferenceId)}/export?format=${encodeURIComponent(format)}${who}`;
+/**
+ * Returns the address that downloads the report as a file (format xlsx, csv
+ * or pdf), with the other parameters of params (such as {separator: 'comma'}
+ * for the CSV) before the token.
+ */
+export function exportURL(conferenceId, format, token, params) {
+  const q = new URLSearchParams({ format, ...params });
+  if (token) q.set('t', token);
+  return `/api/conferences/${encodeURIComponent(conferenceId)}/export?${q}`;
 }
 
 /** Reports whether an RFC 3339 time from a report is set (Go writes a zero time as year 1). */

@@ -5,10 +5,17 @@
 // CSV or PDF. It neither sends nor receives media: the signaling connection
 // brings the roster (who is connected this second) and attendance_changed,
 // on which the page fetches the report again (and every 10 s anyway).
+//
+// The exports download through fetch, so that a refusal (an expired link,
+// a separator the server does not take) shows here as a message in the
+// page's language rather than as a broken download; the links keep their
+// address for "save link as". The CSV separator is chosen beside the CSV
+// button (semicolon by default, as Excel with Vietnamese settings reads
+// CSV) and remembered in localStorage under "hoinghi.csvSeparator".
 
 import { readToken } from './session.js';
 import { Call, State, closingText } from './call.js';
-import { initLang, t } from './i18n.js';
+import { has, initLang, pick, t } from './i18n.js';
 import { PointBook, byName, matches } from './points.js';
 import {
   DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, statusText,
@@ -36,7 +43,21 @@ const ui = {
   empty: byId('empty'),
   notices: byId('notices'),
   exports: [byId('export-xlsx'), byId('export-csv'), byId('export-pdf')],
+  separator: byId('export-separator'),
+  exportMessage: byId('export-message'),
 };
+
+// Where the chosen CSV separator is remembered.
+const SEPARATOR_KEY = 'hoinghi.csvSeparator';
+
+/** An export the server refused (code is its error code) or that did not reach it ("network"). */
+class ExportError extends Error {
+  constructor(code, body) {
+    super(code);
+    this.code = code;
+    this.body = body;
+  }
+}
 
 const token = readToken();
 const debug = debugInfo();
@@ -45,6 +66,7 @@ let session = null;
 let call = null;
 let report = null;
 let reports = null;
+let exportNotice = null; // what the export message says: {key} while busy, {kind: 'error', code, body} on a refusal
 
 async function main() {
   initLang(ui.lang);
@@ -59,7 +81,13 @@ async function main() {
   document.title = `${t('role.secretariat')} – ${session.conference_title || t('app.title')}`;
   ui.body.dataset.step = 'live';
   ui.stage.hidden = false;
-  for (const a of ui.exports) a.href = exportURL(session.conference_id, a.dataset.format, token);
+  ui.separator.value = storedSeparator();
+  ui.separator.addEventListener('change', () => {
+    rememberSeparator(ui.separator.value);
+    setExportLinks();
+  });
+  setExportLinks();
+  for (const a of ui.exports) a.addEventListener('click', download);
   ui.search.addEventListener('input', render);
   render();
 
@@ -223,6 +251,118 @@ function redraw() {
   if (!session) return;
   if (call) showStatus(ui.status, call.state);
   render();
+  showExportNotice();
+}
+
+// Exports
+
+function storedSeparator() {
+  try {
+    const v = localStorage.getItem(SEPARATOR_KEY);
+    if ([...ui.separator.options].some((o) => o.value === v)) return v;
+  } catch {
+    // Storage may be off (private mode); use the default.
+  }
+  return ui.separator.options[0].value;
+}
+
+function rememberSeparator(v) {
+  try {
+    localStorage.setItem(SEPARATOR_KEY, v);
+  } catch {
+    // Not remembered; the choice holds for this page.
+  }
+}
+
+function setExportLinks() {
+  for (const a of ui.exports) {
+    const params = a.dataset.format === 'csv' ? { separator: ui.separator.value } : undefined;
+    a.href = exportURL(session.conference_id, a.dataset.format, token, params);
+  }
+}
+
+// Returns the file name of a Content-Disposition header, or ''.
+function filenameOf(disposition) {
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition || '');
+  if (!m) return '';
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+// Downloads the export of link a's click through fetch: saves the file
+// under the server's name, or says why the server refused it.
+async function download(ev) {
+  const a = ev.currentTarget;
+  // A click with a modifier opens the address as the user asks.
+  if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey) return;
+  ev.preventDefault();
+  if (a.getAttribute('aria-busy') === 'true') return;
+  a.setAttribute('aria-busy', 'true');
+  a.dataset.export = 'busy';
+  setExportNotice({ key: 'secretariat.export.busy' });
+  try {
+    const res = await fetch(a.href, { cache: 'no-store' });
+    if (!res.ok) {
+      let body = null;
+      try {
+        body = await res.json();
+      } catch {
+        body = null;
+      }
+      throw new ExportError(body?.error || `HTTP ${res.status}`, body);
+    }
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const save = h('a', { href: url, download: filenameOf(res.headers.get('Content-Disposition')) || `bao-cao.${a.dataset.format}`, hidden: '' });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    a.dataset.export = 'done';
+    setExportNotice(null);
+  } catch (err) {
+    // Anything but a refusal is the transfer failing.
+    const e = err instanceof ExportError ? err : new ExportError('network');
+    if (e.code === 'network') console.warn('hoinghi: export', err);
+    a.dataset.export = 'failed';
+    setExportNotice({ kind: 'error', code: e.code, body: e.body });
+  } finally {
+    a.removeAttribute('aria-busy');
+  }
+}
+
+function setExportNotice(notice) {
+  exportNotice = notice;
+  showExportNotice();
+}
+
+// Shows the export message in the page's language: a refusal by its code,
+// else the server's own message, else the code.
+function showExportNotice() {
+  const n = exportNotice;
+  const node = ui.exportMessage;
+  node.hidden = !n;
+  if (!n) {
+    node.textContent = '';
+    delete node.dataset.kind;
+    delete node.dataset.code;
+    return;
+  }
+  let text;
+  if (n.key) {
+    text = t(n.key);
+  } else {
+    const key = `secretariat.export.error.${n.code}`;
+    const reason = has(key) ? t(key) : pick(n.body?.message, n.body?.message_en) || t('error.other', { code: n.code });
+    text = t('secretariat.export.failed', { error: reason });
+  }
+  node.textContent = text;
+  node.dataset.kind = n.kind || 'info';
+  if (n.code) node.dataset.code = n.code;
+  else delete node.dataset.code;
 }
 
 main().catch((err) => {
