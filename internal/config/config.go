@@ -27,7 +27,10 @@ import (
 // Config holds every setting of the server. The yaml tags are the setting
 // names used in the YAML file and in error messages.
 type Config struct {
-	// Listen is the TCP address the HTTP(S) server listens on.
+	// Listen is the TCP address the HTTP(S) server listens on. The media
+	// and TURN ports follow its host (see Binding): the default,
+	// 127.0.0.1, serves this machine alone; ":8080" opens the server to
+	// every network of the host.
 	Listen string `yaml:"listen"`
 	// PublicURL is the base URL printed in join links. Empty means derived
 	// from Listen (http://localhost:PORT, or https with TLS).
@@ -67,8 +70,10 @@ type Media struct {
 	// PublicIPs are announced in place of local addresses (1:1 NAT).
 	PublicIPs []string `yaml:"public_ips"`
 	// ListenIPs are the local addresses media is sent and received on;
-	// empty means every address of the host but link-local ones. Each costs every
-	// participant's connection readers and buffers of its own.
+	// empty means they follow listen (see Config.Binding): its address
+	// when it is one, every address of the host but link-local ones when
+	// it is every address. Each costs every participant's connection
+	// readers and buffers of its own.
 	ListenIPs []string `yaml:"listen_ips"`
 	// IncludeLoopback announces loopback candidates, needed when browser
 	// and server share a machine. With PublicIPs it is ignored: every

@@ -44,7 +44,7 @@ var settings = []setting{
 	{name: "media.udp_port", flag: "udp-port", usage: "UDP port of all WebRTC media", set: integer(func(c *Config) *int { return &c.Media.UDPPort })},
 	{name: "media.tcp_port", flag: "tcp-port", usage: "TCP port of ICE-TCP media", set: integer(func(c *Config) *int { return &c.Media.TCPPort })},
 	{name: "media.public_ips", flag: "public-ip", usage: "public IP to announce in ICE candidates (NAT 1:1); comma-separated or repeated", kind: kindList, set: list(func(c *Config) *[]string { return &c.Media.PublicIPs })},
-	{name: "media.listen_ips", flag: "media-ip", usage: "local IP the media ports use (default: every address of the host but link-local ones); comma-separated or repeated", kind: kindList, set: list(func(c *Config) *[]string { return &c.Media.ListenIPs })},
+	{name: "media.listen_ips", flag: "media-ip", usage: "local IP the media ports use (default: the listen address, or every address of the host but link-local ones when listen is every address); comma-separated or repeated", kind: kindList, set: list(func(c *Config) *[]string { return &c.Media.ListenIPs })},
 	{name: "media.include_loopback", flag: "include-loopback", usage: "announce loopback ICE candidates", kind: kindBool, set: boolean(func(c *Config) *bool { return &c.Media.IncludeLoopback })},
 	{name: "media.wall_slots", flag: "wall-slots", usage: "points' cameras a hall console receives at once (one page of its wall)", set: integer(func(c *Config) *int { return &c.Media.WallSlots })},
 	{name: "signal.hall_connections_per_link", flag: "hall-connections-per-link", usage: "connections one hall link may hold at once", set: integer(func(c *Config) *int { return &c.Signal.HallConnectionsPerLink })},
