@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	ossignal "os/signal"
+	"strconv"
 	"syscall"
 	"time"
 	_ "time/tzdata" // conference time zones work on hosts without zoneinfo
@@ -121,38 +122,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return err
 	}
 
-	udpPort := cfg.Media.UDPPort
-	if udpPort == 0 {
-		// The SFU binds each address on its own when given port 0; pick one
-		// port for all of them, so that TURN knows the one its relays
-		// may reach.
-		if udpPort, err = freeUDPPort(); err != nil {
-			return err
-		}
-	}
-	// With public IPs, a loopback socket's candidate would be announced as
-	// the public IP too; pion keeps one candidate per address and port, the
-	// first socket's, and packets arriving at the others (from the NAT, or
-	// from a TURN relay) would find no connection.
-	loopback := cfg.Media.IncludeLoopback && len(cfg.Media.PublicIPs) == 0
-	media, err := sfu.New(sfu.Config{
-		UDPPort:         udpPort,
-		TCPPort:         cfg.Media.TCPPort,
-		PublicIPs:       cfg.Media.PublicIPs,
-		ListenIPs:       cfg.Media.ListenIPs,
-		IncludeLoopback: loopback,
-		WallSlots:       cfg.Media.WallSlots,
-	}, log.With("component", "sfu"))
-	if err != nil {
-		return err
-	}
-	defer closeLogged(log, "sfu", media.Close)
-
+	// The web port first: the media and TURN ports follow the address it
+	// is bound to (config.Binding).
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	relay, err := startTURN(cfg, secret, ln, tlsConfig, media.UDPPort(), log.With("component", "turn"))
+	bind := cfg.Binding(ln.Addr().(*net.TCPAddr).AddrPort().Addr())
+	media, err := startMedia(cfg, bind, log.With("component", "sfu"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeLogged(log, "sfu", media.Close)
+
+	relay, err := startTURN(cfg, bind, secret, ln, tlsConfig, media.UDPPort(), log.With("component", "turn"))
 	if err != nil {
 		ln.Close()
 		return err
@@ -192,6 +176,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
+	// The demo's links are made before serving, so that nothing the store
+	// logs comes after them.
+	welcome, err := welcomeText(ctx, cfg, st, issuer, fingerprint, bind, media.ListenAddrs())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -200,13 +191,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 			errc <- srv.Serve(relay.web)
 		}
 	}()
+	udp, tcp := mediaAddrs(media.ListenAddrs())
+	log.Info("media listening", "udp", udp, "tcp", tcp, "local_only", bind.LocalOnly)
 	log.Info("hoinghi serving", "listen", relay.web.Addr().String(), "url", cfg.BaseURL(),
 		"media_udp_port", media.UDPPort(), "media_tcp_port", media.TCPPort(),
 		"store", storeName(st, cfg), "data_dir", cfg.DataDir)
-
-	if err := printWelcome(ctx, stdout, cfg, st, issuer, fingerprint); err != nil {
+	// Every port is open now (web, media, TURN): the links come last, so
+	// that they are what a newcomer sees at the bottom of the terminal.
+	if _, err := io.WriteString(stdout, welcome); err != nil {
 		srv.Close()
-		return err
+		return fmt.Errorf("print the links: %w", err)
 	}
 
 	select {
@@ -222,6 +216,59 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		return fmt.Errorf("shut down http: %w", err)
 	}
 	return nil
+}
+
+// startMedia starts the SFU on the media addresses of bind. With one
+// address, ICE-TCP listens on it alone, IPv6 too (the SFU does so by
+// itself for one IPv4 address only).
+func startMedia(cfg config.Config, bind config.Binding, log *slog.Logger) (*sfu.SFU, error) {
+	udpPort := cfg.Media.UDPPort
+	if udpPort == 0 {
+		// The SFU binds each address on its own when given port 0; pick one
+		// port for all of them, so that TURN knows the one its relays
+		// may reach.
+		var err error
+		if udpPort, err = freeUDPPort(); err != nil {
+			return nil, err
+		}
+	}
+	var tcp net.Listener
+	if len(bind.MediaIPs) == 1 && cfg.Media.TCPPort >= 0 {
+		addr := net.JoinHostPort(bind.MediaIPs[0], strconv.Itoa(cfg.Media.TCPPort))
+		var err error
+		if tcp, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("media.tcp_port: listen on %s: %w", addr, err)
+		}
+	}
+	media, err := sfu.New(sfu.Config{
+		UDPPort:         udpPort,
+		TCPPort:         cfg.Media.TCPPort,
+		TCPListener:     tcp,
+		PublicIPs:       cfg.Media.PublicIPs,
+		ListenIPs:       bind.MediaIPs,
+		IncludeLoopback: bind.IncludeLoopback,
+		WallSlots:       cfg.Media.WallSlots,
+	}, log)
+	if err != nil {
+		if tcp != nil {
+			tcp.Close()
+		}
+		return nil, err
+	}
+	return media, nil
+}
+
+// mediaAddrs returns the media sockets' addresses, UDP and TCP apart.
+func mediaAddrs(addrs []net.Addr) (udp, tcp []string) {
+	for _, a := range addrs {
+		switch a.(type) {
+		case *net.UDPAddr:
+			udp = append(udp, a.String())
+		case *net.TCPAddr:
+			tcp = append(tcp, a.String())
+		}
+	}
+	return udp, tcp
 }
 
 // loadTLS returns the TLS configuration the settings ask for, or nil for

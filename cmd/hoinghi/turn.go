@@ -21,9 +21,10 @@ type turnSetup struct {
 }
 
 // startTURN starts the embedded TURN server when the settings ask for it,
-// sharing the web listener ln when turn.web_port is on. Its relays reach
-// this host only on mediaPort, the SFU's UDP port.
-func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls.Config, mediaPort int, log *slog.Logger) (turnSetup, error) {
+// on the addresses of bind, sharing the web listener ln when
+// turn.web_port is on. Its relays reach this host only on mediaPort, the
+// SFU's UDP port.
+func startTURN(cfg config.Config, bind config.Binding, secret []byte, ln net.Listener, tlsConfig *tls.Config, mediaPort int, log *slog.Logger) (turnSetup, error) {
 	static := turn.ICEServers(cfg.Media.ICEServers, nil, nil, nil)
 	if !cfg.TURN.Enabled {
 		return turnSetup{web: ln, iceServers: static}, nil
@@ -40,13 +41,16 @@ func startTURN(cfg config.Config, secret []byte, ln net.Listener, tlsConfig *tls
 	if err != nil {
 		return turnSetup{}, fmt.Errorf("turn.relay_allow: %w", err)
 	}
-	host, _, _ := net.SplitHostPort(cfg.Listen) // Validate has checked it
+	relayIP := turn.DefaultRelayIP()
+	if bind.RelayIP.IsValid() {
+		relayIP = bind.RelayIP.AsSlice()
+	}
 	tc := turn.Config{
-		Host:         host, // TURN listens where the web does
+		Host:         bind.TURNHost,
 		Port:         cfg.TURN.Port,
 		TLSPort:      cfg.TURN.TLSPort,
 		TLSConfig:    tlsConfig,
-		RelayIP:      turn.DefaultRelayIP(),
+		RelayIP:      relayIP,
 		RelayMinPort: lo,
 		RelayMaxPort: hi,
 		MediaPorts:   []int{mediaPort},
