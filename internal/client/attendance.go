@@ -71,7 +71,8 @@ func (c *Client) RollCall(m protocol.RollCall) error {
 	return c.Send(m)
 }
 
-// ConferenceAction starts or ends the conference (action start or end); a
+// ConferenceAction sets the conference testing, starts, ends or reopens
+// it (protocol.ConferenceTesting, ...Start, ...End, ...Reopen); a
 // refusal arrives on Errors.
 func (c *Client) ConferenceAction(action string) error {
 	return c.Send(protocol.Conference{Type: protocol.TypeConference, Action: action})
@@ -108,6 +109,21 @@ func (c *Client) WaitRollCall(ctx context.Context, pred func(protocol.RollCallSt
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for roll-call state: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// WaitConference polls until pred holds for the latest conference state,
+// or ctx ends.
+func (c *Client) WaitConference(ctx context.Context, pred func(protocol.ConferenceState) bool) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !pred(c.ConferenceState()) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for conference state: %w", ctx.Err())
 		case <-t.C:
 		}
 	}

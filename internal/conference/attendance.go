@@ -50,6 +50,10 @@ const (
 	LeftRestarted = "server_restarted"
 )
 
+// StartReopened is the Reason of a conference_started event that reopened
+// an ended conference: a new session.
+const StartReopened = "reopened"
+
 // Roll-call results of a point.
 const (
 	RollCallPresent = "present" // confirmed within the window

@@ -84,6 +84,11 @@ type Report struct {
 	// the conference goes on).
 	ActualStart time.Time
 	End         time.Time
+	// Sessions are the conference's sessions, from each
+	// conference_started to the conference_ended after it (End zero
+	// while it goes on): one, or more once an ended conference was
+	// reopened. ActualStart is the first's start, End the last's end.
+	Sessions []Session
 	// From and Until are the window attendance counts in (see the rules
 	// above). Until is End, or GeneratedAt while the conference goes on.
 	From, Until time.Time
@@ -108,6 +113,14 @@ func (r Report) ActorName(by string) string {
 		return DisplayName(role, "")
 	}
 	return by
+}
+
+// Session is one session of a conference: from a start to the end after
+// it, End zero while it goes on. Reopened marks a session started by
+// reopening the ended conference.
+type Session struct {
+	Start, End time.Time
+	Reopened   bool
 }
 
 // Ended reports whether the conference has an end event.
@@ -243,8 +256,14 @@ func BuildReport(c Conference, points []Point, events []AttendanceEvent, turns [
 				r.ActualStart = e.At
 			}
 			r.End = time.Time{} // started (again) after an end: running
+			if n := len(r.Sessions); n == 0 || !r.Sessions[n-1].End.IsZero() {
+				r.Sessions = append(r.Sessions, Session{Start: e.At, Reopened: e.Reason == StartReopened})
+			}
 		case ConferenceEnded:
 			r.End = e.At
+			if n := len(r.Sessions); n > 0 && r.Sessions[n-1].End.IsZero() {
+				r.Sessions[n-1].End = e.At
+			}
 		case Joined:
 			if firstPointJoin.IsZero() && e.Role == RolePoint && e.PointID != "" {
 				firstPointJoin = e.At

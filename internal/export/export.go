@@ -485,7 +485,7 @@ func summaryTable(r conference.Report) table {
 		end = "Chưa kết thúc"
 	}
 	speaking := speakingTime(r)
-	return table{
+	t := table{
 		sheet: SheetSummary, file: FileSummary,
 		header: []string{"Mục", "Giá trị"},
 		widths: []float64{36, 50},
@@ -511,6 +511,33 @@ func summaryTable(r conference.Report) table {
 			{"Lập báo cáo lúc", shown(r.GeneratedAt, l)},
 		},
 	}
+	if len(r.Sessions) > 1 {
+		// A reopened conference: each session after the end time.
+		rows := make([][]any, 0, len(t.rows)+len(r.Sessions))
+		rows = append(rows, t.rows[:7]...)
+		for i, ss := range r.Sessions {
+			rows = append(rows, []any{sessionName(i, ss), sessionText(ss, l)})
+		}
+		t.rows = append(rows, t.rows[7:]...)
+	}
+	return t
+}
+
+// sessionName names session i (from 0) of a reopened conference.
+func sessionName(i int, s conference.Session) string {
+	if s.Reopened {
+		return fmt.Sprintf("Phiên họp %d (mở lại sau khi kết thúc)", i+1)
+	}
+	return fmt.Sprintf("Phiên họp %d", i+1)
+}
+
+// sessionText says when session s ran, in l.
+func sessionText(s conference.Session, l *time.Location) string {
+	end := "chưa kết thúc"
+	if !s.End.IsZero() {
+		end = formatDateTime(shown(s.End, l))
+	}
+	return formatDateTime(shown(s.Start, l)) + " – " + end
 }
 
 // text returns a cell as the CSV writes it.

@@ -827,3 +827,41 @@ func TestExportOddInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReopenedSessions: a conference reopened after its end shows both
+// sessions, in the summary (XLSX and CSV) and in the PDF's head.
+func TestReopenedSessions(t *testing.T) {
+	c := conference.Conference{ID: "mo-lai", Title: "Hội nghị mở lại", TimeZone: conference.DefaultTimeZone}
+	events := []conference.AttendanceEvent{
+		{ID: "e1", Kind: conference.ConferenceStarted, At: at(8, 0, 0), By: "tech1"},
+		{ID: "e2", Kind: conference.ConferenceEnded, At: at(15, 24, 0), By: "tech1"},
+		{ID: "e3", Kind: conference.ConferenceStarted, At: at(15, 29, 0), By: "tech1", Reason: conference.StartReopened},
+		{ID: "e4", Kind: conference.ConferenceEnded, At: at(16, 0, 0), By: "tech1"},
+	}
+	r := conference.BuildReport(c, nil, events, nil, at(17, 0, 0))
+	if len(r.Sessions) != 2 || !r.Sessions[1].Reopened || !r.Sessions[0].End.Equal(at(15, 24, 0)) {
+		t.Fatalf("sessions %+v", r.Sessions)
+	}
+	rows := summaryTable(r).rows
+	var got []string
+	for _, row := range rows {
+		if name, ok := row[0].(string); ok && strings.HasPrefix(name, "Phiên họp") {
+			got = append(got, name+": "+text(row[1]))
+		}
+	}
+	want := []string{
+		"Phiên họp 1: 15/03/2026 08:00:00 – 15/03/2026 15:24:00",
+		"Phiên họp 2 (mở lại sau khi kết thúc): 15/03/2026 15:29:00 – 15/03/2026 16:00:00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("summary sessions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var buf bytes.Buffer
+	if err := PDF(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := pdfText(t, buf.Bytes())[0]
+	if !strings.Contains(page, "Hội nghị có 2 phiên họp: phiên họp 1 từ 08:00:00 đến 15:24:00; phiên họp 2 (mở lại sau khi kết thúc) từ 15:29:00 đến 16:00:00") {
+		t.Errorf("the PDF's head does not show both sessions: %s", page)
+	}
+}

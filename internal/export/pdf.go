@@ -290,6 +290,17 @@ func (t *pdfTable) heading() {
 	zone := fmt.Sprintf("UTC%+03d:%02d", offset/3600, abs(offset)%3600/60)
 	pdf.SetFont(pdfFamily, "", 9)
 	line := fmt.Sprintf("Ngày %s: %s. Giờ theo múi giờ %s (%s).", t.day.Format("02/01/2006"), strings.Join(when, ", "), l, zone)
+	if len(r.Sessions) > 1 {
+		parts := make([]string, 0, len(r.Sessions))
+		for i, ss := range r.Sessions {
+			end := "chưa kết thúc"
+			if !ss.End.IsZero() {
+				end = t.clock(ss.End)
+			}
+			parts = append(parts, fmt.Sprintf("%s từ %s đến %s", strings.ToLower(sessionName(i, ss)), t.clock(ss.Start), end))
+		}
+		line += fmt.Sprintf(" Hội nghị có %d phiên họp: %s.", len(r.Sessions), strings.Join(parts, "; "))
+	}
 	for _, line := range wrap(pdf, line, pageWidth(pdf)) {
 		pdf.CellFormat(0, 5, line, "", 1, "C", false, 0, "")
 	}

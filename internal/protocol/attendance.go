@@ -23,8 +23,24 @@ const (
 
 // Conference actions.
 const (
-	ConferenceStart = "start" // technician: the conference starts now
-	ConferenceEnd   = "end"   // technician: the conference ends now
+	ConferenceTesting = "testing" // technician: points may connect to test sound and picture (before the first start)
+	ConferenceStart   = "start"   // technician: the conference starts now (once; see reopen)
+	ConferenceEnd     = "end"     // technician: the conference ends now
+	// ConferenceReopen starts an ended conference again: a second
+	// session, which the report shows beside the first. start refuses an
+	// ended conference, with reason ended.
+	ConferenceReopen = "reopen"
+)
+
+// Conference statuses carried in ConferenceState.Status, in their usual
+// order.
+const (
+	StatusDraft     = "draft"     // created, not yet scheduled
+	StatusScheduled = "scheduled" // has a scheduled start
+	StatusTesting   = "testing"   // open for points to test sound and picture
+	StatusRunning   = "running"   // started and not ended
+	StatusEnded     = "ended"     // ended (may be reopened)
+	StatusArchived  = "archived"  // closed for good
 )
 
 // Limits of attendance messages.
@@ -81,13 +97,18 @@ type RollCallState struct {
 	ServerTime time.Time `json:"server_time"`
 }
 
-// ConferenceState says whether the conference runs: started and not ended
-// since. It is sent to everyone on connect and after every change.
+// ConferenceState says which stage the conference is in (Status, one of
+// the Status constants) and whether it runs: started and not ended since.
+// StartedAt is the start of the current (or last) session, EndedAt its
+// end; Sessions counts the sessions so far (more than one once
+// reopened). It is sent to everyone on connect and after every change.
 type ConferenceState struct {
 	Type       string    `json:"type"`
+	Status     string    `json:"status"`
 	Running    bool      `json:"running"`
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	EndedAt    time.Time `json:"ended_at,omitzero"`
+	Sessions   int       `json:"sessions,omitempty"`
 	ServerTime time.Time `json:"server_time"`
 }
 

@@ -78,6 +78,13 @@ type Revoker interface {
 	Revoke(conf, point string, version int64) int
 }
 
+// StageNotifier tells the connected pages of a conference its new stage;
+// *signal.Hub is one. With a Hub that is not one, pages learn the stage
+// when they reconnect.
+type StageNotifier interface {
+	StageChanged(conf string, stage store.Status)
+}
+
 // actor names who acts in the audit log: the user of a login session, else
 // the role of the link.
 func actor(a signal.Admission) string {
@@ -282,6 +289,9 @@ func (s *Server) setConferenceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(ctx, a, id, "status", "", string(from)+" -> "+string(now))
+	if n, ok := s.d.Hub.(StageNotifier); ok {
+		n.StageChanged(id, now)
+	}
 	s.d.Log.Info("conference status", "conference", id, "from", string(from), "to", string(now), "by", actor(a))
 	writeJSON(w, http.StatusOK, StatusChanged{From: from, Status: now})
 }

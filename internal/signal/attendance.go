@@ -141,6 +141,9 @@ type attendance struct {
 	mu     sync.Mutex
 	loaded bool
 	state  store.AttendanceState
+	// stage is the conference's stage as last set (draft, scheduled,
+	// testing, archived), read with the state and kept by StageChanged.
+	stage  store.Status
 	window *time.Timer // fires when the open roll call's window ends
 }
 
@@ -181,7 +184,14 @@ func (a *attendance) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errStateUnavailable, err)
 	}
-	a.state, a.loaded = st, true
+	info, err := a.hub.d.Store.ConferenceStatus(ctx, a.conf)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		info.Stage = store.StatusDraft
+	case err != nil:
+		return fmt.Errorf("%w: %w", errStateUnavailable, err)
+	}
+	a.state, a.stage, a.loaded = st, info.Stage, true
 	a.armWindow()
 	return nil
 }
@@ -248,8 +258,36 @@ func (a *attendance) rollCallMessage() protocol.RollCallState {
 // conferenceMessage is the conference_state of the current state. a.mu
 // must be held.
 func (a *attendance) conferenceMessage() protocol.ConferenceState {
-	return protocol.ConferenceState{Type: protocol.TypeConferenceState, Running: a.state.Running(),
-		StartedAt: a.state.StartedAt, EndedAt: a.state.EndedAt, ServerTime: time.Now().UTC()}
+	return protocol.ConferenceState{Type: protocol.TypeConferenceState, Status: string(store.DeriveStatus(a.stage, a.state)),
+		Running: a.state.Running(), StartedAt: a.state.StartedAt, EndedAt: a.state.EndedAt,
+		Sessions: a.state.SessionCount(), ServerTime: time.Now().UTC()}
+}
+
+// running reports whether the conference runs, reading its state first if
+// need be.
+func (a *attendance) running(ctx context.Context) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.load(ctx); err != nil {
+		return false, err
+	}
+	return a.state.Running(), nil
+}
+
+// StageChanged tells the hub that the stage of conference conf was set
+// (scheduled, testing, archived) outside signaling, by the administration
+// API: every page of the conference is told its new status.
+func (h *Hub) StageChanged(conf string, stage store.Status) {
+	a := h.attendanceOf(conf)
+	a.mu.Lock()
+	if !a.loaded {
+		a.mu.Unlock()
+		return // read, with the stage, at the next connection
+	}
+	a.stage = stage
+	cs := a.conferenceMessage()
+	a.mu.Unlock()
+	h.broadcast(conf, cs, classState, keyConference)
 }
 
 // stateError is the refusal of an action whose state could not be read:
@@ -473,15 +511,44 @@ func cloneTimes(m map[string]time.Time) map[string]time.Time {
 	return out
 }
 
-// conference starts or ends the conference for c, the technician. Ending
-// it closes an open roll call first.
+// testing opens the conference for points to test their sound and
+// picture before its start, for c, the technician, and tells everyone.
+func (a *attendance) testing(ctx context.Context, c *conn) *protocol.Error {
+	req := protocol.TypeConference
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	from, _, err := a.hub.d.Store.SetConferenceStatus(ctx, a.conf, store.StatusTesting, time.Now().UTC())
+	switch {
+	case errors.Is(err, store.ErrTransition):
+		e := attendanceError(protocol.CodeConflict, req, "testing: a %s conference cannot go back to testing", from)
+		if info, ierr := a.hub.d.Store.ConferenceStatus(ctx, a.conf); ierr == nil {
+			e.Message = fmt.Sprintf("testing: a %s conference cannot go back to testing", info.Status)
+		}
+		e.Reason = "started"
+		return e
+	case err != nil:
+		return stateError(req, protocol.ConferenceTesting, err)
+	}
+	a.log.Info("conference testing", "by", c.id, "from", string(from))
+	a.hub.StageChanged(a.conf, store.StatusTesting)
+	return nil
+}
+
+// conference starts, ends or reopens the conference for c, the
+// technician. Ending it closes an open roll call first; starting an ended
+// conference again takes the explicit reopen, which is logged and adds a
+// session to the report.
 func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Conference) *protocol.Error {
 	req := m.Type
 	if c.role != conference.RoleTechnician {
 		return attendanceError(protocol.CodeForbidden, req, "only the technician starts and ends the conference")
 	}
-	if m.Action != protocol.ConferenceStart && m.Action != protocol.ConferenceEnd {
-		return attendanceError(protocol.CodeBadRequest, req, "unknown action %q: use start or end", m.Action)
+	switch m.Action {
+	case protocol.ConferenceStart, protocol.ConferenceEnd, protocol.ConferenceReopen:
+	case protocol.ConferenceTesting:
+		return a.testing(ctx, c)
+	default:
+		return attendanceError(protocol.CodeBadRequest, req, "unknown action %q: use testing, start, end or reopen", m.Action)
 	}
 	a.mu.Lock()
 	if err := a.load(ctx); err != nil {
@@ -492,19 +559,37 @@ func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Confer
 	st := a.state
 	closedRollCall := false
 	switch m.Action {
-	case protocol.ConferenceStart:
+	case protocol.ConferenceStart, protocol.ConferenceReopen:
 		if st.Running() {
 			a.mu.Unlock()
-			return attendanceError(protocol.CodeConflict, req, "start: the conference runs since %s", st.StartedAt.Format(time.RFC3339))
+			return attendanceError(protocol.CodeConflict, req, "%s: the conference runs since %s", m.Action, st.StartedAt.Format(time.RFC3339))
 		}
-		if info, err := a.hub.d.Store.ConferenceStatus(ctx, a.conf); err == nil && info.Stage == store.StatusArchived {
+		if a.stage == store.StatusArchived {
 			a.mu.Unlock()
-			return attendanceError(protocol.CodeConflict, req, "start: the conference is archived")
+			return attendanceError(protocol.CodeConflict, req, "%s: the conference is archived", m.Action)
 		}
+		ended := !st.StartedAt.IsZero()
+		if m.Action == protocol.ConferenceStart && ended {
+			a.mu.Unlock()
+			e := attendanceError(protocol.CodeConflict, req, "start: the conference ended at %s; reopening it (action reopen) adds a second session to its record", st.EndedAt.Format(time.RFC3339))
+			e.Reason = "ended"
+			return e
+		}
+		if m.Action == protocol.ConferenceReopen && !ended {
+			a.mu.Unlock()
+			e := attendanceError(protocol.CodeConflict, req, "reopen: the conference has not started yet; use start")
+			e.Reason = "not_started"
+			return e
+		}
+		ev := conference.AttendanceEvent{At: now, Kind: conference.ConferenceStarted, By: c.id}
+		if m.Action == protocol.ConferenceReopen {
+			ev.Reason = conference.StartReopened
+			a.log.Warn("conference reopened after its end: a new session", "by", c.id, "ended_at", st.EndedAt, "session", st.SessionCount()+1)
+		}
+		st.Sessions = st.SessionCount() + 1
 		st.StartedAt, st.EndedAt = now, time.Time{}
 		a.state = st
-		a.hub.record(store.AttendanceWrite{Conference: a.conf, State: &st,
-			Event: conference.AttendanceEvent{At: now, Kind: conference.ConferenceStarted, By: c.id}})
+		a.hub.record(store.AttendanceWrite{Conference: a.conf, State: &st, Event: ev})
 	case protocol.ConferenceEnd:
 		if !st.Running() {
 			a.mu.Unlock()

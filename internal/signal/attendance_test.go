@@ -71,16 +71,18 @@ func describe(evs []conference.AttendanceEvent) string {
 }
 
 // expectError waits for the next error message of c and checks its code.
-func expectError(t *testing.T, c *client.Client, request, code string) {
+func expectError(t *testing.T, c *client.Client, request, code string) protocol.Error {
 	t.Helper()
 	select {
 	case e := <-c.Errors():
 		if e.Code != code || e.Request != request || e.Message == "" {
 			t.Errorf("error = %+v; want code %q for %s with a message", e, code, request)
 		}
+		return e
 	case <-time.After(5 * time.Second):
 		t.Fatalf("no %s error for %s", code, request)
 	}
+	return protocol.Error{}
 }
 
 // noError fails if c received an error message.
@@ -258,6 +260,24 @@ func testAttendanceSignaling(t *testing.T, st *store.Store) {
 		expectError(t, tech, protocol.TypeConference, protocol.CodeBadRequest)
 		send(tech, protocol.ConferenceEnd)
 		expectError(t, tech, protocol.TypeConference, protocol.CodeConflict)
+		send(tech, protocol.ConferenceReopen)
+		expectError(t, tech, protocol.TypeConference, protocol.CodeConflict)
+		// The testing stage, on every page; points may not ask for the
+		// floor yet.
+		status := func(want string) {
+			t.Helper()
+			if err := p1.WaitConference(ctx, func(cs protocol.ConferenceState) bool { return cs.Status == want }); err != nil {
+				t.Fatalf("point's conference state %+v; want status %s", p1.ConferenceState(), want)
+			}
+		}
+		send(tech, protocol.ConferenceTesting)
+		status(protocol.StatusTesting)
+		if err := p1.Floor(protocol.Floor{Action: "ask"}); err != nil {
+			t.Fatal(err)
+		}
+		if e := expectError(t, p1, protocol.TypeFloor, protocol.CodeConflict); e.Reason != "not_running" {
+			t.Errorf("a floor request while testing: %+v, want reason not_running", e)
+		}
 		send(tech, protocol.ConferenceStart)
 		waitConference := func(running bool) {
 			t.Helper()
@@ -288,6 +308,33 @@ func testAttendanceSignaling(t *testing.T, st *store.Store) {
 		n := len(evs)
 		if evs[n-2].Kind != conference.RollCallClosed || count(evs, conference.ConferenceStarted, "") != 1 || last(evs).By != techID {
 			t.Errorf("events: %s", describe(evs[n-4:]))
+		}
+		status(protocol.StatusEnded)
+
+		// Starting again after the end is refused: the record stays as
+		// it is, unless the technician reopens it, explicitly; testing
+		// is over for good.
+		send(tech, protocol.ConferenceStart)
+		if e := expectError(t, tech, protocol.TypeConference, protocol.CodeConflict); e.Reason != "ended" {
+			t.Errorf("start after the end: %+v, want reason ended", e)
+		}
+		send(tech, protocol.ConferenceTesting)
+		expectError(t, tech, protocol.TypeConference, protocol.CodeConflict)
+		if cs := p1.ConferenceState(); cs.Status != protocol.StatusEnded || cs.Sessions != 1 {
+			t.Errorf("after the refusals: %+v", cs)
+		}
+		send(tech, protocol.ConferenceReopen)
+		if err := p1.WaitConference(ctx, func(cs protocol.ConferenceState) bool { return cs.Running && cs.Sessions == 2 }); err != nil {
+			t.Fatalf("reopened: %+v", p1.ConferenceState())
+		}
+		send(tech, protocol.ConferenceEnd)
+		status(protocol.StatusEnded)
+		evs = waitEvents(t, st, conf, func(evs []conference.AttendanceEvent) bool {
+			return last(evs).Kind == conference.ConferenceEnded && count(evs, conference.ConferenceEnded, "") == 2
+		})
+		r := conference.BuildReport(conference.Conference{ID: conf}, nil, evs, nil, time.Now())
+		if len(r.Sessions) != 2 || r.Sessions[0].End.IsZero() || !r.Sessions[1].Reopened {
+			t.Errorf("the report's sessions: %+v", r.Sessions)
 		}
 	})
 

@@ -58,7 +58,8 @@ func floorError(action string, err error) *protocol.Error {
 		errors.Is(err, store.ErrNotInvited), errors.Is(err, errBadFloorRequest):
 		e.Code = protocol.CodeBadRequest
 	case errors.Is(err, store.ErrAlreadyQueued), errors.Is(err, store.ErrAlreadyHolding), errors.Is(err, store.ErrNotQueued),
-		errors.Is(err, store.ErrNotHolding), errors.Is(err, store.ErrQueueEmpty), errors.Is(err, store.ErrNoSuchTurn):
+		errors.Is(err, store.ErrNotHolding), errors.Is(err, store.ErrQueueEmpty), errors.Is(err, store.ErrNoSuchTurn),
+		errors.Is(err, errNotRunning):
 		e.Code = protocol.CodeConflict
 	case store.Unavailable(err):
 		e.Code = protocol.CodeStoreUnavailable
@@ -89,9 +90,14 @@ var floorReasons = []struct {
 	{store.ErrNotInvited, "not_invited"},
 	{conference.ErrInvalidSubject, "invalid_subject"},
 	{conference.ErrInvalidLimit, "invalid_limit"},
+	{errNotRunning, "not_running"},
 }
 
 var errBadFloorRequest = errors.New("bad floor request")
+
+// errNotRunning refuses a request for the floor outside the running
+// conference: before its start, while testing, or after its end.
+var errNotRunning = errors.New("the conference is not running: the floor can be asked for only while it runs")
 
 // act carries out a floor action of connection c.
 func (f *floor) act(ctx context.Context, c *conn, m *protocol.Floor) error {
@@ -117,6 +123,13 @@ func (f *floor) act(ctx context.Context, c *conn, m *protocol.Floor) error {
 		var subject string
 		if subject, err = conference.CleanSubject(m.Subject); err != nil {
 			return err
+		}
+		running, rerr := f.hub.attendanceOf(f.conf).running(ctx)
+		if rerr != nil {
+			return rerr
+		}
+		if !running {
+			return errNotRunning
 		}
 		state, err = st.Ask(ctx, f.conf, target, subject, now)
 	case conference.FloorWithdraw:

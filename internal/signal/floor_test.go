@@ -136,6 +136,17 @@ func testFloorControlsMedia(t *testing.T, st *store.Store) {
 		t.Errorf("floor state's default speaking time = %d s, want 420", f.DefaultSeconds)
 	}
 
+	// Before the start nobody may ask for the floor; the technician
+	// starts the conference.
+	floorError(t, ctx, c, protocol.Floor{Action: "ask"}, protocol.CodeConflict)
+	tech := s.dial(ctx, s.token("floor-media", conference.RoleTechnician, "", time.Hour), false)
+	if err := tech.ConferenceAction(protocol.ConferenceStart); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitConference(ctx, func(cs protocol.ConferenceState) bool { return cs.Status == protocol.StatusRunning }); err != nil {
+		t.Fatal(err)
+	}
+
 	// Two points ask; everyone sees the queue in order.
 	if err := c.Floor(protocol.Floor{Action: "ask", Subject: "Báo cáo tham luận"}); err != nil {
 		t.Fatal(err)

@@ -35,6 +35,12 @@ func TestRedisStoreOutageAnswersAtOnce(t *testing.T) {
 	tech := s.dial(ctx, s.token(conf, conference.RoleTechnician, "", time.Hour), true)
 	s.dial(ctx, s.token(conf, conference.RolePoint, points[0], time.Hour), true) // the speaker
 	asker := s.dial(ctx, s.token(conf, conference.RolePoint, points[1], time.Hour), true)
+	if err := tech.ConferenceAction(protocol.ConferenceStart); err != nil {
+		t.Fatal(err)
+	}
+	if err := asker.WaitConference(ctx, func(cs protocol.ConferenceState) bool { return cs.Running }); err != nil {
+		t.Fatal(err)
+	}
 	if err := tech.Floor(protocol.Floor{Action: "give", PointID: points[0]}); err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,18 @@ type AttendanceState struct {
 	RollCall  RollCall  `json:"roll_call,omitzero"`
 	StartedAt time.Time `json:"started_at,omitzero"` // last conference_started
 	EndedAt   time.Time `json:"ended_at,omitzero"`   // last conference_ended, zero while running
+	// Sessions counts the conference_started events: more than one once
+	// an ended conference was reopened. A state written before it was
+	// counted has 0 for a conference that started: see SessionCount.
+	Sessions int `json:"sessions,omitempty"`
+}
+
+// SessionCount returns how many sessions the conference had so far.
+func (s AttendanceState) SessionCount() int {
+	if s.Sessions == 0 && !s.StartedAt.IsZero() {
+		return 1
+	}
+	return s.Sessions
 }
 
 // Running reports whether the conference has started and not ended since.
