@@ -725,6 +725,7 @@ func TestBrowserFloor(t *testing.T) {
 	browser := startBrowser(t)
 	const subject = "Tham luận về chuyển đổi số"
 
+	startConference(t, stack, "floor") // the floor is asked for only while the conference runs
 	chair := newTab(t, browser)
 	navigate(t, chair, pageURL(stack, "console", stack.Token("floor", conference.RoleChair, "", time.Hour)))
 	speaker, listener := newTab(t, browser), newTab(t, browser)

@@ -202,3 +202,40 @@ export class RollCall {
     return Date.parse(this.state.deadline) - (Date.now() + this.offset);
   }
 }
+
+/**
+ * Returns the stage of a conference_state: draft, scheduled, testing,
+ * running, ended or archived ('' before the first); from an older server
+ * without status, running or ended or not started.
+ */
+export function conferenceStage(cs) {
+  if (!cs) return '';
+  if (cs.status) return cs.status;
+  if (cs.running) return 'running';
+  return cs.ended_at ? 'ended' : 'scheduled';
+}
+
+/**
+ * Returns the line that says where the conference is: not started, testing,
+ * running since, ended at (the times as clock(iso) writes them).
+ */
+export function conferenceStageText(cs, clock) {
+  switch (conferenceStage(cs)) {
+    case 'testing': return t('conference.testing');
+    case 'running': return t('conference.running', { time: clock(cs.started_at) });
+    case 'ended':
+    case 'archived':
+      return cs.sessions > 1 ? t('conference.ended.sessions', { time: clock(cs.ended_at), n: cs.sessions })
+        : t('conference.ended', { time: clock(cs.ended_at) });
+    case '': return '';
+    default: return t('conference.notstarted');
+  }
+}
+
+/** Shows the stage of conference_state cs in node (a page's header line). */
+export function showStage(node, cs, clock) {
+  const text = conferenceStageText(cs, clock);
+  node.hidden = !text;
+  node.textContent = text ? t('conference.stage', { text }) : '';
+  node.dataset.stage = conferenceStage(cs);
+}

@@ -562,6 +562,9 @@ const ATTENDANCE_REQUESTS = new Set(['check_in', 'roll_call', 'conference', 'con
 /** Returns a plain sentence (in the page's language) for a server error message. */
 export function serverErrorText(msg) {
   if (msg.request === 'floor') return floorErrorText(msg);
+  if (msg.request === 'conference' && (msg.reason === 'ended' || msg.reason === 'started')) {
+    return t('conference.why.' + msg.reason);
+  }
   if (ATTENDANCE_REQUESTS.has(msg.request) && has(`error.${msg.request}.${msg.code}`)) {
     return t(`error.${msg.request}.${msg.code}`);
   }

@@ -19,7 +19,7 @@ import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
 import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
-import { ReportFeed, RollCall, isSet } from './attendance.js';
+import { ReportFeed, RollCall, conferenceStage, conferenceStageText, showStage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -39,6 +39,7 @@ const ui = {
   body: document.body,
   title: byId('conf-title'),
   roleName: byId('role-name'),
+  confStage: byId('conf-stage'),
   modes: byId('modes'),
   pointCount: byId('point-count'),
   videoCount: byId('video-count'),
@@ -92,6 +93,8 @@ const ui = {
   confControl: byId('conf-control'),
   confState: byId('conf-state'),
   confStart: byId('conf-start'),
+  confTesting: byId('conf-testing'),
+  confReopen: byId('conf-reopen'),
   confEnd: byId('conf-end'),
   rollcallControl: byId('rollcall-control'),
   rollcallSeconds: byId('rollcall-seconds'),
@@ -1117,6 +1120,10 @@ function setupAttendance() {
   ui.confEnd.addEventListener('click', () => {
     if (window.confirm(t('conference.end.confirm'))) sendAttendance({ type: 'conference', action: 'end' });
   });
+  ui.confTesting.addEventListener('click', () => sendAttendance({ type: 'conference', action: 'testing' }));
+  ui.confReopen.addEventListener('click', () => {
+    if (window.confirm(t('conference.reopen.confirm'))) sendAttendance({ type: 'conference', action: 'reopen' });
+  });
   ui.rollcallStart.addEventListener('click', () => {
     const seconds = Math.round(Number(ui.rollcallSeconds.value));
     if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) {
@@ -1148,14 +1155,18 @@ function renderAttendance() {
   if (!session) return;
   const ready = call?.state === State.connected;
   const running = !!conferenceState?.running;
+  const stage = conferenceStage(conferenceState) || 'scheduled';
+  const before = stage === 'draft' || stage === 'scheduled' || stage === 'testing';
   ui.confControl.dataset.running = String(running);
-  ui.confState.textContent = running
-    ? t('conference.running', { time: clockTime(conferenceState.started_at) })
-    : isSet(conferenceState?.ended_at) ? t('conference.ended', { time: clockTime(conferenceState.ended_at) }) : t('conference.notstarted');
-  ui.confStart.hidden = running;
+  ui.confControl.dataset.stage = stage;
+  ui.confState.textContent = conferenceStageText(conferenceState, clockTime) || t('conference.notstarted');
+  if (conferenceState) showStage(ui.confStage, conferenceState, clockTime);
+  // testing → start → end; an ended conference only by the explicit reopen.
+  ui.confTesting.hidden = !(stage === 'draft' || stage === 'scheduled');
+  ui.confStart.hidden = !before;
   ui.confEnd.hidden = !running;
-  ui.confStart.disabled = !ready;
-  ui.confEnd.disabled = !ready;
+  ui.confReopen.hidden = stage !== 'ended';
+  for (const b of [ui.confTesting, ui.confStart, ui.confEnd, ui.confReopen]) b.disabled = !ready;
 
   const open = rollCall.open;
   ui.rollcallControl.dataset.open = String(open);

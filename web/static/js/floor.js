@@ -109,6 +109,7 @@ const REASONS = {
   no_such_turn: 'floor.why.notholding',
   queue_empty: 'floor.why.empty',
   not_invited: 'floor.why.notinvited',
+  not_running: 'floor.why.notrunning',
 };
 
 /** Returns a plain sentence (in the page's language) for an error the server answered a floor action with. */

@@ -18,8 +18,8 @@ import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo, useVideoLayers } from './media.js';
 import { initLang, t } from './i18n.js';
 import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
-import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, formatClock, showClock } from './floor.js';
-import { RollCall } from './attendance.js';
+import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, clockTime, formatClock, showClock } from './floor.js';
+import { RollCall, conferenceStage, showStage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showInsecure, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -31,6 +31,7 @@ const ui = {
   body: document.body,
   title: byId('conf-title'),
   pointName: byId('point-name'),
+  confStage: byId('conf-stage'),
   lang: byId('lang'),
   status: byId('status'),
   refusal: byId('refusal'),
@@ -93,6 +94,8 @@ let floorPending = 0; // timer while a floor action of this page awaits the serv
 const rollCall = new RollCall();
 let rollCallPending = 0; // timer while this page's confirmation awaits the server's answer
 let mutedByHall = false; // the technician muted this point (control "mute")
+let conferenceState = null; // the last conference_state: the floor is asked for only while it runs
+let lastFloorState = 'idle'; // this point's place on the floor at the last render
 // The check-in: declared is what the server was sent last ({delegates,
 // representative}, remembered across visits), pending what waits for a
 // connection, editing whether the form is open over the summary.
@@ -269,6 +272,11 @@ function ensureCall() {
         rollCallPending = 0;
         if (msg.open && !wasOpen && !rollCall.hasConfirmed(session.point_id)) notify(ui.notices, t('rollcall.opened'), 15);
         renderRollCall();
+      },
+      conference: (msg) => {
+        conferenceState = msg;
+        showStage(ui.confStage, msg, clockTime);
+        renderFloor();
       },
       muted: (muted) => {
         if (muted !== mutedByHall) notify(ui.notices, t(muted ? 'control.muted' : 'control.unmuted'), 15);
@@ -490,16 +498,24 @@ function renderFloor() {
   const state = turn ? 'holding' : request ? 'queued' : 'idle';
   ui.floor.dataset.floor = state;
   ui.body.dataset.floor = state;
-  ui.floorStatus.hidden = state === 'idle';
+  // The floor is asked for only while the conference runs (an older
+  // server, which sends no status, lets the request through).
+  const stage = conferenceStage(conferenceState);
+  const running = stage === 'running' || stage === '' || !conferenceState?.status;
+  ui.floorStatus.hidden = state === 'idle' && running;
   ui.floorStatus.textContent = turn
     ? t('floor.point.holding')
-    : request ? t('floor.point.queued', { n: request.position }) : '';
+    : request ? t('floor.point.queued', { n: request.position }) : t('floor.ask.notrunning');
+  // A request taken, or a turn ended: the subject asked with is done.
+  if (state !== lastFloorState && lastFloorState === 'idle') ui.floorSubject.value = '';
+  lastFloorState = state;
   const ready = call?.state === State.connected && floor.known && !floorPending;
   ui.floorSubject.hidden = state !== 'idle';
   ui.floorAsk.hidden = state !== 'idle';
   ui.floorWithdraw.hidden = state !== 'queued';
   ui.floorFinish.hidden = state !== 'holding';
-  ui.floorAsk.disabled = !ready;
+  ui.floorAsk.disabled = !ready || !running;
+  ui.floorSubject.disabled = !running;
   ui.floorWithdraw.disabled = !ready;
   ui.floorFinish.disabled = !ready;
   ui.floorClockRow.hidden = !turn;
@@ -520,6 +536,7 @@ function tickFloor() {
 
 function redraw() {
   if (!session) return;
+  if (conferenceState) showStage(ui.confStage, conferenceState, clockTime);
   showState(call ? call.state : State.idle);
   renderCheckIn();
   renderRollCall();

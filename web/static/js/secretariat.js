@@ -18,7 +18,7 @@ import { Call, State, closingText } from './call.js';
 import { has, initLang, pick, t } from './i18n.js';
 import { PointBook, byName, matches } from './points.js';
 import {
-  DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, statusText,
+  DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, showStage, statusText,
 } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
@@ -27,9 +27,13 @@ import {
 // How often the report is fetched when no attendance_changed comes, in milliseconds.
 const REPORT_INTERVAL = 10000;
 
+// The last conference_state, for the stage line of the header.
+let conferenceState = null;
+
 const ui = {
   body: document.body,
   title: byId('conf-title'),
+  confStage: byId('conf-stage'),
   lang: byId('lang'),
   status: byId('status'),
   refusal: byId('refusal'),
@@ -119,7 +123,11 @@ async function main() {
       },
       attendance: () => reports.nudge(),
       rollCall: () => reports.nudge(),
-      conference: () => reports.nudge(),
+      conference: (msg) => {
+        conferenceState = msg;
+        showStage(ui.confStage, msg, (iso) => formatTime(iso, timeZone()));
+        reports.nudge();
+      },
       notice: (text) => notify(ui.notices, text),
       closed: (reason, message) => {
         showRefusal(ui.refusal, {
@@ -250,6 +258,7 @@ function renderSummary(tz, lastRollCall) {
 function redraw() {
   if (!session) return;
   if (call) showStatus(ui.status, call.state);
+  if (conferenceState) showStage(ui.confStage, conferenceState, (iso) => formatTime(iso, timeZone()));
   render();
   showExportNotice();
 }
