@@ -762,6 +762,10 @@ func TestBrowserFloor(t *testing.T) {
 	slotGrowing(t, listener, "listener receives the speaker's audio", "speaker-audio", packets, 10*time.Second)
 	t.Logf("speaker's media at the other point %v after the give", time.Since(given).Round(time.Millisecond))
 	waitFor(t, listener, "speaker view live, its voice playing", `document.querySelector('#speaker').dataset.state === 'live' && !document.querySelector('#speaker-video').hidden && [...document.querySelectorAll('#audio-sinks audio')].some((a) => a.dataset.participant.startsWith('speaker-audio') && !a.muted && !a.paused)`, 5*time.Second)
+	// At the other point the speaker is the main view, the hall small
+	// beside it, with the speaker's whole label and its time left.
+	waitFor(t, listener, "the speaker as the main view, with its countdown", `document.body.dataset.mainView === 'speaker' && document.querySelector('#speaker').getBoundingClientRect().width > 1.5 * document.querySelector('#hall').getBoundingClientRect().width && !document.querySelector('#speaker-clock').hidden && /^[67]:\d\d$/.test(document.querySelector('#speaker-clock').textContent) && document.querySelector('#speaker-label').scrollWidth <= document.querySelector('#speaker-label').clientWidth + 1`, 5*time.Second)
+	screenshot(t, listener, "listener-speaker.png")
 
 	// The console: the holder with its countdown, its tile highlighted, the
 	// rest of the queue, and the speaker large in the program view.
@@ -774,6 +778,7 @@ func TestBrowserFloor(t *testing.T) {
 	waitFor(t, speaker, "three more minutes", `/^(9|10):\d\d$/.test(document.querySelector('#floor-clock').textContent)`, 5*time.Second)
 	click(t, chair, `#floor-holders button[data-action="take_back"][data-target="diem-1"]`)
 	waitFor(t, listener, "speaker view empty again", `document.querySelector('#speaker').dataset.state === 'none' && document.querySelector('#speaker-video').hidden && !document.querySelector('#speaker-placeholder').hidden && document.querySelector('#speaker-placeholder').textContent === 'Chưa có người phát biểu'`, 5*time.Second)
+	waitFor(t, listener, "the hall the main view again", `document.body.dataset.mainView === 'hall' && document.querySelector('#hall').getBoundingClientRect().width > 1.5 * document.querySelector('#speaker').getBoundingClientRect().width && document.querySelector('#speaker-clock').hidden`, 5*time.Second)
 	waitFor(t, speaker, "former speaker muted at the hall", `document.querySelector('#floor').dataset.floor === 'idle' && document.querySelector('#mic-state').dataset.live === 'false'`, 5*time.Second)
 	waitFor(t, chair, "console without holder", `!document.querySelector('#floor-holders .holder') && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'none' && document.querySelector('#program').dataset.show === 'hall'`, 5*time.Second)
 

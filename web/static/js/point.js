@@ -43,6 +43,7 @@ const ui = {
   speakerVideo: byId('speaker-video'),
   speakerPlaceholder: byId('speaker-placeholder'),
   speakerLabel: byId('speaker-label'),
+  speakerClock: byId('speaker-clock'),
   floor: byId('floor'),
   floorStatus: byId('floor-status'),
   floorClockRow: byId('floor-clock-row'),
@@ -465,6 +466,10 @@ function renderSpeaker() {
   const shown = floor.holders.find((h) => h.point_id !== me);
   const video = slots.get(SPEAKER_VIDEO);
   ui.speaker.dataset.participant = shown ? shown.point_id : '';
+  // Another point holding the floor is the main view, the hall small
+  // beside it; otherwise the hall is.
+  ui.body.dataset.mainView = shown ? 'speaker' : 'hall';
+  ui.speakerClock.hidden = !shown;
   if (!shown) {
     const self = !!floor.holder(me);
     ui.speaker.dataset.state = self ? 'self' : 'none';
@@ -532,6 +537,9 @@ function renderFloor() {
 function tickFloor() {
   const turn = session && floor.holder(session.point_id);
   if (turn) showClock(ui.floorClock, floor, turn);
+  // The time left of the speaker shown, at the other points too.
+  const shown = session && floor.holders.find((h) => h.point_id !== session.point_id);
+  if (shown) showClock(ui.speakerClock, floor, shown);
 }
 
 function redraw() {
