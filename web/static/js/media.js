@@ -65,19 +65,36 @@ function rememberDevice(kind, deviceId) {
   }
 }
 
-// Returns the constraints of kind: deviceId exactly when given, else the
-// device chosen last time if it is still there.
-function constraints(kind, deviceId) {
+// Returns the constraints of kind: deviceId exactly when given, else,
+// with remembered, exactly the device chosen last time (Chromium ignores
+// an ideal deviceId for audio: the room's microphone must be asked for
+// exactly), else any device.
+function constraints(kind, deviceId, remembered = true) {
   const base = kind === 'video' ? video : AUDIO;
-  if (deviceId) return { ...base, deviceId: { exact: deviceId } };
-  const last = rememberedDevice(kind);
-  return last ? { ...base, deviceId: { ideal: last } } : { ...base };
+  const id = deviceId || (remembered ? rememberedDevice(kind) : '');
+  return id ? { ...base, deviceId: { exact: id } } : { ...base };
 }
 
-/** Opens one track of kind ("audio" or "video"), from deviceId when given. */
+// Reports whether getUserMedia failed because the device asked for is gone.
+function deviceGone(err) {
+  return err?.name === 'OverconstrainedError' || err?.name === 'NotFoundError';
+}
+
+/**
+ * Opens one track of kind ("audio" or "video"): from deviceId when given,
+ * else from the device chosen last time, or, when that one is gone, from
+ * any device of the kind.
+ */
 export async function openTrack(kind, deviceId) {
-  const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, deviceId) });
-  return stream.getTracks()[0];
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, deviceId) });
+    return stream.getTracks()[0];
+  } catch (err) {
+    if (deviceId || !rememberedDevice(kind) || !deviceGone(err)) throw err;
+    console.warn(`hoinghi: the ${kind} device chosen last time is gone; opening another`);
+    const stream = await navigator.mediaDevices.getUserMedia({ [kind]: constraints(kind, '', false) });
+    return stream.getTracks()[0];
+  }
 }
 
 /**
