@@ -977,6 +977,15 @@ func TestBrowserTechnicianControls(t *testing.T) {
 	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="unmute"]`)
 	waitFor(t, tabs[0], "muted notice gone", `document.querySelector('#muted-notice').hidden && window.hoinghi.muted === false`, 5*time.Second)
 
+	// Muted while it holds the floor: one state on its page, seen and not
+	// heard, not "the conference hears you" beside "the hall muted you".
+	click(t, tech, `.tile[data-participant="diem-1"] .tile-action[data-action="give"]`)
+	waitFor(t, tabs[0], "holding the floor", `document.querySelector('#floor').dataset.floor === 'holding' && document.querySelector('#mic-state').dataset.live === 'true'`, 5*time.Second)
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="mute"]`)
+	waitFor(t, tabs[0], "one state: holding, muted", `window.hoinghi.muted === true && document.querySelector('#floor-status').textContent.includes('đã tắt micro') && document.querySelector('#muted-notice').hidden && document.querySelector('#mic-state').hidden`, 5*time.Second)
+	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="unmute"]`)
+	waitFor(t, tabs[0], "holding, heard again", `window.hoinghi.muted === false && document.querySelector('#floor-status').textContent === 'Bạn đang phát biểu' && document.querySelector('#mic-state').dataset.live === 'true'`, 5*time.Second)
+
 	// Restart the first point's camera: it publishes a new, live track.
 	click(t, tech, `.tile[data-participant="diem-1"] button[data-control="restart_camera"]`)
 	waitFor(t, tabs[0], "camera restarted and republished", `(() => {

@@ -38,6 +38,11 @@ const (
 	ConferenceStarted AttendanceKind = "conference_started"
 	// The technician ended the conference (By).
 	ConferenceEnded AttendanceKind = "conference_ended"
+	// The technician muted a participant's microphone at the hall, or
+	// unmuted it (ParticipantID, PointID for a point, By): a mute during
+	// a turn shows in the speaking log.
+	Muted   AttendanceKind = "muted"
+	Unmuted AttendanceKind = "unmuted"
 )
 
 // Why a participant left.

@@ -115,6 +115,48 @@ func (r Report) ActorName(by string) string {
 	return by
 }
 
+// mutesByPoint returns, by point, the times its microphone was muted at
+// the hall, from the events in order.
+func mutesByPoint(evs []AttendanceEvent) map[string][]Mute {
+	var out map[string][]Mute
+	for _, e := range evs {
+		if e.PointID == "" || e.Kind != Muted && e.Kind != Unmuted {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]Mute)
+		}
+		ms := out[e.PointID]
+		open := len(ms) > 0 && ms[len(ms)-1].End.IsZero()
+		switch {
+		case e.Kind == Muted && !open:
+			out[e.PointID] = append(ms, Mute{Start: e.At, By: e.By})
+		case e.Kind == Unmuted && open:
+			ms[len(ms)-1].End = e.At
+		}
+	}
+	return out
+}
+
+// mutesWithin returns the parts of mutes within a turn from start to end
+// (zero: not ended).
+func mutesWithin(mutes []Mute, start, end time.Time) []Mute {
+	var out []Mute
+	for _, m := range mutes {
+		if !end.IsZero() && !m.Start.Before(end) || !m.End.IsZero() && !m.End.After(start) {
+			continue
+		}
+		if m.Start.Before(start) {
+			m.Start = start
+		}
+		if !end.IsZero() && (m.End.IsZero() || m.End.After(end)) {
+			m.End = end
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // Session is one session of a conference: from a start to the end after
 // it, End zero while it goes on. Reopened marks a session started by
 // reopening the ended conference.
@@ -214,6 +256,16 @@ type TurnEntry struct {
 	// Ongoing reports that the turn had not ended; Duration then runs to
 	// the report's Until.
 	Ongoing bool
+	// Mutes are the times within the turn the hall had the point's
+	// microphone muted (End zero: still muted at the turn's end).
+	Mutes []Mute
+}
+
+// Mute is a time a point's microphone was muted at the hall during its
+// turn.
+type Mute struct {
+	Start, End time.Time
+	By         string
 }
 
 // Summary holds the totals of a report, over the invited points.
@@ -384,12 +436,14 @@ func BuildReport(c Conference, points []Point, events []AttendanceEvent, turns [
 		}
 	}
 
+	mutes := mutesByPoint(evs)
 	for _, t := range turns {
 		te := TurnEntry{Turn: t, PointName: r.pointName(index, t.PointID), GivenByName: r.ActorName(t.GivenBy)}
 		if t.End.IsZero() {
 			te.Ongoing = true
 			te.Duration = max(r.Until.Sub(t.Start), 0)
 		}
+		te.Mutes = mutesWithin(mutes[t.PointID], t.Start, t.End)
 		r.Turns = append(r.Turns, te)
 	}
 	r.Summary = r.summarize()

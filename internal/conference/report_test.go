@@ -395,3 +395,29 @@ func TestReportDoesNotChangeArguments(t *testing.T) {
 		t.Errorf("events reordered")
 	}
 }
+
+// TestTurnMutes: the hall's mutes of a point show in its turns, cut to
+// each turn; mutes of another point or outside a turn do not.
+func TestTurnMutes(t *testing.T) {
+	at := func(m, s int) time.Time { return time.Date(2026, 3, 15, 9, m, s, 0, time.UTC) }
+	events := []AttendanceEvent{
+		{ID: "1", Kind: ConferenceStarted, At: at(0, 0)},
+		{ID: "2", Kind: Muted, At: at(5, 0), PointID: "a", By: "tech"},  // before the turn
+		{ID: "3", Kind: Unmuted, At: at(11, 0), PointID: "a", By: "tech"}, // within it
+		{ID: "4", Kind: Muted, At: at(12, 0), PointID: "b", By: "tech"},   // another point
+		{ID: "5", Kind: Muted, At: at(14, 0), PointID: "a", By: "tech"},   // until after the turn
+		{ID: "6", Kind: Unmuted, At: at(30, 0), PointID: "a", By: "tech"},
+	}
+	turns := []Turn{
+		{ID: "t1", PointID: "a", Start: at(10, 0), End: at(20, 0)},
+		{ID: "t2", PointID: "a", Start: at(40, 0), End: at(45, 0)},
+	}
+	r := BuildReport(Conference{ID: "c"}, []Point{{ID: "a"}, {ID: "b"}}, events, turns, at(50, 0))
+	want := []Mute{{Start: at(10, 0), End: at(11, 0), By: "tech"}, {Start: at(14, 0), End: at(20, 0), By: "tech"}}
+	if got := r.Turns[0].Mutes; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("first turn's mutes %+v, want %+v", got, want)
+	}
+	if got := r.Turns[1].Mutes; len(got) != 0 {
+		t.Errorf("second turn's mutes %+v, want none", got)
+	}
+}

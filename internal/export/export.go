@@ -322,13 +322,33 @@ var endReasons = map[string]string{
 }
 
 func endReason(t conference.TurnEntry) string {
+	why := t.EndReason
 	if t.Ongoing {
-		return "Đang phát biểu"
+		why = "Đang phát biểu"
+	} else if v, ok := endReasons[t.EndReason]; ok {
+		why = v
 	}
-	if v, ok := endReasons[t.EndReason]; ok {
-		return v
+	if m := mutesText(t); m != "" {
+		why += "; " + m
 	}
-	return t.EndReason
+	return why
+}
+
+// mutesText says when the hall muted the point's microphone during turn
+// t, "" when it did not.
+func mutesText(t conference.TurnEntry) string {
+	if len(t.Mutes) == 0 {
+		return ""
+	}
+	var total time.Duration
+	for _, m := range t.Mutes {
+		end := m.End
+		if end.IsZero() {
+			end = t.Start.Add(t.Duration)
+		}
+		total += span(m.Start, end)
+	}
+	return fmt.Sprintf("hội trường tắt micro %d lần (%s)", len(t.Mutes), formatDuration(total))
 }
 
 var rollCallNames = map[string]string{

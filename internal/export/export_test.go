@@ -865,3 +865,15 @@ func TestReopenedSessions(t *testing.T) {
 		t.Errorf("the PDF's head does not show both sessions: %s", page)
 	}
 }
+
+// TestSpeakingLogShowsMutes: a mute during a turn is in the speaking
+// log's last column.
+func TestSpeakingLogShowsMutes(t *testing.T) {
+	tn := conference.TurnEntry{Turn: conference.Turn{Start: at(9, 0, 0), End: at(9, 10, 0), Duration: 10 * time.Minute,
+		EndReason: conference.EndFinished},
+		Mutes: []conference.Mute{{Start: at(9, 2, 0), End: at(9, 3, 30)}, {Start: at(9, 9, 0), End: at(9, 10, 0)}}}
+	got := endReason(tn)
+	if !strings.Contains(got, "hội trường tắt micro 2 lần (2 phút 30 giây)") {
+		t.Errorf("end column %q", got)
+	}
+}

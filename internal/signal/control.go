@@ -56,6 +56,17 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 		c.hub.setMuted(c.conf, t.id, muted)
 		media.SetMuted(c.conf, t.id, muted)
 		t.sendState(protocol.Muted{Type: protocol.TypeMuted, Muted: muted}, keyMuted)
+		// In the conference's record too: a mute during a turn shows in
+		// the speaking log.
+		kind := conference.Unmuted
+		if muted {
+			kind = conference.Muted
+		}
+		ev := conference.AttendanceEvent{Kind: kind, ParticipantID: t.id, By: c.id}
+		if t.role == conference.RolePoint {
+			ev.PointID = t.adm.Point.ID
+		}
+		c.hub.record(store.AttendanceWrite{Conference: c.conf, Event: ev})
 	case protocol.ControlKeyframe:
 		media.RequestKeyframes(c.conf, t.id)
 	case protocol.ControlRestartCamera:

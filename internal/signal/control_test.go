@@ -93,6 +93,19 @@ func testTechnicianControls(t *testing.T, st *store.Store) {
 	mutedSends()
 	control(protocol.ControlUnmute, points[0])
 	grows("speaker audio after unmute", speakerAudio)
+	// The mute is in the conference's record, and the speaking log shows
+	// it within the turn.
+	evs := waitEvents(t, st, "controls", func(evs []conference.AttendanceEvent) bool {
+		return count(evs, conference.Muted, points[0]) == 1 && count(evs, conference.Unmuted, points[0]) == 1
+	})
+	turns, err := st.Turns(ctx, "controls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := conference.BuildReport(conference.Conference{ID: "controls"}, nil, evs, turns, time.Now())
+	if len(r.Turns) != 1 || len(r.Turns[0].Mutes) != 1 || r.Turns[0].Mutes[0].End.IsZero() || r.Turns[0].Mutes[0].By != tech.Welcome().ParticipantID {
+		t.Errorf("the speaking log's mutes: %+v", r.Turns)
+	}
 
 	// Keyframe and camera restart reach the publisher.
 	kf := s.SFU.Stats().KeyframeRequests

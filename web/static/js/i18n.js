@@ -420,6 +420,7 @@ const TEXTS = {
   'floor.finish': ['Kết thúc phát biểu', 'Finish speaking'],
   'floor.point.queued': ['Bạn đang ở vị trí thứ {n} trong danh sách xin phát biểu', 'You are number {n} in the queue to speak'],
   'floor.point.holding': ['Bạn đang phát biểu', 'You have the floor'],
+  'floor.point.holding.muted': ['Bạn đang phát biểu, nhưng hội trường đã tắt micro của điểm cầu: hội nghị thấy hình, chưa nghe được tiếng.', 'You have the floor, but the hall has muted your microphone: the conference sees you and does not hear you.'],
   'floor.clock.label': ['Thời gian còn lại', 'Time left'],
   'floor.clock.over': ['Hết giờ {time}', 'Time up {time}'],
   'floor.clock.nolimit': ['không giới hạn, đã nói {time}', 'no limit, {time} so far'],

@@ -508,8 +508,10 @@ function renderFloor() {
   const stage = conferenceStage(conferenceState);
   const running = stage === 'running' || stage === '' || !conferenceState?.status;
   ui.floorStatus.hidden = state === 'idle' && running;
+  // Holding the floor while the hall muted this point is one state: seen,
+  // not heard.
   ui.floorStatus.textContent = turn
-    ? t('floor.point.holding')
+    ? t(mutedByHall ? 'floor.point.holding.muted' : 'floor.point.holding')
     : request ? t('floor.point.queued', { n: request.position }) : t('floor.ask.notrunning');
   // A request taken, or a turn ended: the subject asked with is done.
   if (state !== lastFloorState && lastFloorState === 'idle') ui.floorSubject.value = '';
@@ -528,7 +530,7 @@ function renderFloor() {
   ui.micState.hidden = !mic || mutedByHall;
   ui.micState.dataset.live = String(!!turn && !mutedByHall);
   ui.micState.textContent = t(turn ? 'floor.mic.live' : 'floor.mic.muted');
-  ui.mutedNotice.hidden = !mutedByHall;
+  ui.mutedNotice.hidden = !mutedByHall || !!turn;
   ui.body.dataset.muted = String(mutedByHall);
   tickFloor();
   renderSpeaker();
