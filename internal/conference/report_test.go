@@ -402,7 +402,7 @@ func TestTurnMutes(t *testing.T) {
 	at := func(m, s int) time.Time { return time.Date(2026, 3, 15, 9, m, s, 0, time.UTC) }
 	events := []AttendanceEvent{
 		{ID: "1", Kind: ConferenceStarted, At: at(0, 0)},
-		{ID: "2", Kind: Muted, At: at(5, 0), PointID: "a", By: "tech"},  // before the turn
+		{ID: "2", Kind: Muted, At: at(5, 0), PointID: "a", By: "tech"},    // before the turn
 		{ID: "3", Kind: Unmuted, At: at(11, 0), PointID: "a", By: "tech"}, // within it
 		{ID: "4", Kind: Muted, At: at(12, 0), PointID: "b", By: "tech"},   // another point
 		{ID: "5", Kind: Muted, At: at(14, 0), PointID: "a", By: "tech"},   // until after the turn
