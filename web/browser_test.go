@@ -484,8 +484,14 @@ func checkSecretariat(t *testing.T, browser context.Context, stack *servertest.S
 // checkEnglish switches a point page to English and back.
 func checkEnglish(t *testing.T, tab context.Context) {
 	t.Helper()
+	title, err := eval[string](tab, `document.querySelector('#conf-title').textContent`)
+	if err != nil {
+		t.Fatal(err)
+	}
 	click(t, tab, "#lang")
 	waitFor(t, tab, "English", `document.documentElement.lang === 'en' && document.querySelector('#status').textContent === 'Connected' && document.querySelector('#speaker-placeholder').textContent === 'Nobody has the floor'`, 5*time.Second)
+	// The conference's name stays in the header.
+	waitFor(t, tab, "the conference's name kept", `document.querySelector('#conf-title').textContent === `+fmt.Sprintf("%q", title)+` && `+fmt.Sprintf("%q", title)+` !== 'Online conference'`, 5*time.Second)
 	click(t, tab, "#lang")
 	waitFor(t, tab, "Vietnamese again", `document.documentElement.lang === 'vi' && document.querySelector('#status').textContent === 'Đã kết nối'`, 5*time.Second)
 }

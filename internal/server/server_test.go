@@ -396,6 +396,9 @@ func TestStaticAndOps(t *testing.T) {
 	if res := f.do(t, "GET", "/nothing.html", "", ""); res.status != 404 {
 		t.Errorf("/nothing.html: status %d, want 404", res.status)
 	}
+	if res := f.do(t, "GET", "/favicon.ico", "", ""); res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "image/") {
+		t.Errorf("/favicon.ico: status %d, type %q", res.status, res.header.Get("Content-Type"))
+	}
 
 	client := *f.srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -461,9 +461,12 @@ export class Call {
   }
 
   #onServerError(link, msg) {
-    console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
     // A refused stats report (see reportOwnStats in stats.js) is nothing the user can act on.
-    if (msg.request === 'stats') return;
+    if (msg.request === 'stats') {
+      console.debug('hoinghi: stats report refused', msg.code);
+      return;
+    }
+    console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
     this.on.notice?.(serverErrorText(msg));
     this.on.error?.(msg);
     // A refused offer gets no answer: fail the negotiation waiting for one.

@@ -164,6 +164,8 @@ async function main() {
     return;
   }
   ui.title.textContent = session.conference_title || t('app.title');
+  // The conference's name stays when the language changes.
+  if (session.conference_title) delete ui.title.dataset.i18n;
   showStatus(ui.status, State.idle);
 
   if (session.role === 'point') {

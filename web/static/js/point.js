@@ -136,6 +136,8 @@ async function main() {
   if (!session) return;
   useVideoLayers(session.video_layers);
   ui.title.textContent = session.conference_title || t('app.title');
+  // The conference's name stays when the language changes.
+  if (session.conference_title) delete ui.title.dataset.i18n;
   ui.pointName.textContent = session.name || '';
   document.title = `${session.name || t('point.name')} – ${session.conference_title || t('app.title')}`;
   showStatus(ui.status, State.idle);

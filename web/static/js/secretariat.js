@@ -82,6 +82,8 @@ async function main() {
     return;
   }
   ui.title.textContent = session.conference_title || t('app.title');
+  // The conference's name stays when the language changes.
+  if (session.conference_title) delete ui.title.dataset.i18n;
   document.title = `${t('role.secretariat')} – ${session.conference_title || t('app.title')}`;
   ui.body.dataset.step = 'live';
   ui.stage.hidden = false;

@@ -249,13 +249,19 @@ export class OwnStats {
 export function reportOwnStats({ pcs, send, onReport, interval = 2000 }) {
   const own = new OwnStats();
   let busy = false;
+  let sentAt = 0;
   const timer = setInterval(async () => {
-    if (busy) return;
+    // A background tab's timers come late and then in a bunch: keep the
+    // reports apart, as the server takes one a second at most.
+    if (busy || performance.now() - sentAt < interval * 0.75) return;
     busy = true;
     try {
       const { publish, subscribe } = pcs() || {};
       const report = await own.sample(publish || null, subscribe || null);
-      if (report && Object.keys(report).length > 0 && send({ type: 'stats', ...report })) onReport?.(report);
+      if (report && Object.keys(report).length > 0 && send({ type: 'stats', ...report })) {
+        sentAt = performance.now();
+        onReport?.(report);
+      }
     } catch (err) {
       console.warn('hoinghi: stats report', err);
     } finally {
