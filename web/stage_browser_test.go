@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
@@ -95,4 +97,43 @@ func TestBrowserConferenceStages(t *testing.T) {
 	waitFor(t, point, "a second session", `window.hoinghi.conference.sessions === 2`, 10*time.Second)
 	click(t, tech, "#conf-end")
 	stage(tech, "the console", "ended", "2 phiên họp")
+}
+
+// TestBrowserTimesInTheConferenceZone: a browser in another time zone
+// (New York) writes the conference's times in the conference's own zone
+// (Asia/Ho_Chi_Minh), and says which.
+func TestBrowserTimesInTheConferenceZone(t *testing.T) {
+	const conf = "zone"
+	st := storetest.Redis(t)
+	points := servertest.Seed(t, st, conf, 1)
+	stack := servertest.Start(t, st)
+	browser := startBrowser(t, chromedp.Env("TZ=America/New_York"))
+	tech := newTab(t, browser)
+	navigate(t, tech, pageURL(stack, "console", stack.Token(conf, conference.RoleTechnician, "", time.Hour)))
+	waitFor(t, tech, "technician connected", connected, 15*time.Second)
+	if off, err := eval[int](tech, `new Date().getTimezoneOffset()`); err != nil || off < 180 {
+		t.Fatalf("the browser's zone is not New York's: offset %d min (%v)", off, err)
+	}
+	point := newTab(t, browser)
+	openPoint(t, point, pageURL(stack, "point", stack.Token(conf, conference.RolePoint, points[0], time.Hour)))
+	waitFor(t, point, "point connected", connected, 15*time.Second)
+	startConference(t, stack, conf)
+	waitFor(t, tech, "running", `window.hoinghi.conference?.running === true`, 10*time.Second)
+	started, err := eval[string](tech, `window.hoinghi.conference.started_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, started)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcm, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := at.In(hcm).Format("15:04")
+	for name, tab := range map[string]context.Context{"console": tech, "point": point} {
+		waitFor(t, tab, name+" writes the start in the conference's zone",
+			`document.querySelector('#conf-stage').textContent.includes(`+jsString(clock)+`) && document.querySelector('#conf-stage').textContent.includes('UTC+07:00')`, 10*time.Second)
+	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,14 +14,17 @@ import (
 
 // Session is the body of GET /api/session: who the token admits.
 type Session struct {
-	ConferenceID    string               `json:"conference_id"`
-	ConferenceTitle string               `json:"conference_title"`
-	Role            conference.Role      `json:"role"`
-	PointID         string               `json:"point_id,omitempty"`
-	Name            string               `json:"name"`
-	TechnicianPhone string               `json:"technician_phone,omitempty"`
-	ExpiresAt       time.Time            `json:"expires_at,omitzero"`
-	ICEServers      []protocol.ICEServer `json:"ice_servers"`
+	ConferenceID    string          `json:"conference_id"`
+	ConferenceTitle string          `json:"conference_title"`
+	Role            conference.Role `json:"role"`
+	PointID         string          `json:"point_id,omitempty"`
+	Name            string          `json:"name"`
+	TechnicianPhone string          `json:"technician_phone,omitempty"`
+	// TimeZone is the conference's time zone (IANA), in which the pages
+	// write every time.
+	TimeZone   string               `json:"time_zone"`
+	ExpiresAt  time.Time            `json:"expires_at,omitzero"`
+	ICEServers []protocol.ICEServer `json:"ice_servers"`
 	// VideoLayers are the simulcast encodings of a camera, as welcome
 	// tells them: the page opens the camera large enough for them.
 	VideoLayers []protocol.VideoLayer `json:"video_layers,omitempty"`
@@ -42,6 +46,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		PointID:         a.Claims.Point,
 		Name:            a.Name(),
 		TechnicianPhone: a.Conference.TechnicianPhone,
+		TimeZone:        cmp.Or(a.Conference.TimeZone, conference.DefaultTimeZone),
 		ICEServers:      s.d.ICEServers(user),
 		VideoLayers:     s.d.Hub.VideoLayers(),
 	}

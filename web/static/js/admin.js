@@ -5,6 +5,7 @@
 import { initLang, lang, pick, t } from './i18n.js';
 import { csrfHeaders, readToken } from './session.js';
 import { byId, h, showStatus, showSessionRefusal } from './ui.js';
+import { DEFAULT_TIME_ZONE, fromZoneInput, toZoneInput, zoneLabel } from './attendance.js';
 
 const token = readToken();
 const state = {
@@ -69,9 +70,12 @@ function statusText(s) {
   return t('admin.status.' + s);
 }
 
-function formatTime(iso) {
+// Returns a time in the conference's zone tz, with the zone's offset.
+function formatTime(iso, tz) {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN', { dateStyle: 'short', timeStyle: 'short' });
+  const zone = tz || DEFAULT_TIME_ZONE;
+  const text = new Date(iso).toLocaleString(lang() === 'en' ? 'en-GB' : 'vi-VN', { dateStyle: 'short', timeStyle: 'short', timeZone: zone });
+  return `${text} (${zoneLabel(zone, new Date(iso))})`;
 }
 
 // Conferences
@@ -85,7 +89,7 @@ async function loadConferences() {
       h('td', {}, c.id),
       h('td', { class: 'list-name' }, c.title),
       h('td', { class: 'admin-status', 'data-status': c.status }, statusText(c.status)),
-      h('td', {}, formatTime(c.scheduled_start)),
+      h('td', {}, formatTime(c.scheduled_start, c.time_zone)),
       h('td', { class: 'num' }, c.points),
       h('td', {}, h('button', { class: 'btn btn-small', type: 'button', 'data-open': c.id }, t('admin.open'))));
     body.append(row);
@@ -105,7 +109,7 @@ async function openConference(id) {
   form.title.value = c.title;
   form.organizer.value = c.organizer || '';
   form.time_zone.value = c.time_zone || '';
-  form.scheduled_start.value = c.scheduled_start ? toLocalInput(c.scheduled_start) : '';
+  form.scheduled_start.value = c.scheduled_start ? toZoneInput(c.scheduled_start, c.time_zone || DEFAULT_TIME_ZONE) : '';
   form.default_speaking_time.value = c.default_speaking_time || '';
   form.grace_period.value = c.grace_period || '';
   form.technician_phone.value = c.technician_phone || '';
@@ -125,11 +129,6 @@ async function openConference(id) {
   await loadLinks();
 }
 
-function toLocalInput(iso) {
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 async function refreshCurrent() {
   await loadConferences();
@@ -148,7 +147,8 @@ async function saveSettings(ev) {
     technician_phone: form.technician_phone.value.trim() || undefined,
     default_speaking_time: Number(form.default_speaking_time.value) || undefined,
     grace_period: Number(form.grace_period.value) || undefined,
-    scheduled_start: form.scheduled_start.value ? new Date(form.scheduled_start.value).toISOString() : undefined,
+    // The form's times are the conference's wall clock, whatever the browser's zone.
+    scheduled_start: form.scheduled_start.value ? fromZoneInput(form.scheduled_start.value, form.time_zone.value.trim() || DEFAULT_TIME_ZONE) : undefined,
     auto_take_back: c.auto_take_back || undefined,
   };
   try {
@@ -165,7 +165,9 @@ async function setStatus(status) {
   const msg = byId('current-message');
   const body = { status };
   const when = byId('settings-form').scheduled_start.value;
-  if (status === 'scheduled' && when) body.scheduled_start = new Date(when).toISOString();
+  if (status === 'scheduled' && when) {
+    body.scheduled_start = fromZoneInput(when, byId('settings-form').time_zone.value.trim() || state.current?.time_zone || DEFAULT_TIME_ZONE);
+  }
   if (status === 'archived' && !window.confirm(t('admin.confirm.archive'))) return;
   try {
     await api('POST', `/api/conferences/${c.id}/status`, body);
@@ -261,7 +263,7 @@ async function loadLinks() {
     body.append(h('tr', { 'data-point': l.point_id },
       h('td', { class: 'list-name' }, l.name),
       h('td', {}, input),
-      h('td', {}, formatTime(l.expires_at)),
+      h('td', {}, formatTime(l.expires_at, state.current?.time_zone)),
       h('td', {}, h('div', { class: 'admin-actions' }, copy, qr, reissue))));
   }
 }

@@ -236,6 +236,65 @@ export function conferenceStageText(cs, clock) {
 export function showStage(node, cs, clock) {
   const text = conferenceStageText(cs, clock);
   node.hidden = !text;
-  node.textContent = text ? t('conference.stage', { text }) : '';
+  node.textContent = text ? t('conference.stage', { text, zone: zoneLabel() }) : '';
   node.dataset.stage = conferenceStage(cs);
+}
+
+// The time zone the page writes times in: the conference's, whatever the
+// browser's (setTimeZone).
+let pageTimeZone = DEFAULT_TIME_ZONE;
+
+/** Makes tz (an IANA zone; unset or unknown: the default) the page's time zone. */
+export function setTimeZone(tz) {
+  pageTimeZone = validZone(tz) ? tz : DEFAULT_TIME_ZONE;
+}
+
+/** Returns the page's time zone: the conference's. */
+export function timeZoneOfPage() {
+  return pageTimeZone;
+}
+
+function validZone(tz) {
+  if (!tz) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the UTC offset of tz (default: the page's) at date, as "UTC+07:00". */
+export function zoneLabel(tz = pageTimeZone, date = new Date()) {
+  const min = zoneOffset(tz, date);
+  const sign = min < 0 ? '-' : '+';
+  const a = Math.abs(min);
+  return `UTC${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+// Returns the offset of tz from UTC at date, in minutes.
+function zoneOffset(tz, date) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(date);
+  const get = (type) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+}
+
+/** Returns an RFC 3339 time as the wall-clock "YYYY-MM-DDTHH:MM" of tz, for a datetime-local input. */
+export function toZoneInput(iso, tz = pageTimeZone) {
+  const d = new Date(iso);
+  const shifted = new Date(d.getTime() + zoneOffset(tz, d) * 60000);
+  return shifted.toISOString().slice(0, 16);
+}
+
+/** Returns the wall-clock "YYYY-MM-DDTHH:MM" of tz (a datetime-local input) as an RFC 3339 time. */
+export function fromZoneInput(value, tz = pageTimeZone) {
+  const wall = Date.parse(value + ':00Z');
+  if (Number.isNaN(wall)) return '';
+  // The offset at the wall-clock time, looked up twice for a change of offset.
+  let utc = wall - zoneOffset(tz, new Date(wall)) * 60000;
+  utc = wall - zoneOffset(tz, new Date(utc)) * 60000;
+  return new Date(utc).toISOString();
 }

@@ -19,7 +19,7 @@ import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
 import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
-import { ReportFeed, RollCall, conferenceStage, conferenceStageText, showStage } from './attendance.js';
+import { ReportFeed, RollCall, conferenceStage, conferenceStageText, formatTime, setTimeZone, showStage, timeZoneOfPage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -163,6 +163,7 @@ async function main() {
     window.location.replace('/secretariat/' + window.location.search);
     return;
   }
+  setTimeZone(session.time_zone); // every time on the page in the conference's zone
   ui.title.textContent = session.conference_title || t('app.title');
   // The conference's name stays when the language changes.
   if (session.conference_title) delete ui.title.dataset.i18n;
@@ -1023,7 +1024,7 @@ function renderList() {
     h('td', { class: 'num list-recv' }, q?.server ? fixed(q.client.recvKbps, 0) : '–'),
     layersCell(q),
     h('td', { class: 'num list-delegates', title: d?.representative || '' }, d ? String(d.delegates) : '–'),
-    h('td', {}, p.state === 'connected' && p.since ? p.since.toLocaleTimeString('vi-VN') : ''),
+    h('td', {}, p.state === 'connected' && p.since ? formatTime(p.since.toISOString(), timeZoneOfPage()) : ''),
     h('td', { class: 'chair-only list-floor' }, floorButton(p, h('button', { class: 'btn btn-small', type: 'button', 'data-target': p.id }))),
     h('td', { class: 'technician-only list-control' }, setControls(h('div', { class: 'control-buttons' }, ...controlButtons(p.id, true)), p)));
   }));

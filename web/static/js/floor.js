@@ -3,6 +3,7 @@
 // the point page and the console show for it.
 
 import { t } from './i18n.js';
+import { timeZoneOfPage } from './attendance.js';
 
 /** The MediaStream id of the speaker slots a point receives. */
 export const SPEAKER_STREAM = 'speaker';
@@ -93,10 +94,10 @@ export function showClock(node, floor, holder) {
   node.toggleAttribute('data-over', left <= 0);
 }
 
-/** Returns the time of an RFC 3339 timestamp as HH:MM in Vietnam's way of writing it. */
+/** Returns the time of an RFC 3339 timestamp as HH:MM in the conference's time zone (setTimeZone). */
 export function clockTime(iso) {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('vi-VN', { hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString('vi-VN', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: timeZoneOfPage() });
 }
 
 // The reasons the server gives a refused floor action, and the text each

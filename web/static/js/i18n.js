@@ -188,7 +188,7 @@ const TEXTS = {
   'conference.notstarted': ['Chưa bắt đầu', 'Not started'],
   'conference.testing': ['Đang kiểm tra kỹ thuật', 'Technical check under way'],
   'conference.ended.sessions': ['Đã kết thúc lúc {time} ({n} phiên họp)', 'Ended at {time} ({n} sessions)'],
-  'conference.stage': ['Hội nghị: {text}', 'Conference: {text}'],
+  'conference.stage': ['Hội nghị: {text} (giờ {zone})', 'Conference: {text} ({zone} time)'],
   'conference.testing.start': ['Bắt đầu kiểm tra kỹ thuật', 'Start the technical check'],
   'conference.reopen': ['Mở lại hội nghị…', 'Reopen the conference…'],
   'conference.reopen.confirm': [

@@ -19,7 +19,7 @@ import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, sho
 import { initLang, t } from './i18n.js';
 import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, clockTime, formatClock, showClock } from './floor.js';
-import { RollCall, conferenceStage, showStage } from './attendance.js';
+import { RollCall, conferenceStage, setTimeZone, showStage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showInsecure, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -135,6 +135,7 @@ async function main() {
   session = await openSession(token, ui.refusal, ui.status);
   if (!session) return;
   useVideoLayers(session.video_layers);
+  setTimeZone(session.time_zone); // every time on the page in the conference's zone
   ui.title.textContent = session.conference_title || t('app.title');
   // The conference's name stays when the language changes.
   if (session.conference_title) delete ui.title.dataset.i18n;

@@ -18,7 +18,7 @@ import { Call, State, closingText } from './call.js';
 import { has, initLang, pick, t } from './i18n.js';
 import { PointBook, byName, matches } from './points.js';
 import {
-  DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, showStage, statusText,
+  DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, setTimeZone, showStage, statusText,
 } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
@@ -81,6 +81,7 @@ async function main() {
     window.location.replace('/point/' + window.location.search);
     return;
   }
+  setTimeZone(session.time_zone); // every time on the page in the conference's zone
   ui.title.textContent = session.conference_title || t('app.title');
   // The conference's name stays when the language changes.
   if (session.conference_title) delete ui.title.dataset.i18n;
