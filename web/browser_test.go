@@ -777,6 +777,8 @@ func TestBrowserFloor(t *testing.T) {
 	// rest of the queue, and the speaker large in the program view.
 	waitFor(t, chair, "console shows the holder", `document.querySelector('#floor-holders .holder[data-target="diem-1"] .clock')?.textContent.match(/^[67]:\d\d$/) && document.querySelector('.tile[data-participant="diem-1"]').dataset.floor === 'holding' && document.querySelector('.tile[data-participant="diem-2"]').dataset.floor === 'queued' && [...document.querySelectorAll('#floor-queue li[data-target]')].map((li) => li.dataset.target).join() === 'diem-2'`, 5*time.Second)
 	waitFor(t, chair, "speaker large in the program view", `document.querySelector('#program').dataset.show === 'speaker' && document.querySelector('#program-speaker').readyState >= 2 && document.querySelectorAll('.tile[data-state="live"]').length === 2`, 10*time.Second)
+	// The speaker's sound level moves on the console.
+	waitFor(t, chair, "the speaker's sound level", `Number(document.querySelector('#speaker-meter-chair').dataset.level) > 0.05`, 10*time.Second)
 	screenshot(t, chair, "chair.png")
 
 	// The chair extends the turn, then takes the floor back.
@@ -885,7 +887,7 @@ func TestBrowserAttendance(t *testing.T) {
 	setValue(t, tech, "#rollcall-seconds", "30")
 	click(t, tech, "#rollcall-start")
 	waitFor(t, point, "roll call asked", `document.querySelector('#attendance').dataset.rollcall === 'open' && !document.querySelector('#rollcall-confirm').disabled && /còn 0:[23]\d/.test(document.querySelector('#rollcall-clock').textContent)`, 5*time.Second)
-	waitFor(t, sec, "roll call pending at the secretariat", `document.querySelector('#list-body tr[data-participant="bien-hoa"] .list-rollcall').dataset.rollcall === 'pending'`, 5*time.Second)
+	waitFor(t, sec, "roll call pending at the secretariat, with its countdown", `document.querySelector('#list-body tr[data-participant="bien-hoa"] .list-rollcall').dataset.rollcall === 'pending' && !document.querySelector('#rollcall-clock').hidden && /còn 0:[23]\d/.test(document.querySelector('#rollcall-clock').textContent)`, 5*time.Second)
 	click(t, point, "#rollcall-confirm")
 	waitFor(t, point, "presence confirmed", `document.querySelector('#attendance').dataset.rollcall === 'confirmed' && !document.querySelector('#rollcall-done').hidden`, 5*time.Second)
 	waitFor(t, tech, "console counts the confirmation", `document.querySelector('#rollcall-status').dataset.confirmed === '1' && document.querySelector('#rollcall-status').textContent.includes('1/4')`, 5*time.Second)
@@ -895,6 +897,7 @@ func TestBrowserAttendance(t *testing.T) {
 		 document.querySelector('#list-body tr[data-participant="long-thanh"] .list-rollcall').dataset.rollcall === 'absent' &&
 		 document.querySelector('#rollcall-summary').textContent.includes('1 có mặt, 0 muộn, 3 vắng')`, 5*time.Second)
 	waitFor(t, point, "roll call over at the point", `document.querySelector('#attendance').dataset.rollcall === 'none'`, 5*time.Second)
+	waitFor(t, sec, "no countdown once closed", `document.querySelector('#rollcall-clock').hidden`, 5*time.Second)
 	screenshot(t, sec, "secretariat.png")
 	t.Logf("roll call done after %v", time.Since(start).Round(time.Millisecond))
 
@@ -1013,6 +1016,8 @@ func TestBrowserTechnicianControls(t *testing.T) {
 	if got["state"] != "closed" || got["publish"] != nil || got["status"] != "closed" {
 		t.Errorf("dropped page after 2.5 s: %v, want closed and not publishing", got)
 	}
+	// The console says how long the dropped point has been gone.
+	waitFor(t, tech, "how long the point has been gone", `/^Mất kết nối \d+ giây$/.test(document.querySelector('.tile[data-participant="diem-2"] .tile-state').textContent)`, 10*time.Second)
 
 	// The list view shows the server's link-quality figures.
 	click(t, tech, `[data-view="list"]`)

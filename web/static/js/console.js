@@ -84,6 +84,7 @@ const ui = {
   qualityAlerts: byId('quality-alerts'),
   chair: byId('chair'),
   floorHolders: byId('floor-holders'),
+  speakerMeters: [byId('speaker-meter-tech'), byId('speaker-meter-chair')],
   floorLimit: byId('floor-limit'),
   floorNext: byId('floor-next'),
   floorDiscussion: byId('floor-discussion'),
@@ -220,7 +221,12 @@ async function main() {
         render();
       },
       roster: (participants) => {
+        const before = new Set([...book.points.values()].filter((p) => p.state === 'connected').map((p) => p.id));
         book.roster(participants);
+        for (const p of book.points.values()) {
+          if (p.state === 'connected') gone.delete(p.id);
+          else if (before.has(p.id)) gone.set(p.id, Date.now());
+        }
         hallConsoles = participants.filter((p) => p.role === 'technician' || p.role === 'chair');
         renderProgramAudio();
         muted.clear();
@@ -299,6 +305,13 @@ async function main() {
   });
   call.start();
   setInterval(() => measure().catch((err) => console.warn('hoinghi: link quality', err)), QUALITY_INTERVAL);
+  // How long the points that left have been gone, on their tiles and rows.
+  setInterval(() => {
+    if (gone.size > 0) {
+      updateTiles();
+      renderList();
+    }
+  }, 5000);
   reportOwnStats({ pcs: () => debug.pcs, send: (msg) => call.send(msg), onReport: (r) => { debug.ownStats = r; }, interval: QUALITY_INTERVAL });
 }
 
@@ -523,7 +536,13 @@ function addTrack(id, track, name) {
   }
   if (id === SPEAKER_STREAM) {
     if (track.kind === 'audio') {
-      sinks.set(name || track.id, new MediaStream([track]));
+      const voice = new MediaStream([track]);
+      sinks.set(name || track.id, voice);
+      // The first voice's level, on the console: is the speaker heard?
+      if ((name || '') === 'speaker-audio-0') {
+        speakerMeters ||= ui.speakerMeters.map((bar) => new LevelMeter(bar));
+        for (const m of speakerMeters) m.attach(voice);
+      }
     } else {
       speakerVideo = track;
       track.addEventListener('unmute', renderProgram);
@@ -703,9 +722,27 @@ function tileState(p, tile) {
   return showing ? 'live' : 'waiting';
 }
 
+// The meters of the speaker's voice (speaker-audio-0), made at its first
+// track.
+let speakerMeters = null;
+
+// When each point that was connected went away (unix milliseconds): seen
+// leave by this console, or its last leave in the attendance report.
+const gone = new Map();
+
 function stateText(p, state) {
   if (p.state === 'invited') return t('tile.invited');
+  if (state === 'offline' && gone.has(p.id)) return t('tile.gone', { time: goneText(Date.now() - gone.get(p.id)) });
   return t('tile.' + state);
+}
+
+// Returns how long a point has been gone: "45 giây", "3 phút", "1 giờ 5 phút".
+function goneText(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return t('duration.s', { s });
+  const m = Math.floor(s / 60);
+  if (m < 60) return t('duration.m', { m });
+  return t('duration.hm', { h: Math.floor(m / 60), m: String(m % 60).padStart(2, '0') });
 }
 
 function updateTiles() {
@@ -1149,6 +1186,9 @@ function applyReport(report) {
   delegates.clear();
   for (const pa of report.Points || []) {
     if (pa.CheckedIn) delegates.set(pa.Point.id, { delegates: pa.Delegates, representative: pa.Representative || '' });
+    // A point gone before this console opened: since its last leave.
+    const left = Date.parse(pa.LastLeave || '');
+    if (!gone.has(pa.Point.id) && book.points.get(pa.Point.id)?.state !== 'connected' && left > 0) gone.set(pa.Point.id, left);
   }
   updateTiles();
   renderList();

@@ -341,6 +341,8 @@ const TEXTS = {
   'tile.live': ['Đã kết nối', 'Connected'],
   'tile.waiting': ['Đang kết nối', 'Connecting'],
   'tile.offline': ['Mất kết nối', 'Disconnected'],
+  'tile.gone': ['Mất kết nối {time}', 'Disconnected for {time}'],
+  'speaker.meter': ['Mức âm người phát biểu', 'Speaker\'s sound level'],
   'tile.invited': ['Chưa kết nối', 'Not connected'],
   'tile.offpage': ['Đã kết nối (ngoài trang lưới hình)', 'Connected (not on the wall page)'],
   'quality.good': ['Đường truyền tốt', 'Good link'],
@@ -497,6 +499,7 @@ const TEXTS = {
   'secretariat.running': ['đang diễn ra', 'running'],
   'secretariat.notstarted': ['hội nghị chưa bắt đầu', 'the conference has not started'],
   'secretariat.rollcall.none': ['Chưa điểm danh lần nào.', 'No roll call yet.'],
+  'secretariat.rollcall.left': ['Điểm danh đang mở: còn {time} để xác nhận', 'Roll call open: {time} left to confirm'],
   'secretariat.rollcall.open': [
     'Điểm danh lần {n} (từ {time}, đang mở): {present} có mặt, {late} muộn, {pending} chưa xác nhận, {absent} vắng.',
     'Roll call {n} (since {time}, open): {present} present, {late} late, {pending} not yet confirmed, {absent} absent.',

@@ -18,8 +18,9 @@ import { Call, State, closingText } from './call.js';
 import { has, initLang, pick, t } from './i18n.js';
 import { PointBook, byName, matches } from './points.js';
 import {
-  DEFAULT_TIME_ZONE, ReportFeed, exportURL, formatDuration, formatTime, isSet, rollCallText, setTimeZone, showStage, statusText,
+  DEFAULT_TIME_ZONE, ReportFeed, RollCall, exportURL, formatDuration, formatTime, isSet, rollCallText, setTimeZone, showStage, statusText,
 } from './attendance.js';
+import { formatClock } from './floor.js';
 import {
   byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -29,6 +30,17 @@ const REPORT_INTERVAL = 10000;
 
 // The last conference_state, for the stage line of the header.
 let conferenceState = null;
+
+// The open roll call, from the server's roll_call_state: its countdown.
+const rollCall = new RollCall();
+
+// Shows the time left to confirm in the open roll call.
+function tickRollCall() {
+  const left = rollCall.open ? rollCall.remaining() : null;
+  ui.rollcallClock.hidden = left === null;
+  if (left === null) return;
+  ui.rollcallClock.textContent = left > 0 ? t('secretariat.rollcall.left', { time: formatClock(left) }) : t('rollcall.over');
+}
 
 const ui = {
   body: document.body,
@@ -41,6 +53,7 @@ const ui = {
   summary: byId('summary'),
   confTimes: byId('conf-times'),
   rollcallSummary: byId('rollcall-summary'),
+  rollcallClock: byId('rollcall-clock'),
   updated: byId('updated'),
   search: byId('search'),
   listBody: byId('list-body'),
@@ -113,6 +126,7 @@ async function main() {
     },
   });
   reports.start(REPORT_INTERVAL);
+  setInterval(tickRollCall, 500);
 
   call = new Call({
     token,
@@ -125,7 +139,11 @@ async function main() {
         render();
       },
       attendance: () => reports.nudge(),
-      rollCall: () => reports.nudge(),
+      rollCall: (msg) => {
+        rollCall.update(msg);
+        tickRollCall();
+        reports.nudge();
+      },
       conference: (msg) => {
         conferenceState = msg;
         showStage(ui.confStage, msg, (iso) => formatTime(iso, timeZone()));
