@@ -49,6 +49,12 @@ type downTrack struct {
 	// (unix nanoseconds).
 	lastPLI atomic.Int64
 	closed  atomic.Bool
+	// rtt is the round trip (nanoseconds) of the subscriber's last
+	// reception report of d that named one of our sender reports, rttAt
+	// when it came (unix nanoseconds; 0: none yet). Only the reader of
+	// d's RTCP writes them (its goroutine through pion, or the direct
+	// path's sink under its lock); Quality reads them.
+	rtt, rttAt atomic.Int64
 
 	// need is the highest encoding of a simulcast source the subscriber
 	// needs (needLow for a wall tile, needHigh otherwise); the link may

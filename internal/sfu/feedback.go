@@ -146,8 +146,11 @@ func (u *upTrack) receptionReport(now time.Time) (rtcp.ReceptionReport, bool) {
 
 // publisherFeedback appends to out what p's publishing PeerConnection is
 // owed at this tick: NACKs always, the congestion control feedback when
-// twcc is set, the receiver reports when reports is.
-func (p *Participant) publisherFeedback(out []rtcp.Packet, now time.Time, twcc, reports bool) []rtcp.Packet {
+// twcc is set, the receiver reports when reports is. The delay since the
+// last sender report in each receiver report is up to the clock's time
+// when it is made, just before it goes out: the publisher's browser takes
+// its round trip (remote-inbound-rtp) from it.
+func (p *Participant) publisherFeedback(out []rtcp.Packet, twcc, reports bool) []rtcp.Packet {
 	p.mu.Lock()
 	published := append(p.scratch[:0], p.published...)
 	p.scratch = published
@@ -163,6 +166,7 @@ func (p *Participant) publisherFeedback(out []rtcp.Packet, now time.Time, twcc, 
 	}
 	if reports && len(published) > 0 {
 		rr := &rtcp.ReceiverReport{SSRC: p.rtcpSSRC}
+		now := time.Now()
 		for _, u := range published {
 			if r, ok := u.receptionReport(now); ok {
 				rr.Reports = append(rr.Reports, r)

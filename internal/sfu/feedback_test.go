@@ -12,7 +12,8 @@ import (
 // TestPublisherFeedback: what the reader of a published track counts
 // becomes, at the reporter's ticks, a NACK of the missing packets (asked
 // for at most maxNACKs times), the congestion control feedback of the
-// transport-wide sequence numbers, and a receiver report.
+// transport-wide sequence numbers, and a receiver report whose delay since
+// the publisher's last sender report runs to when the report is made.
 func TestPublisherFeedback(t *testing.T) {
 	p := &Participant{sfu: testSFU(), rtcpSSRC: 5, feedback: newTransportFeedback(5)}
 	u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
@@ -35,7 +36,9 @@ func TestPublisherFeedback(t *testing.T) {
 		}
 		u.forward(&h, raw)
 	}
-	now := time.Now()
+	// The publisher's sender report arrived 300 ms ago.
+	srAt := time.Now().Add(-300 * time.Millisecond)
+	u.rx.stream.SenderReport(0x1234_5678_9abc_def0, srAt.UnixNano())
 	kinds := func(pkts []rtcp.Packet) (nacks []*rtcp.TransportLayerNack, cc int, rr *rtcp.ReceiverReport) {
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
@@ -49,7 +52,8 @@ func TestPublisherFeedback(t *testing.T) {
 		}
 		return nacks, cc, rr
 	}
-	nacks, cc, rr := kinds(p.publisherFeedback(nil, now, true, true))
+	nacks, cc, rr := kinds(p.publisherFeedback(nil, true, true))
+	held := time.Since(srAt)
 	if len(nacks) != 1 || nacks[0].MediaSSRC != u.ssrc || nacks[0].SenderSSRC != 5 {
 		t.Fatalf("NACKs %+v, want one for SSRC %d", nacks, u.ssrc)
 	}
@@ -62,12 +66,18 @@ func TestPublisherFeedback(t *testing.T) {
 	if rr == nil || len(rr.Reports) != 1 || rr.Reports[0].TotalLost != 2 || rr.Reports[0].LastSequenceNumber != 105 {
 		t.Fatalf("receiver report %+v, want 2 of 6 lost up to 105", rr)
 	}
+	// The delay is in 1/65536 s, up to when the report was made: between
+	// 300 ms and the time since the sender report now.
+	delay := time.Duration(rr.Reports[0].Delay) * time.Second / 65536
+	if r := rr.Reports[0]; r.LastSenderReport != 0x5678_9abc || delay < 300*time.Millisecond-time.Millisecond || delay > held {
+		t.Errorf("last sender report %#x, delay %v; want 0x56789abc and between 300 ms and %v", r.LastSenderReport, delay, held)
+	}
 	for range maxNACKs - 1 {
-		if nacks, _, _ := kinds(p.publisherFeedback(nil, now, false, false)); len(nacks) != 1 {
+		if nacks, _, _ := kinds(p.publisherFeedback(nil, false, false)); len(nacks) != 1 {
 			t.Fatalf("a missing packet asked for fewer than %d times", maxNACKs)
 		}
 	}
-	if nacks, cc, rr := kinds(p.publisherFeedback(nil, now, false, false)); len(nacks) != 0 || cc != 0 || rr != nil {
+	if nacks, cc, rr := kinds(p.publisherFeedback(nil, false, false)); len(nacks) != 0 || cc != 0 || rr != nil {
 		t.Errorf("after %d asks: %d NACKs, %d feedback, report %v; want none", maxNACKs, len(nacks), cc, rr)
 	}
 }

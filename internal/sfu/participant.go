@@ -566,9 +566,10 @@ type feedbackState struct {
 
 // handleFeedback carries out the requests of one compound RTCP packet
 // from p: PLI and FIR become keyframe requests to the source, NACKs are
-// answered from the source's packet cache. Each request goes to the
-// down-track of its SSRC; d, if not nil, is the one the packet is most
-// likely about.
+// answered from the source's packet cache, and reception reports that name
+// one of our sender reports give the round trip of the down-track they
+// are about. Each request goes to the down-track of its SSRC; d, if not
+// nil, is the one the packet is most likely about.
 func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState) {
 	stats := &p.sfu.stats
 	it := feedbackIter{pkt: pkt}
@@ -582,6 +583,11 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 		}
 		if f.ssrc == 0 {
 			continue // no down-track is known by 0
+		}
+		if f.kind == feedbackReport && d != nil && d.ssrc() != f.ssrc {
+			// pion hands a compound packet to the reader of every
+			// stream its reports name: each keeps its own.
+			continue
 		}
 		to := d
 		if to == nil || to.ssrc() != f.ssrc {
@@ -613,6 +619,8 @@ func (p *Participant) handleFeedback(pkt []byte, d *downTrack, st *feedbackState
 			if miss := len(st.seqs) - sent; miss > 0 {
 				stats.nackMisses.Add(uint64(miss))
 			}
+		case feedbackReport:
+			to.noteReport(f.lsr, f.dlsr, time.Now())
 		}
 	}
 }
@@ -628,9 +636,11 @@ func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, d := range slices.Concat(p.slots, p.program) {
-		if d.ssrc() == ssrc {
-			return d
+	for _, ds := range [...][]*downTrack{p.slots, p.program} {
+		for _, d := range ds {
+			if d.ssrc() == ssrc {
+				return d
+			}
 		}
 	}
 	for _, s := range p.subs {

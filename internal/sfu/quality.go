@@ -8,14 +8,19 @@ import (
 )
 
 // LinkQuality is how a participant's link to the server fares, as the
-// server measures it: the round trip of its publishing connection, and the
-// loss and bitrate of what it sends, since the previous Quality call.
+// server measures it: the round trip of its media, and the loss and
+// bitrate of what it sends, since the previous Quality call.
 type LinkQuality struct {
-	ID      string
-	RTT     time.Duration // 0 when not measured yet
-	Loss    float64       // fraction of the participant's packets that did not arrive
-	Kbps    float64       // kilobits a second received from the participant
-	Network string        // "udp", "tcp" or "relay"; empty before ICE connects
+	ID string
+	// RTT is the round trip of the media the server sends the
+	// participant, from its reception reports (see mediaRoundTrip); while
+	// it has sent none lately, the ICE round trip of its publishing
+	// connection (or, without one, its subscribing one); 0 when not
+	// measured yet.
+	RTT     time.Duration
+	Loss    float64 // fraction of the participant's packets that did not arrive
+	Kbps    float64 // kilobits a second received from the participant
+	Network string  // "udp", "tcp" or "relay"; empty before ICE connects
 	// DownKbps and DownLoss are what the participant's transport-wide
 	// feedback says of the media sent to it: the kilobits a second its
 	// link delivered and the share of packets lost, smoothed; Down is
@@ -118,18 +123,20 @@ func iceUp(pc *webrtc.PeerConnection) bool {
 
 // quality measures p's link since the previous call.
 func (p *Participant) quality() LinkQuality {
+	now := time.Now()
 	q := LinkQuality{ID: p.info.ID}
+	rtt, fromMedia := p.mediaRoundTrip(now)
+	q.RTT = rtt
 	pc := p.pub.Load()
-	if pc != nil {
-		if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
+	if pc == nil {
+		pc = p.sub
+	}
+	if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
+		if !fromMedia {
 			if st, ok := t.GetSelectedCandidatePairStats(); ok {
 				q.RTT = time.Duration(st.CurrentRoundTripTime * float64(time.Second))
 			}
 		}
-	} else {
-		pc = p.sub
-	}
-	if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
 		if pair, err := t.GetSelectedCandidatePair(); err == nil && pair != nil {
 			q.Network = pair.Remote.Protocol.String()
 			if pair.Local.Typ == webrtc.ICECandidateTypeRelay || pair.Remote.Typ == webrtc.ICECandidateTypeRelay {
@@ -148,9 +155,8 @@ func (p *Participant) quality() LinkQuality {
 	if st := p.downlinkState.Load(); st != nil {
 		q.Downlink = *st
 	}
-	q.SendLayers, q.SendTemporal, q.Viewers, q.Receives, q.ReducedRate = p.layerFigures(time.Now().UnixNano())
+	q.SendLayers, q.SendTemporal, q.Viewers, q.Receives, q.ReducedRate = p.layerFigures(now.UnixNano())
 
-	now := time.Now()
 	var packets, expected, bytes uint64
 	var elapsed time.Duration
 	p.mu.Lock()

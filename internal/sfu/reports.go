@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -46,7 +47,7 @@ func (s *SFU) runReports(ctx context.Context) {
 		for _, p := range parts {
 			p.sendProbe(now.UnixNano())
 			if pub := p.pub.Load(); pub != nil {
-				pkts = p.publisherFeedback(pkts[:0], now, twcc, reports)
+				pkts = p.publisherFeedback(pkts[:0], twcc, reports)
 				if len(pkts) > 0 {
 					if err := pub.WriteRTCP(pkts); err != nil {
 						p.log.Debug("send publisher feedback", "err", err)
@@ -54,7 +55,7 @@ func (s *SFU) runReports(ctx context.Context) {
 				}
 			}
 			if reports {
-				pkts = p.senderReports(pkts[:0], now)
+				pkts = p.senderReports(pkts[:0])
 				if len(pkts) > 0 {
 					if err := p.sub.WriteRTCP(pkts); err != nil {
 						p.log.Debug("send sender reports", "err", err)
@@ -89,23 +90,33 @@ func (s *SFU) participants(out []*Participant) []*Participant {
 }
 
 // senderReports appends to out a sender report for each down-track of p
-// that sent something.
-func (p *Participant) senderReports(out []rtcp.Packet, now time.Time) []rtcp.Packet {
-	p.mu.Lock()
-	downs := make([]*downTrack, 0, len(p.subs)+len(p.slots))
-	for _, s := range p.subs {
-		downs = append(downs, s.down)
-	}
-	downs = append(downs, p.slots...)
-	downs = append(downs, p.program...)
-	p.mu.Unlock()
-	if p.wall != nil {
-		downs = append(downs, p.wall.slots...)
-	}
+// that sent something. Their NTP and RTP times are the clock's when they
+// are made, just before they go out: not the reporter's tick, which is
+// late by however long the reporter took to come round (a subscriber's
+// round trip is measured against these times, see roundTrip).
+func (p *Participant) senderReports(out []rtcp.Packet) []rtcp.Packet {
+	downs := p.downTracks(nil)
+	now := time.Now()
 	for _, d := range downs {
 		if sr, ok := d.senderReport(now); ok {
 			out = append(out, sr)
 		}
+	}
+	return out
+}
+
+// downTracks appends to out every down-track of p: those of its
+// subscriptions, its speaker slots, its hall program and its wall.
+func (p *Participant) downTracks(out []*downTrack) []*downTrack {
+	p.mu.Lock()
+	for _, s := range p.subs {
+		out = append(out, s.down)
+	}
+	out = append(out, p.slots...)
+	out = append(out, p.program...)
+	p.mu.Unlock()
+	if p.wall != nil {
+		out = append(out, p.wall.slots...)
 	}
 	return out
 }
@@ -146,4 +157,69 @@ func ntpTime(t time.Time) uint64 {
 	secs := ns/1e9 + ntpEpochOffset
 	frac := (ns % 1e9) << 32 / 1e9
 	return secs<<32 | frac
+}
+
+// maxRoundTrip is the longest round trip a reception report is believed
+// to show; a longer one names a sender report of another time.
+const maxRoundTrip = time.Minute
+
+// roundTrip returns the round trip that a reception report block shows
+// (RFC 3550 6.4.1): arrived at arrival (a 64-bit NTP time of our clock),
+// naming our sender report lsr (the middle 32 bits of its NTP time),
+// held dlsr by the subscriber (in 1/65536 s) before its report went out.
+// The round trip is arrival - lsr - dlsr, all three as the middle 32
+// bits of NTP times (1/65536 s, wrapping every 18 hours). It is false
+// when the report names no sender report (lsr 0) or the figure is not a
+// round trip (below zero or over maxRoundTrip). A result a little below
+// zero, from the truncation of the three figures, is 0.
+func roundTrip(arrival uint64, lsr, dlsr uint32) (time.Duration, bool) {
+	if lsr == 0 {
+		return 0, false
+	}
+	units := int32(uint32(arrival>>16) - lsr - dlsr)
+	const tolerance = 65536 / 1000 // 1 ms
+	switch {
+	case units < -tolerance:
+		return 0, false
+	case units < 0:
+		units = 0
+	}
+	rtt := time.Duration(int64(units) * int64(time.Second) / 65536)
+	if rtt > maxRoundTrip {
+		return 0, false
+	}
+	return rtt, true
+}
+
+// noteReport keeps the round trip of a reception report about d, naming
+// sender report lsr with delay dlsr, arrived at now. Only the reader of
+// d's RTCP calls it.
+func (d *downTrack) noteReport(lsr, dlsr uint32, now time.Time) {
+	if rtt, ok := roundTrip(ntpTime(now), lsr, dlsr); ok {
+		d.rtt.Store(int64(rtt))
+		d.rttAt.Store(now.UnixNano())
+	}
+}
+
+// rttFresh is how long the round trip of a down-track's reception report
+// stands. Browsers report a received video about every second, a sound
+// alone every 5 s or so.
+const rttFresh = 10 * time.Second
+
+// mediaRoundTrip returns the round trip of p's media at now: the median of
+// the round trips its reception reports showed, over those of its
+// down-tracks reported within rttFresh; false when none was.
+func (p *Participant) mediaRoundTrip(now time.Time) (time.Duration, bool) {
+	var buf [16]int64
+	rtts := buf[:0]
+	for _, d := range p.downTracks(nil) {
+		if at := d.rttAt.Load(); at != 0 && now.UnixNano()-at <= int64(rttFresh) {
+			rtts = append(rtts, d.rtt.Load())
+		}
+	}
+	if len(rtts) == 0 {
+		return 0, false
+	}
+	slices.Sort(rtts)
+	return time.Duration(rtts[len(rtts)/2]), true
 }

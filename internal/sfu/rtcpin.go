@@ -4,6 +4,8 @@ import "encoding/binary"
 
 // RTCP packet types and feedback formats (RFC 3550, RFC 4585, RFC 5104).
 const (
+	rtcpTypeSR    = 200 // sender report
+	rtcpTypeRR    = 201 // receiver report
 	rtcpTypeRTPFB = 205 // transport layer feedback
 	rtcpTypePSFB  = 206 // payload-specific feedback
 	fmtNACK       = 1   // RTPFB: generic NACK
@@ -19,7 +21,11 @@ const (
 	feedbackKeyframe feedbackKind = iota + 1 // a PLI or a FIR: send a keyframe
 	feedbackNACK                             // send these packets again
 	feedbackTWCC                             // what arrived of the transport's packets, and when
+	feedbackReport                           // a reception report: how long since our last sender report
 )
+
+// reportBlockSize is the size of a reception report block (RFC 3550 6.4.1).
+const reportBlockSize = 24
 
 // feedback is one request, in a subscriber's RTCP, about one of the
 // streams it receives.
@@ -29,14 +35,21 @@ type feedback struct {
 	// nacks, for a NACK, are its (packet id, bitmask) pairs, 4 bytes each;
 	// for transport-wide feedback, its feedback control information.
 	nacks []byte
+	// lsr and dlsr, for a reception report, are its last sender report
+	// (the middle 32 bits of that report's NTP time) and the delay since
+	// the subscriber received it, in units of 1/65536 s.
+	lsr, dlsr uint32
 }
 
 // feedbackIter walks the requests of one compound RTCP packet without
-// allocating; everything else in it (reports, REMB, ...) is skipped, and
-// so is the rest of a packet whose lengths are broken.
+// allocating, and the reception report blocks (of receiver and sender
+// reports) that name a sender report; everything else in it (SDES, REMB,
+// ...) is skipped, and so is the rest of a packet whose lengths are
+// broken.
 type feedbackIter struct {
-	pkt []byte // what is left of the compound packet
-	fir []byte // the FIR entries left of the current packet
+	pkt    []byte // what is left of the compound packet
+	fir    []byte // the FIR entries left of the current packet
+	blocks []byte // the report blocks left of the current packet
 }
 
 // next returns the next request, or false at the end.
@@ -46,6 +59,15 @@ func (it *feedbackIter) next() (feedback, bool) {
 			f := feedback{kind: feedbackKeyframe, ssrc: binary.BigEndian.Uint32(it.fir)}
 			it.fir = it.fir[8:]
 			return f, true
+		}
+		if len(it.blocks) >= reportBlockSize {
+			b := it.blocks[:reportBlockSize]
+			it.blocks = it.blocks[reportBlockSize:]
+			lsr := binary.BigEndian.Uint32(b[16:])
+			if lsr == 0 {
+				continue // no sender report received yet: no round trip
+			}
+			return feedback{kind: feedbackReport, ssrc: binary.BigEndian.Uint32(b), lsr: lsr, dlsr: binary.BigEndian.Uint32(b[20:])}, true
 		}
 		if len(it.pkt) < 4 || it.pkt[0]>>6 != 2 {
 			return feedback{}, false
@@ -68,6 +90,10 @@ func (it *feedbackIter) next() (feedback, bool) {
 		}
 		format, media := p[0]&0x1f, binary.BigEndian.Uint32(p[8:])
 		switch {
+		case p[1] == rtcpTypeRR:
+			it.blocks = reportBlocks(p[8:], format)
+		case p[1] == rtcpTypeSR && len(p) >= 28:
+			it.blocks = reportBlocks(p[28:], format)
 		case p[1] == rtcpTypeRTPFB && format == fmtTWCC:
 			return feedback{kind: feedbackTWCC, ssrc: media, nacks: p[12:]}, true
 		case p[1] == rtcpTypeRTPFB && format == fmtNACK && len(p) >= 16:
@@ -78,6 +104,12 @@ func (it *feedbackIter) next() (feedback, bool) {
 			it.fir = p[12 : 12+(len(p)-12)/8*8]
 		}
 	}
+}
+
+// reportBlocks returns the first count report blocks of b, or as many
+// whole ones as it holds.
+func reportBlocks(b []byte, count uint8) []byte {
+	return b[:min(int(count), len(b)/reportBlockSize)*reportBlockSize]
 }
 
 // appendNacked appends to seqs the sequence numbers that the (packet id,

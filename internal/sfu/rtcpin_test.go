@@ -32,6 +32,15 @@ func TestFeedbackIter(t *testing.T) {
 			&rtcp.FullIntraRequest{SenderSSRC: 1, FIR: []rtcp.FIREntry{{SSRC: 30}, {SSRC: 31}}},
 		), []feedback{{kind: feedbackKeyframe, ssrc: 10}, {kind: feedbackNACK, ssrc: 20}, {kind: feedbackKeyframe, ssrc: 30}, {kind: feedbackKeyframe, ssrc: 31}},
 			[]uint16{100, 101, 103, 65535}},
+		{"reports that name a sender report", marshalRTCP(t,
+			&rtcp.SenderReport{SSRC: 1, NTPTime: 1 << 40, Reports: []rtcp.ReceptionReport{{SSRC: 22, LastSenderReport: 9, Delay: 65536}}},
+			&rtcp.ReceiverReport{SSRC: 1, Reports: []rtcp.ReceptionReport{{SSRC: 20, LastSenderReport: 5, Delay: 7}, {SSRC: 21}, {SSRC: 23, LastSenderReport: 6}}},
+		), []feedback{{kind: feedbackReport, ssrc: 22, lsr: 9, dlsr: 65536}, {kind: feedbackReport, ssrc: 20, lsr: 5, dlsr: 7}, {kind: feedbackReport, ssrc: 23, lsr: 6}}, nil},
+		{"a report block cut short", func() []byte {
+			b := marshalRTCP(t, &rtcp.ReceiverReport{SSRC: 1, Reports: []rtcp.ReceptionReport{{SSRC: 20, LastSenderReport: 5}, {SSRC: 21, LastSenderReport: 6}}})
+			b[0] = b[0]&^0x1f | 3 // says 3 blocks, holds 2
+			return b
+		}(), []feedback{{kind: feedbackReport, ssrc: 20, lsr: 5}, {kind: feedbackReport, ssrc: 21, lsr: 6}}, nil},
 		{"reports only", marshalRTCP(t, &rtcp.ReceiverReport{SSRC: 1}, &rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{Source: 1, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "x"}}}}}), nil, nil},
 		{"empty", nil, nil, nil},
 		{"length past the end", func() []byte {
@@ -58,7 +67,9 @@ func TestFeedbackIter(t *testing.T) {
 				f.nacks = nil
 				got = append(got, f)
 			}
-			if !slices.EqualFunc(got, tt.want, func(a, b feedback) bool { return a.kind == b.kind && a.ssrc == b.ssrc }) {
+			if !slices.EqualFunc(got, tt.want, func(a, b feedback) bool {
+				return a.kind == b.kind && a.ssrc == b.ssrc && a.lsr == b.lsr && a.dlsr == b.dlsr
+			}) {
 				t.Errorf("feedback %+v, want %+v", got, tt.want)
 			}
 			if !slices.Equal(seqs, tt.seqs) {
