@@ -11,14 +11,18 @@ type LinkQuality struct {
 }
 
 // ParticipantQuality is one participant's link: as the server measures
-// it, the round trip of its connection, the share of its packets lost on
-// the way in and the bitrate received from it over the last interval, and
-// the transport ("udp", "tcp" or "relay"); then, from its latest stats
-// report when a recent one came, what its own browser measures. Alert is
-// the reason of the point's quality alert while one stands (see
-// QualityAlert), else empty.
+// it, the round trip of its media, the share of its packets lost on the
+// way in and the bitrate received from it over the last interval, and the
+// transport ("udp", "tcp" or "relay"); then, from its latest stats report
+// when a recent one came, what its own browser measures. Grade is how the
+// hall shows the link, Alert the reason of the point's quality alert
+// while one stands (see QualityAlert), else empty, and AlertValue its
+// figure.
 type ParticipantQuality struct {
-	ID          string  `json:"id"`
+	ID string `json:"id"`
+	// RTTMs is the round trip of the media the server sends the
+	// participant, from the reception reports (RTCP) its browser sends
+	// back; before any, the ICE round trip of its connection.
 	RTTMs       float64 `json:"rtt_ms"`
 	LossPercent float64 `json:"loss_percent"`
 	Kbps        float64 `json:"kbps"`
@@ -49,5 +53,10 @@ type ParticipantQuality struct {
 	Receives     map[string]int `json:"receives,omitempty"`
 	ReducedRate  int            `json:"reduced_rate,omitempty"`
 	ClientStats
-	Alert string `json:"alert,omitempty"`
+	// Grade is GradeGood, GradeFair or GradePoor, from the figures above
+	// (rtt_ms, loss_percent, recv_loss_percent, kbps) by the rule of the
+	// quality alerts: GradePoor exactly while an alert stands.
+	Grade      string  `json:"grade,omitempty"`
+	Alert      string  `json:"alert,omitempty"`
+	AlertValue float64 `json:"alert_value,omitempty"`
 }

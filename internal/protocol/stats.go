@@ -18,6 +18,14 @@ const (
 	LevelOK   = "ok"   // the point's link recovered
 )
 
+// Link grades, carried in ParticipantQuality.Grade: how the hall shows a
+// participant's link (see docs/protocol.md, "Quality alerts").
+const (
+	GradeGood = "good" // every figure under the first bound
+	GradeFair = "fair" // a figure over the first bound, or poor for less than the hold
+	GradePoor = "poor" // a quality alert stands
+)
+
 // Quality alert reasons, carried in QualityAlert.Reason and
 // ParticipantQuality.Alert.
 const (

@@ -18,10 +18,11 @@ func (h *Hub) qualityLoop() {
 	t := time.NewTicker(qualityInterval)
 	defer t.Stop()
 	for {
+		var now time.Time
 		select {
 		case <-h.done:
 			return
-		case <-t.C:
+		case now = <-t.C:
 		}
 		h.mu.Lock()
 		confs := make([]string, 0, len(h.rooms))
@@ -32,17 +33,19 @@ func (h *Hub) qualityLoop() {
 		h.reports.keepConferences(confs)
 		h.sweep(time.Now())
 		for _, conf := range confs {
-			h.sendQuality(conf)
+			h.sendQuality(conf, now)
 		}
 	}
 }
 
 // sendQuality measures the links of conf, merges each participant's own
-// latest stats report, judges whether each point's link is poor, and sends
-// the figures, and the alerts that changed, to its hall. The points are
-// judged also while no one is at the hall, so that a console that connects
-// later sees the alerts that stand.
-func (h *Hub) sendQuality(conf string) {
+// latest stats report, grades each link and judges whether each point's
+// is poor (for the interval that ended at now, the tick's time: the alerts'
+// hold counts whole intervals), and sends the figures, and the alerts
+// that were raised or cleared, to its hall. The points are judged also
+// while no one is at the hall, so that a console that connects later sees
+// the alerts that stand.
+func (h *Hub) sendQuality(conf string, now time.Time) {
 	conns := h.conns(conf, nil)
 	byID := make(map[string]*conn, len(conns))
 	present := make(map[string]bool, len(conns))
@@ -52,7 +55,6 @@ func (h *Hub) sendQuality(conf string) {
 		present[c.id] = true
 		hall = hall || c.role.AtHall()
 	}
-	now := time.Now()
 	qs := h.d.SFU.Quality(conf)
 	msg := protocol.LinkQuality{Type: protocol.TypeLinkQuality, Participants: make([]protocol.ParticipantQuality, len(qs))}
 	var alerts []protocol.QualityAlert
@@ -77,17 +79,21 @@ func (h *Hub) sendQuality(conf string) {
 		if cs, ok := h.reports.latest(conf, q.ID, now); ok {
 			pq.ClientStats = cs
 		}
-		if c := byID[q.ID]; c != nil && c.role == conference.RolePoint {
-			st, changed := h.reports.judge(conf, q.ID, sampleOf(pq))
-			pq.Alert = st.reason
-			if changed {
-				a := protocol.QualityAlert{Type: protocol.TypeQualityAlert, ParticipantID: q.ID, Name: c.name,
-					Level: protocol.LevelOK}
-				if st.poor {
-					a.Level, a.Reason, a.Value = protocol.LevelPoor, st.reason, round1(st.value)
+		if c := byID[q.ID]; c != nil {
+			// Every link is graded; only points are alerted.
+			st, grade, changed := h.reports.judge(conf, q.ID, sampleOf(pq), now)
+			pq.Grade = grade
+			if c.role == conference.RolePoint {
+				pq.Alert, pq.AlertValue = st.reason, round1(st.value)
+				if changed {
+					a := protocol.QualityAlert{Type: protocol.TypeQualityAlert, ParticipantID: q.ID, Name: c.name,
+						Level: protocol.LevelOK}
+					if st.poor {
+						a.Level, a.Reason, a.Value = protocol.LevelPoor, st.reason, round1(st.value)
+					}
+					c.log.Info("link quality alert", "level", a.Level, "reason", a.Reason, "value", a.Value)
+					alerts = append(alerts, a)
 				}
-				c.log.Info("link quality alert", "level", a.Level, "reason", a.Reason, "value", a.Value)
-				alerts = append(alerts, a)
 			}
 		}
 		msg.Participants[i] = pq

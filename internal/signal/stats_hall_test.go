@@ -13,17 +13,20 @@ import (
 // TestStatsReachTheHall sends a point's own stats report and checks
 // that the hall's link_quality carries its figures, that malformed and too
 // frequent reports are refused, and that a point the server receives no
-// media from raises a quality alert at the hall.
+// media from raises a quality alert at the hall once that has held for
+// alertHold, and is graded poor in the figures, while the good one is
+// graded good.
 func TestStatsReachTheHall(t *testing.T) { eachStore(t, testStatsReachTheHall) }
 
 func testStatsReachTheHall(t *testing.T, st *store.Store) {
 	s := startStack(t, st)
 	points := seed(t, st, "stats", 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	hall := s.dial(ctx, s.token("stats", conference.RoleTechnician, "", time.Hour), true)
 	a := s.dial(ctx, s.token("stats", conference.RolePoint, points[0], time.Hour), true)
 	s.dial(ctx, s.token("stats", conference.RolePoint, points[1], time.Hour), false) // sends no media
+	joined := time.Now()
 
 	f := func(v float64) *float64 { return &v }
 	i := func(v int) *int { return &v }
@@ -89,8 +92,8 @@ func testStatsReachTheHall(t *testing.T, st *store.Store) {
 		t.Errorf("receive figures %+v", q.ClientStats)
 	case q.ClientRTTMs == nil || *q.ClientRTTMs != 12 || q.ClientNetwork != "udp" || q.ClientCandidate != "host" || q.SendLimit != "bandwidth":
 		t.Errorf("pair figures %+v", q.ClientStats)
-	case q.Alert != "":
-		t.Errorf("publishing point has alert %q", q.Alert)
+	case q.Alert != "" || q.Grade != protocol.GradeGood:
+		t.Errorf("publishing point has alert %q, grade %q; want none, good", q.Alert, q.Grade)
 	}
 	if q := got[points[1]]; q.SendWidth != nil || q.RecvKbps != nil || q.ClientRTTMs != nil {
 		t.Errorf("point without a report has client figures: %+v", q.ClientStats)
@@ -99,15 +102,18 @@ func testStatsReachTheHall(t *testing.T, st *store.Store) {
 		t.Errorf("a point got link_quality: %+v", lq)
 	}
 
-	// The silent point raises an alert, to the hall, in the figures too.
+	// The silent point raises an alert, to the hall, in the figures too,
+	// after 10 s without media.
 	waitQuality("a no_media alert for the silent point", func() bool {
 		for _, al := range hall.QualityAlerts() {
-			if al.ParticipantID == points[1] && al.Level == protocol.LevelPoor && al.Reason == protocol.AlertNoMedia && al.Value >= 5 && al.Name != "" {
-				return got[points[1]].Alert == protocol.AlertNoMedia
+			if al.ParticipantID == points[1] && al.Level == protocol.LevelPoor && al.Reason == protocol.AlertNoMedia && al.Value >= 10 && al.Name != "" {
+				q := got[points[1]]
+				return q.Alert == protocol.AlertNoMedia && q.AlertValue >= 10 && q.Grade == protocol.GradePoor
 			}
 		}
 		return false
 	})
+	t.Logf("no_media alert %v after the silent point joined", time.Since(joined).Round(100*time.Millisecond))
 	for _, al := range hall.QualityAlerts() {
 		if al.ParticipantID != points[1] {
 			t.Errorf("alert for a point with a good link: %+v", al)

@@ -21,25 +21,23 @@ const statsMinGap = time.Second
 // reporting shows only the server's figures after it.
 const statsTTL = 3 * qualityInterval
 
-// Quality alert thresholds; docs/protocol.md ("Link quality") states them.
-// An interval is bad when the loss of the point's packets on the way in (as
-// the server counts) or on the way out (as the point's browser reports) is
-// over alertLossPercent, or the round trip (the larger of the server's and
-// the browser's) over alertRTTMs. alertBadIntervals bad intervals in a row,
-// or alertSilentIntervals intervals in a row in which the server received
-// no media from the point, raise the alert. It is cleared after
-// clearIntervals clean intervals in a row: media received, loss at most
-// clearLossPercent and round trip at most clearRTTMs. Between the two
-// bounds the alert stays as it is, so that a link on the edge does not
-// flap.
+// The grade of a link and its quality alert; docs/protocol.md ("Quality
+// alerts") states the rule, and web/static/js/stats.js (THRESHOLDS) has
+// the same bounds. An interval's figures grade the link poor when the
+// server received no media from the participant, or a loss (of its packets
+// on the way to the server, as the server counts, or of those sent to it,
+// as its browser reports) is over poorLossPercent, or the round trip over
+// poorRTTMs; fair when a loss is over fairLossPercent or the round trip
+// over fairRTTMs; good otherwise. A point's alert is raised once its
+// intervals have graded poor for alertHold without a break, and cleared
+// once they have graded good or fair for alertHold without a break: a
+// link on the edge of a bound does not flip the alert.
 const (
-	alertLossPercent     = 8.0
-	alertRTTMs           = 400.0
-	alertBadIntervals    = 2
-	alertSilentIntervals = 3 // 6 s: at least 5 s without media
-	clearLossPercent     = 3.0
-	clearRTTMs           = 300.0
-	clearIntervals       = 3
+	fairLossPercent = 2.0
+	poorLossPercent = 8.0
+	fairRTTMs       = 150.0
+	poorRTTMs       = 400.0
+	alertHold       = 10 * time.Second
 )
 
 // statsReport is the latest report of one participant.
@@ -101,9 +99,10 @@ func (r *statsReports) latest(conf, id string, now time.Time) (protocol.ClientSt
 	return rep.stats, true
 }
 
-// judge adds one interval's sample of point id of conf to its alert state
-// and returns the new state, and whether its level changed.
-func (r *statsReports) judge(conf, id string, m alertSample) (alertState, bool) {
+// judge adds the sample of participant id of conf for the interval that
+// ended at now to its alert state, and returns the new state, the grade
+// to show, and whether the alert was raised or cleared.
+func (r *statsReports) judge(conf, id string, m alertSample, now time.Time) (alertState, string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.alerts == nil {
@@ -114,9 +113,9 @@ func (r *statsReports) judge(conf, id string, m alertSample) (alertState, bool) 
 		a = make(map[string]alertState)
 		r.alerts[conf] = a
 	}
-	s, changed := stepAlert(a[id], m)
+	s, grade, changed := stepAlert(a[id], m, now)
 	a[id] = s
-	return s, changed
+	return s, grade, changed
 }
 
 // keep forgets the reports and alert states of conf's participants not in
@@ -156,78 +155,101 @@ func (r *statsReports) keepConferences(confs []string) {
 	}
 }
 
-// alertSample is one interval's figures of a point's link.
+// alertSample is one interval's figures of a participant's link, as its
+// entry in link_quality gives them.
 type alertSample struct {
-	lossPercent     float64 // of the point's packets, on the way to the server
-	recvLossPercent float64 // of the packets sent to the point, as its browser reports
-	rttMs           float64 // the larger of the server's and the browser's round trip
-	media           bool    // the server received media from the point in the interval
+	lossPercent     float64 // of its packets, on the way to the server
+	recvLossPercent float64 // of the packets sent to it, as its browser reports
+	rttMs           float64 // the server's round trip of its media (rtt_ms)
+	media           bool    // the server received media from it in the interval
 }
 
 // sampleOf returns the alert sample of a participant's link_quality entry.
+// The round trip is the server's alone: the figure the hall is shown as
+// the link's round trip is the one judged.
 func sampleOf(q protocol.ParticipantQuality) alertSample {
 	m := alertSample{lossPercent: q.LossPercent, rttMs: q.RTTMs, media: q.Kbps > 0}
 	if v := q.RecvLossPercent; v != nil {
 		m.recvLossPercent = *v
 	}
-	if v := q.ClientRTTMs; v != nil {
-		m.rttMs = max(m.rttMs, *v)
-	}
 	return m
 }
 
-// alertState is where a point's quality alert stands.
+// gradeOf returns the grade of one interval's figures and, when poor, why
+// (a protocol.Alert* reason) and the figure behind it (0 for no media).
+func gradeOf(m alertSample) (grade, reason string, value float64) {
+	switch {
+	case !m.media:
+		return protocol.GradePoor, protocol.AlertNoMedia, 0
+	case m.lossPercent > poorLossPercent:
+		return protocol.GradePoor, protocol.AlertLoss, m.lossPercent
+	case m.recvLossPercent > poorLossPercent:
+		return protocol.GradePoor, protocol.AlertRecvLoss, m.recvLossPercent
+	case m.rttMs > poorRTTMs:
+		return protocol.GradePoor, protocol.AlertRTT, m.rttMs
+	case m.lossPercent > fairLossPercent || m.recvLossPercent > fairLossPercent || m.rttMs > fairRTTMs:
+		return protocol.GradeFair, "", 0
+	}
+	return protocol.GradeGood, "", 0
+}
+
+// alertState is where a participant's quality alert stands. The zero
+// value is a link with no alert.
 type alertState struct {
-	poor   bool
-	reason string  // a protocol.Alert* reason while poor
-	value  float64 // the figure behind reason: percent, milliseconds or seconds
-	bad    int     // bad intervals in a row
-	clean  int     // clean intervals in a row
-	silent int     // intervals without media in a row
+	poor bool // the alert stands
+	// since is the start of the first of the intervals in a row that
+	// graded the other way than the alert stands (poor while it does not,
+	// better while it does); zero when the last one agreed with it.
+	since time.Time
+	// silentSince is the start of the first of the intervals in a row
+	// without media; zero when the last one had media.
+	silentSince time.Time
+	reason      string  // a protocol.Alert* reason while poor
+	value       float64 // the figure behind reason: percent, milliseconds or seconds
 }
 
-// badReason returns why the interval of m is bad, and the figure, or ""
-// when it is not.
-func badReason(m alertSample) (string, float64) {
-	switch {
-	case m.lossPercent > alertLossPercent:
-		return protocol.AlertLoss, m.lossPercent
-	case m.recvLossPercent > alertLossPercent:
-		return protocol.AlertRecvLoss, m.recvLossPercent
-	case m.rttMs > alertRTTMs:
-		return protocol.AlertRTT, m.rttMs
-	}
-	return "", 0
-}
-
-// stepAlert returns the alert state s after one more interval, sampled in
-// m, and whether it changed between poor and ok. It is a pure function of
-// its arguments.
-func stepAlert(s alertState, m alertSample) (alertState, bool) {
-	reason, value := badReason(m)
+// stepAlert returns the alert state s after the interval of
+// qualityInterval that ended at now, sampled in m; the grade the hall is
+// shown (poor while the alert stands, else the interval's grade, poor
+// counting as fair until it has held for alertHold); and whether the alert
+// was raised or cleared. It is a pure function of its arguments: with
+// 2 s intervals, the fifth poor interval in a row raises the alert and the
+// fifth better one clears it. While the alert stands its reason and value
+// follow the latest poor interval; no media's value is the seconds of the
+// intervals in a row without media.
+func stepAlert(s alertState, m alertSample, now time.Time) (alertState, string, bool) {
+	grade, reason, value := gradeOf(m)
+	start := now.Add(-qualityInterval) // of the interval sampled
 	if m.media {
-		s.silent = 0
-	} else {
-		s.silent++
+		s.silentSince = time.Time{}
+	} else if s.silentSince.IsZero() {
+		s.silentSince = start
 	}
-	if reason != "" {
-		s.bad++
-	} else {
-		s.bad = 0
+	if reason == protocol.AlertNoMedia {
+		value = now.Sub(s.silentSince).Seconds()
 	}
-	if m.media && m.lossPercent <= clearLossPercent && m.recvLossPercent <= clearLossPercent && m.rttMs <= clearRTTMs {
-		s.clean++
-	} else {
-		s.clean = 0
-	}
-	was := s.poor
+	bad := grade == protocol.GradePoor
+	changed := false
 	switch {
-	case s.silent >= alertSilentIntervals:
-		s.poor, s.reason, s.value = true, protocol.AlertNoMedia, float64(s.silent)*qualityInterval.Seconds()
-	case s.bad >= alertBadIntervals:
-		s.poor, s.reason, s.value = true, reason, value
-	case s.poor && s.clean >= clearIntervals:
-		s.poor, s.reason, s.value = false, "", 0
+	case bad == s.poor:
+		s.since = time.Time{}
+	case s.since.IsZero():
+		s.since = start
 	}
-	return s, s.poor != was
+	if bad != s.poor && now.Sub(s.since) >= alertHold {
+		s.poor, s.since, changed = bad, time.Time{}, true
+	}
+	switch {
+	case s.poor && bad:
+		s.reason, s.value = reason, value
+	case !s.poor:
+		s.reason, s.value = "", 0
+	}
+	switch {
+	case s.poor:
+		grade = protocol.GradePoor
+	case bad:
+		grade = protocol.GradeFair
+	}
+	return s, grade, changed
 }
