@@ -52,7 +52,7 @@ type statsReport struct {
 type statsReports struct {
 	mu      sync.Mutex
 	reports map[string]map[string]statsReport // conference -> participant -> latest report
-	alerts  map[string]map[string]alertState  // conference -> point -> its alert state
+	alerts  map[string]map[string]alertState  // conference -> participant -> its alert state
 }
 
 // stats keeps the connection's report of its own media.

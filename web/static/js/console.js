@@ -2,10 +2,10 @@
 // publishes the hall's program and shows every connection point, as a video
 // wall in pages (the server sends the cameras of the tiles on the page
 // only, in the slots of the hall's wall; see "The hall's wall" in
-// docs/protocol.md) or as a sortable, searchable list, each with a link-quality dot from
-// the server's link_quality figures (round trip, loss, bitrate, network),
-// measured from this page's own getStats until the server's first figures
-// arrive. The technician's tab starts and ends the conference, runs the
+// docs/protocol.md) or as a sortable, searchable list, each with a link-quality dot: the
+// grade the server gives with its link_quality figures (round trip, loss, bitrate,
+// network), and its quality alerts in one list; measured from this page's own getStats
+// until the server's first figures arrive. The technician's tab starts and ends the conference, runs the
 // roll call, shows the delegates each point declared, and acts on a point:
 // mute and unmute it, ask it for a keyframe, restart its camera, drop it.
 // The chair's tab ("Chủ tọa") runs the floor: the queue of requests, giving
@@ -17,7 +17,7 @@ import { Call, State, closingText } from './call.js';
 import { AudioSinks, DevicePicker, LevelMeter, mediaAllowed, mediaErrorText, showVideo, useVideoLayers } from './media.js';
 import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
-import { InboundQuality, gradeLink, reportOwnStats, selectedPair } from './stats.js';
+import { InboundQuality, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
 import { ReportFeed, RollCall, conferenceStage, conferenceStageText, formatTime, setTimeZone, showStage, timeZoneOfPage } from './attendance.js';
 import {
@@ -133,7 +133,7 @@ let focus = ''; // the point shown large in the program view, chosen on its tile
 let speakerVideo = null; // the speaker-video slot's track: the first floor holder's camera
 const quality = new Map(); // point id -> {loss, jitter, rtt, fps, quality}, from this page's getStats
 const serverQuality = new Map(); // participant id -> {rtt, loss, kbps, network, quality, at, server: true, client}
-const qualityAlerts = new Map(); // point id -> {name, reason, value} of the server's quality alerts that stand
+const qualityAlerts = new Map(); // point id -> {name, reason, value} of the server's quality alerts that stand, shown in #quality-alerts alone
 const muted = new Set(); // participant ids a technician muted, as the roster says
 const delegates = new Map(); // point id -> {delegates, representative} declared at check-in
 const links = new Map(); // point id -> its current join link, for the technician
@@ -779,27 +779,31 @@ function qualityOf(id) {
 }
 
 // Applies the server's link_quality: every participant's round trip, loss,
-// bitrate and network, graded with THRESHOLDS (see gradeLink in stats.js).
+// bitrate and network, and the grade the server gives them (good, fair,
+// poor: poor exactly while a quality alert stands, see "Quality alerts" in
+// docs/protocol.md). The list, the tiles and the alert list all show that
+// one grade, from the same figures.
 function applyLinkQuality(msg) {
   const at = Date.now();
+  const listed = new Map();
   for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
     if (!p.id) continue;
+    listed.set(p.id, p);
     serverQuality.set(p.id, {
       server: true,
       rtt: Number(p.rtt_ms) || 0,
       loss: (Number(p.loss_percent) || 0) / 100,
       kbps: Number(p.kbps) || 0,
       network: p.network || '',
-      quality: gradeLink(p),
+      quality: ['good', 'fair', 'poor'].includes(p.grade) ? p.grade : 'none',
       client: clientFigures(p),
       alert: p.alert || '',
       layers: layerFigures(p),
       at,
     });
   }
-  // The figures say which alerts stand: they catch up a console that
-  // connected, or reconnected, after an alert was sent.
-  const listed = new Map((Array.isArray(msg.participants) ? msg.participants : []).map((p) => [p.id, p]));
+  // The figures say which alerts stand, and their figures: they catch up
+  // a console that connected, or reconnected, after an alert was sent.
   let changed = false;
   for (const id of [...qualityAlerts.keys()]) {
     if (!listed.get(id)?.alert) {
@@ -808,8 +812,11 @@ function applyLinkQuality(msg) {
     }
   }
   for (const [id, p] of listed) {
-    if (p.alert && !qualityAlerts.has(id)) {
-      qualityAlerts.set(id, { name: book.points.get(id)?.name || id, reason: p.alert, value: alertValue(p) });
+    if (!p.alert) continue;
+    const before = qualityAlerts.get(id);
+    const a = { name: book.points.get(id)?.name || before?.name || id, reason: p.alert, value: p.alert_value };
+    if (!before || before.reason !== a.reason || before.value !== a.value || before.name !== a.name) {
+      qualityAlerts.set(id, a);
       changed = true;
     }
   }
@@ -878,31 +885,22 @@ function layersTitle(l) {
   }) + (l.reduced > 0 ? ` ${t('layers.reduced_rate', { n: l.reduced })}` : '');
 }
 
-// Returns the figure behind a link_quality entry's alert reason.
-function alertValue(p) {
-  switch (p.alert) {
-    case 'loss': return p.loss_percent;
-    case 'recv_loss': return p.recv_loss_percent;
-    case 'rtt': return Math.max(p.rtt_ms || 0, p.client_rtt_ms || 0);
-    default: return undefined;
-  }
-}
-
 // Applies a quality_alert: a point's link became poor (shown in the alert
-// list until it recovers) or recovered.
+// list until it recovers) or recovered. The alert list is the one place
+// an alert shows: no notice repeats it. window.hoinghi.qualityAlerts keeps
+// the last 100 messages, for the tests.
 function applyQualityAlert(msg) {
   const id = msg.participant_id;
   if (!id) return;
+  const log = (debug.qualityAlerts ||= []);
+  log.push(msg);
+  if (log.length > 100) log.shift();
   const name = msg.name || book.points.get(id)?.name || id;
-  if (msg.level === 'poor') {
-    const a = { name, reason: msg.reason || '', value: msg.value };
-    qualityAlerts.set(id, a);
-    notify(ui.notices, qualityAlertText(a), 10);
-  } else {
-    if (qualityAlerts.delete(id)) notify(ui.notices, t('quality.recovered', { name }), 5);
-  }
+  if (msg.level === 'poor') qualityAlerts.set(id, { name, reason: msg.reason || '', value: msg.value });
+  else qualityAlerts.delete(id);
   renderQualityAlerts();
   updateTiles();
+  renderList();
 }
 
 // Returns the sentence of a standing alert: "Chất lượng kém: <name> — mất gói 12%".

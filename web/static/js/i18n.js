@@ -396,7 +396,6 @@ const TEXTS = {
   'quality.reason.rtt': ['độ trễ {value} ms', 'round trip {value} ms'],
   'quality.reason.no_media': ['không nhận được hình và tiếng từ điểm cầu ({value} giây)', 'no picture or sound from the point ({value} s)'],
   'quality.reason.other': ['đường truyền kém', 'poor link'],
-  'quality.recovered': ['Đường truyền đã ổn định lại: {name}', 'Link recovered: {name}'],
   'tile.delegates': ['{n} đại biểu', '{n} delegates'],
   'list.rtt': ['RTT (ms)', 'RTT (ms)'],
   'list.loss': ['Mất gói (%)', 'Loss (%)'],

@@ -3,9 +3,10 @@
 // received participant.
 
 /**
- * Link-quality thresholds. A link is "good" (green) when every measure is
- * under the first number, "fair" (yellow) when every measure is under the
- * second, else "poor" (red):
+ * Link-quality thresholds of what a page measures itself (the console's
+ * own measure of the points it shows, when the server's figures are not
+ * fresh). A link is "good" (green) when no measure is over the first
+ * number, "fair" (yellow) when none is over the second, else "poor" (red):
  *   loss    fraction of packets lost in the last interval: 2 %, 8 %.
  *           Video with FEC and NACK hides about 2 % well; past 8 % the picture
  *           freezes or smears visibly.
@@ -16,6 +17,10 @@
  *   fps     decoded frames a second: at least 10, at least 3 (a tile that
  *           decodes fewer is frozen to the eye, whatever the network says).
  * No packet at all in the interval is "poor"; nothing measured yet is "none".
+ * The server grades the hall's figures of every link (link_quality's
+ * "grade") with the same loss and rtt bounds, and holds a poor grade for
+ * 10 s before it alerts (see "Quality alerts" in docs/protocol.md): the
+ * console shows that grade, not one of its own.
  */
 export const THRESHOLDS = Object.freeze({
   loss: [0.02, 0.08],
@@ -24,24 +29,12 @@ export const THRESHOLDS = Object.freeze({
   fps: [10, 3],
 });
 
-/**
- * Returns "good", "fair" or "poor" for one participant of the server's
- * link_quality message ({rtt_ms, loss_percent, kbps, network}): its round
- * trip and loss against THRESHOLDS.rtt and THRESHOLDS.loss. A link the
- * server received nothing from in the last interval (kbps 0) is "poor";
- * the network (UDP, TCP or TURN relay) is shown, not judged.
- */
-export function gradeLink(q) {
-  if (!(q.kbps > 0)) return 'poor';
-  return grade({ rtt: q.rtt_ms, loss: q.loss_percent / 100 });
-}
-
 /** Returns "good", "fair" or "poor" for the measures given (missing ones are not judged). */
 export function grade({ loss, jitter, rtt, fps }) {
   let level = 0; // 0 good, 1 fair, 2 poor
   const worse = (value, [good, fair], higherIsBetter = false) => {
     if (value === undefined || value === null || Number.isNaN(value)) return;
-    const l = higherIsBetter ? (value >= good ? 0 : value >= fair ? 1 : 2) : (value < good ? 0 : value < fair ? 1 : 2);
+    const l = higherIsBetter ? (value >= good ? 0 : value >= fair ? 1 : 2) : (value <= good ? 0 : value <= fair ? 1 : 2);
     level = Math.max(level, l);
   };
   worse(loss, THRESHOLDS.loss);
