@@ -57,16 +57,12 @@ func DisplayName(r Role, pointName string) string {
 	return string(r)
 }
 
-// Receives reports whether a subscriber in role sub receives, all the
-// time, every track a publisher in role pub sends: nobody does. Points
-// receive the hall as one program (one picture and one sound, whichever
-// hall console they come from, ReceivesProgram), the hall sees the points
-// on its wall (WatchesWall), and both hear and see the floor holders in
-// their speaker slots (HasSpeakerSlots). The secretariat receives nothing.
-func Receives(sub, pub Role) bool { return false }
-
 // ReceivesProgram reports whether a participant in role r receives the
-// hall program: the points.
+// hall program: the points. Nobody receives every track of another:
+// points receive the hall as one program (one picture and one sound,
+// whichever hall console they come from), the hall sees the points on its
+// wall (WatchesWall), and both hear and see the floor holders in their
+// speaker slots (HasSpeakerSlots). The secretariat receives nothing.
 func ReceivesProgram(r Role) bool { return r == RolePoint }
 
 // HasSpeakerSlots reports whether a participant in role r receives the

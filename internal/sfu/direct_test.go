@@ -118,10 +118,10 @@ func TestTappedConnTakesTheSubscribersRTCP(t *testing.T) {
 	}
 	defer s.Close()
 	u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
-	p := &Participant{sfu: s, subs: map[*upTrack]*subscription{}}
+	p := &Participant{sfu: s}
 	d := newDownTrack(u, p)
 	d.bound.Store(&binding{ssrc: 5000})
-	p.subs[u] = &subscription{down: d}
+	p.slots = []*downTrack{d}
 	enc, dec := srtpPair(t)
 	m.tap(sub.LocalAddr().(*net.UDPAddr).AddrPort(), &rtcpSink{p: p, ctx: dec, plain: make([]byte, 1500)})
 

@@ -351,7 +351,7 @@ func (u *upTrack) end() {
 		case d.slot:
 			d.switchSource(nil)
 		default:
-			d.sub.unsubscribe(u)
+			d.close() // a down-track of this track alone
 		}
 	}
 }

@@ -94,7 +94,6 @@ type Participant struct {
 	published []*upTrack // every encoding of every track
 	// simulcasts are the encodings of p's simulcast tracks by receiver.
 	simulcasts map[*webrtc.RTPReceiver]*layerSet
-	subs       map[*upTrack]*subscription
 	slots      []*downTrack // speaker slots: video first, then audio
 	program    []*downTrack // a point's hall program: video, then audio
 	// programTold is what a hall participant was last told of the
@@ -144,7 +143,6 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		ctx:        ctx,
 		cancel:     cancel,
 		connected:  info.Connected,
-		subs:       make(map[*upTrack]*subscription),
 		simulcasts: make(map[*webrtc.RTPReceiver]*layerSet),
 		lastIn:     make(map[*upTrack]inSnapshot),
 		writer:     s.writers.assign(),
@@ -175,9 +173,12 @@ func (p *Participant) watchState(pc *webrtc.PeerConnection, subscribe bool) {
 		if st == webrtc.PeerConnectionStateConnected && subscribe {
 			p.decideRTCP(p.openDirect())
 			// Packets written before now were dropped: ask every
-			// publisher this participant receives for a keyframe.
-			for _, up := range p.subscribedTracks() {
-				up.requestKeyframe()
+			// publisher this participant's video slots show for a
+			// keyframe.
+			for _, d := range p.videoDownTracks(nil) {
+				if u := d.target(); u != nil {
+					u.requestKeyframe()
+				}
 			}
 		}
 	})
@@ -300,17 +301,12 @@ func (p *Participant) Close() {
 		p.closed = true
 		published := p.published
 		p.published = nil
-		subs := p.subs
-		p.subs = map[*upTrack]*subscription{}
 		slots := slices.Concat(p.slots, p.program)
 		p.mu.Unlock()
 
 		p.cancel()
 		for _, up := range published {
 			up.end()
-		}
-		for _, s := range subs {
-			s.down.close()
 		}
 		for _, d := range slots {
 			d.close()
@@ -342,16 +338,6 @@ func (p *Participant) closePeerConnections() {
 	if err := p.sub.Close(); err != nil {
 		p.log.Warn("close subscribe PeerConnection", "err", err)
 	}
-}
-
-func (p *Participant) subscribedTracks() []*upTrack {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]*upTrack, 0, len(p.subs))
-	for up := range p.subs {
-		out = append(out, up)
-	}
-	return out
 }
 
 // publishedTracks returns the tracks p publishes, each simulcast track by
@@ -432,7 +418,6 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	if !head {
 		return // its track's subscribers choose among its encodings
 	}
-	p.room.published(p, up)
 	p.room.applyFloor()
 	if up.kind == webrtc.RTPCodecTypeVideo {
 		p.room.refreshWalls()
@@ -452,48 +437,6 @@ func (p *Participant) midOf(recv *webrtc.RTPReceiver) string {
 		}
 	}
 	return ""
-}
-
-// subscribe adds a down-track of up to p's subscribing PeerConnection and
-// renegotiates.
-func (p *Participant) subscribe(up *upTrack) {
-	p.mu.Lock()
-	if p.closed || p.subs[up] != nil {
-		p.mu.Unlock()
-		return
-	}
-	down := newDownTrack(up, p)
-	sender, err := p.sub.AddTrack(down)
-	if err != nil {
-		p.mu.Unlock()
-		p.log.Error("add down-track", "err", err, "publisher", up.owner.info.ID)
-		return
-	}
-	p.subs[up] = &subscription{down: down, sender: sender}
-	p.mu.Unlock()
-
-	p.readRTCP(sender, down)
-	p.requestNegotiation()
-}
-
-// unsubscribe removes the down-track of up, when its publisher stopped.
-func (p *Participant) unsubscribe(up *upTrack) {
-	p.mu.Lock()
-	s := p.subs[up]
-	delete(p.subs, up)
-	closed := p.closed
-	p.mu.Unlock()
-	if s == nil {
-		return
-	}
-	s.down.close()
-	if closed {
-		return
-	}
-	if err := p.sub.RemoveTrack(s.sender); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {
-		p.log.Warn("remove down-track", "err", err)
-	}
-	p.requestNegotiation()
 }
 
 // rtcpReader is who reads a participant's RTCP about its down-tracks.
@@ -641,11 +584,6 @@ func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
 			if d.ssrc() == ssrc {
 				return d
 			}
-		}
-	}
-	for _, s := range p.subs {
-		if s.down.ssrc() == ssrc {
-			return s.down
 		}
 	}
 	return nil

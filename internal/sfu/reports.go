@@ -105,13 +105,10 @@ func (p *Participant) senderReports(out []rtcp.Packet) []rtcp.Packet {
 	return out
 }
 
-// downTracks appends to out every down-track of p: those of its
-// subscriptions, its speaker slots, its hall program and its wall.
+// downTracks appends to out every down-track of p: its speaker slots,
+// its hall program and its wall.
 func (p *Participant) downTracks(out []*downTrack) []*downTrack {
 	p.mu.Lock()
-	for _, s := range p.subs {
-		out = append(out, s.down)
-	}
 	out = append(out, p.slots...)
 	out = append(out, p.program...)
 	p.mu.Unlock()

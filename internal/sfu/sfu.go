@@ -546,7 +546,6 @@ func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	if old != nil {
 		old.Close()
 	}
-	r.attach(p)
 	r.applyFloor()
 	return p, nil
 }
@@ -664,26 +663,4 @@ func (r *room) others(p *Participant) []*Participant {
 		}
 	}
 	return out
-}
-
-// attach subscribes a new participant to what it receives of the others'
-// published tracks.
-func (r *room) attach(p *Participant) {
-	for _, q := range r.others(p) {
-		if !conference.Receives(p.info.Role, q.info.Role) {
-			continue
-		}
-		for _, up := range q.publishedTracks() {
-			p.subscribe(up)
-		}
-	}
-}
-
-// published offers a new track of p to everyone in the room who receives p.
-func (r *room) published(p *Participant, up *upTrack) {
-	for _, q := range r.others(p) {
-		if conference.Receives(q.info.Role, p.info.Role) {
-			q.subscribe(up)
-		}
-	}
 }

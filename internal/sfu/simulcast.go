@@ -216,14 +216,11 @@ func (p *Participant) videoBudget() (int, bool) {
 	}
 	audio := 0
 	p.mu.Lock()
-	for _, s := range p.subs {
-		if s.down.kind == webrtc.RTPCodecTypeAudio {
-			audio++
-		}
-	}
-	for _, d := range slices.Concat(p.slots, p.program) {
-		if d.kind == webrtc.RTPCodecTypeAudio && d.shown() != nil {
-			audio++
+	for _, ds := range [...][]*downTrack{p.slots, p.program} {
+		for _, d := range ds {
+			if d.kind == webrtc.RTPCodecTypeAudio && d.shown() != nil {
+				audio++
+			}
 		}
 	}
 	p.mu.Unlock()
@@ -231,18 +228,14 @@ func (p *Participant) videoBudget() (int, bool) {
 }
 
 // videoDownTracks appends p's video down-tracks to out, most important
-// first: the speaker slot, the tracks of the hall's program, the wall's
-// tiles in order.
+// first: the speaker slot, the hall program, the wall's tiles in order.
 func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
 	p.mu.Lock()
-	for _, d := range slices.Concat(p.slots, p.program) {
-		if d.kind == webrtc.RTPCodecTypeVideo {
-			out = append(out, d)
-		}
-	}
-	for _, s := range p.subs {
-		if s.down.kind == webrtc.RTPCodecTypeVideo {
-			out = append(out, s.down)
+	for _, ds := range [...][]*downTrack{p.slots, p.program} {
+		for _, d := range ds {
+			if d.kind == webrtc.RTPCodecTypeVideo {
+				out = append(out, d)
+			}
 		}
 	}
 	p.mu.Unlock()
