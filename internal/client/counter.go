@@ -25,6 +25,23 @@ type TrackCounter struct {
 	// lastPicture is the newest VP8 picture id, once pictureSeen.
 	lastPicture uint16
 	pictureSeen bool
+	// needKey is set from a slot's switch of source until the first
+	// picture of the new source starts.
+	needKey bool
+}
+
+// checkSwitch counts a keyframe, and, for the first picture after a
+// slot's switch, a picture that is not one as corrupt. rt.mu must be held.
+func (rt *TrackCounter) checkSwitch(info PayloadInfo) {
+	if info.Keyframe {
+		rt.stats.Keyframes++
+	}
+	if rt.needKey && info.FrameStart {
+		rt.needKey = false
+		if !info.Keyframe {
+			rt.stats.Corrupt++
+		}
+	}
 }
 
 // resetFreeze forgets the longest freeze so far.
@@ -138,18 +155,15 @@ func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
 	case err != nil, rt.sender != 0 && info.Sender != rt.sender:
 		rt.stats.Corrupt++
 	case info.Sender != rt.stats.Sender:
-		// A speaker slot switched to another speaker: the first packet
-		// of the new one must start a keyframe.
+		// A slot switched to another source: the first picture of the
+		// new one must be a keyframe. (Its first packet may be lost on
+		// the way: the first picture that starts is what counts.)
 		rt.stats.Sender, rt.stats.SenderSince = info.Sender, time.Now()
 		rt.stats.Switches++
-		if rt.video && rt.sender == 0 && !info.Keyframe {
-			rt.stats.Corrupt++
-		}
-		if info.Keyframe {
-			rt.stats.Keyframes++
-		}
-	case info.Keyframe:
-		rt.stats.Keyframes++
+		rt.needKey = rt.video && rt.sender == 0
+		rt.checkSwitch(info)
+	default:
+		rt.checkSwitch(info)
 	}
 }
 
