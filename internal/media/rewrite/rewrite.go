@@ -44,8 +44,14 @@ type Rewriter struct {
 	lastSrcPic uint16 // newest source picture id seen
 	srcPicSeen bool
 	lastOut    last // sent is set once a packet has gone out
-	prevOut    last // lastOut before the newest packet, which Forget restores
 	lastPic    lastPicture
+	// prevOut and prevPic are lastOut and lastPic before the packet that
+	// last moved them, which Forget restores; repeat is set while the
+	// newest packet rewritten repeats the newest out (a duplicate), which
+	// Forget leaves as it is.
+	prevOut last
+	prevPic lastPicture
+	repeat  bool
 	// shifts are the changes of offsets within the current source,
 	// allocated at its first Drop.
 	shifts *history
@@ -160,7 +166,9 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, pic Picture, now int64) (p Pac
 		r.startPictures(pic)
 	}
 	o := &r.cur
-	if diff := int16(seq - r.lastSeq); diff > 0 {
+	diff := int16(seq - r.lastSeq)
+	r.repeat = diff == 0 && !p.First
+	if diff > 0 {
 		r.lastSeq = seq
 		r.span = min(r.span+uint16(diff), maxSpan)
 	} else if uint16(-diff) > r.span {
@@ -174,12 +182,14 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, pic Picture, now int64) (p Pac
 	}
 	p.Seq, p.Timestamp = seq+o.seq, ts+o.ts
 	if !r.lastOut.sent || int16(p.Seq-r.lastOut.seq) > 0 {
-		r.prevOut = r.lastOut
+		r.prevOut, r.prevPic = r.lastOut, r.lastPic
 		r.lastOut.seq, r.lastOut.ts, r.lastOut.at, r.lastOut.sent = p.Seq, p.Timestamp, now, true
 	}
-	if pic.Bits != 0 {
-		p.Picture = o.Picture(pic)
-		r.notePicture(pic, p.Picture)
+	if pic != (Picture{}) {
+		p.Picture = o.Picture(pic) // as the source numbers it unless it has offsets
+		if pic.Bits != 0 {
+			r.notePicture(pic, p.Picture)
+		}
 	}
 	return p, true
 }
@@ -271,13 +281,13 @@ func (r *Rewriter) offsetsAt(seq uint16) (Offsets, bool) {
 
 // Forget undoes the note of p as the last packet out, when p could not be
 // sent and nothing was rewritten after it, so that the next source
-// continues from the packet before it. (Its picture stays counted: the
-// next source's pictures may start one id further on.)
+// continues from the packet before it, and its pictures after the
+// picture before it.
 func (r *Rewriter) Forget(p Packet) {
-	if r.lastOut.seq != p.Seq {
-		return
+	if r.repeat || r.lastOut.seq != p.Seq {
+		return // a repeat of the newest, or one rewritten since
 	}
-	r.lastOut = r.prevOut
+	r.lastOut, r.lastPic = r.prevOut, r.prevPic
 }
 
 // LastOut returns the timestamp of the newest packet out and when it was
