@@ -45,13 +45,10 @@ type Rewriter struct {
 	srcPicSeen bool
 	lastOut    last // sent is set once a packet has gone out
 	lastPic    lastPicture
-	// prevOut and prevPic are lastOut and lastPic before the packet that
-	// last moved them, which Forget restores; repeat is set while the
-	// newest packet rewritten repeats the newest out (a duplicate), which
-	// Forget leaves as it is.
+	// prevOut and prevPic are lastOut and lastPic as they were before
+	// the packet rewritten last, which Forget restores.
 	prevOut last
 	prevPic lastPicture
-	repeat  bool
 	// shifts are the changes of offsets within the current source,
 	// allocated at its first Drop.
 	shifts *history
@@ -167,7 +164,6 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, pic Picture, now int64) (p Pac
 	}
 	o := &r.cur
 	diff := int16(seq - r.lastSeq)
-	r.repeat = diff == 0 && !p.First
 	if diff > 0 {
 		r.lastSeq = seq
 		r.span = min(r.span+uint16(diff), maxSpan)
@@ -181,8 +177,8 @@ func (r *Rewriter) Rewrite(seq uint16, ts uint32, pic Picture, now int64) (p Pac
 		o = &old
 	}
 	p.Seq, p.Timestamp = seq+o.seq, ts+o.ts
+	r.prevOut, r.prevPic = r.lastOut, r.lastPic
 	if !r.lastOut.sent || int16(p.Seq-r.lastOut.seq) > 0 {
-		r.prevOut, r.prevPic = r.lastOut, r.lastPic
 		r.lastOut.seq, r.lastOut.ts, r.lastOut.at, r.lastOut.sent = p.Seq, p.Timestamp, now, true
 	}
 	if pic != (Picture{}) {
@@ -280,12 +276,13 @@ func (r *Rewriter) offsetsAt(seq uint16) (Offsets, bool) {
 }
 
 // Forget undoes the note of p as the last packet out, when p could not be
-// sent and nothing was rewritten after it, so that the next source
+// sent and nothing was rewritten after it (p is the packet Rewrite
+// returned last), so that the next source
 // continues from the packet before it, and its pictures after the
 // picture before it.
 func (r *Rewriter) Forget(p Packet) {
-	if r.repeat || r.lastOut.seq != p.Seq {
-		return // a repeat of the newest, or one rewritten since
+	if r.lastOut.seq != p.Seq {
+		return // another is the newest out by now
 	}
 	r.lastOut, r.lastPic = r.prevOut, r.prevPic
 }
