@@ -329,32 +329,6 @@ func (s *SFU) SetProgramAudio(conf, id string) {
 	r.applyFloor()
 }
 
-// Program returns the ids of the hall participants whose camera and sound
-// the points receive as the hall program in conf, "" for none.
-func (s *SFU) Program(conf string) (video, audio string) {
-	s.mu.Lock()
-	r := s.rooms[conf]
-	s.mu.Unlock()
-	if r == nil {
-		return "", ""
-	}
-	r.mu.Lock()
-	parts := make([]*Participant, 0, len(r.participants))
-	for _, p := range r.participants {
-		parts = append(parts, p)
-	}
-	chosen := r.programAudio
-	r.mu.Unlock()
-	v, a := programSources(parts, chosen)
-	if v != nil {
-		video = v.streamID
-	}
-	if a != nil {
-		audio = a.streamID
-	}
-	return video, audio
-}
-
 // chosenProgramAudio returns the participant whose sound the technician
 // chose for the program.
 func (r *room) chosenProgramAudio() string {
