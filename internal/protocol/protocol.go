@@ -9,6 +9,15 @@ import (
 	"time"
 )
 
+// Version is the version of the protocol this server speaks, told in
+// welcome. docs/protocol.md, "Versions", lists what changed in each; a
+// client states the version it was written for with the parameter v of
+// /ws and is served as that version documents.
+const Version = 2
+
+// MinVersion is the oldest protocol version the server still serves.
+const MinVersion = 1
+
 // MaxMessageBytes is the largest signaling message the server reads. A larger
 // message is discarded and answered with an error of code CodeTooLarge.
 const MaxMessageBytes = 64 << 10
@@ -154,7 +163,10 @@ type ICEServer struct {
 // Welcome is the first message on every connection: who the client is and
 // how to reach the media server.
 type Welcome struct {
-	Type            string      `json:"type"`
+	Type string `json:"type"`
+	// ProtocolVersion is the version of the protocol the server speaks
+	// on this connection: the client's v, else Version.
+	ProtocolVersion int         `json:"protocol_version"`
 	ParticipantID   string      `json:"participant_id"`
 	Role            string      `json:"role"`
 	PointID         string      `json:"point_id,omitempty"`

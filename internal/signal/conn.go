@@ -98,6 +98,7 @@ func (c *conn) run(ctx context.Context) {
 		PointID:         c.adm.Point.ID,
 		Name:            c.name,
 		ConferenceID:    c.conf,
+		ProtocolVersion: protocol.Version,
 		ConferenceTitle: c.adm.Conference.Title,
 		ICEServers:      c.hub.d.ICEServers(c.id),
 		VideoLayers:     c.hub.d.VideoLayers,
