@@ -40,6 +40,10 @@ import (
 // ErrForbidden is wrapped by CheckFloor when a role may not take an action.
 var ErrForbidden = errors.New("forbidden")
 
+// ErrUnknownAction is wrapped by CheckFloor for an action that is not a
+// floor action, whoever asks.
+var ErrUnknownAction = errors.New("unknown action")
+
 // ErrInvalidSubject is wrapped by CleanSubject for a subject it refuses.
 var ErrInvalidSubject = errors.New("invalid subject")
 
@@ -106,7 +110,7 @@ var FloorActions = []FloorAction{
 // request that does not exist, and so on.
 func CheckFloor(role Role, action FloorAction, actorPoint, targetPoint string) error {
 	if !slices.Contains(FloorActions, action) {
-		return fmt.Errorf("%w: unknown floor action %q", ErrForbidden, action)
+		return fmt.Errorf("%w: %q is not a floor action: use ask, withdraw, give, extend, take_back, finish, open_discussion or close_discussion", ErrUnknownAction, action)
 	}
 	if !role.Valid() {
 		return fmt.Errorf("%w: unknown role %q", ErrForbidden, role)

@@ -69,8 +69,10 @@ func TestCheckFloor(t *testing.T) {
 		t.Errorf("a point withdrawing another's request: %v; want ErrForbidden", err)
 	}
 	// Unknown actions and roles.
-	if err := CheckFloor(RoleChair, "shout", "", ""); !errors.Is(err, ErrForbidden) {
-		t.Errorf("unknown action: %v; want ErrForbidden", err)
+	for _, role := range []Role{RoleChair, RolePoint, RoleSecretariat} {
+		if err := CheckFloor(role, "shout", "p1", ""); !errors.Is(err, ErrUnknownAction) {
+			t.Errorf("unknown action of %s: %v; want ErrUnknownAction", role, err)
+		}
 	}
 	if err := CheckFloor("guest", FloorAsk, "p1", "p1"); !errors.Is(err, ErrForbidden) {
 		t.Errorf("unknown role: %v; want ErrForbidden", err)

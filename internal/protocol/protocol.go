@@ -115,6 +115,11 @@ const (
 	CodeStoreUnavailable = "store_unavailable"
 )
 
+// UnknownAction is the reason of a bad_request answered to a message
+// whose action is not one of its type's (floor, control, roll_call,
+// conference), whoever sent it: the action is checked before the role.
+const UnknownAction = "unknown_action"
+
 // Closing reasons carried in Closing.Reason.
 const (
 	ReasonReplaced = "replaced" // the same link connected again elsewhere

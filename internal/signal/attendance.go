@@ -305,6 +305,14 @@ func attendanceError(code, request, format string, args ...any) *protocol.Error 
 	return &protocol.Error{Code: code, Request: request, Message: fmt.Sprintf(format, args...)}
 }
 
+// unknownAction refuses a message of type request whose action is none of
+// its type's (listed in use), whoever sent it.
+func unknownAction(request, action, use string) *protocol.Error {
+	e := attendanceError(protocol.CodeBadRequest, request, "%q is not a %s action: use %s", action, request, use)
+	e.Reason = protocol.UnknownAction
+	return e
+}
+
 // handle carries out an attendance message of c.
 func (a *attendance) handle(ctx context.Context, c *conn, msg any) *protocol.Error {
 	switch m := msg.(type) {
@@ -403,7 +411,7 @@ func (a *attendance) rollCall(ctx context.Context, c *conn, m *protocol.RollCall
 			return attendanceError(protocol.CodeForbidden, req, "%s: only the technician may", m.Action)
 		}
 	default:
-		return attendanceError(protocol.CodeBadRequest, req, "unknown action %q: use start, confirm, mark or close", m.Action)
+		return unknownAction(req, m.Action, "start, confirm, mark or close")
 	}
 
 	// Check what needs no state first.
@@ -540,15 +548,16 @@ func (a *attendance) testing(ctx context.Context, c *conn) *protocol.Error {
 // session to the report.
 func (a *attendance) conference(ctx context.Context, c *conn, m *protocol.Conference) *protocol.Error {
 	req := m.Type
+	switch m.Action {
+	case protocol.ConferenceTesting, protocol.ConferenceStart, protocol.ConferenceEnd, protocol.ConferenceReopen:
+	default:
+		return unknownAction(req, m.Action, "testing, start, end or reopen")
+	}
 	if c.role != conference.RoleTechnician {
 		return attendanceError(protocol.CodeForbidden, req, "only the technician starts and ends the conference")
 	}
-	switch m.Action {
-	case protocol.ConferenceStart, protocol.ConferenceEnd, protocol.ConferenceReopen:
-	case protocol.ConferenceTesting:
+	if m.Action == protocol.ConferenceTesting {
 		return a.testing(ctx, c)
-	default:
-		return attendanceError(protocol.CodeBadRequest, req, "unknown action %q: use testing, start, end or reopen", m.Action)
 	}
 	a.mu.Lock()
 	if err := a.load(ctx); err != nil {

@@ -21,6 +21,14 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 	fail := func(code, format string, args ...any) *protocol.Error {
 		return &protocol.Error{Code: code, Request: protocol.TypeControl, Message: fmt.Sprintf(format, args...)}
 	}
+	switch m.Action {
+	case protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera,
+		protocol.ControlDrop, protocol.ControlProgramAudio:
+	default:
+		e := fail(protocol.CodeBadRequest, "%q is not a control action: use mute, unmute, keyframe, restart_camera, drop or program_audio", m.Action)
+		e.Reason = protocol.UnknownAction
+		return e
+	}
 	if c.role != conference.RoleTechnician {
 		return fail(protocol.CodeForbidden, "role %s may not %s a participant: only the hall technician may", c.role, m.Action)
 	}
@@ -32,11 +40,6 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 		return fail(protocol.CodeBadRequest, "%s %q: %v", m.Action, m.ParticipantID, errNoParticipant)
 	}
 	t := targets[0]
-	switch m.Action {
-	case protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera, protocol.ControlDrop:
-	default:
-		return fail(protocol.CodeBadRequest, "unknown control action %q", m.Action)
-	}
 	// The entry is written before the action, so that whoever sees the
 	// action's effect finds it in the log, and a crash in between leaves
 	// the intent recorded rather than an action without its entry.

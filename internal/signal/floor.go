@@ -55,7 +55,7 @@ func floorError(action string, err error) *protocol.Error {
 	case errors.Is(err, conference.ErrForbidden):
 		e.Code = protocol.CodeForbidden
 	case errors.Is(err, conference.ErrInvalidSubject), errors.Is(err, conference.ErrInvalidLimit),
-		errors.Is(err, store.ErrNotInvited), errors.Is(err, errBadFloorRequest):
+		errors.Is(err, store.ErrNotInvited), errors.Is(err, errBadFloorRequest), errors.Is(err, conference.ErrUnknownAction):
 		e.Code = protocol.CodeBadRequest
 	case errors.Is(err, store.ErrAlreadyQueued), errors.Is(err, store.ErrAlreadyHolding), errors.Is(err, store.ErrNotQueued),
 		errors.Is(err, store.ErrNotHolding), errors.Is(err, store.ErrQueueEmpty), errors.Is(err, store.ErrNoSuchTurn),
@@ -91,6 +91,7 @@ var floorReasons = []struct {
 	{conference.ErrInvalidSubject, "invalid_subject"},
 	{conference.ErrInvalidLimit, "invalid_limit"},
 	{errNotRunning, "not_running"},
+	{conference.ErrUnknownAction, protocol.UnknownAction},
 }
 
 var errBadFloorRequest = errors.New("bad floor request")
@@ -148,6 +149,9 @@ func (f *floor) act(ctx context.Context, c *conn, m *protocol.Floor) error {
 			limit = settings.SpeakingTime()
 		case m.Seconds > 0:
 			limit = time.Duration(m.Seconds) * time.Second
+		case m.Seconds < -1:
+			return fmt.Errorf("%w: %d s: use -1 (no limit), 0 (the conference's default) or 1 to %d", conference.ErrInvalidLimit,
+				m.Seconds, int(conference.MaxSpeakingLimit.Seconds()))
 		}
 		if err = conference.CheckLimit(limit); err != nil {
 			return err

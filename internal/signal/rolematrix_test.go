@@ -211,10 +211,10 @@ func TestRedisSignalingRoleMatrix(t *testing.T) {
 				switch {
 				case err != nil:
 					problem = err.Error()
-				case slices.Contains(row.roles, role) && got == protocol.CodeForbidden:
+				case slices.Contains(row.roles, role) && got.Code == protocol.CodeForbidden:
 					problem = "refused with forbidden; the role may send it"
-				case !slices.Contains(row.roles, role) && got != protocol.CodeForbidden:
-					problem = fmt.Sprintf("answered %q; want forbidden", got)
+				case !slices.Contains(row.roles, role) && got.Code != protocol.CodeForbidden:
+					problem = fmt.Sprintf("answered %q; want forbidden", got.Code)
 				}
 				if problem != "" {
 					mu.Lock()
@@ -231,20 +231,20 @@ func TestRedisSignalingRoleMatrix(t *testing.T) {
 	}
 }
 
-// exchange sends msg, then a probe of an unknown type, and returns the code
-// of the error that msg caused ("" for none): the server handles a
+// exchange sends msg, then a probe of an unknown type, and returns the
+// error that msg caused (Code "" for none): the server handles a
 // connection's messages in order, so the probe's error comes after msg's.
 // It paces itself under the server's message rate.
-func exchange(ctx context.Context, c *client.Client, msg string) (string, error) {
+func exchange(ctx context.Context, c *client.Client, msg string) (protocol.Error, error) {
 	const probe = "matrix_probe"
 	pace := time.After(110 * time.Millisecond) // two messages per 110 ms: under 20 a second
+	var got protocol.Error
 	if err := c.SendRaw([]byte(msg)); err != nil {
-		return "", err
+		return got, err
 	}
 	if err := c.SendRaw([]byte(`{"type":"` + probe + `"}`)); err != nil {
-		return "", err
+		return got, err
 	}
-	code := ""
 	for {
 		select {
 		case e := <-c.Errors():
@@ -253,15 +253,67 @@ func exchange(ctx context.Context, c *client.Client, msg string) (string, error)
 				case <-pace:
 				case <-ctx.Done():
 				}
-				return code, nil
+				return got, nil
 			}
-			if code == "" {
-				code = e.Code
+			if got.Code == "" {
+				got = e
 			}
 		case <-c.Done():
-			return "", fmt.Errorf("connection closed")
+			return got, fmt.Errorf("connection closed")
 		case <-ctx.Done():
-			return "", fmt.Errorf("no answer to the probe: %w", ctx.Err())
+			return got, fmt.Errorf("no answer to the probe: %w", ctx.Err())
+		}
+	}
+}
+
+// TestRedisUnknownActionsAndLimits checks the refusals every role gets
+// alike: an action its message type does not have is a bad_request with
+// reason unknown_action, before any question of role, and a time limit
+// outside -1, 0 and 1 s to 4 h is invalid_limit.
+func TestRedisUnknownActionsAndLimits(t *testing.T) {
+	st := storetest.Redis(t)
+	s := startStack(t, st)
+	points := seed(t, st, "unknown-actions", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	senders := map[conference.Role]*client.Client{
+		rTech:        s.dial(ctx, s.token("unknown-actions", rTech, "", time.Hour), false),
+		rSecretariat: s.dial(ctx, s.token("unknown-actions", rSecretariat, "", time.Hour), false),
+		rPoint:       s.dial(ctx, s.token("unknown-actions", rPoint, points[0], time.Hour), false),
+	}
+	for _, typ := range []string{protocol.TypeFloor, protocol.TypeControl, protocol.TypeRollCall, protocol.TypeConference} {
+		for role, c := range senders {
+			got, err := exchange(ctx, c, `{"type":"`+typ+`","action":"shout","participant_id":"x"}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Code != protocol.CodeBadRequest || got.Reason != protocol.UnknownAction || got.Request != typ {
+				t.Errorf("%s action shout as %s: got %+v; want bad_request, reason unknown_action", typ, role, got)
+			}
+		}
+	}
+	max := int(conference.MaxSpeakingLimit.Seconds())
+	for _, tc := range []struct {
+		msg    string
+		reason string
+	}{
+		{`{"type":"floor","action":"give","point_id":"POINT","seconds":-5}`, "invalid_limit"},
+		{`{"type":"floor","action":"give","point_id":"POINT","seconds":-2}`, "invalid_limit"},
+		{fmt.Sprintf(`{"type":"floor","action":"give","point_id":"POINT","seconds":%d}`, max+1), "invalid_limit"},
+		{`{"type":"floor","action":"extend","point_id":"POINT","seconds":-1}`, "invalid_limit"},
+		{fmt.Sprintf(`{"type":"floor","action":"give","point_id":"POINT","seconds":%d}`, max), ""},
+		{`{"type":"floor","action":"take_back"}`, ""},
+		{`{"type":"floor","action":"give","point_id":"POINT","seconds":-1}`, ""},
+	} {
+		got, err := exchange(ctx, senders[rTech], strings.ReplaceAll(tc.msg, "POINT", points[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.reason == "" && got.Code != "":
+			t.Errorf("%s: refused %+v; want it taken", tc.msg, got)
+		case tc.reason != "" && (got.Code != protocol.CodeBadRequest || got.Reason != tc.reason):
+			t.Errorf("%s: got %+v; want bad_request, reason %s", tc.msg, got, tc.reason)
 		}
 	}
 }
