@@ -103,6 +103,10 @@ func (c *conn) run(ctx context.Context) {
 		ICEServers:      c.hub.d.ICEServers(c.id),
 		VideoLayers:     c.hub.d.VideoLayers,
 	})
+	// Whatever is sent from now on waits for the connection's first
+	// roster, which the room flushes within rosterDelay: a client gets
+	// welcome, then roster, then the rest (docs/protocol.md, "Flow").
+	c.out.hold()
 	if old := c.hub.register(c); old != nil {
 		old.recordLeft(conference.LeftReplaced)
 		old.closeWith(protocol.ReasonReplaced,

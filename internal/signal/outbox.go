@@ -3,6 +3,7 @@ package signal
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -93,20 +94,26 @@ type entry struct {
 // outbox is the queue of one connection's messages, bounded in bytes. push
 // never blocks; the writer goroutine takes messages in order with pop.
 type outbox struct {
-	mu      sync.Mutex
-	items   []*entry
-	head    int // items[:head] were taken
-	bytes   int
-	keyed   map[string]*entry // the waiting entry of each state or nudge key
-	resync  *entry            // the waiting resync, if any
-	closed  bool
+	mu     sync.Mutex
+	items  []*entry
+	head   int // items[:head] were taken
+	bytes  int
+	keyed  map[string]*entry // the waiting entry of each state or nudge key
+	resync *entry            // the waiting resync, if any
+	closed bool
+	// holdAt, while not negative, is the index in items where the
+	// writer stops: what is queued from there on waits until release.
+	// Roster links pushed meanwhile go in at holdAt, ahead of what
+	// waits, so that a joining client gets welcome, then its roster,
+	// then the rest (see hold).
+	holdAt  int
 	wake    chan struct{}  // signalled when something is pushed
 	shedded *atomic.Uint64 // counts messages shed or superseded
 }
 
 // newOutbox returns an empty outbox that counts what it sheds in shed.
 func newOutbox(shed *atomic.Uint64) *outbox {
-	return &outbox{keyed: make(map[string]*entry), wake: make(chan struct{}, 1), shedded: shed}
+	return &outbox{keyed: make(map[string]*entry), holdAt: -1, wake: make(chan struct{}, 1), shedded: shed}
 }
 
 // pushResult says what became of a pushed message.
@@ -150,7 +157,12 @@ func (o *outbox) push(m *message) pushResult {
 		}
 	}
 	e := &entry{m: m}
-	o.items = append(o.items, e)
+	if m.class == classRoster && o.holdAt >= 0 {
+		o.items = slices.Insert(o.items, o.holdAt, e)
+		o.holdAt++
+	} else {
+		o.items = append(o.items, e)
+	}
 	o.bytes += len(m.data)
 	if m.class == classState || m.class == classNudge {
 		o.keyed[m.key] = e
@@ -163,6 +175,24 @@ func (o *outbox) push(m *message) pushResult {
 		return pushOverflow
 	}
 	return pushQueued
+}
+
+// hold makes the writer stop after what is queued now: later messages
+// wait, except roster links, which go ahead of them, until release.
+func (o *outbox) hold() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.holdAt = len(o.items)
+}
+
+// release lets the writer take what hold kept waiting.
+func (o *outbox) release() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.holdAt >= 0 {
+		o.holdAt = -1
+		o.signal()
+	}
 }
 
 // supersede drops the waiting entry of key. o.mu must be held.
@@ -227,7 +257,7 @@ func (o *outbox) signal() {
 func (o *outbox) pop() (m *message, resync, ok bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for o.head < len(o.items) {
+	for o.head < len(o.items) && (o.holdAt < 0 || o.head < o.holdAt) {
 		e := o.items[o.head]
 		o.items[o.head] = nil
 		o.head++
@@ -257,7 +287,13 @@ func (o *outbox) compact() {
 	switch {
 	case o.head == len(o.items):
 		o.items, o.head = o.items[:0], 0
+		if o.holdAt >= 0 {
+			o.holdAt = 0
+		}
 	case o.head > 64 && o.head > len(o.items)/2:
+		if o.holdAt >= 0 {
+			o.holdAt -= o.head
+		}
 		n := copy(o.items, o.items[o.head:])
 		clear(o.items[n:])
 		o.items, o.head = o.items[:n], 0

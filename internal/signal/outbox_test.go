@@ -147,3 +147,49 @@ func BenchmarkOutboxPushPop(b *testing.B) {
 		o.pop()
 	}
 }
+
+// TestOutboxHold checks the joining order: what is queued after hold
+// waits for the roster, which goes ahead of it, and follows it once
+// released; states superseded while they wait still go.
+func TestOutboxHold(t *testing.T) {
+	var shed atomic.Uint64
+	o := newOutbox(&shed)
+	o.push(msg("welcome", classKeep, ""))
+	o.hold()
+	o.push(msg("offer", classKeep, ""))
+	o.push(msg("f1", classState, keyFloor))
+	if got := drain(o); fmt.Sprint(got) != "[welcome]" {
+		t.Fatalf("before the roster: %v; want only welcome", got)
+	}
+	o.push(msg("f2", classState, keyFloor))
+	o.push(msg("roster", classRoster, ""))
+	o.push(msg("update", classRoster, ""))
+	if got := drain(o); fmt.Sprint(got) != "[roster update]" {
+		t.Fatalf("roster links before release: %v; want [roster update]", got)
+	}
+	o.release()
+	o.push(msg("later", classKeep, ""))
+	if got := drain(o); fmt.Sprint(got) != "[offer f2 later]" {
+		t.Fatalf("after release: %v; want [offer f2 later]", got)
+	}
+	// A hold survives the compaction of what the writer takes before it.
+	for i := range 150 {
+		o.push(msg(fmt.Sprint("a", i), classKeep, ""))
+	}
+	o.hold()
+	for i := range 50 {
+		o.push(msg(fmt.Sprint("b", i), classKeep, ""))
+	}
+	for range 100 {
+		o.pop()
+	}
+	o.push(msg("roster", classRoster, ""))
+	got := drain(o)
+	if len(got) != 51 || got[0] != "a100" || got[49] != "a149" || got[50] != "roster" {
+		t.Fatalf("held after compaction: %v; want a100 to a149, then roster", got)
+	}
+	o.release()
+	if got := drain(o); len(got) != 50 || got[0] != "b0" || got[49] != "b49" {
+		t.Fatalf("after release: %v; want b0 to b49", got)
+	}
+}

@@ -145,6 +145,7 @@ func (r *room) flush() {
 		for _, m := range r.catchUp() {
 			c.deliver(m)
 		}
+		c.out.release() // what waited for the roster follows it
 	}
 	r.joiners = r.joiners[:0]
 }
