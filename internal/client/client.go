@@ -91,7 +91,13 @@ type Options struct {
 	// subscribe offer and makes no PeerConnection, as a page that has not
 	// opened its media yet. It cannot be combined with Publish.
 	SignalingOnly bool
-	Logger        *slog.Logger // nil discards logs
+	// Instance names this client among the connections of its hall link
+	// (the instance parameter of /ws): every connection with the same
+	// link and instance is the same participant, with the same id, and a
+	// new one replaces the old. Empty: a fresh participant each time.
+	// A point's link ignores it.
+	Instance string
+	Logger   *slog.Logger // nil discards logs
 }
 
 // RefusedError is returned by Dial when the server refuses the WebSocket
@@ -225,7 +231,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	wsURL, err := wsURL(opts.ServerURL, opts.Token)
+	wsURL, err := wsURL(opts.ServerURL, opts.Token, opts.Instance)
 	if err != nil {
 		return nil, err
 	}
@@ -280,8 +286,9 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// wsURL turns the base URL into the signaling WebSocket URL with the token.
-func wsURL(base, tok string) (string, error) {
+// wsURL turns the base URL into the signaling WebSocket URL with the
+// token, the protocol version this client speaks and its instance, if any.
+func wsURL(base, tok, instance string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return "", fmt.Errorf("server url %q: %w", base, err)
@@ -298,7 +305,11 @@ func wsURL(base, tok string) (string, error) {
 		return "", fmt.Errorf("server url %q: no host", base)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/ws"
-	u.RawQuery = url.Values{"t": {tok}}.Encode()
+	q := url.Values{"t": {tok}, "v": {strconv.Itoa(protocol.Version)}}
+	if instance != "" {
+		q.Set("instance", instance)
+	}
+	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	return u.String(), nil
 }

@@ -283,17 +283,17 @@ func TestDialRefused(t *testing.T) {
 
 func TestWSURL(t *testing.T) {
 	tests := []struct {
-		base, want string
-		bad        bool
+		base, instance, want string
+		bad                  bool
 	}{
-		{base: "http://127.0.0.1:8080", want: "ws://127.0.0.1:8080/ws?t=a.b-c"},
-		{base: "https://hn.example/", want: "wss://hn.example/ws?t=a.b-c"},
-		{base: "https://hn.example/prefix", want: "wss://hn.example/prefix/ws?t=a.b-c"},
+		{base: "http://127.0.0.1:8080", want: "ws://127.0.0.1:8080/ws?t=a.b-c&v=2"},
+		{base: "https://hn.example/", want: "wss://hn.example/ws?t=a.b-c&v=2"},
+		{base: "https://hn.example/prefix", instance: "desk-1", want: "wss://hn.example/prefix/ws?instance=desk-1&t=a.b-c&v=2"},
 		{base: "ftp://hn.example", bad: true},
 		{base: "127.0.0.1:8080", bad: true},
 	}
 	for _, tt := range tests {
-		got, err := wsURL(tt.base, "a.b-c")
+		got, err := wsURL(tt.base, "a.b-c", tt.instance)
 		if (err != nil) != tt.bad || got != tt.want && !tt.bad {
 			t.Errorf("wsURL(%q) = %q, %v", tt.base, got, err)
 		}

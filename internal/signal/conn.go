@@ -41,9 +41,12 @@ type conn struct {
 	adm  Admission
 	conf string
 	id   string
-	role conference.Role
-	name string
-	log  *slog.Logger
+	// version is the protocol version the client asked for (v), else
+	// protocol.Version.
+	version int
+	role    conference.Role
+	name    string
+	log     *slog.Logger
 
 	out      *outbox
 	done     chan struct{}
@@ -65,13 +68,14 @@ type conn struct {
 	att       connAttendance    // see attendance.go
 }
 
-func newConn(h *Hub, ws *websocket.Conn, a Admission) *conn {
+func newConn(h *Hub, ws *websocket.Conn, a Admission, id string, version int) *conn {
 	c := &conn{
 		hub:            h,
 		ws:             ws,
 		adm:            a,
 		conf:           a.Conference.ID,
-		id:             participantID(a),
+		id:             id,
+		version:        version,
 		role:           a.Claims.Role,
 		name:           a.Name(),
 		out:            newOutbox(&h.stats.shed),
@@ -98,7 +102,7 @@ func (c *conn) run(ctx context.Context) {
 		PointID:         c.adm.Point.ID,
 		Name:            c.name,
 		ConferenceID:    c.conf,
-		ProtocolVersion: protocol.Version,
+		ProtocolVersion: c.version,
 		ConferenceTitle: c.adm.Conference.Title,
 		ICEServers:      c.hub.d.ICEServers(c.id),
 		VideoLayers:     c.hub.d.VideoLayers,

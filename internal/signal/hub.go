@@ -7,6 +7,7 @@ package signal
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -135,7 +136,14 @@ func NewHub(d Deps) *Hub {
 // connections, or a server with too many joins under way, is refused over
 // HTTP before the upgrade (see refuse).
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
+	p, bad := connectParams(r)
+	if bad != nil {
+		h.stats.refused(bad.Error)
+		refuse(w, *bad)
+		return
+	}
 	link := linkKey(a)
+	id := participantID(a, link, p.instance)
 	h.mu.Lock()
 	if h.shutdown {
 		h.mu.Unlock()
@@ -143,7 +151,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 		return
 	}
 	limits := h.limitsLocked(link)
-	if a.Claims.Role != conference.RolePoint && limits.conns >= h.d.HallConnectionsPerLink {
+	if a.Claims.Role != conference.RolePoint && limits.conns >= h.d.HallConnectionsPerLink && !h.connectedLocked(a.Conference.ID, id) {
 		h.mu.Unlock()
 		h.stats.refused(CodeTooManyConnections)
 		refuse(w, errTooManyConnections(h.d.HallConnectionsPerLink))
@@ -178,7 +186,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, a Admission) {
 	}
 	h.stats.opened()
 	defer h.stats.closed()
-	c := newConn(h, ws, a)
+	c := newConn(h, ws, a, id, p.version)
 	c.joinSlot = j
 	c.limiter = limits.messages
 	c.run(r.Context())
@@ -244,14 +252,34 @@ func linkKey(a Admission) string {
 }
 
 // participantID is the point id for a point, so that a reconnecting point
-// keeps its identity, and a fresh id for the hall roles.
-func participantID(a Admission) string {
+// keeps its identity. A hall participant is one page (or client) of one
+// link: when the client names its instance, its id is its role and a
+// digest of the link (its key, link) and the instance, the same for every
+// connection of both and telling nothing of the token; a connection that
+// names none gets a fresh id, as in protocol version 1.
+func participantID(a Admission, link, instance string) string {
 	if a.Claims.Role == conference.RolePoint {
 		return a.Point.ID
 	}
-	var b [4]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return string(a.Claims.Role) + "-" + hex.EncodeToString(b[:])
+	if instance == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+		return string(a.Claims.Role) + "-" + hex.EncodeToString(b[:])
+	}
+	sum := sha256.Sum256([]byte(link + "\x00" + instance))
+	return string(a.Claims.Role) + "-" + hex.EncodeToString(sum[:4])
+}
+
+// connectedLocked reports whether participant id of conference conf is
+// connected now. h.mu must be held.
+func (h *Hub) connectedLocked(conf, id string) bool {
+	r := h.rooms[conf]
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns[id] != nil
 }
 
 // register adds c to its conference's room and returns the connection it

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"hoinghi/internal/protocol"
 )
 
 // Codes of the HTTP refusals of the signaling WebSocket that the hub makes
@@ -75,4 +77,60 @@ func refuse(w http.ResponseWriter, e refusal) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(e) // the client went away; nothing to do
+}
+
+// Codes of the refusals of a WebSocket request's own parameters (HTTP 400).
+const (
+	// CodeUnsupportedVersion: the protocol version v the client asks for
+	// is not one this server serves (protocol.MinVersion to
+	// protocol.Version).
+	CodeUnsupportedVersion = "unsupported_version"
+	// CodeBadInstance: the instance parameter is not 1 to
+	// maxInstanceLen letters, digits, '-' or '_'.
+	CodeBadInstance = "bad_instance"
+)
+
+// maxInstanceLen bounds the instance parameter of /ws.
+const maxInstanceLen = 64
+
+// params are the parameters of a WebSocket request beside its credential.
+type params struct {
+	version  int    // the protocol version the client speaks: v, else protocol.Version
+	instance string // which page of a hall link this is: instance, else ""
+}
+
+// connectParams reads v and instance from the request, or returns the
+// refusal of a bad one.
+func connectParams(r *http.Request) (params, *refusal) {
+	q := r.URL.Query()
+	p := params{version: protocol.Version, instance: q.Get("instance")}
+	if v := q.Get("v"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < protocol.MinVersion || n > protocol.Version {
+			return p, &refusal{status: http.StatusBadRequest, Error: CodeUnsupportedVersion,
+				Message: fmt.Sprintf("Trang hoặc thiết bị này dùng giao thức phiên bản %q; máy chủ hỗ trợ phiên bản %d đến %d. Hãy tải lại trang hoặc cập nhật thiết bị.",
+					v, protocol.MinVersion, protocol.Version),
+				MessageEN: fmt.Sprintf("This page or device speaks protocol version %q; the server serves versions %d to %d. Reload the page or update the device.",
+					v, protocol.MinVersion, protocol.Version)}
+		}
+		p.version = n
+	}
+	if q.Has("instance") && !validInstance(p.instance) {
+		return p, &refusal{status: http.StatusBadRequest, Error: CodeBadInstance,
+			Message:   fmt.Sprintf("Tham số instance phải gồm 1 đến %d chữ cái, chữ số, '-' hoặc '_'.", maxInstanceLen),
+			MessageEN: fmt.Sprintf("The instance parameter must be 1 to %d letters, digits, '-' or '_'.", maxInstanceLen)}
+	}
+	return p, nil
+}
+
+func validInstance(s string) bool {
+	if s == "" || len(s) > maxInstanceLen {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,7 @@
 // technician link (?t=...) or a technician's login.
 
 import { initLang, lang, pick, t } from './i18n.js';
-import { csrfHeaders, readToken } from './session.js';
+import { csrfHeaders, newInstance, PROTOCOL_VERSION, readToken } from './session.js';
 import { byId, h, showStatus, showSessionRefusal } from './ui.js';
 import { DEFAULT_TIME_ZONE, fromZoneInput, toZoneInput, zoneLabel } from './attendance.js';
 
@@ -188,7 +188,8 @@ function conferenceAction(action) {
   if (action === 'end' && !window.confirm(t('admin.confirm.end'))) return;
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const cred = token ? 't=' + encodeURIComponent(token) : 'conference=' + encodeURIComponent(c.id);
-  const ws = new WebSocket(`${scheme}//${window.location.host}/ws?${cred}`);
+  // A connection of its own, never taken for the technician's console.
+  const ws = new WebSocket(`${scheme}//${window.location.host}/ws?${cred}&v=${PROTOCOL_VERSION}&instance=${newInstance()}`);
   const timer = setTimeout(() => {
     ws.close();
     say(msg, t('admin.action.timeout'), 'error');

@@ -76,8 +76,42 @@ export async function fetchSession(token) {
   return { ok: false, unreachable: true, detail: `HTTP ${res.status}` };
 }
 
-/** Returns the address of the signaling WebSocket for token (wss when the page is https). */
-export function signalingURL(token) {
+/** The protocol version these pages speak (docs/protocol.md, "Versions"). */
+export const PROTOCOL_VERSION = 2;
+
+/** Returns a new random instance name: 16 hex digits. */
+export function newInstance() {
+  const b = new Uint8Array(8);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Returns this tab's instance name: kept in sessionStorage, so that a
+ * reload or a reconnect of the page is the same hall participant, and
+ * another tab a different one.
+ */
+export function pageInstance() {
+  const key = 'hoinghi.instance';
+  try {
+    let id = window.sessionStorage.getItem(key);
+    if (!id) {
+      id = newInstance();
+      window.sessionStorage.setItem(key, id);
+    }
+    return id;
+  } catch {
+    pageInstance.fallback ||= newInstance();
+    return pageInstance.fallback;
+  }
+}
+
+/**
+ * Returns the address of the signaling WebSocket for token (wss when the
+ * page is https), with the protocol version and this page's instance, or
+ * instance when given.
+ */
+export function signalingURL(token, instance = pageInstance()) {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}/ws?${credentialQuery(token)}`;
+  return `${scheme}//${window.location.host}/ws?${credentialQuery(token)}&v=${PROTOCOL_VERSION}&instance=${instance}`;
 }
