@@ -178,14 +178,16 @@ func (p *Participant) addSlots() error {
 		all = append(all, w.slots...)
 	}
 	for _, d := range all {
-		sender, err := p.sub.AddTrack(d)
+		// sendonly: the subscribing PeerConnection carries nothing from
+		// the client.
+		t, err := p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			for _, d := range all {
 				d.close()
 			}
 			return fmt.Errorf("sfu: add speaker or wall slot: %w", err)
 		}
-		p.readRTCP(sender, d)
+		p.readRTCP(t.Sender(), d)
 	}
 	p.mu.Lock()
 	p.slots, p.program = slots, program

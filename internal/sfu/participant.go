@@ -189,9 +189,14 @@ func (p *Participant) ID() string { return p.info.ID }
 
 // HandlePublishOffer applies the client's offer for its publishing
 // PeerConnection and returns the answer, with all server candidates in it.
+// An offer with an audio or video m-line naming no codec the SFU takes is
+// refused (ErrBadSDP) before anything of it is applied.
 func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (string, error) {
 	if !p.info.Role.Publishes() {
 		return "", fmt.Errorf("role %s does not publish", p.info.Role)
+	}
+	if err := checkPublishOffer(sdp); err != nil {
+		return "", err
 	}
 	pub, err := p.publishPC()
 	if err != nil {

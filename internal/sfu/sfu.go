@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -363,44 +364,33 @@ func (s *SFU) subscribeAPI(keys *srtpkeys.Recorder) *webrtc.API {
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
 }
 
-// Codecs: Opus for audio; VP8 first for video, H.264 for browsers that offer
-// only that. No RTX: retransmissions arrive on the media SSRC, which keeps
-// the forwarding offsets simple.
+// codecs are the codecs the SFU takes and sends (docs/protocol.md, "Media
+// profile"): Opus for audio and VP8 for video, the codecs of every slot a
+// subscriber receives (speakerCodec); a slot cannot carry another video
+// codec, so the SFU takes none, and an offer's m-line without one of these
+// is rejected. No RTX: retransmissions arrive on the media SSRC, which keeps
+// the forwarding offsets simple. Video feedback is NACK, PLI and FIR, and
+// transport-wide congestion control for both kinds (registerTransportCC);
+// no REMB, which the SFU neither sends nor reads.
+func codecs() []webrtc.RTPCodecParameters {
+	videoFB := []webrtc.RTCPFeedback{{Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	return []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
+			PayloadType: 111},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
+			PayloadType: 96},
+	}
+}
+
+// registerCodecs registers codecs with me.
 func registerCodecs(me *webrtc.MediaEngine) error {
-	videoFB := []webrtc.RTCPFeedback{
-		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
-	}
-	codecs := []struct {
-		kind  webrtc.RTPCodecType
-		codec webrtc.RTPCodecParameters
-	}{
-		{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
-			PayloadType:        111,
-		}},
-		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
-			PayloadType:        96,
-		}},
-		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
-				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
-			PayloadType: 102,
-		}},
-		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
-				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"},
-			PayloadType: 104,
-		}},
-		{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecParameters{
-			RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFB,
-				SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f"},
-			PayloadType: 106,
-		}},
-	}
-	for _, c := range codecs {
-		if err := me.RegisterCodec(c.codec, c.kind); err != nil {
-			return fmt.Errorf("sfu: register codec %s/%d: %w", c.codec.MimeType, c.codec.PayloadType, err)
+	for _, c := range codecs() {
+		kind := webrtc.RTPCodecTypeVideo
+		if strings.HasPrefix(c.MimeType, "audio/") {
+			kind = webrtc.RTPCodecTypeAudio
+		}
+		if err := me.RegisterCodec(c, kind); err != nil {
+			return fmt.Errorf("sfu: register codec %s/%d: %w", c.MimeType, c.PayloadType, err)
 		}
 	}
 	return nil
