@@ -315,6 +315,11 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return nil, fmt.Errorf("sfu: register the simulcast header extensions: %w", err)
 	}
+	// The mid of audio too, so that a publisher that declares no SSRC in
+	// its offer (some WHIP encoders) is still told apart by its m-line.
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.SDESMidURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("sfu: register the mid header extension of audio: %w", err)
+	}
 	if err := registerTransportCC(me); err != nil {
 		return nil, err
 	}
