@@ -425,7 +425,7 @@ func (c *Config) validateAuth() error {
 			return fmt.Errorf("auth.users[%d].name: is empty", i)
 		case seen[u.Name]:
 			return fmt.Errorf("auth.users[%d].name: %q is listed twice", i, u.Name)
-		case !u.Role.Valid() || u.Role == conference.RolePoint:
+		case !u.Role.Staff():
 			return fmt.Errorf("auth.users[%d].role: %q is not technician, chair or secretariat", i, u.Role)
 		}
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
