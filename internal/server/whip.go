@@ -74,13 +74,27 @@ var (
 )
 
 func (s *Server) mediaRoutes(m *http.ServeMux) {
-	for _, e := range []mediaEndpoint{whipEndpoint, whepEndpoint} {
-		m.HandleFunc("POST "+e.path+"{id}", func(w http.ResponseWriter, r *http.Request) { s.openMediaSession(w, r, e) })
-		m.HandleFunc("OPTIONS "+e.path+"{id}", func(w http.ResponseWriter, r *http.Request) { preflight(w, "POST, OPTIONS") })
-		m.HandleFunc("DELETE "+e.path+"{id}/{session}", func(w http.ResponseWriter, r *http.Request) { s.endMediaSession(w, r, e) })
-		m.HandleFunc("PATCH "+e.path+"{id}/{session}", func(w http.ResponseWriter, r *http.Request) { s.patchMediaSession(w, r, e) })
-		m.HandleFunc("OPTIONS "+e.path+"{id}/{session}", func(w http.ResponseWriter, r *http.Request) { preflight(w, "PATCH, DELETE, OPTIONS") })
+	open := func(e mediaEndpoint) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { s.openMediaSession(w, r, e) }
 	}
+	end := func(e mediaEndpoint) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { s.endMediaSession(w, r, e) }
+	}
+	patch := func(e mediaEndpoint) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { s.patchMediaSession(w, r, e) }
+	}
+	endpoint := func(w http.ResponseWriter, _ *http.Request) { preflight(w, "POST, OPTIONS") }
+	resource := func(w http.ResponseWriter, _ *http.Request) { preflight(w, "PATCH, DELETE, OPTIONS") }
+	m.HandleFunc("POST /whip/{id}", open(whipEndpoint))
+	m.HandleFunc("OPTIONS /whip/{id}", endpoint)
+	m.HandleFunc("PATCH /whip/{id}/{session}", patch(whipEndpoint))
+	m.HandleFunc("DELETE /whip/{id}/{session}", end(whipEndpoint))
+	m.HandleFunc("OPTIONS /whip/{id}/{session}", resource)
+	m.HandleFunc("POST /whep/{id}", open(whepEndpoint))
+	m.HandleFunc("OPTIONS /whep/{id}", endpoint)
+	m.HandleFunc("PATCH /whep/{id}/{session}", patch(whepEndpoint))
+	m.HandleFunc("DELETE /whep/{id}/{session}", end(whepEndpoint))
+	m.HandleFunc("OPTIONS /whep/{id}/{session}", resource)
 }
 
 // allowCORS lets pages of any origin use the endpoints: they are entered

@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -315,7 +316,11 @@ func programSources(parts []*Participant, chosenVideo, chosenAudio string) (vide
 		for _, up := range p.publishedTracks() {
 			switch {
 			case up.kind == webrtc.RTPCodecTypeVideo && videoOf[p] == nil:
-				videoOf[p] = up
+				// The program slots carry VP8 (speakerCodec): an H.264
+				// picture cannot be the program's.
+				if strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeVP8) {
+					videoOf[p] = up
+				}
 			case up.kind == webrtc.RTPCodecTypeAudio && audioOf[p] == nil:
 				audioOf[p] = up
 			}
