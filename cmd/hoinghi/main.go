@@ -155,6 +155,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 
 		HallConnectionsPerLink: cfg.Signal.HallConnectionsPerLink,
 		MaxJoining:             cfg.Signal.MaxJoining,
+		MaxViewers:             cfg.Signal.MaxViewers,
 		VideoLayers:            cfg.Media.VideoLayers,
 	})
 	handler := server.New(server.Deps{

@@ -19,7 +19,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	fs := flag.NewFlagSet("hoinghi token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confID := fs.String("conference", "", "conference id (required)")
-	role := fs.String("role", "", "technician, chair, point or secretariat (required)")
+	role := fs.String("role", "", "technician, chair, point, secretariat, ingest (WHIP) or viewer (WHEP) (required)")
 	point := fs.String("point", "", "point id, for role point only")
 	ttl := fs.String("ttl", "", "how long the token stays valid, e.g. 30d or 2h (default token.link_ttl)")
 	asURL := fs.Bool("url", false, "print the join link rather than the bare token")
@@ -45,7 +45,7 @@ func issueToken(cfg config.Config, confID string, role conference.Role, point, t
 		return "", fmt.Errorf("--conference: %w", err)
 	}
 	if !role.Valid() {
-		return "", fmt.Errorf("--role: %q is not technician, chair, point or secretariat", role)
+		return "", fmt.Errorf("--role: %q is not technician, chair, point, secretariat, ingest or viewer", role)
 	}
 	if (role == conference.RolePoint) != (point != "") {
 		return "", errors.New("--point: give a point id with --role point, and only then")
@@ -82,8 +82,17 @@ func issueToken(cfg config.Config, confID string, role conference.Role, point, t
 		return tok, nil
 	}
 	page := server.ConsolePage
-	if role == conference.RolePoint {
+	switch role {
+	case conference.RolePoint:
 		page = server.PointPage
+	case conference.RoleIngest, conference.RoleViewer:
+		// A media endpoint: the URL for the mixer or the player, the
+		// token for its Bearer field, one to a line.
+		endpoint := server.WHIPPath
+		if role == conference.RoleViewer {
+			endpoint = server.WHEPPath
+		}
+		return cfg.BaseURL() + endpoint + confID + "\n" + tok, nil
 	}
 	return cfg.BaseURL() + page + "?t=" + tok, nil
 }

@@ -66,6 +66,9 @@ func welcomeText(ctx context.Context, cfg config.Config, st *store.Store, iss *t
 	fmt.Fprintf(w, "hiệu lực đến / valid until %s\n\n", expiry.In(loc).Format("02/01/2006 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, l := range links {
+		if l.Token != "" {
+			continue // a media endpoint (WHIP, WHEP): its token goes apart, from the links API
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Role, l.Name, l.URL)
 	}
 	if err := tw.Flush(); err != nil {

@@ -91,8 +91,10 @@ type User struct {
 	PasswordHash string
 }
 
-// ValidRole reports whether a user may have role r: every role but point.
-func ValidRole(r conference.Role) bool { return r.Valid() && r != conference.RolePoint }
+// ValidRole reports whether a user may have role r: the hall's staff
+// (technician, chair, secretariat); points, the ingest and viewers come
+// in by links alone.
+func ValidRole(r conference.Role) bool { return r.Staff() }
 
 // CheckHash reports whether h is a bcrypt hash that Login can use.
 func CheckHash(h string) error {

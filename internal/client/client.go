@@ -176,7 +176,8 @@ type Client struct {
 	alerts        int
 	quality       protocol.LinkQuality
 	muted         bool
-	wall          []string // the point each wall slot shows, from wall_state
+	wall          []string         // the point each wall slot shows, from wall_state
+	program       protocol.Program // where the hall program comes from, from program (hall roles)
 	mediaState    protocol.MediaState
 	// cameraRestarts counts restart_camera requests; a synthetic camera
 	// has nothing to restart.
@@ -587,6 +588,14 @@ func (c *Client) Wall() []string {
 	return slices.Clone(c.wall)
 }
 
+// Program returns where the hall program comes from, as the server last
+// told this hall client (zero before the first program message).
+func (c *Client) Program() protocol.Program {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.program
+}
+
 // Muted reports whether the hall muted this participant, as the server
 // last said.
 func (c *Client) Muted() bool {
@@ -792,6 +801,14 @@ func (c *Client) dispatch(raw []byte) error {
 		}
 		c.mu.Lock()
 		c.mediaState = m
+		c.mu.Unlock()
+	case protocol.TypeProgram:
+		var m protocol.Program
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode program: %w", err)
+		}
+		c.mu.Lock()
+		c.program = m
 		c.mu.Unlock()
 	case protocol.TypeWallState:
 		var m protocol.WallState

@@ -19,18 +19,37 @@ const (
 	RoleChair       Role = "chair"       // presidium at the hall: gives the floor
 	RolePoint       Role = "point"       // a connection point (điểm cầu)
 	RoleSecretariat Role = "secretariat" // keeps attendance and exports it
+	// RoleIngest may only publish the hall program from a production
+	// mixer (OBS, vMix, a hardware encoder) over WHIP.
+	RoleIngest Role = "ingest"
+	// RoleViewer may only watch the hall program over WHEP: a lobby
+	// screen, an overflow room, the press. A viewer is no connection
+	// point: it is in no roster and no attendance, and cannot ask for the
+	// floor.
+	RoleViewer Role = "viewer"
 )
 
 // Roles lists every valid role.
-var Roles = []Role{RoleTechnician, RoleChair, RolePoint, RoleSecretariat}
+var Roles = []Role{RoleTechnician, RoleChair, RolePoint, RoleSecretariat, RoleIngest, RoleViewer}
 
 // Valid reports whether r is one of the defined roles.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleTechnician, RoleChair, RolePoint, RoleSecretariat:
+	case RoleTechnician, RoleChair, RolePoint, RoleSecretariat, RoleIngest, RoleViewer:
 		return true
 	}
 	return false
+}
+
+// Signals reports whether a participant in this role joins over the
+// signaling WebSocket: every role but ingest and viewer, which come in by
+// WHIP and WHEP alone.
+func (r Role) Signals() bool { return r != RoleIngest && r != RoleViewer }
+
+// Staff reports whether the role is one of the hall's staff, who may also
+// log in with a password: technician, chair and secretariat.
+func (r Role) Staff() bool {
+	return r == RoleTechnician || r == RoleChair || r == RoleSecretariat
 }
 
 // AtHall reports whether the role sits at the provincial hall, whose media
@@ -38,8 +57,8 @@ func (r Role) Valid() bool {
 func (r Role) AtHall() bool { return r == RoleTechnician || r == RoleChair }
 
 // Publishes reports whether a participant in this role sends camera and
-// microphone.
-func (r Role) Publishes() bool { return r != RoleSecretariat }
+// microphone (or, for ingest, the mixer's picture and sound).
+func (r Role) Publishes() bool { return r != RoleSecretariat && r != RoleViewer }
 
 // DisplayName is the name others see for a participant: the point's name
 // for a point, the Vietnamese name of the role at the hall otherwise.
@@ -53,6 +72,10 @@ func DisplayName(r Role, pointName string) string {
 		return "Chủ tọa"
 	case RoleSecretariat:
 		return "Thư ký"
+	case RoleIngest:
+		return "Bàn trộn hình (WHIP)"
+	case RoleViewer:
+		return "Người xem (WHEP)"
 	}
 	return string(r)
 }
@@ -62,8 +85,9 @@ func DisplayName(r Role, pointName string) string {
 // points receive the hall as one program (one picture and one sound,
 // whichever hall console they come from), the hall sees the points on its
 // wall (WatchesWall), and both hear and see the floor holders in their
-// speaker slots (HasSpeakerSlots). The secretariat receives nothing.
-func ReceivesProgram(r Role) bool { return r == RolePoint }
+// speaker slots (HasSpeakerSlots). A viewer receives the program alone;
+// the secretariat and the ingest receive nothing.
+func ReceivesProgram(r Role) bool { return r == RolePoint || r == RoleViewer }
 
 // HasSpeakerSlots reports whether a participant in role r receives the
 // floor holders' media in speaker slots: the points and the hall.

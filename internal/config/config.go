@@ -98,6 +98,9 @@ type Signal struct {
 	// MaxJoining is how many connections may be joining at once; more are
 	// told to retry (server_busy).
 	MaxJoining int `yaml:"max_joining"`
+	// MaxViewers is how many WHEP viewers one conference may have at
+	// once; more are refused with 503 too_many_viewers.
+	MaxViewers int `yaml:"max_viewers"`
 }
 
 // TURN configures the embedded TURN server, which relays media for points
@@ -228,7 +231,7 @@ func Default() Config {
 			WallSlots:       16,
 			VideoLayers:     protocol.DefaultVideoLayers(),
 		},
-		Signal: Signal{HallConnectionsPerLink: 4, MaxJoining: 128},
+		Signal: Signal{HallConnectionsPerLink: 4, MaxJoining: 128, MaxViewers: 200},
 		TURN: TURN{
 			Enabled:       true,
 			Port:          3478,
@@ -363,6 +366,9 @@ func (c *Config) Validate() error {
 	if n := c.Signal.HallConnectionsPerLink; n < 1 || n > 100 {
 		return fmt.Errorf("signal.hall_connections_per_link: %d; use 1 to 100", n)
 	}
+	if n := c.Signal.MaxViewers; n < 1 || n > 100000 {
+		return fmt.Errorf("signal.max_viewers: %d; use 1 to 100000", n)
+	}
 	if n := c.Signal.MaxJoining; n < 1 || n > 100000 {
 		return fmt.Errorf("signal.max_joining: %d; use 1 to 100000", n)
 	}
@@ -425,7 +431,7 @@ func (c *Config) validateAuth() error {
 			return fmt.Errorf("auth.users[%d].name: is empty", i)
 		case seen[u.Name]:
 			return fmt.Errorf("auth.users[%d].name: %q is listed twice", i, u.Name)
-		case !u.Role.Valid() || u.Role == conference.RolePoint:
+		case !u.Role.Staff():
 			return fmt.Errorf("auth.users[%d].role: %q is not technician, chair or secretariat", i, u.Role)
 		}
 		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {

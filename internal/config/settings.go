@@ -48,6 +48,7 @@ var settings = []setting{
 	{name: "media.include_loopback", flag: "include-loopback", usage: "announce loopback ICE candidates", kind: kindBool, set: boolean(func(c *Config) *bool { return &c.Media.IncludeLoopback })},
 	{name: "media.wall_slots", flag: "wall-slots", usage: "points' cameras a hall console receives at once (one page of its wall)", set: integer(func(c *Config) *int { return &c.Media.WallSlots })},
 	{name: "signal.hall_connections_per_link", flag: "hall-connections-per-link", usage: "connections one hall link may hold at once", set: integer(func(c *Config) *int { return &c.Signal.HallConnectionsPerLink })},
+	{name: "signal.max_viewers", flag: "max-viewers", usage: "WHEP viewers of one conference at once", set: integer(func(c *Config) *int { return &c.Signal.MaxViewers })},
 	{name: "signal.max_joining", flag: "max-joining", usage: "connections joining at once before more are told to retry", set: integer(func(c *Config) *int { return &c.Signal.MaxJoining })},
 	{name: "turn.enabled", flag: "turn", usage: "run the embedded TURN server", kind: kindBool, set: boolean(func(c *Config) *bool { return &c.TURN.Enabled })},
 	{name: "turn.port", flag: "turn-port", usage: "UDP and TCP port of TURN (-1: none)", set: integer(func(c *Config) *int { return &c.TURN.Port })},

@@ -20,6 +20,11 @@ const (
 	// the hall program's; an empty participant_id goes back to the
 	// default, the sound of the console whose camera is the program.
 	ControlProgramAudio = "program_audio"
+	// ControlProgramVideo makes the participant's picture (a hall
+	// console's camera, or the mixer's WHIP source) the hall program's;
+	// an empty participant_id goes back to the default, the WHIP source
+	// while one publishes, else the first technician console's camera.
+	ControlProgramVideo = "program_video"
 )
 
 // ProgramStreamID is the MediaStream id of the hall program a point
@@ -27,15 +32,17 @@ const (
 // (program-audio), whichever hall console they come from.
 const ProgramStreamID = "program"
 
-// Program tells the hall's consoles which console the hall program's
-// picture (Video) and sound (Audio) come from, by participant id ("" for
-// none), and whether the sound is the technician's choice (Chosen) or the
-// default. It comes at join and after every change.
+// Program tells the hall's consoles which hall participant (a console,
+// or the mixer's WHIP source) the hall program's picture (Video) and sound
+// (Audio) come from, by participant id ("" for none), and whether the
+// sound (Chosen) and the picture (VideoChosen) are the technician's
+// choice or the default. It comes at join and after every change.
 type Program struct {
-	Type   string `json:"type"`
-	Video  string `json:"video"`
-	Audio  string `json:"audio"`
-	Chosen bool   `json:"chosen,omitempty"`
+	Type        string `json:"type"`
+	Video       string `json:"video"`
+	Audio       string `json:"audio"`
+	Chosen      bool   `json:"chosen,omitempty"`
+	VideoChosen bool   `json:"video_chosen,omitempty"`
 }
 
 // Control is a technician's action on one participant.

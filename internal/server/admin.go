@@ -384,7 +384,8 @@ func (s *Server) invitePoints(w http.ResponseWriter, r *http.Request) {
 // secretariat, issued now and valid for ttl, then one per invited point,
 // the point's current link as the store records it (see
 // store.PointLinks), created or renewed for ttl where it has none or it
-// has expired. baseURL has no trailing slash.
+// has expired, then the media endpoints' (MediaLinks). baseURL has no
+// trailing slash.
 func ConferenceLinks(ctx context.Context, st *store.Store, iss *token.Issuer, baseURL string, conf conference.Conference, now time.Time, ttl time.Duration) ([]Link, error) {
 	points, err := st.Points(ctx, conf.ID)
 	if err != nil {
@@ -413,7 +414,11 @@ func ConferenceLinks(ctx context.Context, st *store.Store, iss *token.Issuer, ba
 		}
 		links = append(links, l)
 	}
-	return links, nil
+	media, err := MediaLinks(iss, baseURL, conf, now.Add(ttl))
+	if err != nil {
+		return nil, err
+	}
+	return append(links, media...), nil
 }
 
 // pointLink signs the link of point p in conference confID as recorded in

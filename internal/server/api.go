@@ -173,8 +173,12 @@ func (s *Server) points(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, points)
 }
 
+// signalingRoles join over the signaling WebSocket: every role but
+// ingest and viewer, which come in by WHIP and WHEP alone.
+var signalingRoles = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RolePoint, conference.RoleSecretariat}
+
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.admitOrFail(w, r, rule{})
+	a, ok := s.admitOrFail(w, r, rule{roles: signalingRoles})
 	if !ok {
 		return
 	}

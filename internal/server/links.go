@@ -11,11 +11,15 @@ import (
 
 // Link is one signed join link of a conference.
 type Link struct {
-	Role      conference.Role `json:"role"`
-	PointID   string          `json:"point_id,omitempty"`
-	Name      string          `json:"name"`
-	URL       string          `json:"url"`
-	ExpiresAt time.Time       `json:"expires_at"`
+	Role    conference.Role `json:"role"`
+	PointID string          `json:"point_id,omitempty"`
+	Name    string          `json:"name"`
+	URL     string          `json:"url"`
+	// Token is the link's token on its own, for the links whose URL is
+	// an endpoint entered with it in the Authorization: Bearer header
+	// (ingest: WHIP, viewer: WHEP); the others carry it in URL.
+	Token     string    `json:"token,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // Page paths of the links, below the base URL.
@@ -58,6 +62,24 @@ func Links(iss *token.Issuer, baseURL string, conf conference.Conference, points
 		if err := add(conference.RolePoint, p.ID, p.Name, PointPage); err != nil {
 			return nil, err
 		}
+	}
+	return links, nil
+}
+
+// MediaLinks signs the links of conf's media endpoints valid until
+// expiry: the mixer's (role ingest, the WHIP endpoint) and a viewer's
+// (role viewer, the WHEP endpoint), each URL the endpoint itself and the
+// token apart, for the Authorization: Bearer header. baseURL has no
+// trailing slash.
+func MediaLinks(iss *token.Issuer, baseURL string, conf conference.Conference, expiry time.Time) ([]Link, error) {
+	var links []Link
+	for _, e := range []mediaEndpoint{whipEndpoint, whepEndpoint} {
+		t, err := iss.Issue(conf.ID, e.role, "", expiry)
+		if err != nil {
+			return nil, fmt.Errorf("link of %s in %s: %w", e.role, conf.ID, err)
+		}
+		links = append(links, Link{Role: e.role, Name: conference.DisplayName(e.role, ""),
+			URL: baseURL + e.path + conf.ID, Token: t, ExpiresAt: expiry.UTC().Truncate(time.Second)})
 	}
 	return links, nil
 }

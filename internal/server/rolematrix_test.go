@@ -177,6 +177,8 @@ var principals = []principal{
 	{name: "chair token", role: conference.RoleChair},
 	{name: "secretariat token", role: conference.RoleSecretariat},
 	{name: "point token", role: conference.RolePoint},
+	{name: "ingest token", role: conference.RoleIngest},
+	{name: "viewer token", role: conference.RoleViewer},
 	{name: "technician login", role: conference.RoleTechnician, cookie: true, csrf: true},
 	{name: "technician login without CSRF", role: conference.RoleTechnician, cookie: true},
 	{name: "chair login", role: conference.RoleChair, cookie: true, csrf: true},
@@ -236,6 +238,9 @@ var (
 	hall        = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat}
 	techOnly    = []conference.Role{conference.RoleTechnician}
 	techAndSecr = []conference.Role{conference.RoleTechnician, conference.RoleSecretariat}
+	signaling   = []conference.Role{conference.RoleTechnician, conference.RoleChair, conference.RoleSecretariat, conference.RolePoint}
+	ingestOnly  = []conference.Role{conference.RoleIngest}
+	viewerOnly  = []conference.Role{conference.RoleViewer}
 )
 
 // roleMatrix is every route of the server with the roles it admits. A
@@ -295,7 +300,21 @@ var roleMatrix = []matrixRow{
 			}
 			return http.StatusUnauthorized, CodeLoginRequired
 		}},
-	{pattern: "GET /ws", method: "GET", path: "/ws?conference=demo", roles: everyRole},
+	{pattern: "GET /ws", method: "GET", path: "/ws?conference=demo", roles: signaling},
+
+	// WHIP (the ingest) and WHEP (viewers), whip.go. The fixture's hub
+	// opens no media: an admitted POST without an SDP body gets 415, a
+	// session that is not there 404, a PATCH without a fragment 415.
+	{pattern: "POST /whip/{id}", method: "POST", path: "/whip/demo", roles: ingestOnly, ok: admitted},
+	{pattern: "PATCH /whip/{id}/{session}", method: "PATCH", path: "/whip/demo/0123", roles: ingestOnly, ok: admitted},
+	{pattern: "DELETE /whip/{id}/{session}", method: "DELETE", path: "/whip/demo/0123", roles: ingestOnly, ok: admitted},
+	{pattern: "OPTIONS /whip/{id}", method: "OPTIONS", path: "/whip/demo", public: true, ok: http.StatusNoContent},
+	{pattern: "OPTIONS /whip/{id}/{session}", method: "OPTIONS", path: "/whip/demo/0123", public: true, ok: http.StatusNoContent},
+	{pattern: "POST /whep/{id}", method: "POST", path: "/whep/demo", roles: viewerOnly, ok: admitted},
+	{pattern: "PATCH /whep/{id}/{session}", method: "PATCH", path: "/whep/demo/0123", roles: viewerOnly, ok: admitted},
+	{pattern: "DELETE /whep/{id}/{session}", method: "DELETE", path: "/whep/demo/0123", roles: viewerOnly, ok: admitted},
+	{pattern: "OPTIONS /whep/{id}", method: "OPTIONS", path: "/whep/demo", public: true, ok: http.StatusNoContent},
+	{pattern: "OPTIONS /whep/{id}/{session}", method: "OPTIONS", path: "/whep/demo/0123", public: true, ok: http.StatusNoContent},
 	{pattern: "GET /healthz", method: "GET", path: "/healthz", public: true},
 	{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true},
 	{pattern: "GET /metrics", method: "GET", path: "/metrics", public: true},

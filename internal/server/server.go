@@ -58,6 +58,10 @@ type Deps struct {
 	Auth *auth.Auth
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sessions opens the WHIP and WHEP sessions; nil takes Hub when it
+	// is one (*signal.Hub is), else those endpoints answer 503
+	// media_unavailable.
+	Sessions MediaSessions
 }
 
 // Server routes HTTP requests. It is an http.Handler.
@@ -82,6 +86,9 @@ func New(d Deps) *Server {
 	}
 	if d.ICEServers == nil {
 		d.ICEServers = func(string) []protocol.ICEServer { return []protocol.ICEServer{} }
+	}
+	if d.Sessions == nil {
+		d.Sessions, _ = d.Hub.(MediaSessions)
 	}
 	d.BaseURL = strings.TrimRight(d.BaseURL, "/")
 	static, err := fs.Sub(web.Files, "static")
@@ -108,6 +115,7 @@ func (s *Server) routes() {
 	s.loginRoutes(m)
 	s.adminRoutes(m) // see admin.go
 	m.HandleFunc("GET /ws", s.websocket)
+	s.mediaRoutes(m) // WHIP and WHEP; see whip.go
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("GET /metrics", metricsHandler(s.metrics, s.d.Log))

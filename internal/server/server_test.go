@@ -331,12 +331,19 @@ func TestLinks(t *testing.T) {
 	if err := json.Unmarshal(res.body, &links); err != nil {
 		t.Fatal(err)
 	}
-	if len(links) != 6 {
-		t.Fatalf("got %d links, want 3 hall roles and 3 points: %+v", len(links), links)
+	if len(links) != 8 {
+		t.Fatalf("got %d links, want 3 hall roles, 3 points, the ingest and a viewer: %+v", len(links), links)
 	}
 	roles := map[conference.Role]int{}
 	for _, l := range links {
 		roles[l.Role]++
+		if l.Role == conference.RoleIngest || l.Role == conference.RoleViewer {
+			endpoint := map[conference.Role]string{conference.RoleIngest: WHIPPath, conference.RoleViewer: WHEPPath}[l.Role]
+			if l.URL != "https://hoinghi.example.vn"+endpoint+"demo" || l.Token == "" {
+				t.Errorf("%s: url %q, token %q", l.Role, l.URL, l.Token)
+			}
+			continue
+		}
 		page := ConsolePage
 		switch l.Role {
 		case conference.RolePoint:

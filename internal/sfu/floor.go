@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -90,29 +91,25 @@ func (r *room) applyFloor() {
 			}
 		}
 	}
-	chosen := r.chosenProgramAudio()
-	video, audio := programSources(parts, chosen)
-	told := programTold{chosen: chosen != "" && audio != nil && audio.streamID == chosen}
+	chosenVideo, chosenAudio := r.chosenProgram()
+	video, audio := programSources(parts, chosenVideo, chosenAudio)
+	var told Program
 	if video != nil {
-		told.video = video.streamID
+		told.Video = video.streamID
+		told.VideoChosen = told.Video == chosenVideo
 	}
 	if audio != nil {
-		told.audio = audio.streamID
+		told.Audio = audio.streamID
+		told.AudioChosen = told.Audio == chosenAudio
 	}
 	for _, p := range parts {
 		p.fillSlots(holders, byID)
 		p.fillProgram(video, audio)
 		if p.info.Role.AtHall() && (!p.programSent || p.programTold != told) {
 			p.programTold, p.programSent = told, true
-			p.sig.SendProgram(told.video, told.audio, told.chosen)
+			p.sig.SendProgram(told)
 		}
 	}
-}
-
-// programTold is what a hall participant was last told of the program.
-type programTold struct {
-	video, audio string
-	chosen       bool
 }
 
 // hearable reports whether p's audio is forwarded: the hall's always, a
@@ -153,6 +150,9 @@ func (s *SFU) RequestKeyframes(conf, id string) bool {
 // participant its wall. Join
 // calls it before the participant is in its room.
 func (p *Participant) addSlots() error {
+	if p.info.Role == conference.RoleViewer {
+		return p.addViewerSlots()
+	}
 	if !conference.HasSpeakerSlots(p.info.Role) {
 		return nil
 	}
@@ -195,6 +195,31 @@ func (p *Participant) addSlots() error {
 	p.prober = prober
 	p.wall = w // before Join makes p known to others
 	p.requestNegotiation()
+	return nil
+}
+
+// addViewerSlots gives a viewer the hall program's two slots, on the
+// subscribing PeerConnection whose offer its client sends
+// (HandleWatchOffer): no speaker slots, no probes, no wall.
+func (p *Participant) addViewerSlots() error {
+	stats := &p.sfu.stats
+	program := []*downTrack{
+		newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh),
+		newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh),
+	}
+	for _, d := range program {
+		sender, err := p.sub.AddTrack(d)
+		if err != nil {
+			for _, d := range program {
+				d.close()
+			}
+			return fmt.Errorf("sfu: add program slot of a viewer: %w", err)
+		}
+		p.readRTCP(sender, d)
+	}
+	p.mu.Lock()
+	p.program = program
+	p.mu.Unlock()
 	return nil
 }
 
@@ -258,30 +283,46 @@ func (p *Participant) fillSlots(holders []string, byID map[string]*Participant) 
 // reconnects, adds nothing.
 const ProgramStreamID = "program"
 
-// programSources returns the hall program among parts: the camera of the
-// technician's console that joined first (of another hall console when no
-// technician's sends one), and the sound of hall participant chosen (the
-// technician's choice, SetProgramAudio) while it sends sound, else of the
-// console whose camera it is (else of the first technician's console that
-// sends sound). Either is nil for none.
-func programSources(parts []*Participant, chosen string) (video, audio *upTrack) {
-	// rank orders hall consoles: technicians first, then by join.
-	rank := func(p *Participant) (bool, uint64) { return p.info.Role != conference.RoleTechnician, p.joinSeq }
-	before := func(a, b *Participant) bool {
-		ta, sa := rank(a)
-		tb, sb := rank(b)
-		return !ta && tb || ta == tb && sa < sb
+// programSources returns the hall program among parts. Its picture is
+// the camera of hall participant chosenVideo (the technician's choice,
+// SetProgramVideo) while it sends one; else the mixer's WHIP source
+// (the ingest) while it sends one; else the camera of the technician's
+// console that joined first (of another hall console when no
+// technician's sends one). Its sound is that of chosenAudio
+// (SetProgramAudio) while it sends sound; else that of the participant
+// whose picture it is; else of the first technician's console that sends
+// sound. Either is nil for none.
+func programSources(parts []*Participant, chosenVideo, chosenAudio string) (video, audio *upTrack) {
+	// rank orders the sources: the ingest first, then technicians'
+	// consoles, then the others, each by join.
+	rank := func(p *Participant) (int, uint64) {
+		switch p.info.Role {
+		case conference.RoleIngest:
+			return 0, p.joinSeq
+		case conference.RoleTechnician:
+			return 1, p.joinSeq
+		}
+		return 2, p.joinSeq
 	}
-	var owner, voice *Participant
+	before := func(a, b *Participant) bool {
+		ra, sa := rank(a)
+		rb, sb := rank(b)
+		return ra < rb || ra == rb && sa < sb
+	}
+	var owner, voice, chosenV, chosenA *Participant
 	var videoOf, audioOf = map[*Participant]*upTrack{}, map[*Participant]*upTrack{}
 	for _, p := range parts {
-		if !p.info.Role.AtHall() {
+		if !p.info.Role.AtHall() && p.info.Role != conference.RoleIngest {
 			continue
 		}
 		for _, up := range p.publishedTracks() {
 			switch {
 			case up.kind == webrtc.RTPCodecTypeVideo && videoOf[p] == nil:
-				videoOf[p] = up
+				// The program slots carry VP8 (speakerCodec): an H.264
+				// picture cannot be the program's.
+				if strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeVP8) {
+					videoOf[p] = up
+				}
 			case up.kind == webrtc.RTPCodecTypeAudio && audioOf[p] == nil:
 				audioOf[p] = up
 			}
@@ -292,14 +333,21 @@ func programSources(parts []*Participant, chosen string) (video, audio *upTrack)
 		if audioOf[p] != nil && p.info.Role == conference.RoleTechnician && (voice == nil || before(p, voice)) {
 			voice = p
 		}
-	}
-	video = videoOf[owner]
-	for _, p := range parts {
-		if p.info.ID == chosen && audioOf[p] != nil {
-			return video, audioOf[p]
+		if p.info.ID == chosenVideo && videoOf[p] != nil {
+			chosenV = p
+		}
+		if p.info.ID == chosenAudio && audioOf[p] != nil {
+			chosenA = p
 		}
 	}
-	if owner != nil && audioOf[owner] != nil {
+	if chosenV != nil {
+		owner = chosenV
+	}
+	video = videoOf[owner]
+	switch {
+	case chosenA != nil:
+		return video, audioOf[chosenA]
+	case owner != nil && audioOf[owner] != nil:
 		return video, audioOf[owner]
 	}
 	return video, audioOf[voice]
@@ -320,7 +368,7 @@ func (p *Participant) fillProgram(video, audio *upTrack) {
 
 // SetProgramAudio makes the sound of hall participant id of conf the hall
 // program's, as long as it sends sound ("": the default, the sound of the
-// console whose camera is the program).
+// participant whose picture is the program).
 func (s *SFU) SetProgramAudio(conf, id string) {
 	s.mu.Lock()
 	r := s.roomLocked(conf)
@@ -331,12 +379,26 @@ func (s *SFU) SetProgramAudio(conf, id string) {
 	r.applyFloor()
 }
 
-// chosenProgramAudio returns the participant whose sound the technician
-// chose for the program.
-func (r *room) chosenProgramAudio() string {
+// SetProgramVideo makes the picture of hall participant id of conf (a
+// console's camera, or the WHIP source's) the hall program's, as long as
+// it sends one ("": the default, the WHIP source while it sends one, else
+// the first technician console's camera; see programSources).
+func (s *SFU) SetProgramVideo(conf, id string) {
+	s.mu.Lock()
+	r := s.roomLocked(conf)
+	r.mu.Lock()
+	s.mu.Unlock()
+	r.programVideo = id
+	r.mu.Unlock()
+	r.applyFloor()
+}
+
+// chosenProgram returns the participants whose picture and sound the
+// technician chose for the program.
+func (r *room) chosenProgram() (video, audio string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.programAudio
+	return r.programVideo, r.programAudio
 }
 
 // speakerCodec is the codec of a speaker slot of kind: every browser

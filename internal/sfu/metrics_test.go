@@ -154,7 +154,8 @@ func TestStatsByRole(t *testing.T) {
 	s.stats.countRole(conference.RoleChair, -1)
 	s.stats.countRole("visitor", 1) // not a role: not counted
 	got := s.Stats().ByRole
-	want := map[conference.Role]int64{conference.RoleTechnician: 0, conference.RoleChair: 0, conference.RolePoint: 2, conference.RoleSecretariat: 0}
+	want := map[conference.Role]int64{conference.RoleTechnician: 0, conference.RoleChair: 0, conference.RolePoint: 2, conference.RoleSecretariat: 0,
+		conference.RoleIngest: 0, conference.RoleViewer: 0}
 	if len(got) != len(want) {
 		t.Errorf("by role = %v, want %v", got, want)
 	}

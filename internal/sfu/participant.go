@@ -14,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"hoinghi/internal/conference"
 	"hoinghi/internal/media/packetcache"
 	"hoinghi/internal/media/srtpkeys"
 )
@@ -98,7 +99,7 @@ type Participant struct {
 	program    []*downTrack // a point's hall program: video, then audio
 	// programTold is what a hall participant was last told of the
 	// program, once programSent; the room's applyFloor owns both.
-	programTold programTold
+	programTold Program
 	programSent bool
 	lastIn      map[*upTrack]inSnapshot
 	closed      bool
@@ -125,10 +126,14 @@ var peerConfig = webrtc.Configuration{SDPSemantics: webrtc.SDPSemanticsUnifiedPl
 // subscribing PeerConnection; Join puts it in its room and starts its
 // negotiation.
 func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant, error) {
-	keys := &srtpkeys.Recorder{}
-	sub, err := s.subscribeAPI(keys).NewPeerConnection(peerConfig)
-	if err != nil {
-		return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
+	var keys *srtpkeys.Recorder
+	var sub *webrtc.PeerConnection
+	if info.Role != conference.RoleIngest {
+		keys = &srtpkeys.Recorder{}
+		var err error
+		if sub, err = s.subscribeAPI(keys).NewPeerConnection(peerConfig); err != nil {
+			return nil, fmt.Errorf("sfu: new subscribe PeerConnection: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if info.Connected.IsZero() {
@@ -148,7 +153,9 @@ func newParticipant(s *SFU, conf string, info Info, sig Signaler) (*Participant,
 		writer:     s.writers.assign(),
 		rtcpSSRC:   rand.Uint32(),
 	}
-	p.watchState(sub, true)
+	if sub != nil {
+		p.watchState(sub, true)
+	}
 	return p, nil
 }
 
@@ -223,6 +230,65 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 	return pub.LocalDescription().SDP, nil
 }
 
+// HandleWatchOffer applies the offer of a viewer's client (WHEP: it
+// receives audio and video) to its subscribing PeerConnection, which
+// carries the hall program's two slots, and returns the answer, with all
+// server candidates in it.
+func (p *Participant) HandleWatchOffer(ctx context.Context, sdp string) (string, error) {
+	if p.info.Role != conference.RoleViewer {
+		return "", fmt.Errorf("role %s does not watch by its own offer", p.info.Role)
+	}
+	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}
+	if err := p.sub.SetRemoteDescription(offer); err != nil {
+		return "", fmt.Errorf("%w: watch offer: %v", ErrBadSDP, err)
+	}
+	answer, err := p.sub.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: watch answer: %v", ErrBadSDP, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(p.sub)
+	if err := p.sub.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("sfu: set watch answer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", fmt.Errorf("sfu: gather candidates: %w", ctx.Err())
+	}
+	p.watchMedia()
+	return p.sub.LocalDescription().SDP, nil
+}
+
+// OnEnd calls f, once, on its own goroutine, when p's media ends: p was
+// closed, or the PeerConnection that carries its media failed or closed.
+// It is for the sessions without a signaling connection (WHIP, WHEP),
+// whose end nothing else notices when the client vanishes.
+func (p *Participant) OnEnd(f func()) {
+	var once sync.Once
+	end := func() { once.Do(func() { go f() }) }
+	context.AfterFunc(p.ctx, end)
+	watch := func(pc *webrtc.PeerConnection) {
+		if pc == nil {
+			return
+		}
+		pc.OnICEConnectionStateChange(func(st webrtc.ICEConnectionState) {
+			if st == webrtc.ICEConnectionStateFailed || st == webrtc.ICEConnectionStateClosed {
+				end()
+			}
+		})
+	}
+	if p.info.Role == conference.RoleIngest {
+		pc, err := p.publishPC()
+		if err != nil {
+			end()
+			return
+		}
+		watch(pc)
+		return
+	}
+	watch(p.sub)
+}
+
 // publishPC returns p's publishing PeerConnection, made at the first call.
 func (p *Participant) publishPC() (*webrtc.PeerConnection, error) {
 	p.mu.Lock()
@@ -282,6 +348,9 @@ func (p *Participant) AddCandidate(publish bool, c webrtc.ICECandidateInit) erro
 			return fmt.Errorf("%w: publish candidate before the publish offer", ErrBadSDP)
 		}
 	}
+	if pc == nil {
+		return fmt.Errorf("%w: a participant that only publishes has no subscribe PeerConnection", ErrBadSDP)
+	}
 	if err := pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("%w: candidate: %v", ErrBadSDP, err)
 	}
@@ -327,8 +396,8 @@ func (p *Participant) Close() {
 		p.closeDirect()
 		p.closePeerConnections()
 		p.sfu.leave(p)
-		if p.info.Role.AtHall() {
-			p.room.applyFloor() // the program may come from another console now
+		if p.info.Role.AtHall() || p.info.Role == conference.RoleIngest {
+			p.room.applyFloor() // the program may come from another source now
 		}
 	})
 }
@@ -339,6 +408,9 @@ func (p *Participant) closePeerConnections() {
 		if err := pub.Close(); err != nil {
 			p.log.Warn("close publish PeerConnection", "err", err)
 		}
+	}
+	if p.sub == nil {
+		return
 	}
 	if err := p.sub.Close(); err != nil {
 		p.log.Warn("close subscribe PeerConnection", "err", err)

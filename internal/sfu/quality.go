@@ -131,6 +131,9 @@ func (p *Participant) quality() LinkQuality {
 	if pc == nil {
 		pc = p.sub
 	}
+	if pc == nil {
+		return q
+	}
 	if t := pc.SCTP().Transport().ICETransport(); t != nil && iceUp(pc) {
 		if !fromMedia {
 			if st, ok := t.GetSelectedCandidatePairStats(); ok {

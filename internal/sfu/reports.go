@@ -54,7 +54,7 @@ func (s *SFU) runReports(ctx context.Context) {
 					}
 				}
 			}
-			if reports {
+			if reports && p.sub != nil {
 				pkts = p.senderReports(pkts[:0])
 				if len(pkts) > 0 {
 					if err := p.sub.WriteRTCP(pkts); err != nil {

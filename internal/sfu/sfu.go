@@ -492,16 +492,28 @@ type Signaler interface {
 	// their last frame until the link recovers). It comes whenever that
 	// changes, the first time at the first choice of its encodings.
 	SendDownlink(state string)
-	// SendProgram tells a hall participant which hall participants the
-	// hall program's picture and sound come from (by id, "" for none),
-	// and whether the sound is the technician's choice (SetProgramAudio);
-	// at join and whenever that changes.
-	SendProgram(video, audio string, chosen bool)
+	// SendProgram tells a hall participant where the hall program's
+	// picture and sound come from; at join and whenever that changes.
+	SendProgram(pr Program)
+}
+
+// Program is where the hall program comes from: the hall participants
+// (a console, or the mixer's WHIP source) whose picture and sound it is,
+// by id ("" for none), and whether each is the technician's choice
+// (SetProgramVideo, SetProgramAudio) rather than the default.
+type Program struct {
+	Video, Audio             string
+	VideoChosen, AudioChosen bool
 }
 
 // Join adds a participant to the room of conf and creates its two
 // PeerConnections. A participant with the same id already there is
-// replaced and closed (the same link connected again).
+// replaced and closed (the same link connected again). An ingest (role
+// conference.RoleIngest, the WHIP source) gets no subscribing
+// PeerConnection: it only publishes. A viewer (conference.RoleViewer, of
+// WHEP) gets only the hall program, on a subscribing PeerConnection whose
+// offer comes from its client (HandleWatchOffer); its Signaler is never
+// sent a subscribe offer.
 func (s *SFU) Join(conf string, info Info, sig Signaler) (*Participant, error) {
 	p, err := newParticipant(s, conf, info, sig)
 	if err != nil {
@@ -639,6 +651,7 @@ type room struct {
 	holders      []string // floor holders
 	floorVersion int64    // of the holders set last
 	programAudio string   // the hall participant whose sound the technician chose for the program
+	programVideo string   // the hall participant whose picture the technician chose for the program
 
 	joins uint64 // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix

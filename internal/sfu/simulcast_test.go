@@ -161,12 +161,12 @@ type recordingSignaler struct {
 	layers [][]string
 }
 
-func (s *recordingSignaler) SendSubscribeOffer(string)        {}
-func (s *recordingSignaler) SendWall([]string)                {}
-func (s *recordingSignaler) MediaConnected()                  {}
-func (s *recordingSignaler) MediaFailed(string)               {}
-func (s *recordingSignaler) SendDownlink(string)              {}
-func (s *recordingSignaler) SendProgram(string, string, bool) {}
+func (s *recordingSignaler) SendSubscribeOffer(string) {}
+func (s *recordingSignaler) SendWall([]string)         {}
+func (s *recordingSignaler) MediaConnected()           {}
+func (s *recordingSignaler) MediaFailed(string)        {}
+func (s *recordingSignaler) SendDownlink(string)       {}
+func (s *recordingSignaler) SendProgram(Program)       {}
 func (s *recordingSignaler) SendLayers(mid string, active, paused []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

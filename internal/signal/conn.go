@@ -323,10 +323,10 @@ func (c *conn) SendLayers(mid string, active, paused []string) {
 	c.sendState(protocol.PublishLayers{Type: protocol.TypePublishLayers, Mid: mid, Active: active, Paused: paused}, keyPublishLayers+mid)
 }
 
-// SendProgram tells a hall console which consoles the hall program comes
-// from.
-func (c *conn) SendProgram(video, audio string, chosen bool) {
-	c.sendState(protocol.Program{Type: protocol.TypeProgram, Video: video, Audio: audio, Chosen: chosen}, keyProgram)
+// SendProgram tells a hall console where the hall program comes from.
+func (c *conn) SendProgram(pr sfu.Program) {
+	c.sendState(protocol.Program{Type: protocol.TypeProgram, Video: pr.Video, Audio: pr.Audio,
+		Chosen: pr.AudioChosen, VideoChosen: pr.VideoChosen}, keyProgram)
 }
 
 // SendDownlink tells a subscriber how its link fares with what it

@@ -23,17 +23,17 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 	}
 	switch m.Action {
 	case protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera,
-		protocol.ControlDrop, protocol.ControlProgramAudio:
+		protocol.ControlDrop, protocol.ControlProgramAudio, protocol.ControlProgramVideo:
 	default:
-		e := fail(protocol.CodeBadRequest, "%q is not a control action: use mute, unmute, keyframe, restart_camera, drop or program_audio", m.Action)
+		e := fail(protocol.CodeBadRequest, "%q is not a control action: use mute, unmute, keyframe, restart_camera, drop, program_audio or program_video", m.Action)
 		e.Reason = protocol.UnknownAction
 		return e
 	}
 	if c.role != conference.RoleTechnician {
 		return fail(protocol.CodeForbidden, "role %s may not %s a participant: only the hall technician may", c.role, m.Action)
 	}
-	if m.Action == protocol.ControlProgramAudio {
-		return c.programAudio(ctx, m.ParticipantID)
+	if m.Action == protocol.ControlProgramAudio || m.Action == protocol.ControlProgramVideo {
+		return c.programSource(ctx, m.Action, m.ParticipantID)
 	}
 	targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == m.ParticipantID })
 	if len(targets) == 0 {
@@ -82,30 +82,40 @@ func (c *conn) control(ctx context.Context, m *protocol.Control) *protocol.Error
 	return nil
 }
 
-// programAudio makes the sound of hall participant id the hall program's
-// ("" for the default), for c, the technician, and writes it to the audit
-// log.
-func (c *conn) programAudio(ctx context.Context, id string) *protocol.Error {
+// programSource makes the sound (program_audio) or the picture
+// (program_video) of hall participant id the hall program's ("" for the
+// default), for c, the technician, and writes it to the audit log. A hall
+// participant is a technician's or chair's console, or the mixer's WHIP
+// source.
+func (c *conn) programSource(ctx context.Context, action, id string) *protocol.Error {
 	if id != "" {
-		targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == id })
-		if len(targets) == 0 {
-			return &protocol.Error{Code: protocol.CodeBadRequest, Request: protocol.TypeControl,
-				Message: fmt.Sprintf("%s %q: %v", protocol.ControlProgramAudio, id, errNoParticipant)}
+		role, ok := c.hub.ingestRole(c.conf, id)
+		if !ok {
+			targets := c.hub.conns(c.conf, func(t *conn) bool { return t.id == id })
+			if len(targets) == 0 {
+				return &protocol.Error{Code: protocol.CodeBadRequest, Request: protocol.TypeControl,
+					Message: fmt.Sprintf("%s %q: %v", action, id, errNoParticipant)}
+			}
+			role = targets[0].role
 		}
-		if !targets[0].role.AtHall() {
+		if !role.AtHall() && role != conference.RoleIngest {
 			return &protocol.Error{Code: protocol.CodeBadRequest, Request: protocol.TypeControl,
-				Message: fmt.Sprintf("%s %q: the program's sound comes from a hall console, not a %s", protocol.ControlProgramAudio, id, targets[0].role)}
+				Message: fmt.Sprintf("%s %q: the program comes from a hall console or the WHIP source, not a %s", action, id, role)}
 		}
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := c.hub.d.Store.Audit(actx, c.conf, store.AuditEntry{
-		At: time.Now().UTC(), By: c.id, Role: c.role, Action: protocol.ControlProgramAudio, Target: id,
+		At: time.Now().UTC(), By: c.id, Role: c.role, Action: action, Target: id,
 	}); err != nil {
-		c.log.Error("write audit log", "action", protocol.ControlProgramAudio, "target", id, "err", err)
+		c.log.Error("write audit log", "action", action, "target", id, "err", err)
 	}
-	c.hub.d.SFU.SetProgramAudio(c.conf, id)
-	c.log.Info("control", "action", protocol.ControlProgramAudio, "target", id)
+	if action == protocol.ControlProgramVideo {
+		c.hub.d.SFU.SetProgramVideo(c.conf, id)
+	} else {
+		c.hub.d.SFU.SetProgramAudio(c.conf, id)
+	}
+	c.log.Info("control", "action", action, "target", id)
 	return nil
 }
 

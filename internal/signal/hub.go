@@ -68,12 +68,17 @@ type Deps struct {
 	// VideoLayers are the encodings of a camera sent as simulcast, told
 	// every participant in its welcome; empty: one encoding.
 	VideoLayers []protocol.VideoLayer
+	// MaxViewers is how many WHEP viewers one conference may have at
+	// once; one more is refused with ErrTooManyViewers. Zero means
+	// DefaultMaxViewers.
+	MaxViewers int
 }
 
 // Defaults of Deps.
 const (
 	DefaultHallConnectionsPerLink = 4
 	DefaultMaxJoining             = 128
+	DefaultMaxViewers             = 200
 )
 
 // Hub holds every open signaling connection, by conference.
@@ -95,6 +100,7 @@ type Hub struct {
 	done     chan struct{} // closed by Shutdown
 	stats    hubStats      // see stats.go
 	reports  statsReports  // participants' own stats reports and quality alerts; see stats_report.go
+	sessions sessions      // WHIP and WHEP sessions; see whip.go
 }
 
 // VideoLayers returns the simulcast encodings of a camera that every
@@ -114,6 +120,9 @@ func NewHub(d Deps) *Hub {
 	}
 	if d.MaxJoining <= 0 {
 		d.MaxJoining = DefaultMaxJoining
+	}
+	if d.MaxViewers <= 0 {
+		d.MaxViewers = DefaultMaxViewers
 	}
 	h := &Hub{d: d, log: d.Log, rooms: make(map[string]*room), floors: make(map[string]*floor),
 		muted: make(map[string]map[string]bool), limits: make(map[string]*linkLimits), empty: make(map[string]time.Time),
@@ -316,7 +325,7 @@ func (h *Hub) unregister(c *conn) bool {
 	if !r.remove(c) {
 		return false
 	}
-	if len(r.conns) == 0 && h.rooms[r.id] == r {
+	if len(r.conns) == 0 && len(r.extras) == 0 && h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
 		h.empty[r.id] = time.Now()
 		r.dead = true

@@ -56,9 +56,12 @@ func (h *Hub) sendQuality(conf string, now time.Time) {
 		hall = hall || c.role.AtHall()
 	}
 	qs := h.d.SFU.Quality(conf)
-	msg := protocol.LinkQuality{Type: protocol.TypeLinkQuality, Participants: make([]protocol.ParticipantQuality, len(qs))}
+	msg := protocol.LinkQuality{Type: protocol.TypeLinkQuality, Participants: make([]protocol.ParticipantQuality, 0, len(qs))}
 	var alerts []protocol.QualityAlert
-	for i, q := range qs {
+	for _, q := range qs {
+		if h.isViewer(conf, q.ID) {
+			continue // a WHEP viewer is no participant of the roster
+		}
 		pq := protocol.ParticipantQuality{
 			ID:          q.ID,
 			RTTMs:       round1(q.RTT.Seconds() * 1000),
@@ -96,7 +99,7 @@ func (h *Hub) sendQuality(conf string, now time.Time) {
 				}
 			}
 		}
-		msg.Participants[i] = pq
+		msg.Participants = append(msg.Participants, pq)
 	}
 	h.reports.keep(conf, present)
 	if !hall {

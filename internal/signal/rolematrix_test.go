@@ -79,6 +79,8 @@ var signalMatrix = []signalRow{
 	{"control unmute", `{"type":"control","action":"unmute","participant_id":"POINT"}`, []conference.Role{rTech}},
 	{"control keyframe", `{"type":"control","action":"keyframe","participant_id":"POINT"}`, []conference.Role{rTech}},
 	{"control restart_camera", `{"type":"control","action":"restart_camera","participant_id":"POINT"}`, []conference.Role{rTech}},
+	{"control program_audio", `{"type":"control","action":"program_audio","participant_id":""}`, []conference.Role{rTech}},
+	{"control program_video", `{"type":"control","action":"program_video","participant_id":""}`, []conference.Role{rTech}},
 	{"control drop", `{"type":"control","action":"drop","participant_id":"POINT"}`, []conference.Role{rTech}},
 }
 
@@ -166,7 +168,8 @@ func TestRedisSignalingRoleMatrix(t *testing.T) {
 		}
 	}
 	actions := map[string][]string{
-		protocol.TypeControl:    {protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera, protocol.ControlDrop},
+		protocol.TypeControl: {protocol.ControlMute, protocol.ControlUnmute, protocol.ControlKeyframe, protocol.ControlRestartCamera, protocol.ControlDrop,
+			protocol.ControlProgramAudio, protocol.ControlProgramVideo},
 		protocol.TypeRollCall:   {protocol.RollCallStart, protocol.RollCallConfirm, protocol.RollCallMark, protocol.RollCallClose},
 		protocol.TypeConference: {protocol.ConferenceStart, protocol.ConferenceEnd},
 	}

@@ -24,6 +24,9 @@ type room struct {
 	mu    sync.Mutex
 	dead  bool // removed from the hub when it emptied; a new room replaces it
 	conns map[string]*conn
+	// extras are the roster entries of participants without a
+	// connection: the mixer's WHIP source (see whip.go).
+	extras map[string]protocol.Participant
 	// entries is the roster as last sent: participant id -> entry.
 	entries map[string]protocol.Participant
 	version uint64
@@ -43,7 +46,8 @@ type room struct {
 }
 
 func newRoom(h *Hub, id string) *room {
-	return &room{hub: h, id: id, conns: make(map[string]*conn), entries: make(map[string]protocol.Participant),
+	return &room{hub: h, id: id, conns: make(map[string]*conn), extras: make(map[string]protocol.Participant),
+		entries: make(map[string]protocol.Participant),
 		pending: make(map[string]*protocol.Participant)}
 }
 
@@ -74,6 +78,25 @@ func (r *room) remove(c *conn) bool {
 	r.pending[c.id] = nil
 	r.schedule()
 	return true
+}
+
+// addExtra puts e, the entry of a participant without a connection, in
+// the roster with the next flush. r.mu must be held.
+func (r *room) addExtra(e protocol.Participant) {
+	r.extras[e.ID] = e
+	r.pending[e.ID] = &e
+	r.schedule()
+}
+
+// removeExtra takes the entry of id, added by addExtra, out of the roster
+// with the next flush. r.mu must be held.
+func (r *room) removeExtra(id string) {
+	if _, ok := r.extras[id]; !ok {
+		return
+	}
+	delete(r.extras, id)
+	r.pending[id] = nil
+	r.schedule()
 }
 
 // dropJoiner forgets that c waits for its first roster. r.mu must be held.

@@ -79,6 +79,9 @@ type Options struct {
 	// (signal.Deps.VideoLayers); none, the default here, has pages send
 	// one encoding.
 	VideoLayers []protocol.VideoLayer
+	// MaxViewers sets the hub's bound of WHEP viewers per conference
+	// (signal.Deps.MaxViewers); zero keeps its default.
+	MaxViewers int
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -127,7 +130,8 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 	}
 	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
 		CheckOrigin:            auth.SameOrigin(l.Addr().String()),
-		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining, VideoLayers: o.VideoLayers})
+		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining, VideoLayers: o.VideoLayers,
+		MaxViewers: o.MaxViewers})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
 		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,

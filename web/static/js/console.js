@@ -54,6 +54,7 @@ const ui = {
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
   programAudio: byId('program-audio'),
+  programVideo: byId('program-video'),
   programSource: byId('program-source'),
   chairMicPanel: byId('chair-mic-panel'),
   chairMic: byId('chair-mic'),
@@ -227,7 +228,7 @@ async function main() {
           if (p.state === 'connected') gone.delete(p.id);
           else if (before.has(p.id)) gone.set(p.id, Date.now());
         }
-        hallConsoles = participants.filter((p) => p.role === 'technician' || p.role === 'chair');
+        hallConsoles = participants.filter((p) => p.role === 'technician' || p.role === 'chair' || p.role === 'ingest');
         renderProgramAudio();
         muted.clear();
         for (const p of participants) if (p.muted) muted.add(p.id);
@@ -468,6 +469,12 @@ function setupProgramAudio() {
       renderProgramAudio();
     }
   });
+  ui.programVideo.addEventListener('change', () => {
+    if (!call || !call.send({ type: 'control', action: 'program_video', participant_id: ui.programVideo.value })) {
+      notify(ui.notices, t('floor.notconnected'));
+      renderProgramAudio();
+    }
+  });
   if (session.role === 'chair') {
     ui.chairMicPanel.hidden = false;
     setChairMic(false);
@@ -490,6 +497,7 @@ function setChairMic(on) {
 function consoleName(id) {
   const p = hallConsoles.find((x) => x.id === id);
   if (!p) return t('program.none');
+  if (p.role === 'ingest') return t('role.ingest');
   return p.role === 'chair' ? t('role.chair') : t('role.technician');
 }
 
@@ -502,6 +510,14 @@ function renderProgramAudio() {
   }
   ui.programAudio.replaceChildren(...options);
   ui.programAudio.value = programState.chosen ? programState.audio : '';
+  const pictures = [h('option', { value: '' }, t('program.video.default'))];
+  for (const p of hallConsoles) {
+    const label = `${consoleName(p.id)}${p.id === call?.debug?.participantId ? ` (${t('program.audio.self')})` : ''}`;
+    pictures.push(h('option', { value: p.id }, label));
+  }
+  ui.programVideo.replaceChildren(...pictures);
+  ui.programVideo.value = programState.video_chosen ? programState.video : '';
+  ui.body.dataset.programVideo = programState.video || '';
   ui.programSource.textContent = programState.audio
     ? t('program.source', { audio: consoleName(programState.audio), video: consoleName(programState.video) })
     : t('program.source.none');
