@@ -53,6 +53,7 @@ func (d Direction) union() string { return d.String() + "_message" }
 // docs.Schemas. It is safe for concurrent use.
 type Messages struct {
 	types map[Direction]map[string]*jsonschema.Schema // direction -> message type -> its schema
+	parts map[string]*jsonschema.Schema               // $defs entries that are no message, by name
 }
 
 // LoadMessages compiles the signaling schema of docs.Schemas, formats
@@ -80,7 +81,24 @@ func compileMessages(raw []byte) (*Messages, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Messages{types: make(map[Direction]map[string]*jsonschema.Schema)}
+	m := &Messages{types: make(map[Direction]map[string]*jsonschema.Schema), parts: make(map[string]*jsonschema.Schema)}
+	var defs struct {
+		Defs map[string]json.RawMessage `json:"$defs"`
+	}
+	if err := json.Unmarshal(raw, &defs); err != nil {
+		return nil, fmt.Errorf("signaling schema: %w", err)
+	}
+	for name := range defs.Defs {
+		if name == ServerToClient.union() || name == ClientToServer.union() ||
+			slices.Contains(unions[ServerToClient], name) || slices.Contains(unions[ClientToServer], name) {
+			continue
+		}
+		sch, err := c.Compile(signalingURL + "#/$defs/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("signaling schema: part %s: %w", name, err)
+		}
+		m.parts[name] = sch
+	}
 	for d, types := range unions {
 		m.types[d] = make(map[string]*jsonschema.Schema, len(types))
 		for _, t := range types {
@@ -168,10 +186,37 @@ func (m *Messages) Validate(d Direction, raw []byte) error {
 	return me
 }
 
+// ValidatePart checks raw, a part of messages (a $defs entry of the
+// schema that is no message itself, such as "participant"), against its
+// schema; it returns nil when it is valid and otherwise a *MessageError
+// whose Type is the part's name.
+func (m *Messages) ValidatePart(part string, raw []byte) error {
+	sch, ok := m.parts[part]
+	if !ok {
+		return fmt.Errorf("signaling schema: no part %q", part)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return &MessageError{Type: part, Problems: []Problem{{Message: fmt.Sprintf("not JSON: %v", err)}}}
+	}
+	err = sch.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	me := &MessageError{Type: part}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		me.Problems = []Problem{{Message: err.Error()}}
+		return me
+	}
+	collect(ve, &me.Problems)
+	return me
+}
+
 // MessageError says why a message does not match the schema.
 type MessageError struct {
-	Direction Direction
-	Type      string    // the message's type; "" when it has none
+	Direction Direction // 0 for a part (ValidatePart)
+	Type      string    // the message's type, or the part's name; "" when it has none
 	Problems  []Problem // at least one
 }
 
@@ -185,9 +230,13 @@ type Problem struct {
 // field.
 func (e *MessageError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s message", e.Direction)
-	if e.Type != "" {
-		fmt.Fprintf(&b, " %q", e.Type)
+	if e.Direction == 0 {
+		fmt.Fprintf(&b, "part %q", e.Type)
+	} else {
+		fmt.Fprintf(&b, "%s message", e.Direction)
+		if e.Type != "" {
+			fmt.Fprintf(&b, " %q", e.Type)
+		}
 	}
 	b.WriteString(" does not match the schema:")
 	for i, p := range e.Problems {

@@ -111,3 +111,27 @@ func TestTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestValidatePart(t *testing.T) {
+	m := loadMessages(t)
+	tests := []struct {
+		part, raw string
+		ok        bool
+	}{
+		{"participant", `{"id":"a","role":"point","point_id":"a","name":"A"}`, true},
+		{"participant", `{"id":"a","role":"king","name":"A"}`, false},
+		{"participant", `{"id":"a","role":"chair","name":"A","extra":1}`, false},
+		{"floor_holder", `{"turn_id":"1","point_id":"a","name":"A","given_by":"chair-1","since":"2026-11-26T02:11:00Z","online":true}`, true},
+		{"no_such_part", `{}`, false},
+		{"welcome", `{}`, false}, // a message, not a part
+	}
+	for _, tc := range tests {
+		err := m.ValidatePart(tc.part, []byte(tc.raw))
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidatePart(%s, %s) = %v, want ok %v", tc.part, tc.raw, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), tc.part) {
+			t.Errorf("%v does not name %s", err, tc.part)
+		}
+	}
+}
