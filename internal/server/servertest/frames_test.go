@@ -41,6 +41,12 @@ func TestCheckFrames(t *testing.T) {
 		{"roster with a bad entry", signal.Frame{Data: []byte(`{"type":"roster","version":3,"participants":[{"id":"a","role":"point","point_id":"a","name":"A"},{"id":"b","role":"king","name":"B"}]}`)}, "participants/1"},
 		{"roster with an unknown field", signal.Frame{Data: []byte(`{"type":"roster","version":3,"participants":[],"extra":true}`)}, "extra"},
 		{"roster without participants", signal.Frame{Data: []byte(`{"type":"roster","version":3}`)}, "participants"},
+		{"forbidden but valid", signal.Frame{Received: true, Data: []byte(`{"type":"floor","action":"ask"}`),
+			Refused: &protocol.Error{Code: protocol.CodeForbidden}}, ""},
+		{"forbidden and invalid", signal.Frame{Received: true, Data: []byte(`{"type":"floor","action":"ask","x":1}`),
+			Refused: &protocol.Error{Code: protocol.CodeForbidden}}, "x"},
+		{"bad_request and invalid", signal.Frame{Received: true, Data: []byte(`{"type":"floor","action":"ask","seconds":-7}`),
+			Refused: &protocol.Error{Code: protocol.CodeBadRequest}}, ""},
 		{"refused", signal.Frame{Received: true, Data: []byte(`{"type":"hello"}`),
 			Refused: &protocol.Error{Code: protocol.CodeUnknownType}}, ""},
 	}
