@@ -1,6 +1,8 @@
 // Package protocol defines the JSON messages that browsers and Go clients
 // exchange with the server over the signaling WebSocket. docs/protocol.md
-// describes each one for people.
+// describes each one for people; the JSON Schema
+// docs/schema/signaling.json, which package contract checks these structs
+// and the server's traffic against, is the contract for machines.
 package protocol
 
 import (

@@ -206,6 +206,9 @@ func (c *conn) readLoop(ctx context.Context) {
 		default:
 			perr = c.handle(ctx, data)
 		}
+		if see := c.hub.d.Frames; see != nil && kind == websocket.TextMessage {
+			see(Frame{Conference: c.conf, Participant: c.id, Received: true, Data: data, Refused: perr})
+		}
 		if perr == nil {
 			refused = 0
 			continue
@@ -464,6 +467,7 @@ func (c *conn) writeQueued(deadline time.Time, pings <-chan time.Time) error {
 			if err := c.ws.WriteMessage(websocket.TextMessage, m.data); err != nil {
 				return err
 			}
+			c.wrote(m.data)
 		}
 	}
 }
@@ -483,11 +487,20 @@ func (c *conn) flushClosing() {
 	if closing != nil {
 		if b, err := json.Marshal(closing); err == nil {
 			_ = c.ws.SetWriteDeadline(deadline)
-			_ = c.ws.WriteMessage(websocket.TextMessage, b)
+			if c.ws.WriteMessage(websocket.TextMessage, b) == nil {
+				c.wrote(b)
+			}
 		}
 	}
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
 	c.ws.Close()
+}
+
+// wrote tells Deps.Frames, if set, of a message the server wrote.
+func (c *conn) wrote(data []byte) {
+	if see := c.hub.d.Frames; see != nil {
+		see(Frame{Conference: c.conf, Participant: c.id, Data: data})
+	}
 }
 
 // closeWith ends the connection after telling the client why.

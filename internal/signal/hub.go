@@ -72,6 +72,29 @@ type Deps struct {
 	// once; one more is refused with ErrTooManyViewers. Zero means
 	// DefaultMaxViewers.
 	MaxViewers int
+	// Frames, when set, is told of every text frame of every connection:
+	// each message the server wrote (the closing message too) and each
+	// one it read, with the error it answered. It is called on the
+	// connection's own reader and writer goroutines with no lock held,
+	// must return quickly and must not keep Frame.Data. Tests set it to
+	// check the traffic against the protocol's schema; nil, as in
+	// production, costs nothing.
+	Frames func(Frame)
+}
+
+// Frame is one text frame of a signaling connection, as Deps.Frames sees
+// it.
+type Frame struct {
+	Conference  string
+	Participant string
+	// Received is true for a frame the client sent, false for one the
+	// server wrote.
+	Received bool
+	Data     []byte
+	// Refused is, for a received frame, the error the server answered it
+	// with (the message was dropped or not carried out); nil when the
+	// server accepted it.
+	Refused *protocol.Error
 }
 
 // Defaults of Deps.

@@ -40,6 +40,8 @@ type Stack struct {
 	Auth *auth.Auth
 	http *http.Server
 	done chan struct{}
+	// stopFrames ends the check of the signaling frames (checkFrames).
+	stopFrames func()
 }
 
 // Start runs a server over st on a free loopback port; it stops when the
@@ -128,14 +130,15 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 			t.Fatal(err)
 		}
 	}
+	frames, stopFrames := checkFrames(t)
 	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
 		CheckOrigin:            auth.SameOrigin(l.Addr().String()),
 		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining, VideoLayers: o.VideoLayers,
-		MaxViewers: o.MaxViewers})
+		MaxViewers: o.MaxViewers, Frames: frames})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
 		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,
-		Auth: logins, http: &http.Server{Handler: srv}, done: make(chan struct{})}
+		Auth: logins, http: &http.Server{Handler: srv}, done: make(chan struct{}), stopFrames: stopFrames}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(l); err != nil && err != http.ErrServerClosed {
@@ -160,6 +163,7 @@ func (s *Stack) Stop() {
 	}
 	<-s.done
 	s.SFU.Close()
+	s.stopFrames()
 	s.http = nil
 }
 
