@@ -223,7 +223,9 @@ func (s *Server) exportRegistry(w http.ResponseWriter, r *http.Request) {
 		format = "xlsx"
 	}
 	if format != "csv" && format != "xlsx" {
-		s.fail(w, r, errBadBody(fmt.Sprintf("format %q: use csv or xlsx", format)), nil)
+		s.fail(w, r, &apiError{Status: http.StatusBadRequest, Code: CodeBadFormat,
+			Message:   "Định dạng xuất phải là xlsx hoặc csv.",
+			MessageEN: fmt.Sprintf("Bad export format %q: use xlsx or csv.", format)}, nil)
 		return
 	}
 	points, err := s.d.Store.RegistryPoints(r.Context(), prov)
