@@ -329,18 +329,19 @@ type FloorEvent struct {
 	At      time.Time
 }
 
-// Turn is one entry of the speaking log.
+// Turn is one entry of the speaking log. It goes out in JSON as a part
+// of TurnEntry, whose MarshalJSON writes Duration and Limit in seconds.
 type Turn struct {
-	ID        string // the TurnID of its holder
-	PointID   string
-	Subject   string
-	GivenBy   string
-	Start     time.Time
-	End       time.Time     // zero while the turn goes on
-	Duration  time.Duration // End - Start; zero while the turn goes on
-	Limit     time.Duration // the last limit, after extensions; 0 = none
-	EndReason string        // one of End*; empty while the turn goes on
-	EndedBy   string
+	ID        string        `json:"id"` // the TurnID of its holder
+	PointID   string        `json:"point_id"`
+	Subject   string        `json:"subject,omitempty"`
+	GivenBy   string        `json:"given_by,omitempty"`
+	Start     time.Time     `json:"start"`
+	End       time.Time     `json:"end,omitzero"`         // zero while the turn goes on
+	Duration  time.Duration `json:"duration"`             // End - Start; zero while the turn goes on
+	Limit     time.Duration `json:"limit"`                // the last limit, after extensions; 0 = none
+	EndReason string        `json:"end_reason,omitempty"` // one of End*; empty while the turn goes on
+	EndedBy   string        `json:"ended_by,omitempty"`
 }
 
 // Turns pairs the given, extended and ended events of a floor log into the

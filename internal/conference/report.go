@@ -72,32 +72,38 @@ const RollCallPending = "pending"
 
 // Report is the attendance of a conference: when it ran, which points
 // attended and how, the roll calls and the speaking log.
+//
+// In JSON (the body of GET /api/conferences/{id}/report, schema Report of
+// docs/openapi.json) every name is snake_case, a time that is not set is
+// left out, and every duration is a number of seconds (see MarshalJSON of
+// the types that hold one).
 type Report struct {
-	Conference Conference
+	Conference Conference `json:"conference"`
 	// Location is the conference's time zone: its TimeZone, else
 	// DefaultTimeZone, else UTC if neither loads.
 	Location *time.Location `json:"-"`
 	// GeneratedAt is the now the report was computed at.
-	GeneratedAt time.Time
+	GeneratedAt time.Time `json:"generated_at"`
 	// ActualStart and End are the times of the conference_started and
 	// conference_ended events; zero if there is none (End is zero while
 	// the conference goes on).
-	ActualStart time.Time
-	End         time.Time
+	ActualStart time.Time `json:"actual_start,omitzero"`
+	End         time.Time `json:"end,omitzero"`
 	// Sessions are the conference's sessions, from each
 	// conference_started to the conference_ended after it (End zero
 	// while it goes on): one, or more once an ended conference was
 	// reopened. ActualStart is the first's start, End the last's end.
-	Sessions []Session
+	Sessions []Session `json:"sessions,omitempty"`
 	// From and Until are the window attendance counts in (see the rules
 	// above). Until is End, or GeneratedAt while the conference goes on.
-	From, Until time.Time
+	From  time.Time `json:"from,omitzero"`
+	Until time.Time `json:"until,omitzero"`
 	// Points are the invited points in the order given, then points that
 	// connected without being invited (deleted since), by id.
-	Points    []PointAttendance
-	RollCalls []RollCall
-	Turns     []TurnEntry
-	Summary   Summary
+	Points    []PointAttendance `json:"points,omitempty"`
+	RollCalls []RollCall        `json:"roll_calls,omitempty"`
+	Turns     []TurnEntry       `json:"turns,omitempty"`
+	Summary   Summary           `json:"summary"`
 
 	names map[string]string // participant id -> display name
 }
@@ -161,8 +167,9 @@ func mutesWithin(mutes []Mute, start, end time.Time) []Mute {
 // it, End zero while it goes on. Reopened marks a session started by
 // reopening the ended conference.
 type Session struct {
-	Start, End time.Time
-	Reopened   bool
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end,omitzero"`
+	Reopened bool      `json:"reopened,omitempty"`
 }
 
 // Ended reports whether the conference has an end event.
@@ -170,58 +177,58 @@ func (r Report) Ended() bool { return !r.End.IsZero() }
 
 // PointAttendance is the attendance of one point.
 type PointAttendance struct {
-	Point   Point
-	Invited bool
-	Status  PointStatus
-	Late    bool // first joined after From + LateTolerance
+	Point   Point       `json:"point"`
+	Invited bool        `json:"invited"`
+	Status  PointStatus `json:"status"`
+	Late    bool        `json:"late"` // first joined after From + LateTolerance
 	// LeftEarly is true if the point was not connected at Until and its
 	// last leave was more than EarlyLeaveTolerance before it.
-	LeftEarly bool
+	LeftEarly bool `json:"left_early"`
 	// FirstJoin is the join that opened the first counted stay, which may
 	// be before From; LastLeave the end of the last connection, zero if the
 	// point is still connected. Both are zero for an absent point.
-	FirstJoin time.Time
-	LastLeave time.Time
+	FirstJoin time.Time `json:"first_join,omitzero"`
+	LastLeave time.Time `json:"last_leave,omitzero"`
 	// ConnectedAtEnd reports whether the point was connected at Until.
-	ConnectedAtEnd bool
-	Stays          []Stay
-	Connected      time.Duration // the stays' connected time, gaps excluded
-	Gaps           int           // number of gaps in all stays
-	GapTime        time.Duration // their total
+	ConnectedAtEnd bool          `json:"connected_at_end"`
+	Stays          []Stay        `json:"stays,omitempty"`
+	Connected      time.Duration `json:"connected"` // the stays' connected time, gaps excluded
+	Gaps           int           `json:"gap_count"` // number of gaps in all stays
+	GapTime        time.Duration `json:"gap_time"`  // their total
 	// CheckedIn reports whether the point declared its delegates;
 	// Delegates, DelegatesBy and DelegatesAt are then the last check-in.
-	CheckedIn      bool
-	Delegates      int
-	DelegatesBy    string
-	DelegatesAt    time.Time
-	Representative string
+	CheckedIn      bool      `json:"checked_in"`
+	Delegates      int       `json:"delegates"`
+	DelegatesBy    string    `json:"delegates_by,omitempty"`
+	DelegatesAt    time.Time `json:"delegates_at,omitzero"`
+	Representative string    `json:"representative,omitempty"`
 	// RollCalls holds one result per roll call, in the order of
 	// Report.RollCalls.
-	RollCalls []RollCallResult
+	RollCalls []RollCallResult `json:"roll_calls,omitempty"`
 }
 
 // Stay is one uninterrupted attendance of a point, clipped to the report's
 // window, with the short absences (gaps) it had.
 type Stay struct {
-	PointID string
-	Start   time.Time // clipped to From
-	End     time.Time // clipped to Until
+	PointID string    `json:"point_id"`
+	Start   time.Time `json:"start"` // clipped to From
+	End     time.Time `json:"end"`   // clipped to Until
 	// Open reports whether the point was still connected at End, the
 	// end of the window.
-	Open bool
+	Open bool `json:"open"`
 	// EndReason is why the last connection of the stay left (one of
 	// Left*), empty if it is open.
-	EndReason string
-	Gaps      []Gap
-	Connected time.Duration // End - Start minus the gaps
+	EndReason string        `json:"end_reason,omitempty"`
+	Gaps      []Gap         `json:"gaps,omitempty"`
+	Connected time.Duration `json:"connected"` // End - Start minus the gaps
 }
 
 // Gap is a time a point was away within a stay: it left and came back
 // within the grace period.
 type Gap struct {
-	Start  time.Time
-	End    time.Time
-	Reason string // why it left, one of Left*
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Reason string    `json:"reason,omitempty"` // why it left, one of Left*
 }
 
 // Duration returns how long the gap lasted.
@@ -229,60 +236,61 @@ func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
 
 // RollCall is one roll call the technician ran.
 type RollCall struct {
-	ID       string
-	Start    time.Time
-	Window   time.Duration
-	By       string
-	Closed   time.Time // zero while open
-	ClosedBy string
+	ID       string        `json:"id"`
+	Start    time.Time     `json:"start"`
+	Window   time.Duration `json:"window"` // 0: none
+	By       string        `json:"by,omitempty"`
+	Closed   time.Time     `json:"closed_at,omitzero"` // zero while open
+	ClosedBy string        `json:"closed_by,omitempty"`
 }
 
 // RollCallResult is one point's result in one roll call.
 type RollCallResult struct {
-	RollCallID string
-	Status     string    // one of RollCall*, or RollCallPending
-	Reason     string    // why absent, as the technician gave it
-	At         time.Time // when the point confirmed or the technician marked it
-	By         string    // who marked it; empty for a confirmation
+	RollCallID string    `json:"roll_call_id"`
+	Status     string    `json:"status"`           // one of RollCall*, or RollCallPending
+	Reason     string    `json:"reason,omitempty"` // why absent, as the technician gave it
+	At         time.Time `json:"at,omitzero"`      // when the point confirmed or the technician marked it
+	By         string    `json:"by,omitempty"`     // who marked it; empty for a confirmation
 }
 
 // TurnEntry is one turn of the speaking log with the names resolved.
 type TurnEntry struct {
 	Turn
-	PointName string
+	PointName string `json:"point_name"`
 	// GivenByName is who gave the floor: the name of the role or point of
 	// the participant, else GivenBy as recorded.
-	GivenByName string
+	GivenByName string `json:"given_by_name"`
 	// Ongoing reports that the turn had not ended; Duration then runs to
 	// the report's Until.
-	Ongoing bool
+	Ongoing bool `json:"ongoing"`
 	// Mutes are the times within the turn the hall had the point's
 	// microphone muted (End zero: still muted at the turn's end).
-	Mutes []Mute
+	Mutes []Mute `json:"mutes,omitempty"`
 }
 
 // Mute is a time a point's microphone was muted at the hall during its
 // turn.
 type Mute struct {
-	Start, End time.Time
-	By         string
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end,omitzero"`
+	By    string    `json:"by,omitempty"`
 }
 
 // Summary holds the totals of a report, over the invited points.
 type Summary struct {
-	PointsExpected    int // invited points
-	PointsAttended    int // connected at some time within the window
-	PointsAbsent      int
-	PointsLate        int
-	PointsLeftEarly   int
-	Delegates         int // declared by the points that attended
-	ExpectedDelegates int // Point.ExpectedDelegates of all invited points
-	ScheduledStart    time.Time
-	ActualStart       time.Time
-	End               time.Time
-	Connected         time.Duration // of all points together
-	Turns             int
-	SpeakingTime      time.Duration
+	PointsExpected    int           `json:"points_expected"` // invited points
+	PointsAttended    int           `json:"points_attended"` // connected at some time within the window
+	PointsAbsent      int           `json:"points_absent"`
+	PointsLate        int           `json:"points_late"`
+	PointsLeftEarly   int           `json:"points_left_early"`
+	Delegates         int           `json:"delegates"`          // declared by the points that attended
+	ExpectedDelegates int           `json:"expected_delegates"` // Point.ExpectedDelegates of all invited points
+	ScheduledStart    time.Time     `json:"scheduled_start,omitzero"`
+	ActualStart       time.Time     `json:"actual_start,omitzero"`
+	End               time.Time     `json:"end,omitzero"`
+	Connected         time.Duration `json:"connected"` // of all points together
+	Turns             int           `json:"turns"`
+	SpeakingTime      time.Duration `json:"speaking_time"`
 }
 
 // interval is one participant connection.

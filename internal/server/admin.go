@@ -109,7 +109,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal(), fmt.Errorf("audit log of %s: %w", id, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, entries)
+	writeJSON(w, http.StatusOK, list(entries))
 }
 
 // audit appends an action to the conference's audit log; a failure is
@@ -143,7 +143,7 @@ func (s *Server) listConferences(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal(), fmt.Errorf("list conferences: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, all)
+	writeJSON(w, http.StatusOK, list(all))
 }
 
 // CreatedConference is the answer to POST /api/conferences: the stored
@@ -377,7 +377,7 @@ func (s *Server) invitePoints(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(ctx, a, id, "points_invited", req.Province, fmt.Sprintf("%d points, %d new", len(chosen), added))
 	s.d.Log.Info("points invited", "conference", id, "province", req.Province, "points", len(chosen), "new", added)
-	writeJSON(w, http.StatusOK, Invited{Added: added, Points: points})
+	writeJSON(w, http.StatusOK, Invited{Added: added, Points: list(points)})
 }
 
 // ConferenceLinks returns the links of conf: technician, chair and

@@ -151,6 +151,14 @@ func TestRegistryRoundTrip(t *testing.T) {
 			}
 		})
 	}
+	// Without a format the export is XLSX, as documented; an unknown
+	// format is bad_format, as for the attendance export.
+	if res := f.do(t, "GET", "/api/registry/dong-nai/export", tech, ""); res.status != 200 || res.header.Get("Content-Type") != contentTypeXLSX {
+		t.Errorf("export without a format: %d %q", res.status, res.header.Get("Content-Type"))
+	}
+	if res := f.do(t, "GET", "/api/registry/dong-nai/export?format=pdf", tech, ""); res.status != 400 || !strings.Contains(string(res.body), `"error":"bad_format"`) {
+		t.Errorf("export as pdf: %d %s; want 400 bad_format", res.status, res.body)
+	}
 	res := f.do(t, "GET", "/api/registry", tech, "")
 	if provs := decode[[]string](t, res); !slices.Equal(provs, []string{"copy-csv", "copy-xlsx", "dong-nai"}) {
 		t.Errorf("provinces = %v", provs)

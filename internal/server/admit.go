@@ -115,6 +115,15 @@ func errStoreUnavailable() *apiError {
 		MessageEN: "The server cannot reach the conference data for a moment. Please try again shortly."}
 }
 
+// list returns s, or an empty slice for nil, so that a list goes out in
+// JSON as [] rather than null.
+func list[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // writeJSON sends v with status as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

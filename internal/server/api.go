@@ -47,7 +47,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		Name:            a.Name(),
 		TechnicianPhone: a.Conference.TechnicianPhone,
 		TimeZone:        cmp.Or(a.Conference.TimeZone, conference.DefaultTimeZone),
-		ICEServers:      s.d.ICEServers(user),
+		ICEServers:      list(s.d.ICEServers(user)),
 		VideoLayers:     s.d.Hub.VideoLayers(),
 	}
 	if a.Claims.ExpiresAt != nil {
@@ -170,7 +170,7 @@ func (s *Server) points(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal(), fmt.Errorf("points of %s: %w", id, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, points)
+	writeJSON(w, http.StatusOK, list(points))
 }
 
 // signalingRoles join over the signaling WebSocket: every role but

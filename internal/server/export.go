@@ -100,8 +100,9 @@ func errBadSeparator(detail string) *apiError {
 var reportRoles = hallRoles
 
 // liveReport serves GET /api/conferences/{id}/report: the attendance report
-// as JSON (conference.Report, durations in nanoseconds), computed from the
-// events at the time of the request, for the secretariat's live page.
+// as JSON (conference.Report; schema Report of docs/openapi.json: times
+// left out when not set, durations in seconds), computed from the events
+// at the time of the request, for the secretariat's live page.
 func (s *Server) liveReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: reportRoles}); !ok {

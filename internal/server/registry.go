@@ -53,7 +53,7 @@ func (s *Server) provinces(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal(), err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ids)
+	writeJSON(w, http.StatusOK, list(ids))
 }
 
 func (s *Server) registryPoints(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +69,7 @@ func (s *Server) registryPoints(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal(), err)
 		return
 	}
-	writeJSON(w, http.StatusOK, points)
+	writeJSON(w, http.StatusOK, list(points))
 }
 
 func (s *Server) putRegistryPoint(w http.ResponseWriter, r *http.Request) {
@@ -207,7 +207,7 @@ func (s *Server) importRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.d.Log.Info("registry imported", "province", prov, "mode", mode, "created", res.Created, "updated", res.Updated, "removed", res.Removed)
-	writeJSON(w, http.StatusOK, Imported{ImportResult: res, Points: all})
+	writeJSON(w, http.StatusOK, Imported{ImportResult: res, Points: list(all)})
 }
 
 func (s *Server) exportRegistry(w http.ResponseWriter, r *http.Request) {
@@ -223,7 +223,9 @@ func (s *Server) exportRegistry(w http.ResponseWriter, r *http.Request) {
 		format = "xlsx"
 	}
 	if format != "csv" && format != "xlsx" {
-		s.fail(w, r, errBadBody(fmt.Sprintf("format %q: use csv or xlsx", format)), nil)
+		s.fail(w, r, &apiError{Status: http.StatusBadRequest, Code: CodeBadFormat,
+			Message:   "Định dạng xuất phải là xlsx hoặc csv.",
+			MessageEN: fmt.Sprintf("Bad export format %q: use xlsx or csv.", format)}, nil)
 		return
 	}
 	points, err := s.d.Store.RegistryPoints(r.Context(), prov)

@@ -22,6 +22,7 @@ import (
 
 	"hoinghi/internal/auth"
 	"hoinghi/internal/conference"
+	"hoinghi/internal/contract"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/store/storetest"
 	tok "hoinghi/internal/token"
@@ -42,7 +43,7 @@ var testUsers = []struct {
 func newLoginFixture(t *testing.T, limit int) *fixture {
 	t.Helper()
 	s, iss, hub := newLoginServer(t, limit)
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(contract.CheckedAPI(t, s))
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, st: s.d.Store, iss: iss, hub: hub}
 }
@@ -284,6 +285,7 @@ var roleMatrix = []matrixRow{
 	{pattern: "GET /api/registry/{province}/export", method: "GET", path: "/api/registry/dong-nai/export", roles: techOnly, ok: admitted},
 
 	{pattern: "/api/", method: "GET", path: "/api/no-such-thing", public: true, ok: http.StatusNotFound},
+	{pattern: "GET /api/openapi.json", method: "GET", path: "/api/openapi.json", public: true},
 	{pattern: "POST /api/login", method: "POST", path: "/api/login", body: `{"name":"lan","password":"mật khẩu kỹ thuật"}`,
 		want: func(principal) (int, string) { return http.StatusOK, "" }},
 	{pattern: "POST /api/logout", method: "POST", path: "/api/logout",

@@ -104,6 +104,7 @@ func New(d Deps) *Server {
 
 func (s *Server) routes() {
 	m := s.mux
+	m.HandleFunc("GET /api/openapi.json", s.openAPI) // see openapi.go
 	m.HandleFunc("GET /api/session", s.session)
 	m.HandleFunc("PUT /api/conferences/{id}", s.putConference)
 	m.HandleFunc("PUT /api/conferences/{id}/points/{pid}", s.putPoint)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"hoinghi/internal/conference"
+	"hoinghi/internal/contract"
 	"hoinghi/internal/protocol"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
@@ -64,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 			return []protocol.ICEServer{{URLs: []string{"stun:stun.example.vn:3478"}}}
 		},
 	})
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(contract.CheckedAPI(t, s))
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, st: st, iss: iss, forger: forger, hub: hub}
 }

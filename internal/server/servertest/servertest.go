@@ -15,6 +15,7 @@ import (
 
 	"hoinghi/internal/auth"
 	"hoinghi/internal/conference"
+	"hoinghi/internal/contract"
 	"hoinghi/internal/protocol"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
@@ -138,7 +139,7 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
 		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,
-		Auth: logins, http: &http.Server{Handler: srv}, done: make(chan struct{}), stopFrames: stopFrames}
+		Auth: logins, http: &http.Server{Handler: contract.CheckedAPI(t, srv)}, done: make(chan struct{}), stopFrames: stopFrames}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(l); err != nil && err != http.ErrServerClosed {

@@ -1,6 +1,7 @@
 // Attendance: the live report the hall and the secretariat fetch from the
-// server (GET /api/conferences/{id}/report, the JSON of conference.Report:
-// Go field names, times in RFC 3339, durations in nanoseconds), the roll
+// server (GET /api/conferences/{id}/report, schema Report of the OpenAPI
+// document /api/openapi.json: snake_case names, times in RFC 3339 and left
+// out when not set, durations in seconds), the roll
 // call a point answers, and the Vietnamese way of writing their times.
 
 import { t } from './i18n.js';
@@ -82,7 +83,7 @@ export function exportURL(conferenceId, format, token, params) {
   return `/api/conferences/${encodeURIComponent(conferenceId)}/export?${q}`;
 }
 
-/** Reports whether an RFC 3339 time from a report is set (Go writes a zero time as year 1). */
+/** Reports whether an RFC 3339 time is set: present and not Go's zero time (year 1), which older servers wrote. */
 export function isSet(iso) {
   if (!iso) return false;
   const ms = Date.parse(iso);
@@ -119,9 +120,9 @@ export function formatTime(iso, timeZone, withDate = false) {
   return withDate ? `${clock} ${get('day')}/${get('month')}/${get('year')}` : clock;
 }
 
-/** Returns a duration in nanoseconds as "1 giờ 05 phút", "12 phút", "40 giây". */
-export function formatDuration(ns) {
-  const total = Math.max(0, Math.round((Number(ns) || 0) / 1e9));
+/** Returns a duration in seconds as "1 giờ 05 phút", "12 phút", "40 giây". */
+export function formatDuration(seconds) {
+  const total = Math.max(0, Math.round(Number(seconds) || 0));
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   if (h > 0) return t('duration.hm', { h, m: String(m).padStart(2, '0') });

@@ -1198,11 +1198,11 @@ function sendAttendance(msg) {
 function applyReport(report) {
   debug.report = report;
   delegates.clear();
-  for (const pa of report.Points || []) {
-    if (pa.CheckedIn) delegates.set(pa.Point.id, { delegates: pa.Delegates, representative: pa.Representative || '' });
+  for (const pa of report.points || []) {
+    if (pa.checked_in) delegates.set(pa.point.id, { delegates: pa.delegates, representative: pa.representative || '' });
     // A point gone before this console opened: since its last leave.
-    const left = Date.parse(pa.LastLeave || '');
-    if (!gone.has(pa.Point.id) && book.points.get(pa.Point.id)?.state !== 'connected' && left > 0) gone.set(pa.Point.id, left);
+    const left = Date.parse(pa.last_leave || '');
+    if (!gone.has(pa.point.id) && book.points.get(pa.point.id)?.state !== 'connected' && left > 0) gone.set(pa.point.id, left);
   }
   updateTiles();
   renderList();

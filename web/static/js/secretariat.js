@@ -165,7 +165,7 @@ async function main() {
 }
 
 function timeZone() {
-  return report?.Conference?.time_zone || DEFAULT_TIME_ZONE;
+  return report?.conference?.time_zone || DEFAULT_TIME_ZONE;
 }
 
 // Returns the rows to show: every point of the report (invited first, in
@@ -175,14 +175,14 @@ function timeZone() {
 function rows() {
   const out = [];
   const seen = new Set();
-  for (const pa of report?.Points || []) {
-    const id = pa.Point.id;
+  for (const pa of report?.points || []) {
+    const id = pa.point.id;
     seen.add(id);
     // The roster says who is connected this second; a point it never
     // named was here before this page opened, or never.
     const known = book.points.get(id);
-    const live = known ? known.state : pa.Stays?.length ? 'offline' : 'invited';
-    out.push({ id, name: pa.Point.name || id, pa, live });
+    const live = known ? known.state : pa.stays?.length ? 'offline' : 'invited';
+    out.push({ id, name: pa.point.name || id, pa, live });
   }
   for (const p of book.list()) {
     if (!seen.has(p.id)) out.push({ id: p.id, name: p.name, pa: null, live: p.state });
@@ -199,32 +199,32 @@ function render() {
   const shown = all.filter((r) => matches(r.name, query));
   ui.empty.hidden = shown.length > 0;
   ui.empty.textContent = t(all.length > 0 ? 'console.nomatch' : 'secretariat.empty');
-  const lastRollCall = report?.RollCalls?.length ? report.RollCalls.length - 1 : -1;
+  const lastRollCall = report?.roll_calls?.length ? report.roll_calls.length - 1 : -1;
   ui.listBody.replaceChildren(...shown.map((r) => row(r, tz, lastRollCall)));
   renderSummary(tz, lastRollCall);
 }
 
 function row({ id, name, pa, live }, tz, lastRollCall) {
-  const status = pa?.Status || '';
+  const status = pa?.status || '';
   const liveText = live === 'connected' ? t('secretariat.live.connected') : live === 'offline' ? t('secretariat.live.offline') : '';
-  const result = pa && lastRollCall >= 0 ? pa.RollCalls?.[lastRollCall] : null;
-  const expected = pa?.Point?.expected_delegates || 0;
-  const delegatesText = pa?.CheckedIn ? (expected ? `${pa.Delegates} / ${expected}` : String(pa.Delegates)) : expected ? `– / ${expected}` : '–';
-  const representative = pa?.Representative || '';
-  const gaps = pa?.Gaps ? t('secretariat.gaps', { n: pa.Gaps, time: formatDuration(pa.GapTime) }) : '–';
+  const result = pa && lastRollCall >= 0 ? pa.roll_calls?.[lastRollCall] : null;
+  const expected = pa?.point?.expected_delegates || 0;
+  const delegatesText = pa?.checked_in ? (expected ? `${pa.delegates} / ${expected}` : String(pa.delegates)) : expected ? `– / ${expected}` : '–';
+  const representative = pa?.representative || '';
+  const gaps = pa?.gap_count ? t('secretariat.gaps', { n: pa.gap_count, time: formatDuration(pa.gap_time) }) : '–';
   return h('tr', { 'data-participant': id, 'data-state': live, 'data-status': status || 'unknown' },
     h('td', { class: 'list-name' }, h('span', { class: 'dot', 'data-quality': live === 'connected' ? 'good' : live === 'offline' ? 'poor' : 'none' }), ' ', name),
     h('td', { class: 'list-status' },
       h('span', { class: 'status-badge', 'data-status': status || 'unknown' }, status ? statusText(status) : '–'),
       liveText ? h('span', { class: 'list-live' }, liveText) : null),
-    h('td', { class: 'list-first', title: formatTime(pa?.FirstJoin, tz, true) }, formatTime(pa?.FirstJoin, tz) || '–'),
-    h('td', { class: 'num list-connected' }, pa && pa.Connected > 0 ? formatDuration(pa.Connected) : '–'),
+    h('td', { class: 'list-first', title: formatTime(pa?.first_join, tz, true) }, formatTime(pa?.first_join, tz) || '–'),
+    h('td', { class: 'num list-connected' }, pa && pa.connected > 0 ? formatDuration(pa.connected) : '–'),
     h('td', { class: 'num list-gaps' }, gaps),
-    h('td', { class: 'num list-delegates', 'data-delegates': pa?.CheckedIn ? String(pa.Delegates) : '' }, delegatesText),
+    h('td', { class: 'num list-delegates', 'data-delegates': pa?.checked_in ? String(pa.delegates) : '' }, delegatesText),
     h('td', { class: 'list-representative' }, representative || '–'),
-    h('td', { class: 'list-rollcall', 'data-rollcall': result?.Status || '' },
-      result ? rollCallText(result.Status) : '–',
-      result?.Reason ? h('span', { class: 'list-reason' }, ` (${result.Reason})`) : null));
+    h('td', { class: 'list-rollcall', 'data-rollcall': result?.status || '' },
+      result ? rollCallText(result.status) : '–',
+      result?.reason ? h('span', { class: 'list-reason' }, ` (${result.reason})`) : null));
 }
 
 function renderSummary(tz, lastRollCall) {
@@ -234,23 +234,23 @@ function renderSummary(tz, lastRollCall) {
     ui.rollcallSummary.textContent = '';
     return;
   }
-  const s = report.Summary || {};
+  const s = report.summary || {};
   ui.summary.textContent = t('secretariat.summary', {
-    expected: s.PointsExpected || 0,
-    attended: s.PointsAttended || 0,
-    absent: s.PointsAbsent || 0,
-    delegates: s.Delegates || 0,
+    expected: s.points_expected || 0,
+    attended: s.points_attended || 0,
+    absent: s.points_absent || 0,
+    delegates: s.delegates || 0,
     connected: book.connectedCount(),
-  }) + (s.PointsLate || s.PointsLeftEarly ? ' ' + t('secretariat.summary.more', { late: s.PointsLate || 0, early: s.PointsLeftEarly || 0 }) : '');
-  ui.summary.dataset.attended = String(s.PointsAttended || 0);
-  ui.summary.dataset.delegates = String(s.Delegates || 0);
+  }) + (s.points_late || s.points_left_early ? ' ' + t('secretariat.summary.more', { late: s.points_late || 0, early: s.points_left_early || 0 }) : '');
+  ui.summary.dataset.attended = String(s.points_attended || 0);
+  ui.summary.dataset.delegates = String(s.delegates || 0);
 
   const times = [];
-  if (isSet(report.Conference?.scheduled_start)) times.push(t('secretariat.scheduled', { time: formatTime(report.Conference.scheduled_start, tz, true) }));
-  if (isSet(report.ActualStart)) times.push(t('secretariat.started', { time: formatTime(report.ActualStart, tz, true) }));
-  if (isSet(report.End)) {
-    times.push(t('secretariat.ended', { time: formatTime(report.End, tz, true) }));
-  } else if (isSet(report.ActualStart)) {
+  if (isSet(report.conference?.scheduled_start)) times.push(t('secretariat.scheduled', { time: formatTime(report.conference.scheduled_start, tz, true) }));
+  if (isSet(report.actual_start)) times.push(t('secretariat.started', { time: formatTime(report.actual_start, tz, true) }));
+  if (isSet(report.end)) {
+    times.push(t('secretariat.ended', { time: formatTime(report.end, tz, true) }));
+  } else if (isSet(report.actual_start)) {
     times.push(t('secretariat.running'));
   } else {
     times.push(t('secretariat.notstarted'));
@@ -260,19 +260,19 @@ function renderSummary(tz, lastRollCall) {
   if (lastRollCall < 0) {
     ui.rollcallSummary.textContent = t('secretariat.rollcall.none');
   } else {
-    const rc = report.RollCalls[lastRollCall];
+    const rc = report.roll_calls[lastRollCall];
     const count = { present: 0, late: 0, absent: 0, pending: 0 };
-    for (const pa of report.Points || []) {
-      if (!pa.Invited) continue;
-      const st = pa.RollCalls?.[lastRollCall]?.Status;
+    for (const pa of report.points || []) {
+      if (!pa.invited) continue;
+      const st = pa.roll_calls?.[lastRollCall]?.status;
       if (st in count) count[st]++;
     }
-    const open = !isSet(rc.Closed);
+    const open = !isSet(rc.closed_at);
     ui.rollcallSummary.textContent = t(open ? 'secretariat.rollcall.open' : 'secretariat.rollcall.closed', {
-      n: lastRollCall + 1, time: formatTime(rc.Start, tz), ...count,
+      n: lastRollCall + 1, time: formatTime(rc.start, tz), ...count,
     });
   }
-  ui.updated.textContent = t('secretariat.updated', { time: formatTime(report.GeneratedAt, tz) });
+  ui.updated.textContent = t('secretariat.updated', { time: formatTime(report.generated_at, tz) });
   delete ui.updated.dataset.stale;
 }
 
