@@ -53,7 +53,7 @@ func (c *conn) content(m *protocol.Content) *protocol.Error {
 			return nil
 		}
 		if c.role == conference.RolePoint && cur.id != c.id {
-			return fail(protocol.CodeForbidden, protocol.ReasonNotSharing, "a point may stop only its own content; %s shares", cur.name)
+			return fail(protocol.CodeConflict, protocol.ReasonNotSharing, "a point may stop only its own content; %s shares", cur.name)
 		}
 		c.hub.setContentLocked(c.conf, nil, protocol.ContentReasonStopped)
 		c.log.Info("content stopped", "sharer", cur.id)

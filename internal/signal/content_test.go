@@ -164,7 +164,7 @@ func TestContent(t *testing.T) {
 	contentError(t, ctx, a, protocol.Content{Type: protocol.TypeContent, Action: protocol.ContentStart, Mid: a.ContentMid()},
 		protocol.CodeConflict, protocol.ReasonHallContent)
 	contentError(t, ctx, b, protocol.Content{Type: protocol.TypeContent, Action: protocol.ContentStop},
-		protocol.CodeForbidden, protocol.ReasonNotSharing)
+		protocol.CodeConflict, protocol.ReasonNotSharing)
 
 	// The hall stops; a shares; b and the hall receive it.
 	if err := chair.Send(protocol.Content{Type: protocol.TypeContent, Action: protocol.ContentStop}); err != nil {
