@@ -133,6 +133,14 @@ func TestContent(t *testing.T) {
 	// Everyone sends a content track, nobody shares: nothing is forwarded.
 	noContent(t, "before any share", all...)
 
+	// The media plane gates a point's content by the floor, whatever the
+	// SFU is told.
+	if !s.SFU.SetContent("content", points[0], a.ContentMid()) {
+		t.Fatal("SetContent: the point is not in the SFU")
+	}
+	noContent(t, "the SFU told to show a point's content without the floor", all...)
+	s.SFU.SetContent("content", "", "")
+
 	// A point without the floor is refused, and its content goes nowhere.
 	contentError(t, ctx, a, protocol.Content{Type: protocol.TypeContent, Action: protocol.ContentStart, Mid: a.ContentMid()},
 		protocol.CodeForbidden, "not_holding")
