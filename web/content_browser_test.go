@@ -140,6 +140,25 @@ func slotStats(t *testing.T, tab context.Context) []struct {
 	return out
 }
 
+// logShareTime logs the time from pressing share in sharer to the first
+// content frame shown at point, and from the content message the sharer
+// sent after the capture started.
+func logShareTime(t *testing.T, sharer, point context.Context, who string) {
+	t.Helper()
+	times, err := eval[[]float64](sharer, `[window.hoinghi.timing.contentShare, window.hoinghi.timing.contentStart]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := eval[float64](point, `window.hoinghi.timing.firstContentFrame`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != 2 || first <= 0 {
+		t.Fatalf("share times %v, first frame %v", times, first)
+	}
+	t.Logf("%s content: share pressed to the first frame at a point content_share_ms=%.0f (from the content message content_start_ms=%.0f)", who, first-times[0], first-times[1])
+}
+
 // layoutAt sets tab's viewport to w×h and checks that the content is the
 // main view: at least twice as wide as the hall's picture, all of it on
 // screen.
@@ -201,15 +220,7 @@ func TestBrowserContent(t *testing.T) {
 		s := decodesContent(t, c.tab, c.name+" decodes the hall's content")
 		t.Logf("%s: hall content %v×%v at %.1f fps (%v frames)", c.name, s.Width, s.Height, s.FPS, s.Frames)
 	}
-	shareAt, err := eval[float64](tech, `window.hoinghi.timing.contentShare`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	firstAt, err := eval[float64](listener, `window.hoinghi.timing.firstContentFrame`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("hall share to the first content frame at a point: %v ms", firstAt-shareAt)
+	logShareTime(t, tech, listener, "hall")
 	// The figures at a point over three seconds.
 	s0 := readContent(t, listener)
 	time.Sleep(3 * time.Second)
@@ -249,9 +260,7 @@ func TestBrowserContent(t *testing.T) {
 		s := decodesContent(t, c.tab, c.name+" decodes the speaking point's content")
 		t.Logf("%s: point content %v×%v at %.1f fps", c.name, s.Width, s.Height, s.FPS)
 	}
-	shareAt, _ = eval[float64](speaker, `window.hoinghi.timing.contentShare`)
-	firstAt, _ = eval[float64](listener, `window.hoinghi.timing.firstContentFrame`)
-	t.Logf("point share to the first content frame at another point: %v ms", firstAt-shareAt)
+	logShareTime(t, speaker, listener, "point")
 	waitFor(t, listener, "the sharer named", `document.querySelector('#content-label').textContent.includes('Điểm cầu số 1')`, 5*time.Second)
 	screenshot(t, listener, "point-content.png")
 

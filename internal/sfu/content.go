@@ -47,20 +47,6 @@ func (s *SFU) SetContent(conf, id, mid string) bool {
 	return true
 }
 
-// Content returns the participant whose content conf shows and the mid
-// it is shared on, "" for none.
-func (s *SFU) Content(conf string) (id, mid string) {
-	s.mu.Lock()
-	r := s.rooms[conf]
-	s.mu.Unlock()
-	if r == nil {
-		return "", ""
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.contentID, r.contentMid
-}
-
 // contentSource returns the track of r's content, nil for none: the
 // content participant's video on its content transceiver, as long as it
 // is a hall console or a point that holds the floor.

@@ -131,7 +131,7 @@ export class Call {
     const link = this.link;
     if (!link || !link.welcomed || !link.sig || !link.contentTx?.mid) return false;
     track.contentHint = 'detail';
-    this.debug.timing.contentShare = Date.now();
+    this.debug.timing.contentStart = Date.now();
     const taken = new Promise((resolve) => {
       link.contentWaiter?.(false);
       link.contentWaiter = resolve;

@@ -31,7 +31,8 @@ export async function captureContent() {
  * content_state, window.hoinghi.contentFrames counts the frames of the
  * content shown, and window.hoinghi.timing.firstContentFrame is when the
  * first frame of the current content was shown (Date.now(), for comparing
- * with timing.contentShare of the sharing page).
+ * with timing.contentShare of the sharing page: when its share button was
+ * pressed, before the browser's choice of what to share).
  */
 export class ContentView {
   constructor({ screen, video, label, placeholder, button, call, notify, layout }) {
@@ -88,6 +89,7 @@ export class ContentView {
       return;
     }
     this.busy = true;
+    this.debug.timing.contentShare = Date.now(); // the user pressed share
     this.render();
     try {
       const track = await captureContent();
