@@ -82,9 +82,10 @@ func waitContentFrom(t *testing.T, ctx context.Context, participant string, cs .
 }
 
 // noContent fails the test if any of cs receives content packets during
-// half a second.
+// half a second, after a moment for what was on its way.
 func noContent(t *testing.T, what string, cs ...*client.Client) {
 	t.Helper()
+	time.Sleep(300 * time.Millisecond)
 	before := make([]uint64, len(cs))
 	for i, c := range cs {
 		before[i] = contentPackets(c)
