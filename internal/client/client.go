@@ -97,7 +97,12 @@ type Options struct {
 	// new one replaces the old. Empty: a fresh participant each time.
 	// A point's link ignores it.
 	Instance string
-	Logger   *slog.Logger // nil discards logs
+	// Content publishes, with Publish, a second synthetic VP8 video track
+	// (one encoding, a tenth of VideoBitrate) on a transceiver of its own,
+	// as a page that shares a screen: ContentMid names it for the content
+	// message, which the client does not send by itself.
+	Content bool
+	Logger  *slog.Logger // nil discards logs
 }
 
 // RefusedError is returned by Dial when the server refuses the WebSocket
@@ -178,6 +183,8 @@ type Client struct {
 	muted         bool
 	wall          []string         // the point each wall slot shows, from wall_state
 	program       protocol.Program // where the hall program comes from, from program (hall roles)
+	content       protocol.ContentState
+	contentMid    string // the transceiver of the content track, with Options.Content
 	mediaState    protocol.MediaState
 	// cameraRestarts counts restart_camera requests; a synthetic camera
 	// has nothing to restart.
@@ -588,6 +595,22 @@ func (c *Client) Wall() []string {
 	return slices.Clone(c.wall)
 }
 
+// ContentState returns who shares content, as the server last told
+// (zero before the first content_state).
+func (c *Client) ContentState() protocol.ContentState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.content
+}
+
+// ContentMid returns the mid of the transceiver of the content track
+// (Options.Content), "" before the publish offer or without one.
+func (c *Client) ContentMid() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.contentMid
+}
+
 // Program returns where the hall program comes from, as the server last
 // told this hall client (zero before the first program message).
 func (c *Client) Program() protocol.Program {
@@ -801,6 +824,14 @@ func (c *Client) dispatch(raw []byte) error {
 		}
 		c.mu.Lock()
 		c.mediaState = m
+		c.mu.Unlock()
+	case protocol.TypeContentState:
+		var m protocol.ContentState
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode content_state: %w", err)
+		}
+		c.mu.Lock()
+		c.content = m
 		c.mu.Unlock()
 	case protocol.TypeProgram:
 		var m protocol.Program

@@ -145,13 +145,37 @@ func (c *Client) publish(ctx context.Context) error {
 	c.video, c.videoTransceiver = encs, vt
 	c.mu.Unlock()
 
+	written := encs
+	var content *webrtc.RTPTransceiver
+	if c.opts.Content {
+		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: VideoClockRate}, "content", id)
+		if err != nil {
+			return fmt.Errorf("publish: content track: %w", err)
+		}
+		if content, err = pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+			return fmt.Errorf("publish: add content track: %w", err)
+		}
+		e := &videoEncoding{st: &sendTrack{track: t, stats: TrackStats{Participant: id, Kind: "video"}},
+			gen: NewVideoGenerator(sender, max(c.opts.VideoBitrate/10, 20_000))}
+		e.active.Store(true)
+		if params := content.Sender().GetParameters().Encodings; len(params) > 0 {
+			e.st.stats.SSRC = uint32(params[0].SSRC)
+		}
+		c.wg.Add(1)
+		go c.drainSenderRTCP(content.Sender(), "", e.st, func() { e.keyframeWanted.Store(true) })
+		written = append(slices.Clone(encs), e)
+		c.mu.Lock()
+		c.sent = append(c.sent, e.st)
+		c.mu.Unlock()
+	}
+
 	var startOnce sync.Once
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		c.log.Debug("publish connection", "state", s.String())
 		if s == webrtc.PeerConnectionStateConnected {
 			startOnce.Do(func() {
 				c.wg.Add(1)
-				go c.sendMedia(sound, encs, vt)
+				go c.sendMedia(sound, written, vt)
 			})
 		}
 	})
@@ -163,6 +187,11 @@ func (c *Client) publish(ctx context.Context) error {
 	sdp, err := GatherLocal(ctx, pc, offer)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
+	}
+	if content != nil {
+		c.mu.Lock()
+		c.contentMid = content.Mid()
+		c.mu.Unlock()
 	}
 	if err := c.Send(protocol.SDP{Type: protocol.TypePublishOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("publish: %w", err)

@@ -82,9 +82,13 @@ const ProbeStreamID = "probe"
 // one picture and one sound of the hall, whichever console they come from.
 const ProgramStreamID = "program"
 
+// ContentStreamID is the stream id of the content slot: the screen or
+// slides one participant shares, whoever it is.
+const ContentStreamID = "content"
+
 // isSlot reports whether a stream is of slots, whose source changes.
 func isSlot(streamID string) bool {
-	return streamID == SpeakerStreamID || streamID == WallStreamID || streamID == ProgramStreamID
+	return streamID == SpeakerStreamID || streamID == WallStreamID || streamID == ProgramStreamID || streamID == ContentStreamID
 }
 
 // seqTracker follows the sequence numbers of one RTP stream.

@@ -32,6 +32,7 @@ var goMessages = []struct {
 	{ClientToServer, protocol.TypeRollCall, protocol.RollCall{}},
 	{ClientToServer, protocol.TypeConference, protocol.Conference{}},
 	{ClientToServer, protocol.TypeStats, protocol.Stats{}},
+	{ClientToServer, protocol.TypeContent, protocol.Content{}},
 
 	{ServerToClient, protocol.TypeWelcome, protocol.Welcome{}},
 	{ServerToClient, protocol.TypePublishAnswer, protocol.SDP{}},
@@ -54,6 +55,7 @@ var goMessages = []struct {
 	{ServerToClient, protocol.TypeMuted, protocol.Muted{}},
 	{ServerToClient, protocol.TypeRestartCamera, protocol.RestartCamera{}},
 	{ServerToClient, protocol.TypeProgram, protocol.Program{}},
+	{ServerToClient, protocol.TypeContentState, protocol.ContentState{}},
 }
 
 // TestMessageTypes checks that every message type constant of package

@@ -369,6 +369,8 @@ func Decode(raw []byte) (any, *Error) {
 		msg = &Conference{}
 	case TypeStats:
 		msg = &Stats{}
+	case TypeContent:
+		msg = &Content{}
 	default:
 		return nil, &Error{Type: TypeError, Code: CodeUnknownType, Message: fmt.Sprintf("unknown message type %q", env.Type), Request: env.Type}
 	}

@@ -102,9 +102,11 @@ func (r *room) applyFloor() {
 		told.Audio = audio.streamID
 		told.AudioChosen = told.Audio == chosenAudio
 	}
+	content := r.contentSource(byID, holders)
 	for _, p := range parts {
 		p.fillSlots(holders, byID)
 		p.fillProgram(video, audio)
+		p.fillContent(content)
 		if p.info.Role.AtHall() && (!p.programSent || p.programTold != told) {
 			p.programTold, p.programSent = told, true
 			p.sig.SendProgram(told)
@@ -169,9 +171,11 @@ func (p *Participant) addSlots() error {
 			newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh),
 		}
 	}
+	// The content everyone sees (content.go).
+	content := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ContentStreamID, ContentTrackID, needHigh)
 	// The track of the probes of p's link (probe.go).
 	prober := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProbeStreamID, "probe", needLow)
-	all := append(slices.Concat(slots, program), prober)
+	all := append(slices.Concat(slots, program), content, prober)
 	var w *wall
 	if conference.WatchesWall(p.info.Role) {
 		w = newWall(p, p.sfu.wallSlots)
@@ -190,7 +194,7 @@ func (p *Participant) addSlots() error {
 		p.readRTCP(t.Sender(), d)
 	}
 	p.mu.Lock()
-	p.slots, p.program = slots, program
+	p.slots, p.program, p.content = slots, program, content
 	p.mu.Unlock()
 	p.prober = prober
 	p.wall = w // before Join makes p known to others

@@ -97,6 +97,10 @@ type Participant struct {
 	simulcasts map[*webrtc.RTPReceiver]*layerSet
 	slots      []*downTrack // speaker slots: video first, then audio
 	program    []*downTrack // a point's hall program: video, then audio
+	content    *downTrack   // the content slot (stream content), nil for a viewer
+	// contentMid is the mid of the transceiver p shares content on, once
+	// SetContent named it: its track is never taken for p's camera.
+	contentMid string
 	// programTold is what a hall participant was last told of the
 	// program, once programSent; the room's applyFloor owns both.
 	programTold Program
@@ -376,6 +380,9 @@ func (p *Participant) Close() {
 		published := p.published
 		p.published = nil
 		slots := slices.Concat(p.slots, p.program)
+		if p.content != nil {
+			slots = append(slots, p.content)
+		}
 		p.mu.Unlock()
 
 		p.cancel()
@@ -418,17 +425,35 @@ func (p *Participant) closePeerConnections() {
 }
 
 // publishedTracks returns the tracks p publishes, each simulcast track by
-// its head.
+// its head, but for its content (contentTrack): its camera and its sound.
 func (p *Participant) publishedTracks() []*upTrack {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]*upTrack, 0, len(p.published))
 	for _, u := range p.published {
-		if u.head() == u {
+		if u.head() == u && !p.isContentLocked(u) {
 			out = append(out, u)
 		}
 	}
 	return out
+}
+
+// contentTrack returns the video track p publishes on the transceiver
+// mid, nil for none.
+func (p *Participant) contentTrack(mid string) *upTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, u := range p.published {
+		if u.head() == u && u.kind == webrtc.RTPCodecTypeVideo && u.layers != nil && u.layers.mid == mid {
+			return u
+		}
+	}
+	return nil
+}
+
+// isContentLocked reports whether u is p's content. p.mu must be held.
+func (p *Participant) isContentLocked(u *upTrack) bool {
+	return p.contentMid != "" && u.kind == webrtc.RTPCodecTypeVideo && u.layers != nil && u.layers.mid == p.contentMid
 }
 
 // onTrack starts forwarding a track the client published, or one more
@@ -662,6 +687,9 @@ func (p *Participant) downTrackBySSRC(ssrc uint32) *downTrack {
 				return d
 			}
 		}
+	}
+	if p.content != nil && p.content.ssrc() == ssrc {
+		return p.content
 	}
 	return nil
 }

@@ -652,6 +652,8 @@ type room struct {
 	floorVersion int64    // of the holders set last
 	programAudio string   // the hall participant whose sound the technician chose for the program
 	programVideo string   // the hall participant whose picture the technician chose for the program
+	contentID    string   // the participant whose content everyone sees ("": none); see content.go
+	contentMid   string   // the transceiver it shares its content on
 
 	joins uint64 // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix

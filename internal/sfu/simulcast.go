@@ -238,6 +238,9 @@ func (p *Participant) videoDownTracks(out []*downTrack) []*downTrack {
 			}
 		}
 	}
+	if p.content != nil {
+		out = append(out, p.content)
+	}
 	p.mu.Unlock()
 	if p.wall != nil {
 		out = append(out, p.wall.slots...)

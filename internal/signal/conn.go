@@ -147,6 +147,7 @@ func (c *conn) run(ctx context.Context) {
 	// or absent Redis does not hold up this connection's signaling.
 	go c.floor.greet(ctx, c)
 	c.hub.attendanceOf(c.conf).greet(c)
+	c.greetContent()
 	c.readLoop(ctx)
 }
 
@@ -157,6 +158,7 @@ func (c *conn) finish() {
 		c.part.Close()
 	}
 	if c.hub.unregister(c) {
+		c.hub.contentLeft(c.conf, c.id)
 		c.recordLeft(c.leftReason())
 		if c.floor != nil && c.role == conference.RolePoint {
 			c.floor.pointLeft(c.adm.Point.ID)
@@ -264,6 +266,8 @@ func (c *conn) handle(ctx context.Context, data []byte) *protocol.Error {
 		return c.hub.attendanceOf(c.conf).handle(ctx, c, m)
 	case *protocol.Control:
 		return c.control(ctx, m)
+	case *protocol.Content:
+		return c.content(m)
 	case *protocol.Stats:
 		return c.stats(m)
 	case *protocol.Candidate:

@@ -283,6 +283,7 @@ func (f *floor) applyIfNewer(state conference.FloorState) bool {
 		holders[i] = h.PointID
 	}
 	f.hub.d.SFU.SetFloor(f.conf, state.Version, holders)
+	f.hub.contentFloorChanged(f.conf, holders)
 	return true
 }
 

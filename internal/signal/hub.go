@@ -124,6 +124,7 @@ type Hub struct {
 	stats    hubStats      // see stats.go
 	reports  statsReports  // participants' own stats reports and quality alerts; see stats_report.go
 	sessions sessions      // WHIP and WHEP sessions; see whip.go
+	content  contents      // the content shared in each conference; see content.go
 }
 
 // VideoLayers returns the simulcast encodings of a camera that every

@@ -520,8 +520,8 @@ func TestMediaProfile(t *testing.T) {
 		point string
 		slots []string
 	}{
-		{conference.RolePoint, points[len(tests)], slices.Concat(speakers, []string{"program program-video", "program program-audio", "probe probe"})},
-		{conference.RoleTechnician, "", slices.Concat(speakers, []string{"probe probe"}, wall)},
+		{conference.RolePoint, points[len(tests)], slices.Concat(speakers, []string{"program program-video", "program program-audio", "content content-video", "probe probe"})},
+		{conference.RoleTechnician, "", slices.Concat(speakers, []string{"content content-video", "probe probe"}, wall)},
 	} {
 		t.Run("subscribe offer of a "+string(sub.role), func(t *testing.T) {
 			peer := dialRaw(t, s, conf, sub.role, sub.point)

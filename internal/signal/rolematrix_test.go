@@ -81,6 +81,11 @@ var signalMatrix = []signalRow{
 	{"control restart_camera", `{"type":"control","action":"restart_camera","participant_id":"POINT"}`, []conference.Role{rTech}},
 	{"control program_audio", `{"type":"control","action":"program_audio","participant_id":""}`, []conference.Role{rTech}},
 	{"control program_video", `{"type":"control","action":"program_video","participant_id":""}`, []conference.Role{rTech}},
+	// A point may share content only while it holds the floor, which
+	// TestContent covers; stop by a point that does not share is a
+	// conflict.
+	{"content start", `{"type":"content","action":"start","mid":"2"}`, []conference.Role{rTech, rChair}},
+	{"content stop", `{"type":"content","action":"stop"}`, []conference.Role{rTech, rChair, rPoint}},
 	{"control drop", `{"type":"control","action":"drop","participant_id":"POINT"}`, []conference.Role{rTech}},
 }
 
@@ -172,6 +177,7 @@ func TestRedisSignalingRoleMatrix(t *testing.T) {
 			protocol.ControlProgramAudio, protocol.ControlProgramVideo},
 		protocol.TypeRollCall:   {protocol.RollCallStart, protocol.RollCallConfirm, protocol.RollCallMark, protocol.RollCallClose},
 		protocol.TypeConference: {protocol.ConferenceStart, protocol.ConferenceEnd},
+		protocol.TypeContent:    {protocol.ContentStart, protocol.ContentStop},
 	}
 	for _, a := range conference.FloorActions {
 		actions[protocol.TypeFloor] = append(actions[protocol.TypeFloor], string(a))
@@ -284,7 +290,7 @@ func TestRedisUnknownActionsAndLimits(t *testing.T) {
 		rSecretariat: s.dial(ctx, s.token("unknown-actions", rSecretariat, "", time.Hour), false),
 		rPoint:       s.dial(ctx, s.token("unknown-actions", rPoint, points[0], time.Hour), false),
 	}
-	for _, typ := range []string{protocol.TypeFloor, protocol.TypeControl, protocol.TypeRollCall, protocol.TypeConference} {
+	for _, typ := range []string{protocol.TypeFloor, protocol.TypeControl, protocol.TypeRollCall, protocol.TypeConference, protocol.TypeContent} {
 		for role, c := range senders {
 			got, err := exchange(ctx, c, `{"type":"`+typ+`","action":"shout","participant_id":"x"}`)
 			if err != nil {

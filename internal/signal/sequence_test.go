@@ -46,14 +46,14 @@ func TestRedisConnectSequence(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s.dial(ctx, s.token("sequence", conference.RoleTechnician, "", time.Hour), true)
-	states := []string{"conference_state", "floor_state"}
+	states := []string{"conference_state", "floor_state", "content_state"}
 	for _, tc := range []struct {
 		role  conference.Role
 		point string
 		want  []string // after welcome and roster, in any order
 		may   []string // may come too
 	}{
-		{conference.RoleChair, "", append([]string{"subscribe_offer", "program"}, states...), []string{"roster_update", "attendance_changed", "downlink", "wall_state"}},
+		{conference.RoleChair, "", append([]string{"subscribe_offer", "program"}, states...), []string{"roster_update", "attendance_changed", "downlink", "wall_state", "link_quality"}},
 		{conference.RolePoint, points[0], append([]string{"subscribe_offer"}, states...), []string{"roster_update", "downlink"}},
 		{conference.RoleSecretariat, "", states, []string{"roster_update", "attendance_changed", "downlink"}},
 	} {

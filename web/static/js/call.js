@@ -56,6 +56,12 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  *     qualityAlert(msg)               a point's link became poor or recovered (quality_alert)
  *     muted(muted)                    the hall muted (true) or unmuted this participant
  *     restartCamera()                 the hall asks this page to reopen its camera
+ *     content(msg)                    who shares content now (content_state)
+ *     contentEnded(reason)            this page's content ended: taken away (reason of
+ *                                     content_state), refused, or the capture ended
+ *   content     true for a page that may share content (a screen, a window, a tab):
+ *               its publish PeerConnection then has a video transceiver for it
+ *               from the first offer (see shareContent)
  *
  * window.hoinghi (see debugInfo in ui.js) follows the state, the PeerConnections,
  * the participant id, the roster, the floor and the roll call, for tests; and
@@ -66,8 +72,10 @@ const FINAL_REASONS = new Set(['replaced', 'revoked', 'dropped']);
  * encoding per layer, which the server pauses and resumes with publish_layers.
  */
 export class Call {
-  constructor({ token, stream, iceServers, on }) {
+  constructor({ token, stream, iceServers, on, content }) {
     this.token = token;
+    this.sharesContent = !!content;
+    this.contentTrack = null; // the track this page shares now
     this.stream = stream;
     this.iceServers = iceServers || [];
     this.on = on || {};
@@ -107,6 +115,75 @@ export class Call {
     if (fields.subject) msg.subject = fields.subject;
     if (fields.seconds) msg.seconds = fields.seconds;
     return link.sig.send(msg);
+  }
+
+  /**
+   * Shares track (a screen, a window or a tab from getDisplayMedia) as the
+   * conference's content: asks the server (content start, naming the
+   * content transceiver's mid), then sends the track in one encoding,
+   * sharp and slow (contentHint "detail", at most 5 frames a second and
+   * 1.5 Mbit/s). Resolves true once the server took it, false when it
+   * refused (the error comes to on.error too) or the page is not
+   * connected. The content ends by stopContent, when the server names
+   * another sharer (on.contentEnded) or when the capture ends.
+   */
+  async shareContent(track) {
+    const link = this.link;
+    if (!link || !link.welcomed || !link.sig || !link.contentTx?.mid) return false;
+    track.contentHint = 'detail';
+    this.debug.timing.contentStart = Date.now();
+    const taken = new Promise((resolve) => {
+      link.contentWaiter?.(false);
+      link.contentWaiter = resolve;
+    });
+    if (!link.sig.send({ type: 'content', action: 'start', mid: link.contentTx.mid })) return false;
+    if (!(await taken) || link !== this.link) return false;
+    const old = this.contentTrack;
+    this.contentTrack = track;
+    if (old && old !== track) old.stop();
+    track.addEventListener('ended', () => {
+      if (this.contentTrack === track) this.stopContent();
+    }, { once: true });
+    try {
+      await link.contentTx.sender.replaceTrack(track);
+      const params = link.contentTx.sender.getParameters();
+      if (!params.encodings || params.encodings.length === 0) params.encodings = [{}];
+      Object.assign(params.encodings[0], { active: true, maxFramerate: 5, maxBitrate: 1_500_000 });
+      params.degradationPreference = 'maintain-resolution';
+      await link.contentTx.sender.setParameters(params);
+    } catch (err) {
+      console.warn('hoinghi: content parameters', err);
+    }
+    return true;
+  }
+
+  /** Stops sharing content, telling the server. */
+  stopContent() {
+    const link = this.link;
+    if (!this.contentTrack) return;
+    if (link?.welcomed) link.sig?.send({ type: 'content', action: 'stop' });
+    this.#endContent(link, 'stopped');
+  }
+
+  #endContent(link, reason) {
+    const track = this.contentTrack;
+    if (!track) return;
+    this.contentTrack = null;
+    track.stop();
+    link?.contentTx?.sender.replaceTrack(null).catch(() => {});
+    this.on.contentEnded?.(reason);
+  }
+
+  #onContent(link, msg) {
+    this.debug.content = msg;
+    const mine = !!msg.participant_id && msg.participant_id === this.debug.participantId;
+    if (link.contentWaiter && mine) {
+      link.contentWaiter(true);
+      link.contentWaiter = null;
+    } else if (this.contentTrack && !mine) {
+      this.#endContent(link, msg.reason || 'replaced');
+    }
+    this.on.content?.(msg);
   }
 
   /**
@@ -220,6 +297,9 @@ export class Call {
         this.debug.media = msg.state || '';
         this.on.mediaState?.(msg);
         break;
+      case 'content_state':
+        this.#onContent(link, msg);
+        break;
       case 'program':
         this.debug.program = msg;
         this.on.program?.(msg);
@@ -287,11 +367,14 @@ export class Call {
     link.sub.ontrack = (ev) => this.#onTrack(link, ev);
 
     const tracks = this.stream ? this.stream.getTracks() : [];
-    if (tracks.length > 0) {
+    if (tracks.length > 0 || this.sharesContent) {
       link.pub = new RTCPeerConnection(config);
       this.debug.pcs.publish = link.pub;
       this.#watchPC(link, link.pub, 'publish');
       for (const track of tracks) this.#addTrack(link, track);
+      // Content goes on a transceiver of its own, there from the first
+      // offer, so that sharing needs no renegotiation.
+      if (this.sharesContent) link.contentTx = link.pub.addTransceiver('video', { direction: 'sendonly' });
       this.#negotiatePublish(link);
     } else {
       this.debug.pcs.publish = null;
@@ -469,6 +552,10 @@ export class Call {
     console.warn('hoinghi: server error', msg.code, msg.message, msg.request || '');
     this.on.notice?.(serverErrorText(msg));
     this.on.error?.(msg);
+    if (msg.request === 'content' && link.contentWaiter) {
+      link.contentWaiter(false);
+      link.contentWaiter = null;
+    }
     // A refused offer gets no answer: fail the negotiation waiting for one.
     if (msg.request === 'publish_offer' && link.answerWaiter) {
       link.answerWaiter.reject(new Error(`publish_offer refused: ${msg.code}`));
@@ -532,6 +619,10 @@ export class Call {
     this.link = null;
     if (!link) return;
     link.answerWaiter = null;
+    link.contentWaiter?.(false);
+    link.contentWaiter = null;
+    // The server ends the content of a connection that went away.
+    this.#endContent(link, 'left');
     link.sig?.close();
     link.pub?.close();
     link.sub?.close();
@@ -565,6 +656,9 @@ const ATTENDANCE_REQUESTS = new Set(['check_in', 'roll_call', 'conference', 'con
 /** Returns a plain sentence (in the page's language) for a server error message. */
 export function serverErrorText(msg) {
   if (msg.request === 'floor') return floorErrorText(msg);
+  if (msg.request === 'content') {
+    return has(`error.content.${msg.reason}`) ? t(`error.content.${msg.reason}`) : t('error.content.other', { code: msg.code || '?' });
+  }
   if (msg.request === 'conference' && (msg.reason === 'ended' || msg.reason === 'started')) {
     return t('conference.why.' + msg.reason);
   }

@@ -19,6 +19,7 @@ import { has, initLang, t } from './i18n.js';
 import { PointBook, matches } from './points.js';
 import { InboundQuality, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
+import { CONTENT_STREAM, ContentView } from './content.js';
 import { ReportFeed, RollCall, conferenceStage, conferenceStageText, formatTime, setTimeZone, showStage, timeZoneOfPage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showRefusal, showSessionRefusal, showStatus,
@@ -117,6 +118,23 @@ const debug = debugInfo();
 let session = null;
 let call = null;
 let stream = null; // the hall program we publish
+// The content shared in the conference, above the wall while there is
+// one. The hall shares its own (replacing a point's) and stops anyone's.
+const contentStop = byId('content-stop');
+const content = new ContentView({
+  screen: byId('content'),
+  video: byId('content-video'),
+  label: byId('content-label'),
+  placeholder: byId('content-placeholder'),
+  button: byId('content-share'),
+  call: () => call,
+  notify: (text, seconds) => notify(ui.notices, text, seconds),
+  layout: (active) => {
+    ui.body.dataset.content = active ? 'on' : 'off';
+    contentStop.hidden = !active || !!call?.contentTrack;
+  },
+});
+contentStop.addEventListener('click', () => call?.send({ type: 'content', action: 'stop' }));
 let warningText = null; // () => text of the warning shown, for a language switch
 const book = new PointBook();
 const tiles = new Map(); // point id -> tile element of the points on the wall's page
@@ -201,6 +219,7 @@ async function main() {
     token,
     stream,
     iceServers: session.ice_servers,
+    content: true,
     on: {
       state: (state) => {
         showStatus(ui.status, state);
@@ -238,8 +257,14 @@ async function main() {
         render();
       },
       track: (id, remote, track, name) => {
+        if (id === CONTENT_STREAM) {
+          content.setTrack(track);
+          return;
+        }
         addTrack(id, track, name);
       },
+      content: (msg) => content.update(msg),
+      contentEnded: (reason) => content.ended(reason),
       streamEnded: (id) => {
         if (id === WALL_STREAM) {
           wall.tracks.clear();
@@ -252,6 +277,7 @@ async function main() {
         render();
       },
       remoteReset: () => {
+        content.reset();
         wall.tracks.clear();
         wall.streams.clear();
         wall.shown = [];

@@ -20,6 +20,7 @@ import { initLang, t } from './i18n.js';
 import { median, reportOwnStats, selectedPair, videoBytesSent, videoFramesDecoded } from './stats.js';
 import { Floor, SPEAKER_STREAM, SPEAKER_VIDEO, clockTime, formatClock, showClock } from './floor.js';
 import { RollCall, conferenceStage, setTimeZone, showStage } from './attendance.js';
+import { CONTENT_STREAM, ContentView } from './content.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showInsecure, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -78,6 +79,7 @@ const ui = {
   downlinkNote: byId('downlink-note'),
   sinks: byId('audio-sinks'),
   unmute: byId('unmute'),
+  contentShare: byId('content-share'),
 };
 
 const token = readToken();
@@ -93,6 +95,19 @@ const floor = new Floor();
 const slots = new Map(); // speaker slot (speaker-video, speaker-audio-0, ...) -> its track here
 let floorPending = 0; // timer while a floor action of this page awaits the server's answer
 const rollCall = new RollCall();
+// The content shared in the conference: the main view while there is one,
+// the hall and the speaker small beside it. The point shares while it
+// holds the floor.
+const content = new ContentView({
+  screen: byId('content'),
+  video: byId('content-video'),
+  label: byId('content-label'),
+  placeholder: byId('content-placeholder'),
+  button: ui.contentShare,
+  call: () => call,
+  notify: (text, seconds) => notify(ui.notices, text, seconds),
+  layout: (active) => { ui.body.dataset.content = active ? 'on' : 'off'; },
+});
 let rollCallPending = 0; // timer while this page's confirmation awaits the server's answer
 let mutedByHall = false; // the technician muted this point (control "mute")
 let conferenceState = null; // the last conference_state: the floor is asked for only while it runs
@@ -204,6 +219,7 @@ function ensureCall() {
     token,
     stream: picker.stream,
     iceServers: session.ice_servers,
+    content: true,
     on: {
       state: showState,
       welcome: () => {
@@ -223,6 +239,10 @@ function ensureCall() {
           addSlot(name, track);
           return;
         }
+        if (id === CONTENT_STREAM) {
+          content.setTrack(track);
+          return;
+        }
         streams.set(id, stream);
         if (stream.getAudioTracks().length > 0) sinks.set(id, stream);
         track.addEventListener('unmute', render);
@@ -234,6 +254,7 @@ function ensureCall() {
           clearSlots();
           return;
         }
+        if (id === CONTENT_STREAM) return;
         streams.delete(id);
         sinks.remove(id);
         render();
@@ -242,6 +263,7 @@ function ensureCall() {
         streams.clear();
         sinks.clear();
         clearSlots();
+        content.reset();
         render();
       },
       floor: (msg, fresh) => {
@@ -288,6 +310,14 @@ function ensureCall() {
         renderFloor();
       },
       restartCamera,
+      content: (msg) => {
+        content.update(msg);
+        renderFloor();
+      },
+      contentEnded: (reason) => {
+        content.ended(reason);
+        renderFloor();
+      },
       closed: (reason, message) => {
         if (reason === 'dropped') {
           // The technician dropped this point: no reconnecting by itself;
@@ -506,6 +536,8 @@ function renderFloor() {
   const state = turn ? 'holding' : request ? 'queued' : 'idle';
   ui.floor.dataset.floor = state;
   ui.body.dataset.floor = state;
+  // The point shares its screen while it holds the floor.
+  ui.contentShare.hidden = !turn && !call?.contentTrack;
   // The floor is asked for only while the conference runs (an older
   // server, which sends no status, lets the request through).
   const stage = conferenceStage(conferenceState);
