@@ -214,13 +214,17 @@ func programSlots(p *Participant, stats *counters) []*downTrack {
 // slotCodecs are the codecs the subscribe offer names on the m-line of
 // the video slot d: VP8, and H.264 after it on the program's
 // (programCodec); a subscriber's answer without H.264 there keeps the
-// program's picture VP8.
+// program's picture VP8. Each keeps the transport-wide congestion
+// control feedback of the subscribe media engine (registerTransportCC).
 func slotCodecs(d *downTrack) []webrtc.RTPCodecParameters {
-	vp8 := codecs()[1]
+	cs := []webrtc.RTPCodecParameters{vp8Codec()}
 	if d.h264 {
-		return []webrtc.RTPCodecParameters{vp8, programCodec()}
+		cs = append(cs, programCodec())
 	}
-	return []webrtc.RTPCodecParameters{vp8}
+	for i := range cs {
+		cs[i].RTCPFeedback = append(cs[i].RTCPFeedback, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+	}
+	return cs
 }
 
 // addViewerSlots gives a viewer the hall program's two slots, on the
