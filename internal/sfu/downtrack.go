@@ -184,7 +184,7 @@ func (d *downTrack) carriesH264() bool {
 	return b != nil && b.h264Type != 0
 }
 
-// payloadType returns the payload type of the packet fi describes at the
+// payloadTypeOf returns the payload type of the packet fi describes at the
 // subscriber of b, false when it did not negotiate the packet's codec.
 func (b *binding) payloadTypeOf(fi *frameInfo) (uint8, bool) {
 	if fi.h264 {
