@@ -51,9 +51,9 @@ type Options struct {
 	// VideoBitrate and AudioBitrate are the bits/s of synthetic RTP
 	// payload Publish sends; zero means 500 kbit/s and 32 kbit/s.
 	VideoBitrate, AudioBitrate int
-	// H264 makes Publish send synthetic H.264 (client.H264Generator,
-	// constrained baseline in packetization mode 1, as OBS sends it) in
-	// place of VP8, and Watch offer H.264 beside VP8.
+	// H264 makes Publish offer and send synthetic H.264 alone
+	// (client.H264Generator, constrained baseline in packetization mode
+	// 1, as OBS does) in place of VP8, and Watch offer H.264 after VP8.
 	H264 bool
 	// Trickle sends the offer before the candidates are gathered and
 	// then each candidate in a PATCH (application/trickle-ice-sdpfrag);
@@ -80,15 +80,17 @@ type session struct {
 	ended   bool
 }
 
-// newAPI returns a pion API that sends and receives VP8 and Opus alone
-// (with h264: H.264 of client.H264FmtpLine too), with the default
-// interceptors, loopback candidates included and mDNS off.
-func newAPI(h264 bool) (*webrtc.API, error) {
+// newAPI returns a pion API that sends and receives Opus and, for video,
+// VP8 with vp8 and H.264 of client.H264FmtpLine with h264, with the
+// default interceptors, loopback candidates included and mDNS off.
+func newAPI(vp8, h264 bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("whip: register VP8: %w", err)
+	if vp8 {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("whip: register VP8: %w", err)
+		}
 	}
 	if h264 {
 		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -110,11 +112,13 @@ func newAPI(h264 bool) (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-func newSession(ctx context.Context, o Options) (*session, error) {
+// newSession starts a session of o; with vp8 its video may be VP8 (and
+// H.264 with o.H264).
+func newSession(ctx context.Context, o Options, vp8 bool) (*session, error) {
 	if o.HTTP == nil {
 		o.HTTP = http.DefaultClient
 	}
-	api, err := newAPI(o.H264)
+	api, err := newAPI(vp8, o.H264)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +332,8 @@ type Publisher struct {
 // client.SenderHash(o.Sender)) until Delete or Close. It returns once the
 // server answered; the media flows once ICE connects.
 func Publish(ctx context.Context, o Options) (*Publisher, error) {
-	s, err := newSession(ctx, o)
+	s, err := newSession(ctx, o, !o.H264) // H.264 alone, as OBS offers it
+
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +456,7 @@ type Viewer struct {
 // Watch opens a WHEP session at o.Endpoint, receiving audio and video,
 // and counts what arrives (client.TrackCounter) until Delete or Close.
 func Watch(ctx context.Context, o Options) (*Viewer, error) {
-	s, err := newSession(ctx, o)
+	s, err := newSession(ctx, o, true)
 	if err != nil {
 		return nil, err
 	}
