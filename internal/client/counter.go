@@ -1,6 +1,7 @@
 package client
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +92,10 @@ func (rt *TrackCounter) ReadTrack(t *webrtc.TrackRemote, start time.Time) error 
 		if h.Padding && end > hl {
 			end -= int(buf[n-1])
 		}
-		rt.add(start, &h, buf[hl:max(end, hl)])
+		// A slot may carry H.264 beside VP8: the payload type says which,
+		// and pion's track follows it.
+		h264 := rt.video && strings.EqualFold(t.Codec().MimeType, webrtc.MimeTypeH264)
+		rt.add(start, &h, buf[hl:max(end, hl)], h264)
 	}
 }
 
@@ -121,21 +125,40 @@ func (rt *TrackCounter) ReadReports(r *webrtc.RTPReceiver) {
 	}
 }
 
-// add records one received packet.
-func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte) {
+// add records one received packet, of H.264 video when h264 is set.
+func (rt *TrackCounter) add(start time.Time, h *rtp.Header, payload []byte, h264 bool) {
 	var (
-		info PayloadInfo
-		err  error
+		info   PayloadInfo
+		err    error
+		marked = true
 	)
 	if len(payload) > 0 {
-		if rt.video {
+		switch {
+		case h264:
+			info, marked, err = CheckH264(payload)
+		case rt.video:
 			info, err = CheckVideo(payload)
-		} else {
+		default:
 			info, err = CheckAudio(payload)
 		}
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
+	rt.stats.Codec = webrtc.MimeTypeVP8
+	switch {
+	case h264:
+		rt.stats.Codec = webrtc.MimeTypeH264
+	case !rt.video:
+		rt.stats.Codec = webrtc.MimeTypeOpus
+	}
+	if !marked {
+		// An H.264 packet other than the SEI message that names the
+		// sender: it belongs to the access unit of the last one.
+		info.Sender = rt.stats.Sender
+		if rt.sender != 0 {
+			info.Sender = rt.sender
+		}
+	}
 	if rt.stats.Packets == 0 {
 		rt.stats.FirstPacket = time.Since(start)
 	}

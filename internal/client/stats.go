@@ -10,13 +10,16 @@ import (
 type TrackStats struct {
 	Participant string // stream id, which is the publishing participant's id
 	Kind        string // "audio" or "video"
-	SSRC        uint32
-	Packets     uint64 // RTP packets
-	Bytes       uint64 // RTP payload bytes (header and padding excluded)
-	Lost        uint64 // received: packets missing from the sequence number range seen so far
-	SeqJumps    uint64 // received: packets whose sequence number did not follow the previous one
-	Corrupt     uint64 // received: payloads that failed the synthetic media check
-	Keyframes   uint64 // video keyframes received, or sent when publishing
+	// Codec is the MIME type of the last packet's codec (received), e.g.
+	// "video/VP8" or "video/H264"; "" before the first.
+	Codec     string
+	SSRC      uint32
+	Packets   uint64 // RTP packets
+	Bytes     uint64 // RTP payload bytes (header and padding excluded)
+	Lost      uint64 // received: packets missing from the sequence number range seen so far
+	SeqJumps  uint64 // received: packets whose sequence number did not follow the previous one
+	Corrupt   uint64 // received: payloads that failed the synthetic media check
+	Keyframes uint64 // video keyframes received, or sent when publishing
 	// FirstPacket is the time from the start of Dial to the first packet of
 	// this track (received), or zero for a published track.
 	FirstPacket time.Duration

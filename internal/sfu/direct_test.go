@@ -284,6 +284,9 @@ func TestNoDirectPathAsDTLSClient(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+			if tt.direct {
+				waitDirect(p, 5*time.Second)
+			}
 			if got := p.direct.Load() != nil; got != tt.direct {
 				t.Fatalf("direct path %v, want %v", got, tt.direct)
 			}

@@ -21,6 +21,9 @@ import (
 type binding struct {
 	ssrc        uint32
 	payloadType uint8
+	// h264Type is the payload type of H.264 on a slot that may carry it
+	// (the program's video), 0 when the subscriber did not negotiate it.
+	h264Type uint8
 	// twccExt is the id of the transport-wide sequence number
 	// extension, 0 when it was not negotiated.
 	twccExt uint8
@@ -40,6 +43,10 @@ type downTrack struct {
 	streamID string
 	trackID  string
 	slot     bool
+	// h264 is set for a slot that may carry H.264 beside its VP8 (the
+	// program's video): it takes an H.264 source once its subscriber
+	// negotiated H.264 (carriesH264).
+	h264 bool
 
 	bound  atomic.Pointer[binding]
 	rebase atomic.Bool // continue from the next packet as from a new source
@@ -120,8 +127,8 @@ const SpeakerStreamID = "speaker"
 // and its link carries at that encoding's next keyframe, which is
 // requested at once; until then d goes on forwarding what it forwarded.
 func (d *downTrack) switchSource(pub *upTrack) {
-	if pub != nil && !strings.EqualFold(pub.codec.MimeType, d.codec.MimeType) {
-		pub = nil // a slot bound to VP8 cannot carry H.264
+	if pub != nil && !d.takes(pub.codec) {
+		pub = nil // a slot bound to VP8 alone cannot carry H.264
 	}
 	d.switchMu.Lock()
 	defer d.switchMu.Unlock()
@@ -156,6 +163,34 @@ func (d *downTrack) switchSource(pub *upTrack) {
 	if key != nil {
 		key.requestKeyframe()
 	}
+}
+
+// takes reports whether d can carry media of codec: d's own, or H.264 on
+// a slot whose subscriber negotiated it.
+func (d *downTrack) takes(codec webrtc.RTPCodecParameters) bool {
+	if strings.EqualFold(codec.MimeType, d.codec.MimeType) {
+		return true
+	}
+	return strings.EqualFold(codec.MimeType, webrtc.MimeTypeH264) && d.carriesH264()
+}
+
+// carriesH264 reports whether d may carry H.264 and its subscriber
+// negotiated it; false until d is bound.
+func (d *downTrack) carriesH264() bool {
+	if !d.h264 {
+		return false
+	}
+	b := d.bound.Load()
+	return b != nil && b.h264Type != 0
+}
+
+// payloadTypeOf returns the payload type of the packet fi describes at the
+// subscriber of b, false when it did not negotiate the packet's codec.
+func (b *binding) payloadTypeOf(fi *frameInfo) (uint8, bool) {
+	if fi.h264 {
+		return b.h264Type, b.h264Type != 0
+	}
+	return b.payloadType, true
 }
 
 // retarget makes enc, an encoding of the track d shows, the one d
@@ -323,12 +358,23 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
 	b := &binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()}
+	if d.h264 {
+		if c, ok := matchCodec(programCodec(), ctx.CodecParameters()); ok {
+			b.h264Type = uint8(c.PayloadType)
+		}
+	}
 	for _, e := range ctx.HeaderExtensions() {
 		if e.URI == sdp.TransportCCURI && e.ID > 0 && e.ID < 15 {
 			b.twccExt = uint8(e.ID)
 		}
 	}
 	d.bound.Store(b)
+	if b.h264Type != 0 && d.sub != nil && d.sub.room != nil {
+		// The program's picture may be an H.264 source's now; pion
+		// calls Bind with the subscriber's negotiation under way, which
+		// applyFloor must not wait for.
+		go d.sub.room.applyFloor()
+	}
 	if t := d.target(); t != nil {
 		t.requestKeyframe()
 	}
@@ -445,6 +491,11 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 			return writeSkipped
 		}
 	}
+	pt, ok := b.payloadTypeOf(fi)
+	if !ok {
+		d.mu.Unlock()
+		return writeSkipped // H.264 to a subscriber that did not negotiate it
+	}
 	p, ok := d.rw.Rewrite(h.SequenceNumber, h.Timestamp, fi.pic, now)
 	if !ok {
 		d.mu.Unlock()
@@ -456,7 +507,7 @@ func (d *downTrack) write(src *upTrack, h *rtp.Header, sc *scratch, payload []by
 		Version:        2,
 		Padding:        h.Padding,
 		Marker:         h.Marker,
-		PayloadType:    b.payloadType,
+		PayloadType:    pt,
 		SequenceNumber: p.Seq,
 		Timestamp:      p.Timestamp,
 		SSRC:           b.ssrc,
@@ -586,8 +637,12 @@ func (d *downTrack) resend(seqs []uint16, buf []byte, h *rtp.Header, sc *scratch
 		if d.kind == webrtc.RTPCodecTypeVideo {
 			fi = src.readFrame(buf[hl:n])
 		}
+		pt, ok := b.payloadTypeOf(&fi)
+		if !ok {
+			continue
+		}
 		sc.renumber(&fi, o.Picture(fi.pic))
-		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: b.payloadType,
+		sc.out = rtp.Header{Version: 2, Padding: h.Padding, Marker: h.Marker, PayloadType: pt,
 			SequenceNumber: seq, Timestamp: o.Timestamp(h.Timestamp), SSRC: b.ssrc, CSRC: h.CSRC}
 		if w, err := d.writeRTP(b, sc, buf[hl:n]); err == nil && w > 0 {
 			sent++

@@ -92,7 +92,11 @@ func (r *room) applyFloor() {
 		}
 	}
 	chosenVideo, chosenAudio := r.chosenProgram()
-	video, audio := programSources(parts, chosenVideo, chosenAudio)
+	video, audio := programSources(parts, chosenVideo, chosenAudio, true)
+	vp8 := video
+	if video != nil && !strings.EqualFold(video.codec.MimeType, webrtc.MimeTypeVP8) {
+		vp8, _ = programSources(parts, chosenVideo, chosenAudio, false)
+	}
 	var told Program
 	if video != nil {
 		told.Video = video.streamID
@@ -105,7 +109,7 @@ func (r *room) applyFloor() {
 	content := r.contentSource(byID, holders)
 	for _, p := range parts {
 		p.fillSlots(holders, byID)
-		p.fillProgram(video, audio)
+		p.fillProgram(video, vp8, audio)
 		p.fillContent(content)
 		if p.info.Role.AtHall() && (!p.programSent || p.programTold != told) {
 			p.programTold, p.programSent = told, true
@@ -166,10 +170,7 @@ func (p *Participant) addSlots() error {
 	// The hall program, for a point.
 	var program []*downTrack
 	if conference.ReceivesProgram(p.info.Role) {
-		program = []*downTrack{
-			newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh),
-			newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh),
-		}
+		program = programSlots(p, stats)
 	}
 	// The content everyone sees (content.go).
 	content := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ContentStreamID, ContentTrackID, needHigh)
@@ -185,6 +186,9 @@ func (p *Participant) addSlots() error {
 		// sendonly: the subscribing PeerConnection carries nothing from
 		// the client.
 		t, err := p.sub.AddTransceiverFromTrack(d, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err == nil && d.kind == webrtc.RTPCodecTypeVideo {
+			err = t.SetCodecPreferences(slotCodecs(d))
+		}
 		if err != nil {
 			for _, d := range all {
 				d.close()
@@ -202,15 +206,36 @@ func (p *Participant) addSlots() error {
 	return nil
 }
 
+// programSlots returns the hall program's two slots for p: video, which
+// may carry H.264 beside VP8, then audio.
+func programSlots(p *Participant, stats *counters) []*downTrack {
+	video := newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh)
+	video.h264 = true
+	return []*downTrack{video,
+		newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh)}
+}
+
+// slotCodecs are the codecs the subscribe offer names on the m-line of
+// the video slot d: VP8, and H.264 after it on the program's
+// (programCodec); a subscriber's answer without H.264 there keeps the
+// program's picture VP8. Each keeps the transport-wide congestion
+// control feedback of the subscribe media engine (registerTransportCC).
+func slotCodecs(d *downTrack) []webrtc.RTPCodecParameters {
+	cs := []webrtc.RTPCodecParameters{vp8Codec()}
+	if d.h264 {
+		cs = append(cs, programCodec())
+	}
+	for i := range cs {
+		cs[i].RTCPFeedback = append(cs[i].RTCPFeedback, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+	}
+	return cs
+}
+
 // addViewerSlots gives a viewer the hall program's two slots, on the
 // subscribing PeerConnection whose offer its client sends
 // (HandleWatchOffer): no speaker slots, no probes, no wall.
 func (p *Participant) addViewerSlots() error {
-	stats := &p.sfu.stats
-	program := []*downTrack{
-		newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh),
-		newSpeakerSlot(p, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "program-audio", needHigh),
-	}
+	program := programSlots(p, &p.sfu.stats)
 	for _, d := range program {
 		sender, err := p.sub.AddTrack(d)
 		if err != nil {
@@ -295,8 +320,11 @@ const ProgramStreamID = "program"
 // technician's sends one). Its sound is that of chosenAudio
 // (SetProgramAudio) while it sends sound; else that of the participant
 // whose picture it is; else of the first technician's console that sends
-// sound. Either is nil for none.
-func programSources(parts []*Participant, chosenVideo, chosenAudio string) (video, audio *upTrack) {
+// sound. Either is nil for none. An H.264 picture (the mixer's) is taken
+// only with h264: without, the picture is the VP8 one these rules give
+// when they pass over H.264 (the program of a subscriber that did not
+// negotiate H.264).
+func programSources(parts []*Participant, chosenVideo, chosenAudio string, h264 bool) (video, audio *upTrack) {
 	// rank orders the sources: the ingest first, then technicians'
 	// consoles, then the others, each by join.
 	rank := func(p *Participant) (int, uint64) {
@@ -322,9 +350,9 @@ func programSources(parts []*Participant, chosenVideo, chosenAudio string) (vide
 		for _, up := range p.publishedTracks() {
 			switch {
 			case up.kind == webrtc.RTPCodecTypeVideo && videoOf[p] == nil:
-				// The program slots carry VP8 (speakerCodec): an H.264
-				// picture cannot be the program's.
-				if strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeVP8) {
+				// The program slots carry VP8 (speakerCodec), and
+				// H.264 where the subscriber negotiated it.
+				if strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeVP8) || h264 && strings.EqualFold(up.codec.MimeType, webrtc.MimeTypeH264) {
 					videoOf[p] = up
 				}
 			case up.kind == webrtc.RTPCodecTypeAudio && audioOf[p] == nil:
@@ -358,13 +386,17 @@ func programSources(parts []*Participant, chosenVideo, chosenAudio string) (vide
 }
 
 // fillProgram points p's program slots, if it has them, at the hall
-// program's video and audio.
-func (p *Participant) fillProgram(video, audio *upTrack) {
+// program's video and audio; a program slot whose subscriber did not
+// negotiate H.264 gets vp8, the VP8 picture, when video is H.264.
+func (p *Participant) fillProgram(video, vp8, audio *upTrack) {
 	p.mu.Lock()
 	program := p.program
 	p.mu.Unlock()
 	if len(program) != 2 {
 		return
+	}
+	if video != nil && !program[0].takes(video.codec) {
+		video = vp8
 	}
 	program[0].switchSource(video)
 	program[1].switchSource(audio)

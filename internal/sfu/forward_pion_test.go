@@ -116,6 +116,18 @@ func connectDownTrack(tb testing.TB, s *SFU, d *downTrack, prime func(), direct 
 	}
 }
 
+// waitDirect reports whether p's direct path opens within timeout: the
+// connection-state callback that opens it may come after the first
+// packets went through pion.
+func waitDirect(p *Participant, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); p.direct.Load() == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 // BenchmarkForwardSRTP measures one incoming packet forwarded to n
 // subscribers over real pion PeerConnections on loopback: our rewrite plus
 // pion's interceptors, SRTP encryption and the UDP send. The receivers run
@@ -144,7 +156,7 @@ func BenchmarkForwardSRTP(b *testing.B) {
 			}
 			for range n {
 				d := newDownTrack(u, nil)
-				if p := connectDownTrack(b, s, d, send, bc.path == "direct"); p != nil && p.direct.Load() == nil {
+				if p := connectDownTrack(b, s, d, send, bc.path == "direct"); p != nil && !waitDirect(p, 5*time.Second) {
 					b.Fatal("no direct path on a UDP connection")
 				}
 			}

@@ -360,3 +360,81 @@ func BenchmarkResend(b *testing.B) {
 		d.resend(seqs, buf, &h, sc)
 	}
 }
+
+func h264Packet(seq uint16, ts uint32, payload []byte) []byte {
+	pkt, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 127, SequenceNumber: seq, Timestamp: ts, SSRC: 1234, Marker: true},
+		Payload: payload}).Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return pkt
+}
+
+// TestProgramSlotCarriesH264: the program's video slot goes over from a
+// VP8 source to an H.264 one at its first IDR (or SPS), each packet with
+// the payload type the subscriber negotiated for its codec, the H.264
+// payloads as they came, and back to VP8 at its keyframe, with continuous
+// numbers; a slot whose subscriber did not negotiate H.264, and a speaker
+// slot, refuse the H.264 source.
+func TestProgramSlotCarriesH264(t *testing.T) {
+	idr := []byte{0x65, 0x88, 0x84, 0x21}                       // a single NAL unit: an IDR slice
+	stapSPS := []byte{0x78, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce} // STAP-A of an SPS and a PPS
+	slice := []byte{0x41, 0x9a, 0x02}                           // a non-IDR slice
+	tests := []struct {
+		name      string
+		h264      bool  // the slot may carry H.264 (the program's video)
+		h264Type  uint8 // the payload type negotiated for H.264, 0: none
+		wantTypes []uint8
+	}{
+		{"program slot, H.264 negotiated", true, 102, []uint8{96, 96, 96, 102, 102, 102, 96, 96}},
+		// The H.264 source is refused: the slot shows nothing until the
+		// VP8 one is back (fillProgram gives such a slot the VP8 picture).
+		{"program slot, VP8 alone", true, 0, []uint8{96, 96, 96, 96}},
+		{"speaker slot", false, 102, []uint8{96, 96, 96, 96}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cam := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+			mixer := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264)
+			cam.codec.ClockRate, mixer.codec.ClockRate = 90000, 90000
+			w := &recordingWriter{}
+			slot := newSpeakerSlot(nil, cam.stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "program-video", needHigh)
+			slot.h264 = tt.h264
+			slot.bound.Store(&binding{ssrc: 42, payloadType: 96, h264Type: tt.h264Type, stream: w})
+			var h rtp.Header
+
+			slot.switchSource(cam)
+			cam.forward(&h, vp8Packet(100, 1000, true, true))
+			cam.forward(&h, vp8Packet(101, 4000, false, true))
+			slot.switchSource(mixer)
+			mixer.forward(&h, h264Packet(500, 90000, slice)) // not a keyframe: waits
+			cam.forward(&h, vp8Packet(102, 7000, false, true))
+			mixer.forward(&h, h264Packet(501, 93600, stapSPS))
+			mixer.forward(&h, h264Packet(502, 93600, idr))
+			mixer.forward(&h, h264Packet(503, 97200, slice))
+			cam.forward(&h, vp8Packet(103, 10000, false, true))
+			slot.switchSource(cam)
+			cam.forward(&h, vp8Packet(104, 13000, true, true))
+			cam.forward(&h, vp8Packet(105, 16000, false, true))
+
+			var types []uint8
+			for i, hd := range w.headers {
+				types = append(types, hd.PayloadType)
+				if hd.PayloadType == 102 && (i < 3 || i > 5 || string(w.payloads[i]) != string([][]byte{stapSPS, idr, slice}[i-3])) {
+					t.Errorf("packet %d: H.264 payload %x changed", i, w.payloads[i])
+				}
+			}
+			if fmt.Sprint(types) != fmt.Sprint(tt.wantTypes) {
+				t.Fatalf("payload types %v, want %v", types, tt.wantTypes)
+			}
+			// The SPS and the IDR picture are one access unit: one
+			// timestamp.
+			for i := 1; i < len(w.headers); i++ {
+				a, b := w.headers[i-1], w.headers[i]
+				if b.SequenceNumber != a.SequenceNumber+1 || b.Timestamp-a.Timestamp > 1<<31 {
+					t.Errorf("packet %d: sequence %d, timestamp %d after %d, %d", i, b.SequenceNumber, b.Timestamp, a.SequenceNumber, a.Timestamp)
+				}
+			}
+		})
+	}
+}

@@ -18,6 +18,9 @@ type frameInfo struct {
 	vp8  bool
 	desc vp8.Descriptor
 	pic  rewrite.Picture
+	// h264 is set for an H.264 packet: it goes out with the payload type
+	// the subscriber negotiated for H.264, and nothing in it is rewritten.
+	h264 bool
 }
 
 // frameReader returns the function that reads what a forwarder needs of
@@ -27,7 +30,7 @@ func frameReader(mime string) func([]byte) frameInfo {
 	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
 		return readVP8
 	case strings.EqualFold(mime, webrtc.MimeTypeH264):
-		return func(p []byte) frameInfo { return frameInfo{keyframe: isH264Keyframe(p)} }
+		return func(p []byte) frameInfo { return frameInfo{keyframe: isH264Keyframe(p), h264: true} }
 	}
 	return func([]byte) frameInfo { return frameInfo{} }
 }

@@ -206,7 +206,7 @@ func (p *Participant) HandlePublishOffer(ctx context.Context, sdp string) (strin
 	if !p.info.Role.Publishes() {
 		return "", fmt.Errorf("role %s does not publish", p.info.Role)
 	}
-	if err := checkPublishOffer(sdp); err != nil {
+	if err := checkPublishOffer(sdp, p.publishCodecs()); err != nil {
 		return "", err
 	}
 	pub, err := p.publishPC()
@@ -293,6 +293,15 @@ func (p *Participant) OnEnd(f func()) {
 	watch(p.sub)
 }
 
+// publishCodecs are the codecs the SFU takes from p: those of the cameras
+// (codecs), and H.264 too from the mixer's WHIP source (ingestCodecs).
+func (p *Participant) publishCodecs() []webrtc.RTPCodecParameters {
+	if p.info.Role == conference.RoleIngest {
+		return ingestCodecs()
+	}
+	return codecs()
+}
+
 // publishPC returns p's publishing PeerConnection, made at the first call.
 func (p *Participant) publishPC() (*webrtc.PeerConnection, error) {
 	p.mu.Lock()
@@ -303,7 +312,11 @@ func (p *Participant) publishPC() (*webrtc.PeerConnection, error) {
 	if pc := p.pub.Load(); pc != nil {
 		return pc, nil
 	}
-	pc, err := p.sfu.pubAPI.NewPeerConnection(peerConfig)
+	api := p.sfu.pubAPI
+	if p.info.Role == conference.RoleIngest {
+		api = p.sfu.ingestAPI
+	}
+	pc, err := api.NewPeerConnection(peerConfig)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new publish PeerConnection: %w", err)
 	}

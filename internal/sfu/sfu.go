@@ -166,7 +166,10 @@ type SFU struct {
 	// pubAPI makes the PeerConnections that receive participants' media;
 	// those that send it to them are made each with an API of its own
 	// (subscribeAPI), from subSettings and subMedia.
-	pubAPI      *webrtc.API
+	pubAPI *webrtc.API
+	// ingestAPI makes the publishing PeerConnection of the mixer's WHIP
+	// source: pubAPI's, that takes H.264 too (ingestCodecs).
+	ingestAPI   *webrtc.API
 	subSettings webrtc.SettingEngine
 	subMedia    *webrtc.MediaEngine
 	udpMux      ice.UDPMux
@@ -287,7 +290,11 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 	// Each direction gets only the RTCP machinery it uses: every
 	// interceptor of a PeerConnection runs a goroutine and a ticker of its
 	// own, whatever it carries.
-	if s.pubAPI, err = publishAPI(se); err != nil {
+	if s.pubAPI, err = publishAPI(se, codecs()); err != nil {
+		s.closePorts()
+		return nil, err
+	}
+	if s.ingestAPI, err = publishAPI(se, ingestCodecs()); err != nil {
 		s.closePorts()
 		return nil, err
 	}
@@ -305,9 +312,9 @@ func New(cfg Config, log *slog.Logger) (*SFU, error) {
 // which a browser adapts its sending rate, and run no interceptor: the
 // NACKs, that feedback and the receiver reports are the SFU's one
 // reporter's (runReports), from what each track's reader counts.
-func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+func publishAPI(se webrtc.SettingEngine, cs []webrtc.RTPCodecParameters) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
+	if err := registerCodecs(me, cs); err != nil {
 		return nil, err
 	}
 	// Simulcast: the publisher's encodings of one track are told apart
@@ -333,7 +340,7 @@ func publishAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 // delivers (twcc).
 func subscribeMedia() (*webrtc.MediaEngine, error) {
 	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
+	if err := registerCodecs(me, subscribeCodecs()); err != nil {
 		return nil, err
 	}
 	if err := registerTransportCC(me); err != nil {
@@ -369,27 +376,68 @@ func (s *SFU) subscribeAPI(keys *srtpkeys.Recorder) *webrtc.API {
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
 }
 
-// codecs are the codecs the SFU takes and sends (docs/protocol.md, "Media
-// profile"): Opus for audio and VP8 for video, the codecs of every slot a
-// subscriber receives (speakerCodec); a slot cannot carry another video
-// codec, so the SFU takes none, and an offer's m-line without one of these
-// is rejected. No RTX: retransmissions arrive on the media SSRC, which keeps
+// codecs are the codecs the SFU takes from cameras and sends on every
+// slot (docs/protocol.md, "Media profile"): Opus for audio and VP8 for
+// video (speakerCodec); an offer's m-line without one of these is
+// rejected. No RTX: retransmissions arrive on the media SSRC, which keeps
 // the forwarding offsets simple. Video feedback is NACK, PLI and FIR, and
 // transport-wide congestion control for both kinds (registerTransportCC);
 // no REMB, which the SFU neither sends nor reads.
 func codecs() []webrtc.RTPCodecParameters {
-	videoFB := []webrtc.RTCPFeedback{{Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
 	return []webrtc.RTPCodecParameters{
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"},
 			PayloadType: 111},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB},
-			PayloadType: 96},
+		vp8Codec(),
 	}
 }
 
-// registerCodecs registers codecs with me.
-func registerCodecs(me *webrtc.MediaEngine) error {
-	for _, c := range codecs() {
+// vp8Codec is VP8 as every video slot carries it (payload type 96).
+func vp8Codec() webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback()},
+		PayloadType: 96}
+}
+
+// videoFeedback is the RTCP feedback of every video codec.
+func videoFeedback() []webrtc.RTCPFeedback {
+	return []webrtc.RTCPFeedback{{Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+}
+
+// H.264 fmtp lines: packetization mode 1 (FU-A and STAP-A, what OBS and
+// hardware encoders send) of the constrained baseline and the baseline
+// profile, level 3.1.
+const (
+	h264ConstrainedBaseline = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	h264Baseline            = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"
+)
+
+// programCodec is H.264 as the hall program slots offer it beside VP8
+// (payload type 102, constrained baseline, packetization mode 1), for a
+// program picture that comes from a mixer in H.264.
+func programCodec() webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264ConstrainedBaseline, RTCPFeedback: videoFeedback()},
+		PayloadType: 102}
+}
+
+// ingestCodecs are the codecs the SFU takes from the mixer's WHIP source
+// (role ingest): those of codecs, and H.264 in packetization mode 1 of
+// the constrained baseline (payload type 102) or the baseline profile
+// (104), which the program slots carry as programCodec.
+func ingestCodecs() []webrtc.RTPCodecParameters {
+	baseline := programCodec()
+	baseline.SDPFmtpLine, baseline.PayloadType = h264Baseline, 104
+	return append(codecs(), programCodec(), baseline)
+}
+
+// subscribeCodecs are the codecs of subscribing PeerConnections: those of
+// codecs, and programCodec, which only the program's video slot offers.
+func subscribeCodecs() []webrtc.RTPCodecParameters {
+	return append(codecs(), programCodec())
+}
+
+// registerCodecs registers cs with me.
+func registerCodecs(me *webrtc.MediaEngine, cs []webrtc.RTPCodecParameters) error {
+	for _, c := range cs {
 		kind := webrtc.RTPCodecTypeVideo
 		if strings.HasPrefix(c.MimeType, "audio/") {
 			kind = webrtc.RTPCodecTypeAudio

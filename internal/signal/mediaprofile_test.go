@@ -3,6 +3,8 @@ package signal_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -26,9 +28,13 @@ import (
 // profile".
 type profileCodec struct {
 	kind, rtpmap string
-	pt           uint8
-	fmtp         string // "" for none
-	feedback     []string
+	// where are the places the row is limited to ("WHIP source", a
+	// subscribe m-line's track id such as "program-video"); none: every
+	// m-line of its kind.
+	where    []string
+	pt       uint8
+	fmtp     string // "" for none
+	feedback []string
 }
 
 // mediaProfile is what the tables of the "Media profile" section say:
@@ -95,6 +101,12 @@ func readMediaProfile(t *testing.T) mediaProfile {
 			t.Fatalf("codec table row %q: payload type: %v", r, err)
 		}
 		c := profileCodec{kind: r[0], rtpmap: unquote(r[1]), pt: uint8(pt)}
+		if kind, places, ok := strings.Cut(r[0], " of the "); ok {
+			c.kind = kind
+			for _, w := range strings.Split(places, " and ") {
+				c.where = append(c.where, unquote(w))
+			}
+		}
 		if r[3] != "none" {
 			c.fmtp = unquote(r[3])
 		}
@@ -122,11 +134,18 @@ func readMediaProfile(t *testing.T) mediaProfile {
 	return p
 }
 
-// ofKind returns the profile's codecs of kind.
+// ofKind returns the profile's codecs of kind for every m-line.
 func (p mediaProfile) ofKind(kind string) []profileCodec {
+	return p.ofKindAt(kind, "")
+}
+
+// ofKindAt returns the profile's codecs of kind at place (see
+// profileCodec.where; "": none): those of every m-line, then those of
+// place.
+func (p mediaProfile) ofKindAt(kind, place string) []profileCodec {
 	var out []profileCodec
 	for _, c := range p.codecs {
-		if c.kind == kind {
+		if c.kind == kind && (len(c.where) == 0 || place != "" && slices.Contains(c.where, place)) {
 			out = append(out, c)
 		}
 	}
@@ -144,15 +163,21 @@ type offerCodec struct {
 }
 
 var (
-	offerVP9   = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP9, 98, 90000, 0, "profile-id=0"}
-	offerAV1   = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeAV1, 45, 90000, 0, ""}
-	offerVP8   = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8, 100, 90000, 0, ""}
-	offerRTX   = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeRTX, 101, 90000, 0, "apt=100"}
-	offerH264  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264, 127, 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
-	offerOpus  = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus, 109, 48000, 2, "minptime=10;useinbandfec=1"}
-	offerG722  = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypeG722, 9, 8000, 0, ""}
-	offerPCMU  = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypePCMU, 0, 8000, 0, ""}
-	offeredExt = []string{ // what a browser offers, and more than the server takes
+	offerVP9  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP9, 98, 90000, 0, "profile-id=0"}
+	offerAV1  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeAV1, 45, 90000, 0, ""}
+	offerVP8  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8, 100, 90000, 0, ""}
+	offerRTX  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeRTX, 101, 90000, 0, "apt=100"}
+	offerH264 = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264, 127, 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+	// offerH264Base is H.264 of the baseline profile; offerH264Mode0 of
+	// packetization mode 0, offerH264High of the high profile: neither
+	// is taken.
+	offerH264Base  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264, 125, 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"}
+	offerH264Mode0 = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264, 126, 90000, 0, "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f"}
+	offerH264High  = offerCodec{webrtc.RTPCodecTypeVideo, webrtc.MimeTypeH264, 112, 90000, 0, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f"}
+	offerOpus      = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus, 109, 48000, 2, "minptime=10;useinbandfec=1"}
+	offerG722      = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypeG722, 9, 8000, 0, ""}
+	offerPCMU      = offerCodec{webrtc.RTPCodecTypeAudio, webrtc.MimeTypePCMU, 0, 8000, 0, ""}
+	offeredExt     = []string{ // what a browser offers, and more than the server takes
 		sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI, sdp.TransportCCURI, sdp.ABSSendTimeURI,
 		sdp.AudioLevelURI, "urn:ietf:params:rtp-hdrext:toffset", "urn:3gpp:video-orientation",
 		"http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
@@ -367,14 +392,14 @@ func sorted(s []string) []string {
 }
 
 // checkMLine checks an m-line the server sent against the profile: its
-// codecs are the profile's of its kind (by rtpmap, payload type when
-// wantPT, fmtp and feedback) and its header extensions those of the
+// codecs are the profile's of its kind at place (by rtpmap, payload type
+// when wantPT, fmtp and feedback) and its header extensions those of the
 // profile's column side+" "+kind.
-func checkMLine(t *testing.T, p mediaProfile, md *sdp.MediaDescription, side string, wantPT bool) {
+func checkMLine(t *testing.T, p mediaProfile, md *sdp.MediaDescription, side, place string, wantPT bool) {
 	t.Helper()
 	kind := md.MediaName.Media
 	where := side + " " + kind
-	want := p.ofKind(kind)
+	want := p.ofKindAt(kind, place)
 	if md.MediaName.Port.Value == 0 {
 		t.Errorf("%s: m-line rejected (port 0), want %d codecs", where, len(want))
 		return
@@ -454,6 +479,9 @@ func TestMediaProfile(t *testing.T) {
 				}
 				// The message names what the server takes and what was offered.
 				for _, c := range profile.codecs {
+					if len(c.where) > 0 {
+						continue // not a camera's
+					}
 					if !strings.Contains(refusal.Message, c.kind+" "+c.rtpmap) {
 						t.Errorf("message %q does not name %s %s", refusal.Message, c.kind, c.rtpmap)
 					}
@@ -478,7 +506,7 @@ func TestMediaProfile(t *testing.T) {
 			for _, md := range ans.MediaDescriptions {
 				kind := md.MediaName.Media
 				kinds = append(kinds, kind)
-				checkMLine(t, profile, md, "publish", false)
+				checkMLine(t, profile, md, "publish", "", false)
 				// Directions and DTLS role: the Transport table.
 				if _, ok := md.Attribute("recvonly"); !ok {
 					t.Errorf("publish %s: answer is not recvonly", kind)
@@ -507,6 +535,51 @@ func TestMediaProfile(t *testing.T) {
 		})
 	}
 
+	// The WHIP source's offer: H.264 of the rows of the WHIP source is
+	// answered beside VP8 (packetization mode 0 and the high profile are
+	// left out); one without VP8 or those is refused, naming H.264 too.
+	whipPost := func(t *testing.T, offer string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, s.URL+"/whip/"+conf, strings.NewReader(offer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/sdp")
+		req.Header.Set("Authorization", "Bearer "+s.Token(conf, conference.RoleIngest, "", time.Hour))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := res.Header.Get("Location"); loc != "" {
+			t.Cleanup(func() {
+				req, _ := http.NewRequest(http.MethodDelete, s.URL+loc, nil)
+				req.Header.Set("Authorization", "Bearer "+s.Token(conf, conference.RoleIngest, "", time.Hour))
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					res.Body.Close()
+				}
+			})
+		}
+		return res.StatusCode, string(body)
+	}
+	t.Run("publish offer of the WHIP source", func(t *testing.T) {
+		status, answer := whipPost(t, publishOfferSDP(t, []offerCodec{offerVP8, offerH264Mode0, offerH264, offerH264High, offerH264Base, offerOpus}, false))
+		if status != http.StatusCreated {
+			t.Fatalf("POST /whip: %d %s", status, answer)
+		}
+		for _, md := range parseSDP(t, answer).MediaDescriptions {
+			checkMLine(t, profile, md, "publish", "WHIP source", false)
+		}
+		status, body := whipPost(t, publishOfferSDP(t, []offerCodec{offerVP9, offerOpus}, false))
+		if status != http.StatusBadRequest || !strings.Contains(body, protocol.CodeBadSDP) || !strings.Contains(body, "video H264/90000") {
+			t.Errorf("a VP9-only WHIP offer: %d %s, want 400 bad_sdp naming H.264", status, body)
+		}
+	})
+
 	// The subscribe offers of a point and of the technician: one m-line
 	// per slot, in the documented order, each with the profile's codecs
 	// and extensions.
@@ -528,8 +601,9 @@ func TestMediaProfile(t *testing.T) {
 			offer := parseSDP(t, peer.subscribeOffer())
 			var slots []string
 			for _, md := range offer.MediaDescriptions {
-				checkMLine(t, profile, md, "subscribe", true)
 				msid, _ := md.Attribute("msid")
+				_, track, _ := strings.Cut(msid, " ")
+				checkMLine(t, profile, md, "subscribe", track, true)
 				slots = append(slots, msid)
 				if _, ok := md.Attribute("sendonly"); !ok {
 					t.Errorf("subscribe %s: offer is not sendonly", msid)

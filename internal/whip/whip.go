@@ -51,6 +51,10 @@ type Options struct {
 	// VideoBitrate and AudioBitrate are the bits/s of synthetic RTP
 	// payload Publish sends; zero means 500 kbit/s and 32 kbit/s.
 	VideoBitrate, AudioBitrate int
+	// H264 makes Publish offer and send synthetic H.264 alone
+	// (client.H264Generator, constrained baseline in packetization mode
+	// 1, as OBS does) in place of VP8, and Watch offer H.264 after VP8.
+	H264 bool
 	// Trickle sends the offer before the candidates are gathered and
 	// then each candidate in a PATCH (application/trickle-ice-sdpfrag);
 	// otherwise the offer carries them all.
@@ -76,15 +80,23 @@ type session struct {
 	ended   bool
 }
 
-// newAPI returns a pion API that sends and receives VP8 and Opus alone,
-// with the default interceptors, loopback candidates included and mDNS
-// off.
-func newAPI() (*webrtc.API, error) {
+// newAPI returns a pion API that sends and receives Opus and, for video,
+// VP8 with vp8 and H.264 of client.H264FmtpLine with h264, with the
+// default interceptors, loopback candidates included and mDNS off.
+func newAPI(vp8, h264 bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("whip: register VP8: %w", err)
+	if vp8 {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFB}, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("whip: register VP8: %w", err)
+		}
+	}
+	if h264 {
+		if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: client.H264FmtpLine, RTCPFeedback: videoFB}, PayloadType: 102}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("whip: register H.264: %w", err)
+		}
 	}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
@@ -100,11 +112,13 @@ func newAPI() (*webrtc.API, error) {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-func newSession(ctx context.Context, o Options) (*session, error) {
+// newSession starts a session of o; with vp8 its video may be VP8 (and
+// H.264 with o.H264).
+func newSession(ctx context.Context, o Options, vp8 bool) (*session, error) {
 	if o.HTTP == nil {
 		o.HTTP = http.DefaultClient
 	}
-	api, err := newAPI()
+	api, err := newAPI(vp8, o.H264)
 	if err != nil {
 		return nil, err
 	}
@@ -304,11 +318,13 @@ func (s *session) Close() error {
 	return err
 }
 
-// Publisher sends synthetic VP8 and Opus to a WHIP endpoint.
+// Publisher sends synthetic VP8 (or H.264, Options.H264) and Opus to a
+// WHIP endpoint.
 type Publisher struct {
 	*session
 	video, audio *webrtc.TrackLocalStaticRTP
 	keyframe     chan struct{}
+	h264         *client.H264Generator // with Options.H264
 }
 
 // Publish opens a WHIP session at o.Endpoint and sends synthetic media
@@ -316,7 +332,8 @@ type Publisher struct {
 // client.SenderHash(o.Sender)) until Delete or Close. It returns once the
 // server answered; the media flows once ICE connects.
 func Publish(ctx context.Context, o Options) (*Publisher, error) {
-	s, err := newSession(ctx, o)
+	s, err := newSession(ctx, o, !o.H264) // H.264 alone, as OBS offers it
+
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +343,14 @@ func Publish(ctx context.Context, o Options) (*Publisher, error) {
 		s.pc.Close()
 		return nil, err
 	}
-	if p.video, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "video", "mixer"); err != nil {
+	video := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	if o.H264 {
+		video = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: client.H264FmtpLine}
+		if p.h264, err = client.NewH264Generator(client.SenderHash(o.Sender)); err != nil {
+			return fail(fmt.Errorf("whip: %w", err))
+		}
+	}
+	if p.video, err = webrtc.NewTrackLocalStaticRTP(video, "video", "mixer"); err != nil {
 		return fail(fmt.Errorf("whip: video track: %w", err))
 	}
 	if p.audio, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "mixer"); err != nil {
@@ -380,7 +404,11 @@ func (p *Publisher) send() {
 	if ab <= 0 {
 		ab = 32_000
 	}
-	vg, ag := client.NewVideoGenerator(sender, vb), client.NewAudioGenerator(sender, ab)
+	var vg interface{ NextFrame(key bool) [][]byte } = client.NewVideoGenerator(sender, vb)
+	if p.h264 != nil {
+		vg = p.h264
+	}
+	ag := client.NewAudioGenerator(sender, ab)
 	ap := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
 	vp := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
 	videoEvery := int(time.Second / client.VideoFrameRate / client.AudioPacketDuration)
@@ -428,7 +456,7 @@ type Viewer struct {
 // Watch opens a WHEP session at o.Endpoint, receiving audio and video,
 // and counts what arrives (client.TrackCounter) until Delete or Close.
 func Watch(ctx context.Context, o Options) (*Viewer, error) {
-	s, err := newSession(ctx, o)
+	s, err := newSession(ctx, o, true)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"hoinghi/internal/client"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
@@ -412,4 +414,91 @@ func rosterRoles(c *client.Client) []string {
 		out = append(out, p.Role)
 	}
 	return out
+}
+
+// showsCodec is a WaitMedia predicate: the program's video is codec
+// (webrtc's MIME type) from sender, at least min packets of it.
+func showsCodec(codec string, sender uint32, min uint64) func([]client.TrackStats) bool {
+	return func(st []client.TrackStats) bool {
+		s, ok := program(st, "video")
+		return ok && strings.EqualFold(s.Codec, codec) && s.Sender == sender && s.Packets >= min
+	}
+}
+
+// TestRedisWHIPH264Program: a WHIP source that sends H.264 (constrained
+// baseline, packetization mode 1, as OBS does) and Opus is the hall
+// program at a point, in the program's video slot that carried the
+// console's VP8 camera: the same track, H.264 from an IDR picture on,
+// payloads intact; a WHEP viewer that offers H.264 gets it too, one that
+// offers VP8 alone keeps the console's camera with the mixer's sound.
+// DELETE brings the console's VP8 camera back in the same slot, the
+// sequence numbers continuous throughout.
+func TestRedisWHIPH264Program(t *testing.T) {
+	f := newFixture(t, servertest.Options{MaxViewers: 2})
+	techSender := client.SenderHash(f.tech.Welcome().ParticipantID)
+	mixer := client.SenderHash("mixer")
+	viewerTok := f.s.Token(f.conf, conference.RoleViewer, "", time.Hour)
+	watch := func(h264 bool) *whip.Viewer {
+		v, err := whip.Watch(f.ctx, whip.Options{Endpoint: f.s.URL + "/whep/" + f.conf, Token: viewerTok, H264: h264})
+		if err != nil {
+			t.Fatalf("watch (H.264 %v): %v", h264, err)
+		}
+		t.Cleanup(func() { v.Close() })
+		return v
+	}
+	vp8Viewer, h264Viewer := watch(false), watch(true)
+	before, _ := program(f.point.Received(), "video")
+
+	p, err := whip.Publish(f.ctx, whip.Options{Endpoint: f.s.URL + "/whip/" + f.conf,
+		Token: f.s.Token(f.conf, conference.RoleIngest, "", time.Hour), Sender: "mixer", H264: true})
+	if err != nil {
+		t.Fatalf("publish H.264: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if err := f.point.WaitMedia(f.ctx, showsCodec(webrtc.MimeTypeH264, mixer, 100)); err != nil {
+		t.Fatalf("the H.264 source as the point's program: %v", err)
+	}
+	if err := f.point.WaitMedia(f.ctx, showsSender(mixer, 20)); err != nil {
+		t.Fatalf("the mixer's sound as the point's program: %v", err)
+	}
+	video, _ := program(f.point.Received(), "video")
+	if video.SSRC != before.SSRC {
+		t.Errorf("the program's video came on SSRC %d, the console's camera on %d: want one slot", video.SSRC, before.SSRC)
+	}
+	t.Logf("the point's H.264 program video: %+v", video)
+	if video.Corrupt != 0 || video.Keyframes == 0 || video.Width != client.H264Width || video.Height != client.H264Height {
+		t.Errorf("the point's H.264 program: %+v", video)
+	}
+	if err := h264Viewer.WaitMedia(f.ctx, showsCodec(webrtc.MimeTypeH264, mixer, 50)); err != nil {
+		t.Fatalf("the H.264 program at a viewer that offered H.264: %v", err)
+	}
+	// Without H.264 the picture stays the console's camera; the sound is
+	// the program's.
+	if err := vp8Viewer.WaitMedia(f.ctx, func(st []client.TrackStats) bool {
+		a, ok := program(st, "audio")
+		return ok && a.Sender == mixer && a.Packets >= 20 && showsCodec(webrtc.MimeTypeVP8, techSender, 1)(st)
+	}); err != nil {
+		t.Fatalf("a VP8-only viewer: %v", err)
+	}
+	for _, v := range []*whip.Viewer{vp8Viewer, h264Viewer} {
+		if s, _ := program(v.Received(), "video"); s.Corrupt != 0 || s.Switches > 2 {
+			t.Errorf("a viewer's program video: %+v", s)
+		}
+	}
+
+	if err := p.Delete(f.ctx); err != nil {
+		t.Fatalf("DELETE: %v", err)
+	}
+	after := video.Packets
+	if err := f.point.WaitMedia(f.ctx, func(st []client.TrackStats) bool {
+		s, ok := program(st, "video")
+		return ok && s.Codec == webrtc.MimeTypeVP8 && s.Sender == techSender && s.Packets >= after+50
+	}); err != nil {
+		t.Fatalf("back to the console's VP8 camera after DELETE: %v", err)
+	}
+	video, _ = program(f.point.Received(), "video")
+	t.Logf("the point's program video: %+v", video)
+	if video.SSRC != before.SSRC || video.SeqJumps != 0 || video.Lost != 0 || video.Corrupt != 0 || video.Switches != 3 {
+		t.Errorf("the program's video across VP8, H.264 and VP8 again: %+v (want one SSRC, no sequence jumps nor losses, 3 senders)", video)
+	}
 }
