@@ -16,6 +16,7 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/protocol"
 	"hoinghi/internal/sfu"
+	"hoinghi/internal/store"
 )
 
 // Refusals of Ingest and Watch.
@@ -112,6 +113,11 @@ func (h *Hub) Ingest(ctx context.Context, a Admission, offer string) (*Session, 
 	h.mu.Unlock()
 	s.part.OnEnd(s.end)
 	s.log.Info("WHIP source connected")
+	detail := ""
+	if old != nil {
+		detail = "replaced " + old.ParticipantID
+	}
+	s.audit(ctx, AuditWHIPStarted, detail)
 	return s, nil
 }
 
@@ -324,9 +330,27 @@ func (s *Session) end() {
 				r.mu.Unlock()
 			}
 			h.mu.Unlock()
+			s.audit(context.Background(), AuditWHIPEnded, "")
 		}
 		s.log.Info("session ended")
 	})
+}
+
+// Audit actions of the WHIP source: the hall program's source came or went.
+const (
+	AuditWHIPStarted = "whip_started" // a mixer began to send the program (Detail: the source it replaced, if any)
+	AuditWHIPEnded   = "whip_ended"   // it stopped: DELETE, its media failed, or a newer source replaced it
+)
+
+// audit appends action of the session's source to the conference's audit
+// log; a store that fails loses the entry, not the session.
+func (s *Session) audit(ctx context.Context, action, detail string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := s.hub.d.Store.Audit(ctx, s.Conference, store.AuditEntry{At: time.Now().UTC(), By: s.ParticipantID,
+		Role: s.Role, Action: action, Detail: detail}); err != nil {
+		s.log.Error("write audit log", "action", action, "err", err)
+	}
 }
 
 // sessionSignaler is the sfu.Signaler of a session: it has no signaling

@@ -175,6 +175,20 @@ func TestRedisWHIPProgram(t *testing.T) {
 	if strings.Contains(report, "ingest") {
 		t.Errorf("the report names the ingest: %s", report)
 	}
+	// The source's coming and going is in the audit log.
+	waitFor(f.ctx, t, "whip_started and whip_ended in the audit log", func() bool {
+		log, err := f.s.Store.AuditLog(f.ctx, f.conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, e := range log {
+			if e.Role == conference.RoleIngest {
+				actions = append(actions, e.Action)
+			}
+		}
+		return slices.Equal(actions, []string{"whip_started", "whip_ended"})
+	})
 }
 
 // get returns the body of a GET with a Bearer token, which must answer 200.
