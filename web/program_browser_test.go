@@ -91,6 +91,24 @@ func TestBrowserOneHallProgram(t *testing.T) {
 	if v, err := eval[string](tech, `window.hoinghi.program.video`); err != nil || v != techID {
 		t.Fatalf("the program's picture comes from %q (%v), want the technician's console", v, err)
 	}
+
+	// The technician chooses the chair's camera as the program's picture
+	// in its picture list, which offers both consoles, then the default.
+	waitFor(t, tech, "the picture list names both consoles", fmt.Sprintf(
+		`[...document.querySelectorAll('#program-picture option')].map((o) => o.value).join(',') === ',%s,%s' ||
+		 [...document.querySelectorAll('#program-picture option')].map((o) => o.value).join(',') === ',%s,%s'`,
+		techID, chairID, chairID, techID), 10*time.Second)
+	choosePicture := func(id string) {
+		t.Helper()
+		if _, err := eval[chromedp.Void](tech, fmt.Sprintf(`(() => { const s = document.querySelector('#program-picture'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	choosePicture(chairID)
+	waitFor(t, tech, "the program's picture from the chair", `window.hoinghi.program?.video === `+jsString(chairID)+` && window.hoinghi.program?.video_chosen === true && document.querySelector('#program-picture').value === `+jsString(chairID), 10*time.Second)
+	growing(t, point, "the chair's picture at the point", "video", "program", frames, 10*time.Second)
+	choosePicture("")
+	waitFor(t, tech, "the program's picture back to the default", `window.hoinghi.program?.video === `+jsString(techID)+` && !window.hoinghi.program?.video_chosen`, 10*time.Second)
 }
 
 // jsString is s as a JavaScript string literal.

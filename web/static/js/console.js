@@ -55,7 +55,7 @@ const ui = {
   cameraSelect: byId('camera-select'),
   micSelect: byId('mic-select'),
   programAudio: byId('program-audio'),
-  programVideo: byId('program-video'),
+  programPicture: byId('program-picture'),
   programSource: byId('program-source'),
   chairMicPanel: byId('chair-mic-panel'),
   chairMic: byId('chair-mic'),
@@ -495,8 +495,8 @@ function setupProgramAudio() {
       renderProgramAudio();
     }
   });
-  ui.programVideo.addEventListener('change', () => {
-    if (!call || !call.send({ type: 'control', action: 'program_video', participant_id: ui.programVideo.value })) {
+  ui.programPicture.addEventListener('change', () => {
+    if (!call || !call.send({ type: 'control', action: 'program_video', participant_id: ui.programPicture.value })) {
       notify(ui.notices, t('floor.notconnected'));
       renderProgramAudio();
     }
@@ -541,8 +541,8 @@ function renderProgramAudio() {
     const label = `${consoleName(p.id)}${p.id === call?.debug?.participantId ? ` (${t('program.audio.self')})` : ''}`;
     pictures.push(h('option', { value: p.id }, label));
   }
-  ui.programVideo.replaceChildren(...pictures);
-  ui.programVideo.value = programState.video_chosen ? programState.video : '';
+  ui.programPicture.replaceChildren(...pictures);
+  ui.programPicture.value = programState.video_chosen ? programState.video : '';
   ui.body.dataset.programVideo = programState.video || '';
   ui.programSource.textContent = programState.audio
     ? t('program.source', { audio: consoleName(programState.audio), video: consoleName(programState.video) })
