@@ -153,3 +153,35 @@ func TestTextsComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIDsUnique checks that no page has two elements of one id: the
+// scripts find their elements by id, and the second would be unreachable.
+func TestIDsUnique(t *testing.T) {
+	id := regexp.MustCompile(`\sid="([^"]+)"`)
+	pages := 0
+	err := fs.WalkDir(Files, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".html") {
+			return err
+		}
+		b, err := fs.ReadFile(Files, name)
+		if err != nil {
+			return err
+		}
+		pages++
+		seen := map[string]bool{}
+		for _, m := range id.FindAllSubmatch(b, -1) {
+			if k := string(m[1]); seen[k] {
+				t.Errorf("%s: id %q is used twice", name, k)
+			} else {
+				seen[k] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages < 5 {
+		t.Fatalf("read %d pages; want the point, console, secretariat, admin and login pages", pages)
+	}
+}
