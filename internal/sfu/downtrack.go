@@ -350,6 +350,17 @@ func (d *downTrack) shown() *upTrack {
 	return d.pub
 }
 
+// newBinding returns d's binding to a subscriber's SSRC and the payload
+// type pt of d's codec there; when that codec is H.264, its packets go
+// out with pt too.
+func (d *downTrack) newBinding(ssrc uint32, pt uint8, stream webrtc.TrackLocalWriter) *binding {
+	b := &binding{ssrc: ssrc, payloadType: pt, stream: stream}
+	if strings.EqualFold(d.codec.MimeType, webrtc.MimeTypeH264) {
+		b.h264Type = pt
+	}
+	return b
+}
+
 // Bind is called by pion when the subscriber's PeerConnection negotiated
 // the track; it picks the wanted codec among those negotiated.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
@@ -357,7 +368,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if !ok {
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
-	b := &binding{ssrc: uint32(ctx.SSRC()), payloadType: uint8(codec.PayloadType), stream: ctx.WriteStream()}
+	b := d.newBinding(uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream())
 	if d.h264 {
 		if c, ok := matchCodec(programCodec(), ctx.CodecParameters()); ok {
 			b.h264Type = uint8(c.PayloadType)
@@ -369,7 +380,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		}
 	}
 	d.bound.Store(b)
-	if b.h264Type != 0 && d.sub != nil && d.sub.room != nil {
+	if d.h264 && b.h264Type != 0 && d.sub != nil && d.sub.room != nil {
 		// The program's picture may be an H.264 source's now; pion
 		// calls Bind with the subscriber's negotiation under way, which
 		// applyFloor must not wait for.

@@ -173,7 +173,9 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 		media = media[:len(media)-pad]
 	}
 	var fi frameInfo
-	if u.kind == webrtc.RTPCodecTypeVideo && len(media) > 0 {
+	if u.kind == webrtc.RTPCodecTypeVideo {
+		// Also for a packet of padding alone: it still belongs to its
+		// codec (fi.h264), whose payload type it goes out with.
 		fi = u.readFrame(media)
 		if fi.vp8 && fi.desc.HasTID {
 			u.temporal.count(fi.desc.TID, len(pkt))

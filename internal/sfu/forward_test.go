@@ -46,7 +46,7 @@ func testUpTrack(kind webrtc.RTPCodecType, mime string) *upTrack {
 
 func bindTest(u *upTrack, w webrtc.TrackLocalWriter, ssrc uint32, pt uint8) *downTrack {
 	d := newDownTrack(u, nil)
-	d.bound.Store(&binding{ssrc: ssrc, payloadType: pt, stream: w})
+	d.bound.Store(d.newBinding(ssrc, pt, w))
 	return d
 }
 
