@@ -406,13 +406,7 @@ func (p *Participant) fillProgram(video, vp8, audio *upTrack) {
 // program's, as long as it sends sound ("": the default, the sound of the
 // participant whose picture is the program).
 func (s *SFU) SetProgramAudio(conf, id string) {
-	s.mu.Lock()
-	r := s.roomLocked(conf)
-	r.mu.Lock()
-	s.mu.Unlock()
-	r.programAudio = id
-	r.mu.Unlock()
-	r.applyFloor()
+	s.chooseProgram(conf, func(r *room) { r.programAudio = id })
 }
 
 // SetProgramVideo makes the picture of hall participant id of conf (a
@@ -420,11 +414,17 @@ func (s *SFU) SetProgramAudio(conf, id string) {
 // it sends one ("": the default, the WHIP source while it sends one, else
 // the first technician console's camera; see programSources).
 func (s *SFU) SetProgramVideo(conf, id string) {
+	s.chooseProgram(conf, func(r *room) { r.programVideo = id })
+}
+
+// chooseProgram applies the technician's choice set to the room of conf,
+// under the room's lock, and brings the program in line with it.
+func (s *SFU) chooseProgram(conf string, set func(r *room)) {
 	s.mu.Lock()
 	r := s.roomLocked(conf)
 	r.mu.Lock()
 	s.mu.Unlock()
-	r.programVideo = id
+	set(r)
 	r.mu.Unlock()
 	r.applyFloor()
 }
