@@ -31,17 +31,25 @@ type TrackCounter struct {
 	needKey bool
 }
 
-// checkSwitch counts a keyframe, and, for the first picture after a
-// slot's switch, a picture that is not one as corrupt. rt.mu must be held.
+// checkSwitch counts a keyframe, and, after a slot's switch, a picture
+// that starts before any packet of a keyframe of the new source arrived
+// as corrupt: the new source must start with a keyframe. A packet of that
+// keyframe other than its first is enough, for its first may be lost on
+// the way and come again (a NACK's answer) after the next picture's
+// first. rt.mu must be held.
 func (rt *TrackCounter) checkSwitch(info PayloadInfo) {
 	if info.Keyframe {
 		rt.stats.Keyframes++
 	}
-	if rt.needKey && info.FrameStart {
+	if !rt.needKey {
+		return
+	}
+	switch {
+	case info.KeyPicture:
 		rt.needKey = false
-		if !info.Keyframe {
-			rt.stats.Corrupt++
-		}
+	case info.FrameStart:
+		rt.needKey = false
+		rt.stats.Corrupt++
 	}
 }
 

@@ -251,6 +251,7 @@ func readSEI(nal []byte) (info PayloadInfo, marked bool, err error) {
 	info.Counter = info.Frame
 	info.FrameStart = true
 	info.Keyframe = msg[24]&1 != 0
+	info.KeyPicture = info.Keyframe
 	if info.Keyframe {
 		info.Width, info.Height = int(binary.BigEndian.Uint16(msg[25:])), int(binary.BigEndian.Uint16(msg[27:]))
 	}

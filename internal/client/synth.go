@@ -78,6 +78,9 @@ type PayloadInfo struct {
 	Frame      uint32 // video frame number (audio: Counter)
 	FrameStart bool   // video: first packet of a frame (S bit set, partition 0)
 	Keyframe   bool   // video: first packet of a keyframe, with a valid VP8 keyframe header
+	// KeyPicture is set on every packet of a keyframe, the first or not
+	// (synthetic VP8 marks them all; H.264: as Keyframe).
+	KeyPicture bool
 	// PictureID is the VP8 picture id of a video packet (HasPictureID
 	// set when it carries one); TID is its temporal layer, 0 without.
 	PictureID    uint16
@@ -358,6 +361,7 @@ func CheckVideo(payload []byte) (PayloadInfo, error) {
 	}
 	info.FrameStart = start
 	info.Keyframe = keyframe
+	info.KeyPicture = flags&flagKeyframe != 0
 	info.PictureID, info.HasPictureID, info.TID = d.PictureID, d.PictureIDBits != 0, int(d.TID)
 	info.Layer = int(flags>>layerShift) & 3
 	info.Width, info.Height = width, height
