@@ -64,7 +64,7 @@ func TestVideoGenerator(t *testing.T) {
 				if err != nil {
 					t.Fatalf("bitrate %d frame %d packet %d: %v", tt.bitrate, frame, i, err)
 				}
-				want := PayloadInfo{Sender: SenderHash("hall"), Counter: counter, Frame: uint32(frame), FrameStart: i == 0, Keyframe: key && i == 0,
+				want := PayloadInfo{Sender: SenderHash("hall"), Counter: counter, Frame: uint32(frame), FrameStart: i == 0, Keyframe: key && i == 0, KeyPicture: key,
 					PictureID: uint16(frame), HasPictureID: true}
 				if want.Keyframe {
 					want.Width, want.Height = VideoWidth, VideoHeight
