@@ -116,6 +116,9 @@ func (u *upTrack) readReceiverRTCP(recv *webrtc.RTPReceiver) {
 				u.rx.mu.Lock()
 				u.rx.stream.SenderReport(sr.NTPTime, now)
 				u.rx.mu.Unlock()
+				if t := u.tap.Load(); t != nil {
+					t.senderReport(sr.NTPTime, sr.RTPTime, now)
+				}
 			}
 		}
 	}

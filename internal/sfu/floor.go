@@ -116,6 +116,7 @@ func (r *room) applyFloor() {
 			p.sig.SendProgram(told)
 		}
 	}
+	r.applyRecording(parts, holders, content, told)
 }
 
 // hearable reports whether p's audio is forwarded: the hall's always, a

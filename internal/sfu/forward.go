@@ -98,6 +98,9 @@ type upTrack struct {
 	// gated holds back every packet: a point's audio while it does not
 	// hold the floor.
 	gated atomic.Bool
+	// tap is the recording of the track while it is recorded (record.go),
+	// nil otherwise; it takes what is forwarded, after the gate.
+	tap atomic.Pointer[recordTap]
 
 	// plan is replaced whole under mu (copy on write) and read without a
 	// lock by the run loop.
@@ -198,6 +201,9 @@ func (u *upTrack) forward(h *rtp.Header, pkt []byte) {
 	u.lastArrival.Store(now)
 	if u.gated.Load() {
 		return
+	}
+	if t := u.tap.Load(); t != nil {
+		t.offer(h.SequenceNumber, now)
 	}
 
 	if plan.byWriter == nil {
@@ -324,6 +330,7 @@ func (u *upTrack) end() {
 	u.ended = true
 	downs := slices.Clone(u.plan.Load().all)
 	u.mu.Unlock()
+	u.stopRecording()
 	head := u.head()
 	if u.layers != nil {
 		u.layers.remove(u)

@@ -531,7 +531,15 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		}
 	}()
 	if !head {
-		return // its track's subscribers choose among its encodings
+		// Its track's subscribers choose among its encodings; a
+		// recording keeps the best.
+		p.room.mu.Lock()
+		recording := p.room.recorder != nil
+		p.room.mu.Unlock()
+		if recording {
+			p.room.applyFloor()
+		}
+		return
 	}
 	p.room.applyFloor()
 	if up.kind == webrtc.RTPCodecTypeVideo {

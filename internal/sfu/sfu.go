@@ -702,6 +702,10 @@ type room struct {
 	programVideo string   // the hall participant whose picture the technician chose for the program
 	contentID    string   // the participant whose content everyone sees ("": none); see content.go
 	contentMid   string   // the transceiver it shares its content on
+	// recorder takes the conference's recording, nil when it is not
+	// recorded; recordedState is what it was last told of the program.
+	recorder      Recorder
+	recordedState *ProgramState
 
 	joins uint64 // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix
