@@ -13,9 +13,13 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	// The time zones of recording.timezone, on a host without a zone
+	// database too.
+	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
@@ -46,11 +50,13 @@ type Config struct {
 	TLS    TLS    `yaml:"tls"`
 	Media  Media  `yaml:"media"`
 	Signal Signal `yaml:"signal"`
-	TURN   TURN   `yaml:"turn"`
-	Redis  Redis  `yaml:"redis"`
-	Token  Token  `yaml:"token"`
-	Auth   Auth   `yaml:"auth"`
-	Log    Log    `yaml:"log"`
+	// Recording is where and how conferences are recorded.
+	Recording Recording `yaml:"recording"`
+	TURN      TURN      `yaml:"turn"`
+	Redis     Redis     `yaml:"redis"`
+	Token     Token     `yaml:"token"`
+	Auth      Auth      `yaml:"auth"`
+	Log       Log       `yaml:"log"`
 }
 
 // TLS selects how the server serves HTTPS: certificate files, a generated
@@ -88,6 +94,29 @@ type Media struct {
 	// simulcast, lowest first, by RID q, h and f; an empty list sends one
 	// encoding.
 	VideoLayers []protocol.VideoLayer `yaml:"video_layers"`
+}
+
+// Recording says where recordings are kept and how much room they need.
+type Recording struct {
+	// Dir holds the recordings, one directory per conference; empty
+	// means "recordings" in the data dir.
+	Dir string `yaml:"dir"`
+	// MinFreeMB is the free space (MiB) the disk must have for a
+	// recording to start; a recording stops, its files closed, when less
+	// than half of it is left.
+	MinFreeMB int `yaml:"min_free_mb"`
+	// Timezone (IANA name) is the one of the clock in the archive's
+	// caption.
+	Timezone string `yaml:"timezone"`
+}
+
+// RecordingDir is the directory of the recordings: Recording.Dir, else
+// "recordings" in the data dir.
+func (c Config) RecordingDir() string {
+	if c.Recording.Dir != "" {
+		return c.Recording.Dir
+	}
+	return filepath.Join(c.DataDir, "recordings")
 }
 
 // Signal bounds the signaling connections.
@@ -231,7 +260,8 @@ func Default() Config {
 			WallSlots:       16,
 			VideoLayers:     protocol.DefaultVideoLayers(),
 		},
-		Signal: Signal{HallConnectionsPerLink: 4, MaxJoining: 128, MaxViewers: 200},
+		Signal:    Signal{HallConnectionsPerLink: 4, MaxJoining: 128, MaxViewers: 200},
+		Recording: Recording{MinFreeMB: 2048, Timezone: "Asia/Ho_Chi_Minh"},
 		TURN: TURN{
 			Enabled:       true,
 			Port:          3478,
@@ -344,6 +374,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Instance == "" {
 		return errors.New("instance: is empty")
+	}
+	if c.Recording.MinFreeMB < 0 {
+		return fmt.Errorf("recording.min_free_mb: %d must not be negative", c.Recording.MinFreeMB)
+	}
+	if _, err := time.LoadLocation(c.Recording.Timezone); err != nil {
+		return fmt.Errorf("recording.timezone: %w", err)
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return errors.New("tls.cert: tls.cert and tls.key must be given together")

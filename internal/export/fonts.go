@@ -11,3 +11,8 @@ var (
 	//go:embed fonts/DejaVuSans-Bold.ttf
 	fontBold []byte
 )
+
+// Font returns the regular face the reports use (DejaVu Sans, TrueType),
+// which draws Vietnamese; the archive's captions use it too. The caller
+// must not change it.
+func Font() []byte { return fontRegular }
