@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"hoinghi/internal/testmedia"
 )
 
 // oggPage builds one Ogg page of stream serial with the given lacing
@@ -170,25 +172,36 @@ func TestAudioClip(t *testing.T) {
 // in turn, as often as the packets' duration says, and comes back; the
 // receiver cannot check the clips' payloads and counts them as corrupt.
 func TestClientEchoClips(t *testing.T) {
-	ivf, err := os.ReadFile("testdata/point-160x90.ivf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		file      string
-		perSecond float64 // audio packets
-	}{
-		{file: "testdata/tone-440.ogg", perSecond: 50},
-		{file: "testdata/tone-440-60ms.ogg", perSecond: 1000.0 / 60},
-	}
-	srv := newEchoServer(t)
-	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			t.Parallel()
-			ogg, err := os.ReadFile(tt.file)
+	files := func(ivf, ogg string) func(t *testing.T) ([]byte, []byte) {
+		return func(t *testing.T) ([]byte, []byte) {
+			v, err := os.ReadFile(ivf)
 			if err != nil {
 				t.Fatal(err)
 			}
+			a, err := os.ReadFile(ogg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v, a
+		}
+	}
+	tests := []struct {
+		name      string
+		clips     func(t *testing.T) (ivf, ogg []byte)
+		perSecond float64 // audio packets
+	}{
+		{name: "20 ms", clips: files("testdata/point-160x90.ivf", "testdata/tone-440.ogg"), perSecond: 50},
+		{name: "60 ms", clips: files("testdata/point-160x90.ivf", "testdata/tone-440-60ms.ogg"), perSecond: 1000.0 / 60},
+		// As the recording tests make them: a page for each packet.
+		{name: "testmedia", clips: func(t *testing.T) ([]byte, []byte) {
+			return testmedia.Clips(t, "magenta", 660, time.Second)
+		}, perSecond: 50},
+	}
+	srv := newEchoServer(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ivf, ogg := tt.clips(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			c, err := Dial(ctx, Options{ServerURL: srv.URL, Token: "tan-uyen", Publish: true, AudioClip: ogg, VideoClip: ivf, Logger: testLogger(t)})

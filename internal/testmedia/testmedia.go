@@ -77,6 +77,8 @@ var cache = struct {
 // the pure colours (green is 0x00FF00), or any other colour ffmpeg
 // knows ("0x336699", "orange"). Clips are made once per colour, tone and
 // length in a test process and shared: callers must not modify them.
+// (The client sends a clip's frames at its own rate, client.VideoFrameRate,
+// whatever the IVF says: a solid colour looks the same.)
 // Clips ends the test when it cannot make them.
 func Clips(t testing.TB, colour string, toneHz int, d time.Duration) (ivf, ogg []byte) {
 	t.Helper()
