@@ -36,7 +36,8 @@ type audioPacket struct {
 	samples uint32 // duration at 48 kHz
 }
 
-// Limits of an Opus packet's duration (RFC 6716 section 3.2.5).
+// maxOpusSamples is the longest Opus packet, 120 ms (RFC 6716 section
+// 3.2.5), in samples at 48 kHz.
 const maxOpusSamples = AudioClockRate * 120 / 1000
 
 // newAudioClip reads the Opus packets of an Ogg Opus file (RFC 7845):
