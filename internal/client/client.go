@@ -48,7 +48,8 @@ type Options struct {
 	ServerURL string // base URL of the server, http(s)://host:port
 	Token     string // join token, sent as the t query parameter
 	// Publish makes the client send synthetic audio (Opus, PT 111, 48 kHz,
-	// 20 ms packets) and VP8 video (90 kHz, VideoFrameRate) once connected.
+	// 20 ms packets) and VP8 video (90 kHz, VideoFrameRate) once connected,
+	// or the clips of AudioClip and VideoClip.
 	Publish      bool
 	VideoBitrate int // bits/s of RTP payload; default DefaultVideoBitrate
 	// Simulcast publishes the video as three encodings (RIDs q, h and f,
@@ -65,6 +66,13 @@ type Options struct {
 	// that decode pictures (browsers); a keyframe request skips to its
 	// next keyframe. Receiving Go clients count its packets as corrupt.
 	VideoClip []byte
+	// AudioClip, when set, is an Ogg Opus file whose packets the client
+	// publishes in a loop in place of the synthetic audio, each advancing
+	// the RTP timestamp by its duration (its TOC byte says it: 960 for
+	// 20 ms), for receivers that decode sound (recorders, browsers);
+	// AudioBitrate does not apply to it. Receiving Go clients count its
+	// packets as corrupt, as those of VideoClip.
+	AudioClip []byte
 	// VideoLossPercent drops that share of the video packets the client
 	// receives, on its socket, as a lossy link does: the server's
 	// retransmissions repair what they can. The client's media then uses
@@ -167,7 +175,8 @@ type Client struct {
 	// the media sockets of a lossy client, one per PeerConnection.
 	pubAPI, subAPI *webrtc.API
 	muxes          []ice.UDPMux
-	clip           *clip // published in place of the synthetic video, when set
+	clip           *clip      // published in place of the synthetic video, when set
+	audioClip      *audioClip // published in place of the synthetic audio, when set
 	welcome        protocol.Welcome
 	errs           chan protocol.Error
 	offers         chan string
@@ -229,6 +238,13 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 			return nil, fmt.Errorf("dial: %w", err)
 		}
 	}
+	var aclip *audioClip
+	if len(opts.AudioClip) > 0 {
+		var err error
+		if aclip, err = newAudioClip(opts.AudioClip); err != nil {
+			return nil, fmt.Errorf("dial: %w", err)
+		}
+	}
 	if opts.VideoBitrate <= 0 {
 		opts.VideoBitrate = DefaultVideoBitrate
 	}
@@ -257,15 +273,16 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	ws.SetReadLimit(4 << 20)
 
 	c := &Client{
-		opts:   opts,
-		log:    log,
-		start:  start,
-		done:   make(chan struct{}),
-		ws:     ws,
-		errs:   make(chan protocol.Error, errorsBuffer),
-		offers: make(chan string, offersBuffer),
-		pubAns: make(chan pubResult, 1),
-		clip:   vclip,
+		opts:      opts,
+		log:       log,
+		start:     start,
+		done:      make(chan struct{}),
+		ws:        ws,
+		errs:      make(chan protocol.Error, errorsBuffer),
+		offers:    make(chan string, offersBuffer),
+		pubAns:    make(chan pubResult, 1),
+		clip:      vclip,
+		audioClip: aclip,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 

@@ -299,15 +299,19 @@ func (c *Client) drainSenderRTCP(s *webrtc.RTPSender, rid string, st *sendTrack,
 	}
 }
 
-// sendMedia writes synthetic audio every 20 ms and a video frame of each
-// active encoding every 40 ms until the client closes. It keeps to the
+// sendMedia writes synthetic audio every 20 ms (or the audio clip's
+// packets as their durations fall due) and a video frame of each active
+// encoding every 40 ms until the client closes. It keeps to the
 // wall clock: after a stall it sends the packets that fell due at once,
 // so that the bitrate holds. The encodings of a simulcast track carry
 // the media id and RID header extensions, by which the server tells them
 // apart.
 func (c *Client) sendMedia(sound *sendTrack, encs []*videoEncoding, vt *webrtc.RTPTransceiver) {
 	defer c.wg.Done()
-	ag := NewAudioGenerator(SenderHash(c.welcome.ParticipantID), c.opts.AudioBitrate)
+	var as audioSource = synthAudio{NewAudioGenerator(SenderHash(c.welcome.ParticipantID), c.opts.AudioBitrate)}
+	if c.audioClip != nil {
+		as = c.audioClip
+	}
 	ap := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32()}}
 	var midExt, ridExt uint8
 	for _, x := range vt.Sender().GetParameters().HeaderExtensions {
@@ -335,17 +339,25 @@ func (c *Client) sendMedia(sound *sendTrack, encs []*videoEncoding, vt *webrtc.R
 	defer ticker.Stop()
 	start := time.Now()
 	tick, frame := 0, 0
+	var audioSent uint64 // samples of the audio written so far
 	for {
 		due := int(time.Since(start)/AudioPacketDuration) + 1
 		for ; tick < due; tick++ {
-			ap.Payload = ag.Next()
-			if err := sound.track.WriteRTP(&ap); err != nil {
-				c.log.Debug("write audio", "err", err)
-			} else {
-				sound.count(len(ap.Payload), false)
+			// The audio due by the end of this tick: one packet of the
+			// synthetic audio; of a clip, as many as its packets' lengths
+			// make (none in some ticks of 40 or 60 ms packets).
+			for audioSent < uint64(tick+1)*AudioTimestampStep {
+				payload, samples := as.NextPacket()
+				ap.Payload = payload
+				if err := sound.track.WriteRTP(&ap); err != nil {
+					c.log.Debug("write audio", "err", err)
+				} else {
+					sound.count(len(ap.Payload), false)
+				}
+				ap.SequenceNumber++
+				ap.Timestamp += samples
+				audioSent += uint64(samples)
 			}
-			ap.SequenceNumber++
-			ap.Timestamp += AudioTimestampStep
 			if tick%videoEvery != 0 {
 				continue
 			}
