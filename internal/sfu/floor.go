@@ -116,6 +116,12 @@ func (r *room) applyFloor() {
 			p.sig.SendProgram(told)
 		}
 	}
+	r.mu.Lock()
+	live := r.live
+	r.mu.Unlock()
+	if live != nil {
+		live.fill(holders, byID, vp8, audio, content)
+	}
 	r.applyRecording(parts, holders, content, told)
 }
 

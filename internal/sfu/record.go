@@ -232,6 +232,9 @@ func (s *SFU) SetRecorder(conf string, rec Recorder) {
 	r.recordedState = nil
 	r.mu.Unlock()
 	r.applyFloor()
+	if rec == nil {
+		s.dropIfEmpty(r)
+	}
 }
 
 // recordedTracks returns, of the tracks published in r, those a recording

@@ -638,13 +638,29 @@ func (s *SFU) leave(p *Participant) {
 	if r.participants[p.info.ID] == p {
 		delete(r.participants, p.info.ID)
 	}
-	if len(r.participants) == 0 && s.rooms[r.id] == r {
-		delete(s.rooms, r.id)
-	}
+	s.dropIfEmptyLocked(r)
 	r.mu.Unlock()
 	s.mu.Unlock()
 	s.stats.participants.Add(-1)
 	s.stats.countRole(p.info.Role, -1)
+}
+
+// dropIfEmptyLocked forgets r when nobody is in it and it is neither
+// recorded nor broadcast live (which a room keeps between participants).
+// s.mu and r.mu must be held.
+func (s *SFU) dropIfEmptyLocked(r *room) {
+	if len(r.participants) == 0 && r.recorder == nil && r.live == nil && s.rooms[r.id] == r {
+		delete(s.rooms, r.id)
+	}
+}
+
+// dropIfEmpty is dropIfEmptyLocked, taking the locks.
+func (s *SFU) dropIfEmpty(r *room) {
+	s.mu.Lock()
+	r.mu.Lock()
+	s.dropIfEmptyLocked(r)
+	r.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // Close ends every participant and releases the media ports.
@@ -706,6 +722,8 @@ type room struct {
 	// recorded; recordedState is what it was last told of the program.
 	recorder      Recorder
 	recordedState *ProgramState
+	// live is the conference's live program, nil when none runs.
+	live *Live
 
 	joins uint64 // participants joined so far, for their joinSeq
 	// switchAt is when the floor last passed to a new first holder (unix
