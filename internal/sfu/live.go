@@ -22,6 +22,11 @@ import (
 type LiveOutput struct {
 	Video, HallAudio, SpeakerAudio *net.UDPAddr
 	VideoPT, AudioPT               uint8
+	// Speaker, when set, is told who speaks (the first floor holder; a
+	// zero ProgramParticipant for none) when the live program starts and
+	// at each change, for a caption. It is called under the room's
+	// program lock and must not block.
+	Speaker func(ProgramParticipant)
 }
 
 // Live is the live program of one conference as it is sent to a
@@ -36,6 +41,10 @@ type Live struct {
 	hall    *downTrack
 	speaker *downTrack
 	writers []*liveWriter
+	// tell is told the first floor holder; told is the last it was
+	// told, under r.applyMu.
+	tell func(ProgramParticipant)
+	told    *ProgramParticipant
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -53,7 +62,7 @@ func (s *SFU) StartLive(conf string, out LiveOutput) (*Live, error) {
 	r := s.roomLocked(conf)
 	s.mu.Unlock()
 	sink := &Participant{sfu: s, room: r, info: Info{ID: "livestream", Role: conference.RoleViewer, Name: "livestream"}, log: s.log.With("conference", conf, "participant", "livestream")}
-	l := &Live{r: r, sink: sink, stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Live{r: r, sink: sink, tell: out.Speaker, stop: make(chan struct{}), done: make(chan struct{})}
 	stats := &s.stats
 	l.video = newSpeakerSlot(sink, stats, speakerCodec(webrtc.RTPCodecTypeVideo), webrtc.RTPCodecTypeVideo, ProgramStreamID, "live-video", needHigh)
 	l.hall = newSpeakerSlot(sink, stats, speakerCodec(webrtc.RTPCodecTypeAudio), webrtc.RTPCodecTypeAudio, ProgramStreamID, "live-hall-audio", needHigh)
@@ -119,11 +128,13 @@ func (l *Live) closeWriters() {
 // under r.applyMu.
 func (l *Live) fill(holders []string, byID map[string]*Participant, vp8, audio, content *upTrack) {
 	var camera, voice *upTrack
+	var speaker ProgramParticipant
 	for _, id := range holders {
 		h := byID[id]
 		if h == nil {
 			continue
 		}
+		speaker = ProgramParticipant{ID: h.info.ID, Name: h.info.Name, Role: h.info.Role}
 		for _, up := range h.publishedTracks() {
 			switch {
 			case up.kind == webrtc.RTPCodecTypeVideo && camera == nil && up.codec.MimeType == webrtc.MimeTypeVP8:
@@ -144,6 +155,10 @@ func (l *Live) fill(holders []string, byID map[string]*Participant, vp8, audio, 
 	l.video.switchSource(video)
 	l.hall.switchSource(audio)
 	l.speaker.switchSource(voice)
+	if l.tell != nil && (l.told == nil || *l.told != speaker) {
+		l.told = &speaker
+		l.tell(speaker)
+	}
 }
 
 // fillSilence writes Opus silence on each sound of l that had nothing to
