@@ -110,7 +110,11 @@ type Options struct {
 	// as a page that shares a screen: ContentMid names it for the content
 	// message, which the client does not send by itself.
 	Content bool
-	Logger  *slog.Logger // nil discards logs
+	// ContentClip, when set with Content, is an IVF file of VP8 that the
+	// content track plays in a loop in place of its synthetic video, as
+	// VideoClip does for the camera.
+	ContentClip []byte
+	Logger      *slog.Logger // nil discards logs
 }
 
 // RefusedError is returned by Dial when the server refuses the WebSocket

@@ -155,8 +155,15 @@ func (c *Client) publish(ctx context.Context) error {
 		if content, err = pc.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
 			return fmt.Errorf("publish: add content track: %w", err)
 		}
-		e := &videoEncoding{st: &sendTrack{track: t, stats: TrackStats{Participant: id, Kind: "video"}},
-			gen: NewVideoGenerator(sender, max(c.opts.VideoBitrate/10, 20_000))}
+		var gen videoSource = NewVideoGenerator(sender, max(c.opts.VideoBitrate/10, 20_000))
+		if len(c.opts.ContentClip) > 0 {
+			cl, err := newClip(c.opts.ContentClip)
+			if err != nil {
+				return fmt.Errorf("publish: content %w", err)
+			}
+			gen = cl
+		}
+		e := &videoEncoding{st: &sendTrack{track: t, stats: TrackStats{Participant: id, Kind: "video"}}, gen: gen}
 		e.active.Store(true)
 		if params := content.Sender().GetParameters().Encodings; len(params) > 0 {
 			e.st.stats.SSRC = uint32(params[0].SSRC)
