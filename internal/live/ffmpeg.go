@@ -107,6 +107,33 @@ func redact(raw string) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }
 
+// secrets are the parts of an RTMP URL that carry the stream key (the
+// whole URL, its path, its query), longest first, to be hidden in
+// ffmpeg's messages.
+func secrets(raw string) []string {
+	if raw == "" {
+		return nil
+	}
+	s := []string{raw}
+	if u, err := url.Parse(raw); err == nil {
+		if len(u.Path) > 1 {
+			s = append(s, u.Path)
+		}
+		if u.RawQuery != "" {
+			s = append(s, u.RawQuery)
+		}
+	}
+	return s
+}
+
+// hide replaces the secrets in a line of ffmpeg's messages.
+func hide(line string, secrets []string) string {
+	for _, s := range secrets {
+		line = strings.ReplaceAll(line, s, "…")
+	}
+	return line
+}
+
 // sdp is the session description ffmpeg reads the streams from.
 func sdp(in Input) string {
 	var b strings.Builder

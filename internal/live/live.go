@@ -72,6 +72,7 @@ type Runner struct {
 	log     *slog.Logger
 	caption string // path of the caption file
 	hlsDir  string
+	secrets []string // of the RTMP URL, hidden in messages
 	done    chan struct{}
 
 	captionMu sync.Mutex
@@ -152,6 +153,7 @@ func Start(ctx context.Context, ffmpeg string, in Input, out Target, workDir str
 		log:     slog.Default().With("component", "live", "target", dest),
 		caption: filepath.Join(workDir, captionName),
 		hlsDir:  out.HLSDir,
+		secrets: secrets(out.RTMP),
 		done:    make(chan struct{}),
 	}
 	if err := r.SetCaption(""); err != nil {
@@ -255,7 +257,7 @@ func (r *Runner) readProgress(stdout io.Reader) {
 func (r *Runner) readStderr(stderr io.Reader) {
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+		line := hide(strings.TrimSpace(sc.Text()), r.secrets)
 		if line == "" {
 			continue
 		}
