@@ -17,6 +17,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4/pkg/media/h264reader"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
@@ -65,12 +66,13 @@ func run(t *testing.T, name string, arg ...string) []byte {
 	return out
 }
 
-// vp8Clip is the frames of a VP8 clip at 15 frames a second.
-type vp8Clip [][]byte
+// videoClip is the frames of a video clip at 15 frames a second, each
+// as a payloader takes it.
+type videoClip [][]byte
 
 // makeVP8 encodes a test picture of the given size as a four-second VP8
 // clip with a keyframe every second, and reads its frames.
-func makeVP8(t *testing.T, ffmpeg, size string) vp8Clip {
+func makeVP8(t *testing.T, ffmpeg, size string) videoClip {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "clip.ivf")
 	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi",
@@ -85,7 +87,7 @@ func makeVP8(t *testing.T, ffmpeg, size string) vp8Clip {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c vp8Clip
+	var c videoClip
 	for {
 		frame, _, err := r.ParseNextFrame()
 		if errors.Is(err, io.EOF) {
@@ -98,6 +100,49 @@ func makeVP8(t *testing.T, ffmpeg, size string) vp8Clip {
 	}
 	if len(c) == 0 || c[0][0]&1 != 0 {
 		t.Fatal("VP8 clip: no frames, or the first is not a keyframe")
+	}
+	return c
+}
+
+// makeH264 encodes a test picture as a four-second H.264 clip, with a
+// keyframe and the parameter sets every second and no B-frames, as a
+// WHIP mixer sends, and reads its access units in Annex B.
+func makeH264(t *testing.T, ffmpeg, size string) videoClip {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "clip.h264")
+	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc=size="+size+":rate=15", "-t", "4", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-g", "15",
+		"-x264-params", "repeat-headers=1", "-f", "h264", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := h264reader.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		c  videoClip
+		au []byte
+	)
+	for {
+		nal, err := r.NextNAL()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		au = append(append(au, 0, 0, 0, 1), nal.Data...)
+		if nal.UnitType == h264reader.NalUnitTypeCodedSliceNonIdr || nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr {
+			c = append(c, au)
+			au = nil
+		}
+	}
+	if len(c) == 0 || !bytes.Contains(c[0], []byte{0, 0, 0, 1, 0x65}) {
+		t.Fatal("H.264 clip: no frames, or the first is not a keyframe")
 	}
 	return c
 }
@@ -149,7 +194,7 @@ type feed struct {
 	wg     sync.WaitGroup
 }
 
-func startFeed(t *testing.T, in Input, video []vp8Clip, switchAfter time.Duration, audio [][][]byte) *feed {
+func startFeed(t *testing.T, in Input, video []videoClip, switchAfter time.Duration, audio [][][]byte) *feed {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &feed{cancel: cancel}
@@ -166,7 +211,11 @@ func startFeed(t *testing.T, in Input, video []vp8Clip, switchAfter time.Duratio
 	go func() {
 		defer f.wg.Done()
 		defer vc.Close()
-		p := rtp.NewPacketizer(1200, in.VideoPT, 0x1000, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
+		var pay rtp.Payloader = &codecs.VP8Payloader{EnablePictureID: true}
+		if in.VideoCodec == "h264" {
+			pay = &codecs.H264Payloader{}
+		}
+		p := rtp.NewPacketizer(1200, in.VideoPT, 0x1000, pay, rtp.NewRandomSequencer(), 90000)
 		start := time.Now()
 		cur, i := 0, 0
 		for n := 0; ; n++ {

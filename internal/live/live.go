@@ -30,8 +30,12 @@ import (
 // Input describes the RTP streams the server sends to 127.0.0.1.
 //
 // ffmpeg also binds the port after each RTP port, for RTCP; FreePorts
-// picks ports with that room. The server should send a keyframe soon
-// after Start: ffmpeg learns the picture size from the first one.
+// picks ports with that room. The server should be sending when Start
+// is called, and send a keyframe soon after: ffmpeg learns the picture
+// size from the first one. ffmpeg gives up when nothing arrives for 10 s,
+// before the first keyframe or later, and State then says so; the
+// server keeps the audio streams fed with silence so that this happens
+// only when the server stops sending.
 type Input struct {
 	VideoCodec string // "vp8" or "h264" (packetization mode 1, parameter sets in band)
 	VideoPort  int
@@ -82,6 +86,7 @@ type Runner struct {
 	mu       sync.Mutex
 	state    State
 	stopping bool
+	reports  int      // progress reports read
 	stderr   []string // the last lines ffmpeg wrote to its error output
 }
 
@@ -235,6 +240,7 @@ func (r *Runner) readProgress(stdout io.Reader) {
 			kbps = rep.Bitrate
 		}
 		r.mu.Lock()
+		r.reports++
 		r.state.BitrateKbps = kbps
 		if rep.Frames >= 0 {
 			r.state.Frames = rep.Frames
@@ -298,6 +304,13 @@ func (r *Runner) exited(err error) {
 	}
 }
 
+// transcoding reports whether ffmpeg has sent a progress report.
+func (r *Runner) transcoding() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reports > 0
+}
+
 // State returns what the technician sees now.
 func (r *Runner) State() State {
 	r.mu.Lock()
@@ -354,15 +367,20 @@ func (r *Runner) stop() error {
 		return nil
 	default:
 	}
-	if _, err := io.WriteString(r.stdin, "q"); err != nil {
-		r.log.Debug("ffmpeg stdin", "err", err)
+	// ffmpeg reads keys only once it transcodes, which its first
+	// progress report shows; before that, it waits for the input's
+	// streams and only a signal reaches it.
+	if r.transcoding() {
+		if _, err := io.WriteString(r.stdin, "q"); err != nil {
+			r.log.Debug("ffmpeg stdin", "err", err)
+		}
+		select {
+		case <-r.done:
+			return nil
+		case <-time.After(quitWait):
+		}
+		r.log.Warn("ffmpeg ignored q; interrupting it")
 	}
-	select {
-	case <-r.done:
-		return nil
-	case <-time.After(quitWait):
-	}
-	r.log.Warn("ffmpeg ignored q; interrupting it")
 	if err := interrupt(r.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		r.log.Debug("ffmpeg interrupt", "err", err)
 	}

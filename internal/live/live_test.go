@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,7 @@ func TestRTMP(t *testing.T) {
 	ffmpeg, ffprobeBin := needFFmpeg(t)
 	dir := t.TempDir()
 	in := testInput(t)
-	startFeed(t, in, []vp8Clip{makeVP8(t, ffmpeg, "320x180")}, time.Hour,
+	startFeed(t, in, []videoClip{makeVP8(t, ffmpeg, "320x180")}, time.Hour,
 		[][][]byte{makeOpus(t, ffmpeg, 440), makeOpus(t, ffmpeg, 660)})
 
 	// The sink: an RTMP server of one connection, writing what it gets.
@@ -247,7 +248,7 @@ func TestHLS(t *testing.T) {
 		}
 	}
 	in := testInput(t)
-	startFeed(t, in, []vp8Clip{makeVP8(t, ffmpeg, "320x180"), makeVP8(t, ffmpeg, "480x360")}, 3*time.Second,
+	startFeed(t, in, []videoClip{makeVP8(t, ffmpeg, "320x180"), makeVP8(t, ffmpeg, "480x360")}, 3*time.Second,
 		[][][]byte{makeOpus(t, ffmpeg, 440), makeOpus(t, ffmpeg, 660)})
 
 	r, err := Start(t.Context(), ffmpeg, in, Target{HLSDir: hls}, filepath.Join(dir, "work"), testFont(t))
@@ -315,12 +316,74 @@ func playlistSegments(t *testing.T, dir string) []string {
 	return segs
 }
 
+// TestH264 takes H.264 video in, as from a WHIP mixer, with one audio
+// stream.
+func TestH264(t *testing.T) {
+	ffmpeg, ffprobeBin := needFFmpeg(t)
+	dir := t.TempDir()
+	hls := filepath.Join(dir, "hls")
+	in := testInput(t)
+	in.VideoCodec, in.AudioPorts = "h264", in.AudioPorts[:1]
+	startFeed(t, in, []videoClip{makeH264(t, ffmpeg, "320x180")}, time.Hour, [][][]byte{makeOpus(t, ffmpeg, 440)})
+	r, err := Start(t.Context(), ffmpeg, in, Target{HLSDir: hls}, filepath.Join(dir, "work"), testFont(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	deadline := time.Now().Add(15 * time.Second)
+	for len(playlistSegments(t, hls)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two segments in the playlist in time; state %+v", r.State())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := r.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	segs := playlistSegments(t, hls)
+	checkH264AAC(t, segs[0], ffprobe(t, ffprobeBin, filepath.Join(hls, segs[0])))
+}
+
+// TestStopWithoutInput: Stop ends an ffmpeg still waiting for its input,
+// and so does the end of Start's context.
+func TestStopWithoutInput(t *testing.T) {
+	ffmpeg, _ := needFFmpeg(t)
+	for _, how := range []string{"Stop", "context"} {
+		t.Run(how, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			r, err := Start(ctx, ffmpeg, testInput(t), Target{HLSDir: t.TempDir()}, t.TempDir(), testFont(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			start := time.Now()
+			if how == "Stop" {
+				if err := r.Stop(); err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+			} else {
+				cancel()
+				select {
+				case <-r.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatal("ffmpeg runs on after the context ended")
+				}
+			}
+			t.Logf("stopped in %v", time.Since(start).Round(time.Millisecond))
+			if st := r.State(); st.Running || st.Err != "" {
+				t.Errorf("state %+v, want not running and no error", st)
+			}
+		})
+	}
+}
+
 // TestUnreachableRTMP: with nothing listening at the ingest, ffmpeg ends
 // and the state says why.
 func TestUnreachableRTMP(t *testing.T) {
 	ffmpeg, _ := needFFmpeg(t)
 	in := testInput(t)
-	startFeed(t, in, []vp8Clip{makeVP8(t, ffmpeg, "320x180")}, time.Hour, [][][]byte{makeOpus(t, ffmpeg, 440)})
+	startFeed(t, in, []videoClip{makeVP8(t, ffmpeg, "320x180")}, time.Hour, [][][]byte{makeOpus(t, ffmpeg, 440)})
 	r, err := Start(t.Context(), ffmpeg, in,
 		Target{RTMP: fmt.Sprintf("rtmp://127.0.0.1:%d/live/key", freeTCPPort(t))}, t.TempDir(), testFont(t))
 	if err != nil {
