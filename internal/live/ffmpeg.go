@@ -161,14 +161,19 @@ func sdp(in Input) string {
 // then reads %{localtime:%H\:%M\:%S}.
 const clockText = `%{localtime\:%H\\\:%M\\\:%S}`
 
-// filterGraph scales any picture to 1280x720 (keeping its shape, with
-// bars), makes the frame rate constant, draws the caption and the clock,
-// and mixes the audio streams into one.
+// filterGraph fits any picture into 1280x720, keeping its shape, over a
+// blurred copy of itself stretched to the frame; makes the frame rate
+// constant; draws the caption and the clock; and mixes the audio streams
+// into one. Both scalers follow a change of picture size frame by frame
+// and the overlay places each frame by its own size, so a source switch
+// needs no new graph (pad, which sizes its bars once, would leave
+// garbage in them).
 func filterGraph(audioStreams int) string {
 	const text = "fontfile=" + fontName + ":fontsize=34:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=10:y=h-lh-40"
 	var b strings.Builder
-	fmt.Fprintf(&b, "[0:v:0]scale=%d:%d:force_original_aspect_ratio=decrease,", outWidth, outHeight)
-	fmt.Fprintf(&b, "pad=%d:%d:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=%d,format=yuv420p,", outWidth, outHeight, outFPS)
+	fmt.Fprintf(&b, "[0:v:0]split[vb][vf];[vb]scale=32:18,scale=%d:%d,setsar=1[bg];", outWidth, outHeight)
+	fmt.Fprintf(&b, "[vf]scale=%d:%d:force_original_aspect_ratio=decrease,setsar=1[fg];", outWidth, outHeight)
+	fmt.Fprintf(&b, "[bg][fg]overlay=x=(W-w)/2:y=(H-h)/2:eval=frame,fps=%d,format=yuv420p,", outFPS)
 	fmt.Fprintf(&b, "drawtext=%s:textfile=%s:reload=1:expansion=none:x=40,", text, captionName)
 	fmt.Fprintf(&b, "drawtext=%s:text='%s':x=w-tw-40[v];", text, clockText)
 	switch audioStreams {
@@ -205,9 +210,9 @@ func args(in Input, out Target) []string {
 		"-probesize", "5000000",
 		"-reorder_queue_size", "64",
 		"-buffer_size", strconv.Itoa(4 << 20),
-		// A source switch may change the picture size: the scale filter
-		// follows it frame by frame, and the audio of the graph is not
-		// torn down as a reinit would.
+		// A source switch may change the picture size: the graph follows
+		// it frame by frame (see filterGraph), and its audio part is not
+		// torn down and rebuilt as a reinit would.
 		"-reinit_filter", "0",
 		"-i", sdpName,
 		"-filter_complex", filterGraph(len(in.AudioPorts)),

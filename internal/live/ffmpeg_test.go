@@ -97,7 +97,7 @@ func TestArgs(t *testing.T) {
 			{"-b:v", "2500k", "-maxrate", "2500k", "-bufsize", "5000k", "-pix_fmt", "yuv420p"},
 			{"-c:a", "aac", "-b:a", "128k"},
 			{"-f", "flv", "-flvflags", "no_duration_filesize", "rtmp://a.rtmp.youtube.com/live2/KEY"},
-		}, []string{"scale=1280:720", "textfile=caption.txt:reload=1", "amix=inputs=2", "[0:a:1]aresample=async=1"}},
+		}, []string{"scale=1280:720:force_original_aspect_ratio=decrease", "overlay=x=(W-w)/2:y=(H-h)/2:eval=frame", "textfile=caption.txt:reload=1", "amix=inputs=2", "[0:a:1]aresample=async=1"}},
 		{"hls", in, Target{HLSDir: "/srv/hls"}, [][]string{
 			{"-f", "hls", "-hls_time", "2", "-hls_list_size", "6", "-hls_flags", "delete_segments+independent_segments+temp_file"},
 			{"-hls_segment_filename", "/srv/hls/seg%d.ts", "/srv/hls/index.m3u8"},
