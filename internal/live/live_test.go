@@ -294,6 +294,19 @@ func TestHLS(t *testing.T) {
 	for _, s := range []string{segments[0], segments[len(segments)-1]} {
 		checkH264AAC(t, s, ffprobe(t, ffprobeBin, filepath.Join(hls, s)))
 	}
+	// The second source is 4:3: its sides (the right one: testsrc is
+	// white there) are the blurred picture, not
+	// black or the garbage (zeros: green) a fixed pad leaves.
+	side := run(t, ffmpeg, "-hide_banner", "-loglevel", "error",
+		"-i", filepath.Join(hls, segments[len(segments)-1]), "-frames:v", "1",
+		"-vf", "crop=120:720:1160:0,scale=12:72", "-f", "rawvideo", "-pix_fmt", "gray", "-")
+	var sum int
+	for _, y := range side {
+		sum += int(y)
+	}
+	if len(side) == 0 || sum/len(side) < 40 {
+		t.Errorf("the right side of the 4:3 picture has a mean luma of %d, want the blurred picture", sum/max(len(side), 1))
+	}
 }
 
 // playlistSegments lists the segments an HLS playlist names, none if it
