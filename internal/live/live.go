@@ -54,13 +54,13 @@ type Target struct {
 
 // State is what the technician sees.
 type State struct {
-	Running     bool      // ffmpeg runs: from Start until it exits
-	Since       time.Time // when Start started ffmpeg
-	BitrateKbps float64   // the output's bitrate over the last second (HLS: over the playlist's segments)
-	Frames      int64     // video frames encoded
-	Speed       float64   // encoding speed; below 1 the output falls behind real time
-	OutTime     time.Duration
-	Err         string // why ffmpeg ended by itself; "" while it runs or after Stop
+	Running     bool          // ffmpeg runs: from Start until it exits
+	Since       time.Time     // when Start started ffmpeg
+	BitrateKbps float64       // the output's bitrate over the last second (HLS: over the playlist's segments)
+	Frames      int64         // video frames encoded
+	Speed       float64       // encoding speed; below 1 the output falls behind real time
+	OutTime     time.Duration // the output's clock: how much has been encoded
+	Err         string        // why ffmpeg ended by itself; "" while it runs or after Stop
 	// Delay is the delay stated to viewers: for HLS, the playlist
 	// window (HLSSegment x HLSListSize), which is how far behind a
 	// player starting at the playlist's first segment is; for RTMP,
@@ -100,7 +100,9 @@ const (
 // Start writes the SDP file and the caption file into workDir, starts
 // ffmpeg (the program named by ffmpeg, found in PATH if it has no slash)
 // and returns at once. font is the TrueType font the caption is drawn
-// with. Cancelling ctx stops ffmpeg as Stop does, without waiting.
+// with; the clock shows the time of day in the time zone of the
+// process's TZ. Cancelling ctx stops ffmpeg with SIGINT (then a kill),
+// without Stop's wait.
 //
 // Start removes an earlier run's playlist and segments from
 // Target.HLSDir; nothing else there is touched.
@@ -344,9 +346,11 @@ func (r *Runner) SetCaption(text string) error {
 	return nil
 }
 
-// Stop ends ffmpeg so that the output is closed properly: "q" on its
-// standard input, then SIGINT if it does not exit within a few seconds
-// (ffmpeg stuck waiting for input reads no keys), then a kill. It
+// Stop ends ffmpeg so that the output is closed properly (the FLV
+// stream ended, the HLS playlist marked as ended): "q" on its standard
+// input, then SIGINT if it does not exit within a few seconds, or SIGINT
+// at once while ffmpeg still waits for its input and reads no keys; then
+// a kill. It
 // returns once ffmpeg has exited; its error says ffmpeg had to be killed,
 // or why ffmpeg had already ended by itself. Calling Stop again returns
 // the same.
