@@ -307,3 +307,11 @@ func (w *liveWriter) send(h *rtp.Header, payload []byte) (int, error) {
 	w.conn.Write(w.buf[:n])
 	return n, nil
 }
+
+// RequestKeyframe asks the source of the live picture for a keyframe, for
+// an encoder that started after the last one.
+func (l *Live) RequestKeyframe() {
+	if t := l.video.target(); t != nil {
+		t.requestKeyframe()
+	}
+}
