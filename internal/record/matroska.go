@@ -79,11 +79,11 @@ type mkvWriter struct {
 	w  io.Writer   // the buffered file
 	at io.WriterAt // the file itself, for the rewrites; nil to skip them
 
-	started      bool
-	width        int
-	height       int
-	durationAt   int64 // offset of the Duration's float
-	offset       int64 // bytes written so far
+	started    bool
+	width      int
+	height     int
+	durationAt int64 // offset of the Duration's float
+	offset     int64 // bytes written so far
 
 	cluster     bool
 	clusterTime int64

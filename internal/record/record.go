@@ -63,8 +63,8 @@ type Recording struct {
 
 // TrackInfo describes a track of a recording.
 type TrackInfo struct {
-	ID          string `json:"id"`                // the SFU's track id, unique in the recording
-	Participant string `json:"participant"`       // participant id
+	ID          string `json:"id"`                 // the SFU's track id, unique in the recording
+	Participant string `json:"participant"`        // participant id
 	PointID     string `json:"point_id,omitempty"` // the point id, "" for the hall
 	Name        string `json:"name,omitempty"`     // display name (Vietnamese, UTF-8) for captions
 	Role        string `json:"role,omitempty"`     // "hall", "point", "chair", "whip" ...
