@@ -109,10 +109,11 @@ func spsSize(sps []byte) (width, height int, err error) {
 		if chroma == 3 {
 			r.bit() // separate_colour_plane_flag
 		}
-		r.ue()            // bit_depth_luma_minus8
-		r.ue()            // bit_depth_chroma_minus8
-		r.bit()           // qpprime_y_zero_transform_bypass_flag
-		if r.bit() == 1 { // seq_scaling_matrix_present_flag
+		r.ue()  // bit_depth_luma_minus8
+		r.ue()  // bit_depth_chroma_minus8
+		r.bit() // qpprime_y_zero_transform_bypass_flag
+		// seq_scaling_matrix_present_flag
+		if r.bit() == 1 {
 			lists := 8
 			if chroma == 3 {
 				lists = 12
@@ -137,8 +138,9 @@ func spsSize(sps []byte) (width, height int, err error) {
 			}
 		}
 	}
-	r.ue()          // log2_max_frame_num_minus4
-	switch r.ue() { // pic_order_cnt_type
+	r.ue() // log2_max_frame_num_minus4
+	// pic_order_cnt_type
+	switch r.ue() {
 	case 0:
 		r.ue() // log2_max_pic_order_cnt_lsb_minus4
 	case 1:
