@@ -41,7 +41,6 @@ type oggWriter struct {
 	nseg    int
 	data    []byte
 	granule int64 // of the last packet put on the pending page
-	written int64 // granule of the last page written
 	page    []byte
 }
 
@@ -166,7 +165,6 @@ func (o *oggWriter) writePage(flags byte) error {
 	o.seq++
 	o.nseg = 0
 	o.data = o.data[:0]
-	o.written = o.granule
 	if _, err := o.w.Write(pg); err != nil {
 		return fmt.Errorf("ogg: write page: %w", err)
 	}

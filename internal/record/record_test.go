@@ -436,7 +436,8 @@ func TestLossWaitsForKeyframe(t *testing.T) {
 }
 
 // TestClosed: a closed track refuses packets, and a recording closes its
-// tracks, including one without any frame (still a valid file).
+// tracks, including ones without any frame (their files get a header but
+// no media: ffprobe says "End of file", the index says not Started).
 func TestClosed(t *testing.T) {
 	rec, err := Create(t.TempDir(), "c", "r", t0)
 	if err != nil {
@@ -513,5 +514,56 @@ func TestConcurrentClose(t *testing.T) {
 		if err := <-done; !errors.Is(err, ErrClosed) {
 			t.Errorf("after Close: %v, want ErrClosed", err)
 		}
+	}
+}
+
+// TestSequenceRestart: sequence numbers that start over far away (a
+// source that restarted) are taken after a few packets, not dropped as
+// late for ever.
+func TestSequenceRestart(t *testing.T) {
+	tests := []struct {
+		name       string
+		jumpTo     uint16
+		wantFrames int64
+	}{
+		{"far behind", 40000, 50 + 100 - 15},  // 15 dropped before the window moves
+		{"far ahead", 20000, 50 + 100},        // the window moves at once
+		{"just ahead", 50 + 300, 50 + 100},    // past the window
+		{"in the window", 50 + 100, 50 + 100}, // a loss of 100 packets
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := Create(t.TempDir(), "c", "r", t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := rec.AddTrack(TrackInfo{ID: "a", Participant: "p", Media: "audio", Codec: "opus"}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 150 {
+				seq := uint16(i)
+				if i >= 50 {
+					seq = tt.jumpTo + uint16(i-50)
+				}
+				p := &rtp.Packet{Header: rtp.Header{SequenceNumber: seq, Timestamp: uint32(960 * i)}, Payload: opusSilence[:]}
+				if err := tr.WriteRTP(p, t0.Add(time.Duration(20*i)*time.Millisecond)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rec.Close(t0.Add(3 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			ix, err := ReadIndex(filepath.Join(rec.Dir(), IndexName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ix.Tracks[0].Frames; got != tt.wantFrames {
+				t.Errorf("%d frames written, want %d", got, tt.wantFrames)
+			}
+			if got := ix.Tracks[0].Duration; got != 3*time.Second {
+				t.Errorf("duration %v, want 3s", got)
+			}
+		})
 	}
 }

@@ -722,7 +722,7 @@ func (t *Track) Close(now time.Time) error {
 	}
 	var errs []error
 	if t.err == nil && t.mkv != nil && !t.mkv.started {
-		// Nothing was written: still a valid file, without frames.
+		// No frame came: the file still gets its header.
 		t.frameArrival = 0
 		t.frame = t.frame[:0]
 		if t.codec.kind == codecH264 && (t.sps == nil || t.pps == nil) {
