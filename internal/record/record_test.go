@@ -567,3 +567,60 @@ func TestSequenceRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestOpusGapFill: a pause is filled with silence as long as the time
+// that passed; timestamps that jump ahead of the clock do not make the
+// file grow, but stay on the timeline.
+func TestOpusGapFill(t *testing.T) {
+	tests := []struct {
+		name     string
+		jump     uint32        // RTP time skipped after packet 10
+		passed   time.Duration // server time that passed meanwhile
+		maxBytes int64
+	}{
+		{"pause of 2 s", 2 * 48000, 2 * time.Second, 2000},
+		{"jump of an hour in 20 ms", 3600 * 48000, 20 * time.Millisecond, 2000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := Create(t.TempDir(), "c", "r", t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := rec.AddTrack(TrackInfo{ID: "a", Participant: "p", Media: "audio", Codec: "opus"}, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := t0
+			for i := range 20 {
+				ts := uint32(960 * i)
+				if i >= 10 {
+					ts += tt.jump
+				}
+				if i == 10 {
+					at = at.Add(tt.passed)
+				} else {
+					at = at.Add(20 * time.Millisecond)
+				}
+				p := &rtp.Packet{Header: rtp.Header{SequenceNumber: uint16(i), Timestamp: ts}, Payload: opusSilence[:]}
+				if err := tr.WriteRTP(p, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rec.Close(at); err != nil {
+				t.Fatal(err)
+			}
+			if got := tr.Bytes(); got > tt.maxBytes {
+				t.Errorf("file of %d bytes, want at most %d", got, tt.maxBytes)
+			}
+			ix, err := ReadIndex(filepath.Join(rec.Dir(), IndexName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := time.Duration(20*960+tt.jump) * time.Second / 48000
+			if got := ix.Tracks[0].Duration; got != want {
+				t.Errorf("duration %v, want %v", got, want)
+			}
+		})
+	}
+}

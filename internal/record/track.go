@@ -34,7 +34,8 @@ const (
 )
 
 // maxSilenceFill is the longest gap of an Opus track filled with silence
-// packets; a longer one is left as a jump of the granule position.
+// packets; the rest of a longer one is left as a jump of the granule
+// position.
 const maxSilenceFill = 48000 * 3600
 
 // defaultWidth and defaultHeight are the picture size written for a video
@@ -85,6 +86,8 @@ type Track struct {
 	ext0    int64 // the file's time zero
 	lastExt int64
 	opusEnd int64 // where the last Opus packet ends
+	// opusArrival is the arrival of the last Opus packet written.
+	opusArrival int64
 
 	packets, frames, late, lost, dropped int64
 
@@ -575,8 +578,13 @@ func (t *Track) writeOpus(ts uint32, payload []byte, at int64) {
 		return
 	}
 	ext := t.extend(ts, at)
-	if gap := ext - t.opusEnd; gap >= opusSilenceSamples && gap <= maxSilenceFill {
-		for end := t.opusEnd + opusSilenceSamples; end <= ext; end += opusSilenceSamples {
+	if gap := ext - t.opusEnd; gap >= opusSilenceSamples {
+		// Silence as long as the gap, but no longer than the time that
+		// passed on the server (plus a second) and than maxSilenceFill:
+		// a source's timestamps that jump ahead of the clock do not
+		// make the file grow; the granule position jumps instead.
+		gap = min(gap, maxSilenceFill, (at-t.opusArrival)*48000/int64(time.Second)+48000)
+		for end := t.opusEnd + opusSilenceSamples; end <= t.opusEnd+gap; end += opusSilenceSamples {
 			if err := t.ogg.writePacket(opusSilence[:], end-t.ext0); err != nil {
 				t.fail(err)
 				return
@@ -588,6 +596,7 @@ func (t *Track) writeOpus(ts uint32, payload []byte, at int64) {
 		return
 	}
 	t.opusEnd = max(t.opusEnd, ext+n)
+	t.opusArrival = at
 	t.frames++
 }
 
@@ -752,8 +761,10 @@ func (t *Track) Close(now time.Time) error {
 	if t.err != nil {
 		errs = append(errs, t.err)
 	}
-	if err := t.f.Sync(); err != nil {
-		errs = append(errs, fmt.Errorf("record: sync %s: %w", t.file, err))
+	if !t.rec.noSync {
+		if err := t.f.Sync(); err != nil {
+			errs = append(errs, fmt.Errorf("record: sync %s: %w", t.file, err))
+		}
 	}
 	if err := t.f.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("record: close %s: %w", t.file, err))
