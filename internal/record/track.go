@@ -203,6 +203,11 @@ func (t *Track) WriteRTP(p *rtp.Packet, arrival time.Time) error {
 		rb.behind = 0
 		if ext >= rb.next+reorderSlots {
 			t.advanceTo(ext - reorderSlots + 1)
+			if rb.count == 0 {
+				// Nothing waits: a jump, not a hole to wait for.
+				t.lost += ext - rb.next
+				rb.next = ext
+			}
 		}
 		s := &rb.slots[ext&(reorderSlots-1)]
 		if s.present {
