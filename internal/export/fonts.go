@@ -11,3 +11,10 @@ var (
 	//go:embed fonts/DejaVuSans-Bold.ttf
 	fontBold []byte
 )
+
+// RegularFont returns the TrueType file of DejaVu Sans, the regular face
+// the exports use, which has the Vietnamese glyphs. The slice is a copy the
+// caller may keep or change; other packages that draw Vietnamese text (the
+// archive composer's captions) use it so that every output shows the same
+// face.
+func RegularFont() []byte { return append([]byte(nil), fontRegular...) }
