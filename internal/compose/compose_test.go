@@ -409,3 +409,27 @@ func TestComposeFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeManyAudio mixes forty audio inputs, as a large conference
+// has, into a program without pictures.
+func TestComposeManyAudio(t *testing.T) {
+	f := makeFixtures(t, "pointA")
+	plan := Plan{Duration: 5 * time.Second, Width: 320, Height: 180}
+	for k := range 40 {
+		plan.Inputs = append(plan.Inputs, Input{File: f.pointA, Offset: time.Duration(k) * 50 * time.Millisecond, Audio: true})
+		plan.Audio = append(plan.Audio, k)
+	}
+	out := filepath.Join(t.TempDir(), "program.mp4")
+	if err := Compose(t.Context(), f.ffmpeg, plan, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v := loudness(t, f, out, 0.5, 1); v < -40 {
+		t.Errorf("0.5–1.5 s: mean volume %.1f dB, want loud", v)
+	}
+	if v := loudness(t, f, out, 4.3, 0.6); v > -70 {
+		t.Errorf("4.3–4.9 s: mean volume %.1f dB, want silence", v)
+	}
+	if c := sample(t, f, out, 2, 100, 60, 100, 60); nearest(c) != "black" {
+		t.Errorf("the picture is %v, want black", c)
+	}
+}
