@@ -433,3 +433,39 @@ func TestComposeManyAudio(t *testing.T) {
 		t.Errorf("the picture is %v, want black", c)
 	}
 }
+
+// TestComposeLongAudioGap places an Ogg recording with a gap longer than
+// the ten seconds after which ffmpeg would close up a jump in Ogg
+// timestamps.
+func TestComposeLongAudioGap(t *testing.T) {
+	ffmpeg, _ := tools(t)
+	f := fixtures{ffmpeg: ffmpeg}
+	in := filepath.Join(t.TempDir(), "gap.ogg")
+	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=500:d=14",
+		"-af", "aselect='not(between(t,1,13))'", "-c:a", "libopus", in)
+	plan := Plan{
+		Duration: 16 * time.Second, Width: 160, Height: 90,
+		Inputs: []Input{{File: in, Offset: time.Second, Audio: true}},
+		Audio:  []int{0},
+	}
+	out := filepath.Join(t.TempDir(), "program.mp4")
+	if err := Compose(t.Context(), f.ffmpeg, plan, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from, to float64
+		loud     bool
+	}{
+		{0.1, 0.9, false},
+		{1.2, 1.8, true},
+		{2.5, 13.5, false},
+		{14.2, 14.8, true},
+		{15.2, 15.9, false},
+	}
+	for _, tt := range tests {
+		v := loudness(t, f, out, tt.from, tt.to-tt.from)
+		if tt.loud && v < -40 || !tt.loud && v > -70 {
+			t.Errorf("%.2f–%.2f s: mean volume %.1f dB, want loud %v", tt.from, tt.to, v, tt.loud)
+		}
+	}
+}

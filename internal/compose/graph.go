@@ -229,8 +229,13 @@ func newLayout(w, h int) layout {
 func buildArgs(p Plan, font, dir, part string) ([]string, error) {
 	l := newLayout(p.Width, p.Height)
 	ops := openings(p)
+	// ffmpeg closes up a jump of more than -dts_delta_threshold seconds
+	// (10 by default) in the timestamps of a format that may have
+	// discontinuities, such as Ogg: in a recording such a jump is a gap
+	// and must stay.
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-		"-progress", "pipe:1", "-filter_complex_threads", strconv.Itoa(p.Threads)}
+		"-progress", "pipe:1", "-filter_complex_threads", strconv.Itoa(p.Threads),
+		"-dts_delta_threshold", "1e9"}
 
 	var g strings.Builder // the filter graph, one chain a line
 	fmt.Fprintf(&g, "color=c=black:s=%dx%d:r=%d:d=%s,format=yuv420p[v0];\n", p.Width, p.Height, frameRate, sec(p.Duration))
