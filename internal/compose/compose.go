@@ -125,8 +125,19 @@ func Compose(ctx context.Context, ffmpeg string, plan Plan, out string, progress
 			return fmt.Errorf("compose: writing the font: %w", err)
 		}
 	}
+	pieces := make(map[int][]time.Duration)
+	for _, a := range plan.Audio {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("compose: %w", context.Cause(ctx))
+		}
+		starts, err := oggPieces(plan.Inputs[a].File)
+		if err != nil {
+			return err
+		}
+		pieces[a] = starts
+	}
 	part := out + ".part"
-	args, err := buildArgs(plan, font, tmp, part)
+	args, err := buildArgs(plan, font, tmp, part, pieces)
 	if err != nil {
 		return err
 	}

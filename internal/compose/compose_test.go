@@ -434,38 +434,61 @@ func TestComposeManyAudio(t *testing.T) {
 	}
 }
 
-// TestComposeLongAudioGap places an Ogg recording with a gap longer than
-// the ten seconds after which ffmpeg would close up a jump in Ogg
-// timestamps.
+// TestComposeLongAudioGap places Ogg recordings with long gaps: one longer
+// than the ten seconds after which ffmpeg would close up a jump in Ogg
+// timestamps, one longer than longGap, which is cut into pieces.
 func TestComposeLongAudioGap(t *testing.T) {
 	ffmpeg, _ := tools(t)
 	f := fixtures{ffmpeg: ffmpeg}
-	in := filepath.Join(t.TempDir(), "gap.ogg")
-	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=500:d=14",
-		"-af", "aselect='not(between(t,1,13))'", "-c:a", "libopus", in)
-	plan := Plan{
-		Duration: 16 * time.Second, Width: 160, Height: 90,
-		Inputs: []Input{{File: in, Offset: time.Second, Audio: true}},
-		Audio:  []int{0},
-	}
-	out := filepath.Join(t.TempDir(), "program.mp4")
-	if err := Compose(t.Context(), f.ffmpeg, plan, out, nil); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
+	type span struct {
 		from, to float64
 		loud     bool
+	}
+	tests := []struct {
+		name       string
+		tone, gap  string // the recording: d=seconds of sine, and the stretch dropped
+		offset     time.Duration
+		duration   time.Duration
+		wantPieces int
+		spans      []span
 	}{
-		{0.1, 0.9, false},
-		{1.2, 1.8, true},
-		{2.5, 13.5, false},
-		{14.2, 14.8, true},
-		{15.2, 15.9, false},
+		{
+			name: "12 s", tone: "14", gap: "between(t,1,13)", offset: time.Second, duration: 16 * time.Second, wantPieces: 1,
+			spans: []span{{0.1, 0.9, false}, {1.2, 1.8, true}, {2.5, 13.5, false}, {14.2, 14.8, true}, {15.2, 15.9, false}},
+		},
+		{
+			name: "75 s", tone: "80", gap: "between(t,2,77)", offset: time.Second, duration: 82 * time.Second, wantPieces: 2,
+			spans: []span{{0.1, 0.9, false}, {1.2, 2.8, true}, {4, 77, false}, {78.2, 80.8, true}, {81.2, 81.9, false}},
+		},
+		{
+			name: "75 s, the file started before", tone: "80", gap: "between(t,2,77)", offset: -time.Second, duration: 82 * time.Second, wantPieces: 2,
+			spans: []span{{0.2, 0.8, true}, {2, 75, false}, {76.2, 78.8, true}, {79.2, 81.9, false}},
+		},
 	}
 	for _, tt := range tests {
-		v := loudness(t, f, out, tt.from, tt.to-tt.from)
-		if tt.loud && v < -40 || !tt.loud && v > -70 {
-			t.Errorf("%.2f–%.2f s: mean volume %.1f dB, want loud %v", tt.from, tt.to, v, tt.loud)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), "gap.ogg")
+			run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "sine=f=500:d="+tt.tone,
+				"-af", "aselect='not("+tt.gap+")'", "-c:a", "libopus", in)
+			pieces, err := oggPieces(in)
+			if err != nil || len(pieces) != tt.wantPieces {
+				t.Errorf("oggPieces = %v, %v; want %d pieces", pieces, err, tt.wantPieces)
+			}
+			plan := Plan{
+				Duration: tt.duration, Width: 160, Height: 90,
+				Inputs: []Input{{File: in, Offset: tt.offset, Audio: true}},
+				Audio:  []int{0},
+			}
+			out := filepath.Join(t.TempDir(), "program.mp4")
+			if err := Compose(t.Context(), f.ffmpeg, plan, out, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.spans {
+				v := loudness(t, f, out, s.from, s.to-s.from)
+				if s.loud && v < -40 || !s.loud && v > -70 {
+					t.Errorf("%.2f–%.2f s: mean volume %.1f dB, want loud %v", s.from, s.to, v, s.loud)
+				}
+			}
+		})
 	}
 }

@@ -226,7 +226,10 @@ func newLayout(w, h int) layout {
 
 // buildArgs writes the filter graph and the texts of p into dir and returns
 // ffmpeg's arguments to compose p into part with font.
-func buildArgs(p Plan, font, dir, part string) ([]string, error) {
+//
+// pieces holds, for an audio input, where the pieces of its file start
+// (see oggPieces); an input without is one piece.
+func buildArgs(p Plan, font, dir, part string, pieces map[int][]time.Duration) ([]string, error) {
 	l := newLayout(p.Width, p.Height)
 	ops := openings(p)
 	// ffmpeg closes up a jump of more than -dts_delta_threshold seconds
@@ -298,15 +301,9 @@ func buildArgs(p Plan, font, dir, part string) ([]string, error) {
 		if in.Offset >= p.Duration {
 			continue
 		}
-		seek := max(0, -in.Offset)
-		delay := (seek + in.Offset).Seconds() * sampleRate
+		seek, bounds := audioPieces(in, pieces[a], p.Duration)
 		args = append(args, "-threads", "1", "-seek_timestamp", "1", "-ss", sec(seek), "-i", "file:"+in.File)
-		fmt.Fprintf(&g, ";\n[%d:a:0]aresample=%d:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo",
-			len(ops)+mixed-1, sampleRate, sampleRate)
-		if n := int64(delay + 0.5); n > 0 {
-			fmt.Fprintf(&g, ",adelay=delays=%dS:all=1", n)
-		}
-		fmt.Fprintf(&g, "[a%d]", mixed)
+		writeAudio(&g, len(ops)+mixed-1, mixed, seek+in.Offset, bounds)
 		mixed++
 	}
 	g.WriteString(";\n")
@@ -327,4 +324,74 @@ func buildArgs(p Plan, font, dir, part string) ([]string, error) {
 		"-c:a", "aac", "-b:a", "128k", "-ar", strconv.Itoa(sampleRate),
 		"-t", sec(p.Duration), "-movflags", "+faststart", "-f", "mp4", "-y", "file:"+part)
 	return args, nil
+}
+
+// audioPieces returns where to start reading in's file (its time) and,
+// relative to that, where the second and later pieces of those starting at
+// starts begin, leaving out the pieces before the program's start and
+// after its end d.
+func audioPieces(in Input, starts []time.Duration, d time.Duration) (seek time.Duration, bounds []time.Duration) {
+	seek = max(0, -in.Offset)
+	for len(starts) > 1 && starts[1] <= seek {
+		starts = starts[1:]
+	}
+	if len(starts) > 0 {
+		seek = max(seek, starts[0])
+		starts = starts[1:]
+	}
+	for _, s := range starts {
+		if s+in.Offset >= d {
+			break
+		}
+		bounds = append(bounds, s-seek)
+	}
+	return seek, bounds
+}
+
+// writeAudio writes to g the chain of ffmpeg input k, an audio file read
+// from a point placed at delay on the timeline, labelled [aN]: each piece
+// (cut at bounds) with the gaps inside it and before its first packet
+// filled by aresample, the pieces but the last padded with silence to
+// their length and joined, the whole delayed to its place.
+func writeAudio(g *strings.Builder, k, n int, delay time.Duration, bounds []time.Duration) {
+	format := fmt.Sprintf("aresample=%d:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=%d:channel_layouts=stereo", sampleRate, sampleRate)
+	samples := func(d time.Duration) int64 { return (int64(d)*sampleRate + int64(time.Second)/2) / int64(time.Second) }
+	fmt.Fprintf(g, ";\n[%d:a:0]", k)
+	if len(bounds) == 0 {
+		g.WriteString(format)
+	} else {
+		g.WriteString("asegment=timestamps=")
+		for i, b := range bounds {
+			if i > 0 {
+				g.WriteByte('|')
+			}
+			g.WriteString(sec(b))
+		}
+		for i := range len(bounds) + 1 {
+			fmt.Fprintf(g, "[a%dp%d]", n, i)
+		}
+		var from time.Duration
+		for i := range len(bounds) + 1 {
+			fmt.Fprintf(g, ";\n[a%dp%d]", n, i)
+			if i > 0 {
+				fmt.Fprintf(g, "asetpts=PTS-(%s)/TB,", sec(from))
+			}
+			g.WriteString(format)
+			if i < len(bounds) {
+				length := samples(bounds[i]) - samples(from)
+				fmt.Fprintf(g, ",apad=whole_len=%d,atrim=end_sample=%d", length, length)
+				from = bounds[i]
+			}
+			fmt.Fprintf(g, "[a%dq%d]", n, i)
+		}
+		g.WriteString(";\n")
+		for i := range len(bounds) + 1 {
+			fmt.Fprintf(g, "[a%dq%d]", n, i)
+		}
+		fmt.Fprintf(g, "concat=n=%d:v=0:a=1", len(bounds)+1)
+	}
+	if s := samples(delay); s > 0 {
+		fmt.Fprintf(g, ",adelay=delays=%dS:all=1", s)
+	}
+	fmt.Fprintf(g, "[a%d]", n)
 }

@@ -189,7 +189,7 @@ func TestBuildArgs(t *testing.T) {
 		},
 		Audio: []int{2, 3, 4},
 	}.withDefaults()
-	args, err := buildArgs(p, "/f/font.ttf", dir, "/out/x.mp4.part")
+	args, err := buildArgs(p, "/f/font.ttf", dir, "/out/x.mp4.part", map[int][]time.Duration{2: {0, 10 * s}, 3: {0, 100 * s}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,13 @@ func TestBuildArgs(t *testing.T) {
 		"[2:v:0]setpts=PTS+(14.000000)/TB,scale=384:216",
 		"inset overlay",
 		"enable='gte(t,10.000000)*lt(t,15.000000)+gte(t,15.000000)*lt(t,20.000000)'",
-		"[3:a:0]aresample=48000:async=1:first_pts=0",
+		// hall.ogg, read from 2 s, has a piece from 10 s (8 s on): the
+		// first piece is padded to its 8 s.
+		"[3:a:0]asegment=timestamps=8.000000[a1p0][a1p1]",
+		"[a1p0]aresample=48000:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,apad=whole_len=384000,atrim=end_sample=384000[a1q0]",
+		"[a1p1]asetpts=PTS-(8.000000)/TB,aresample=48000:async=1:first_pts=0",
+		"[a1q0][a1q1]concat=n=2:v=0:a=1[a1]",
+		// point.ogg's second piece starts after the program's end.
 		"[4:a:0]aresample=48000:async=1:first_pts=0,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,adelay=delays=240000S:all=1[a2]",
 		"[a0][a1][a2]amix=inputs=3:normalize=0:duration=first[aout]",
 	} {
