@@ -43,7 +43,7 @@ func run(t *testing.T, name string, args ...string) []byte {
 
 // fixtures are the recordings the tests compose, made with ffmpeg.
 type fixtures struct {
-	hall, point, gap    string // video: red 11 s; green 4 s; blue 1.5 s, a 1 s gap, yellow 2 s
+	hall, point, gap    string // video: VP8 red 11 s; H.264 in Matroska green 4 s; VP8 blue 1.5 s, a 1 s gap, yellow 2 s
 	hallA, pointA, gapA string // audio: 440 Hz 3.5 s; 880 Hz 2 s; 660 Hz 1 s, a 2 s gap, 1 s
 	junk                string // not a media file
 	ffmpeg, ffprobe     string
@@ -57,14 +57,14 @@ func makeFixtures(t *testing.T, only ...string) fixtures {
 	ffmpeg, ffprobe := tools(t)
 	dir := t.TempDir()
 	f := fixtures{ffmpeg: ffmpeg, ffprobe: ffprobe,
-		hall: filepath.Join(dir, "hall.webm"), point: filepath.Join(dir, "point.webm"), gap: filepath.Join(dir, "gap.webm"),
+		hall: filepath.Join(dir, "hall.webm"), point: filepath.Join(dir, "point.mkv"), gap: filepath.Join(dir, "gap.webm"),
 		hallA: filepath.Join(dir, "hall.ogg"), pointA: filepath.Join(dir, "point.ogg"), gapA: filepath.Join(dir, "gap.ogg"),
 		junk: filepath.Join(dir, "junk.webm")}
 	base := []string{"-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i"}
 	vp8 := []string{"-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime", "-cpu-used", "8"}
 	all := map[string][]string{
 		"hall":  append(append(append(base, "color=c=red:s=320x180:r=15:d=11"), vp8...), f.hall),
-		"point": append(append(append(base, "color=c=green:s=320x180:r=15:d=4"), vp8...), f.point),
+		"point": append(base, "color=c=green:s=320x180:r=15:d=4", "-c:v", "libx264", "-preset", "ultrafast", f.point),
 		// Frames 1.5 s to 2.5 s are dropped with their timestamps kept.
 		"gap": append(append(append(base, "color=c=blue:s=320x180:r=15:d=4.5",
 			"-vf", "drawbox=x=0:y=0:w=iw:h=ih:c=yellow:t=fill:enable='gte(t,2.5)',select='not(between(t,1.5,2.5))'",
@@ -400,6 +400,7 @@ func TestComposeFailure(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "program.mp4")
 	err := Compose(t.Context(), f.ffmpeg, plan, out, nil)
+	t.Log(err)
 	if err == nil || !strings.Contains(err.Error(), "junk.webm") {
 		t.Fatalf("err = %v, want ffmpeg's words about junk.webm", err)
 	}
