@@ -100,9 +100,11 @@ const stderrLines = 12
 //
 // The output is written next to out under a temporary name and renamed to
 // out when ffmpeg succeeds, so out is either absent or whole. progress may
-// be nil; it is called from Compose's goroutines one call at a time, with
-// Done never decreasing, and a last time with Done equal to Total on
-// success. A missing ffmpeg gives an error wrapping ErrNoFFmpeg.
+// be nil; it is called on Compose's goroutine while ffmpeg runs (about
+// twice a second), with Done never decreasing, and on success a last time
+// with Done equal to Total. Before ffmpeg starts, Compose reads each Ogg
+// audio input once to find its long gaps. A missing ffmpeg gives an error
+// wrapping ErrNoFFmpeg.
 func Compose(ctx context.Context, ffmpeg string, plan Plan, out string, progress func(Progress)) (err error) {
 	plan = plan.withDefaults()
 	if err := plan.validate(); err != nil {
