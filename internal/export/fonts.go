@@ -12,7 +12,9 @@ var (
 	fontBold []byte
 )
 
-// Font returns the regular face the reports use (DejaVu Sans, TrueType),
-// which draws Vietnamese; the archive's captions use it too. The caller
-// must not change it.
-func Font() []byte { return fontRegular }
+// RegularFont returns the TrueType file of DejaVu Sans, the regular face
+// the exports use, which has the Vietnamese glyphs. The slice is a copy the
+// caller may keep or change; other packages that draw Vietnamese text (the
+// archive composer's captions) use it so that every output shows the same
+// face.
+func RegularFont() []byte { return append([]byte(nil), fontRegular...) }
