@@ -31,6 +31,7 @@ import (
 
 	"hoinghi/internal/conference"
 	"hoinghi/internal/config"
+	"hoinghi/internal/recording"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
@@ -145,7 +146,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		defer closeLogged(log, "turn", relay.server.Close)
 	}
 
-	hub := signal.NewHub(signal.Deps{
+	loc, err := time.LoadLocation(cfg.Recording.Timezone)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("recording.timezone: %w", err)
+	}
+	var hub *signal.Hub
+	recordings := recording.New(recording.Config{
+		Dir:      cfg.RecordingDir(),
+		MinFree:  int64(cfg.Recording.MinFreeMB) << 20,
+		Media:    media,
+		Log:      log.With("component", "recording"),
+		Location: loc,
+		OnChange: func(conf string) { hub.BroadcastingChanged(conf) },
+	})
+	defer recordings.Close()
+	hub = signal.NewHub(signal.Deps{
 		SFU:         media,
 		Store:       st,
 		Log:         log.With("component", "signal"),
@@ -157,6 +173,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		MaxJoining:             cfg.Signal.MaxJoining,
 		MaxViewers:             cfg.Signal.MaxViewers,
 		VideoLayers:            cfg.Media.VideoLayers,
+		Broadcasting:           recordings.Broadcasting,
 	})
 	handler := server.New(server.Deps{
 		Store:      st,
@@ -168,6 +185,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 		ICEServers: relay.iceServers,
 		Log:        log.With("component", "http"),
 		Auth:       logins,
+		Recordings: recordings,
 	})
 
 	srv := &http.Server{

@@ -110,6 +110,12 @@ type ConferenceState struct {
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 	Sessions   int       `json:"sessions,omitempty"`
 	ServerTime time.Time `json:"server_time"`
+	// Recording is set while the conference is being recorded (every
+	// page shows it), since RecordingSince.
+	Recording      bool      `json:"recording,omitempty"`
+	RecordingSince time.Time `json:"recording_since,omitzero"`
+	// Livestream is set while the conference is broadcast live.
+	Livestream bool `json:"livestream,omitempty"`
 }
 
 // AttendanceChanged tells the technician, the chair and the secretariat

@@ -41,6 +41,16 @@ func TestContractRoutes(t *testing.T) {
 	}
 }
 
+// walkedElsewhere reports whether the success of route pattern needs
+// what this fixture has not (a recording, ffmpeg, media): the recordings
+// of one recording and the livestream's start and stop succeed in
+// internal/recording's tests, on a server whose every answer is checked
+// against docs/openapi.json (servertest).
+func walkedElsewhere(pattern string) bool {
+	return strings.Contains(pattern, "/recordings/{rid}") ||
+		pattern == "POST /api/conferences/{id}/livestream" || pattern == "DELETE /api/conferences/{id}/livestream"
+}
+
 // TestContractWalk sends every API route of the role matrix once, as a
 // role it admits, and checks that it succeeds and that its answer is the
 // one docs/openapi.json documents (the fixture checks every response as
@@ -63,7 +73,7 @@ func TestContractWalk(t *testing.T) {
 	seen := map[string]bool{}
 	for _, row := range roleMatrix {
 		path, _, _ := strings.Cut(row.path, "?")
-		if !strings.HasPrefix(path, "/api/") || seen[row.pattern] {
+		if !strings.HasPrefix(path, "/api/") || seen[row.pattern] || walkedElsewhere(row.pattern) {
 			continue
 		}
 		seen[row.pattern] = true

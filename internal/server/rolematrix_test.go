@@ -23,6 +23,7 @@ import (
 	"hoinghi/internal/auth"
 	"hoinghi/internal/conference"
 	"hoinghi/internal/contract"
+	"hoinghi/internal/recording"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/store/storetest"
 	tok "hoinghi/internal/token"
@@ -75,10 +76,17 @@ func newLoginServer(t *testing.T, limit int) (*Server, *tok.Issuer, *fakeHub) {
 	}
 	hub := &fakeHub{}
 	s := New(Deps{Store: st, Issuer: iss, Hub: hub, Auth: au, BaseURL: "https://hoinghi.example.vn", LinkTTL: time.Hour,
-		Log:   slog.New(slog.DiscardHandler),
-		Stats: func() sfu.Stats { return sfu.Stats{} }})
+		Log:        slog.New(slog.DiscardHandler),
+		Stats:      func() sfu.Stats { return sfu.Stats{} },
+		Recordings: recording.New(recording.Config{Dir: t.TempDir(), Media: noMedia{}, Log: slog.New(slog.DiscardHandler)})})
 	return s, iss, hub
 }
+
+// noMedia is an SFU that forwards nothing, for a recording manager whose
+// recordings stay empty.
+type noMedia struct{}
+
+func (noMedia) SetRecorder(string, sfu.Recorder) {}
 
 // login is a logged-in user's cookies and CSRF token.
 type login struct {
@@ -317,6 +325,20 @@ var roleMatrix = []matrixRow{
 	{pattern: "DELETE /whep/{id}/{session}", method: "DELETE", path: "/whep/demo/0123", roles: viewerOnly, ok: admitted},
 	{pattern: "OPTIONS /whep/{id}", method: "OPTIONS", path: "/whep/demo", public: true, ok: http.StatusNoContent},
 	{pattern: "OPTIONS /whep/{id}/{session}", method: "OPTIONS", path: "/whep/demo/0123", public: true, ok: http.StatusNoContent},
+	// Recordings and the livestream (recordings.go). No recording of that
+	// id exists; a livestream target that is neither rtmp nor hls is
+	// refused once the role was admitted.
+	{pattern: "GET /api/conferences/{id}/recordings", method: "GET", path: "/api/conferences/demo/recordings", roles: techAndSecr},
+	{pattern: "POST /api/conferences/{id}/recordings", method: "POST", path: "/api/conferences/demo/recordings", roles: techOnly, ok: admitted},
+	{pattern: "GET /api/conferences/{id}/recordings/{rid}", method: "GET", path: "/api/conferences/demo/recordings/20261204T080000Z", roles: techAndSecr, ok: http.StatusNotFound},
+	{pattern: "POST /api/conferences/{id}/recordings/{rid}/stop", method: "POST", path: "/api/conferences/demo/recordings/20261204T080000Z/stop", roles: techOnly, ok: admitted},
+	{pattern: "DELETE /api/conferences/{id}/recordings/{rid}", method: "DELETE", path: "/api/conferences/demo/recordings/20261204T080000Z", roles: techOnly, ok: admitted},
+	{pattern: "POST /api/conferences/{id}/recordings/{rid}/archive", method: "POST", path: "/api/conferences/demo/recordings/20261204T080000Z/archive", roles: techOnly, ok: admitted},
+	{pattern: "GET /api/conferences/{id}/recordings/{rid}/files/{name}", method: "GET", path: "/api/conferences/demo/recordings/20261204T080000Z/files/index.jsonl", roles: techAndSecr, ok: http.StatusNotFound},
+	{pattern: "GET /api/conferences/{id}/livestream", method: "GET", path: "/api/conferences/demo/livestream", roles: techOnly},
+	{pattern: "POST /api/conferences/{id}/livestream", method: "POST", path: "/api/conferences/demo/livestream", body: `{"target":"tv"}`, roles: techOnly, ok: admitted},
+	{pattern: "DELETE /api/conferences/{id}/livestream", method: "DELETE", path: "/api/conferences/demo/livestream", roles: techOnly, ok: admitted},
+	{pattern: "GET /live/{id}/{file}", method: "GET", path: "/live/demo/index.m3u8", public: true, ok: http.StatusNotFound},
 	{pattern: "GET /healthz", method: "GET", path: "/healthz", public: true},
 	{pattern: "GET /readyz", method: "GET", path: "/readyz", public: true},
 	{pattern: "GET /metrics", method: "GET", path: "/metrics", public: true},

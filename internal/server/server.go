@@ -16,6 +16,7 @@ import (
 
 	"hoinghi/internal/auth"
 	"hoinghi/internal/protocol"
+	"hoinghi/internal/recording"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
 	"hoinghi/internal/store"
@@ -62,6 +63,9 @@ type Deps struct {
 	// is one (*signal.Hub is), else those endpoints answer 503
 	// media_unavailable.
 	Sessions MediaSessions
+	// Recordings runs the conferences' recordings; nil: this server
+	// does not record (the recording API answers 503).
+	Recordings *recording.Manager
 }
 
 // Server routes HTTP requests. It is an http.Handler.
@@ -112,6 +116,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/conferences/{id}/points", s.points)
 	m.HandleFunc("GET /api/conferences/{id}/report", s.liveReport)
 	m.HandleFunc("GET /api/conferences/{id}/export", s.exportReport)
+	s.recordingRoutes()
 	m.HandleFunc("/api/", s.apiNotFound)
 	s.loginRoutes(m)
 	s.adminRoutes(m) // see admin.go

@@ -31,7 +31,8 @@ type Recorder interface {
 }
 
 // TrackRecorder writes one recorded track. Its methods are called from
-// one goroutine.
+// one goroutine. One that also has a method Flush() error is flushed
+// every second.
 type TrackRecorder interface {
 	// WriteRTP takes the track's packets in arrival order; it must not
 	// keep p after it returns.
@@ -191,12 +192,22 @@ func (t *recordTap) run(log *slog.Logger) {
 			}
 		}
 	}
+	// A quiet track (a point's sound after its turn) still reaches the
+	// disk within a second, in case the server is killed.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		select {
 		case j := <-t.jobs:
 			write(j)
 		case r := <-t.reports:
 			report(r)
+		case <-tick.C:
+			if f, ok := w.(interface{ Flush() error }); ok && !failed {
+				if err := f.Flush(); err != nil {
+					log.Warn("recording: track not flushed", "track", t.info.ID, "err", err)
+				}
+			}
 		case <-t.stop:
 			for {
 				select {
@@ -245,6 +256,10 @@ func recordedTracks(parts []*Participant, content *upTrack) []*upTrack {
 	var out []*upTrack
 	for _, p := range parts {
 		p.mu.Lock()
+		// The camera is the first video that is not the content, as
+		// the speaker slots and walls take it; another video (a content
+		// track before it is shared) is not recorded.
+		var camera *layerSet
 		for _, u := range p.published {
 			switch {
 			case u.kind == webrtc.RTPCodecTypeAudio:
@@ -254,8 +269,11 @@ func recordedTracks(parts []*Participant, content *upTrack) []*upTrack {
 				if content != nil && u.head() == content.head() && u == topEncoding(u.layers) {
 					out = append(out, u)
 				}
-			case u == topEncoding(u.layers):
-				out = append(out, u)
+			case camera == nil || camera == u.layers:
+				camera = u.layers
+				if u == topEncoding(u.layers) {
+					out = append(out, u)
+				}
 			}
 		}
 		p.mu.Unlock()

@@ -258,9 +258,17 @@ func (a *attendance) rollCallMessage() protocol.RollCallState {
 // conferenceMessage is the conference_state of the current state. a.mu
 // must be held.
 func (a *attendance) conferenceMessage() protocol.ConferenceState {
-	return protocol.ConferenceState{Type: protocol.TypeConferenceState, Status: string(store.DeriveStatus(a.stage, a.state)),
+	cs := protocol.ConferenceState{Type: protocol.TypeConferenceState, Status: string(store.DeriveStatus(a.stage, a.state)),
 		Running: a.state.Running(), StartedAt: a.state.StartedAt, EndedAt: a.state.EndedAt,
 		Sessions: a.state.SessionCount(), ServerTime: time.Now().UTC()}
+	if f := a.hub.d.Broadcasting; f != nil {
+		b := f(a.conf)
+		cs.Recording, cs.Livestream = b.Recording, b.Livestream
+		if b.Recording {
+			cs.RecordingSince = b.RecordingSince.UTC()
+		}
+	}
+	return cs
 }
 
 // running reports whether the conference runs, reading its state first if
@@ -285,6 +293,20 @@ func (h *Hub) StageChanged(conf string, stage store.Status) {
 		return // read, with the stage, at the next connection
 	}
 	a.stage = stage
+	cs := a.conferenceMessage()
+	a.mu.Unlock()
+	h.broadcast(conf, cs, classState, keyConference)
+}
+
+// BroadcastingChanged tells the hub that conference conf's recording or
+// livestream started or stopped: every page of it is told.
+func (h *Hub) BroadcastingChanged(conf string) {
+	a := h.attendanceOf(conf)
+	a.mu.Lock()
+	if !a.loaded {
+		a.mu.Unlock()
+		return // told with the state at the next connection
+	}
 	cs := a.conferenceMessage()
 	a.mu.Unlock()
 	h.broadcast(conf, cs, classState, keyConference)

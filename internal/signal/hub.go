@@ -80,6 +80,16 @@ type Deps struct {
 	// check the traffic against the protocol's schema; nil, as in
 	// production, costs nothing.
 	Frames func(Frame)
+	// Broadcasting tells whether a conference is being recorded or
+	// broadcast live, for the conference_state of its pages; nil: never.
+	Broadcasting func(conf string) Broadcasting
+}
+
+// Broadcasting is whether a conference is being recorded and broadcast.
+type Broadcasting struct {
+	Recording      bool
+	RecordingSince time.Time
+	Livestream     bool
 }
 
 // Frame is one text frame of a signaling connection, as Deps.Frames sees

@@ -17,6 +17,7 @@ import (
 	"hoinghi/internal/conference"
 	"hoinghi/internal/contract"
 	"hoinghi/internal/protocol"
+	"hoinghi/internal/recording"
 	"hoinghi/internal/server"
 	"hoinghi/internal/sfu"
 	"hoinghi/internal/signal"
@@ -39,8 +40,10 @@ type Stack struct {
 	Issuer *token.Issuer
 	// Auth logs in the users of Options.Users; nil when there are none.
 	Auth *auth.Auth
-	http *http.Server
-	done chan struct{}
+	// Recordings runs the conferences' recordings.
+	Recordings *recording.Manager
+	http       *http.Server
+	done       chan struct{}
 	// stopFrames ends the check of the signaling frames (checkFrames).
 	stopFrames func()
 }
@@ -85,6 +88,10 @@ type Options struct {
 	// MaxViewers sets the hub's bound of WHEP viewers per conference
 	// (signal.Deps.MaxViewers); zero keeps its default.
 	MaxViewers int
+	// RecordingDir holds the recordings ("": a directory of the test's
+	// own); RecordingMinFree is the free space they need (0: none).
+	RecordingDir     string
+	RecordingMinFree int64
 }
 
 // StartWith runs a server over st as o says; it stops when the test ends.
@@ -132,14 +139,21 @@ func StartWith(t testing.TB, st *store.Store, o Options) *Stack {
 		}
 	}
 	frames, stopFrames := checkFrames(t)
-	hub := signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test",
+	recDir := o.RecordingDir
+	if recDir == "" {
+		recDir = t.TempDir()
+	}
+	var hub *signal.Hub
+	recordings := recording.New(recording.Config{Dir: recDir, MinFree: o.RecordingMinFree, Media: media, Log: log,
+		Location: time.UTC, OnChange: func(conf string) { hub.BroadcastingChanged(conf) }})
+	hub = signal.NewHub(signal.Deps{SFU: media, Store: st, Log: log, Instance: "test", Broadcasting: recordings.Broadcasting,
 		CheckOrigin:            auth.SameOrigin(l.Addr().String()),
 		HallConnectionsPerLink: o.HallConnectionsPerLink, MaxJoining: o.MaxJoining, VideoLayers: o.VideoLayers,
 		MaxViewers: o.MaxViewers, Frames: frames})
 	srv := server.New(server.Deps{Store: st, Issuer: issuer, Hub: hub, Stats: media.Stats, Log: log,
-		BaseURL: base, LinkTTL: time.Hour, Auth: logins})
+		BaseURL: base, LinkTTL: time.Hour, Auth: logins, Recordings: recordings})
 	s := &Stack{t: t, URL: base, Addr: l.Addr().String(), Store: st, SFU: media, Hub: hub, Issuer: issuer,
-		Auth: logins, http: &http.Server{Handler: contract.CheckedAPI(t, srv)}, done: make(chan struct{}), stopFrames: stopFrames}
+		Auth: logins, Recordings: recordings, http: &http.Server{Handler: contract.CheckedAPI(t, srv)}, done: make(chan struct{}), stopFrames: stopFrames}
 	go func() {
 		defer close(s.done)
 		if err := s.http.Serve(l); err != nil && err != http.ErrServerClosed {
@@ -163,6 +177,7 @@ func (s *Stack) Stop() {
 		s.http.Close()
 	}
 	<-s.done
+	s.Recordings.Close()
 	s.SFU.Close()
 	s.stopFrames()
 	s.http = nil

@@ -1,0 +1,426 @@
+// Package recording runs the recordings of conferences: it starts and
+// stops them in the SFU, keeps them on disk under one directory, lists,
+// serves and deletes them, watches the free space, and composes the
+// archive file of a finished recording.
+package recording
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"hoinghi/internal/record"
+	"hoinghi/internal/sfu"
+	"hoinghi/internal/signal"
+)
+
+// Media is the part of the SFU a recording needs.
+type Media interface {
+	SetRecorder(conf string, rec sfu.Recorder)
+}
+
+// Config is what a Manager needs.
+type Config struct {
+	// Dir holds the recordings, one directory per conference and one
+	// below it per recording.
+	Dir string
+	// MinFree is the free space (bytes) Dir's file system must have for
+	// a recording to start; a recording stops when less than half of it
+	// is left.
+	MinFree int64
+	Media   Media
+	Log     *slog.Logger
+	// OnChange is told when a conference's recording starts or stops.
+	OnChange func(conf string)
+	// Font is the font file of the archive's captions.
+	Font string
+	// Location is the time zone of the archive's clock (nil: time.Local).
+	Location *time.Location
+	// FFmpeg is the path of ffmpeg ("": looked up on PATH when a job
+	// starts).
+	FFmpeg string
+	// CheckEvery is how often the free space is checked while recording
+	// (0: 5 s).
+	CheckEvery time.Duration
+}
+
+// Errors of the manager, for the API to map to its codes.
+var (
+	ErrRecording    = errors.New("recording: the conference is already being recorded")
+	ErrNotRecording = errors.New("recording: the conference is not being recorded")
+	ErrNotFound     = errors.New("recording: no such recording or file")
+	ErrDiskFull     = errors.New("recording: not enough free space")
+	ErrBusy         = errors.New("recording: the recording is in use")
+	// ErrEmpty: the recording holds nothing to compose.
+	ErrEmpty = errors.New("recording: nothing was recorded")
+	// ErrFFmpegMissing: ffmpeg is not installed.
+	ErrFFmpegMissing = errors.New("recording: ffmpeg is not installed")
+)
+
+// Manager runs the recordings of every conference of one server.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	active map[string]*session // conference id -> its running recording
+	jobs   map[string]*Job     // conference id + "/" + recording id -> its archive job
+	// streams are the livestreams, by conference id (livestream.go).
+	streams map[string]*stream
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// New returns a manager of the recordings under cfg.Dir.
+func New(cfg Config) *Manager {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.CheckEvery <= 0 {
+		cfg.CheckEvery = 5 * time.Second
+	}
+	return &Manager{cfg: cfg, log: cfg.Log, active: map[string]*session{}, jobs: map[string]*Job{}, streams: map[string]*stream{}}
+}
+
+// Status is the state of a conference's recording, as pages show it.
+type Status struct {
+	Active    bool
+	ID        string
+	StartedAt time.Time
+}
+
+// Status returns whether conference conf is being recorded.
+func (m *Manager) Status(conf string) Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.active[conf]
+	if s == nil {
+		return Status{}
+	}
+	return Status{Active: true, ID: s.id, StartedAt: s.started}
+}
+
+// Broadcasting returns whether conference conf is being recorded, for
+// the conference_state of its pages.
+func (m *Manager) Broadcasting(conf string) signal.Broadcasting {
+	st := m.Status(conf)
+	return signal.Broadcasting{Recording: st.Active, RecordingSince: st.StartedAt, Livestream: m.LiveState(conf).Running}
+}
+
+// FreeSpace returns the bytes free for an unprivileged user on the file
+// system of dir, the nearest existing parent of dir when it does not
+// exist yet.
+func FreeSpace(dir string) (int64, error) {
+	for {
+		var st syscall.Statfs_t
+		err := syscall.Statfs(dir, &st)
+		if err == nil {
+			return int64(st.Bavail) * int64(st.Bsize), nil
+		}
+		parent := filepath.Dir(dir)
+		if !errors.Is(err, syscall.ENOENT) || parent == dir {
+			return 0, fmt.Errorf("recording: free space of %s: %w", dir, err)
+		}
+		dir = parent
+	}
+}
+
+// Start starts recording conference conf, refused when it is already
+// recorded or the disk has less than Config.MinFree free.
+func (m *Manager) Start(conf string, now time.Time) (Status, error) {
+	if !validName(conf) {
+		return Status{}, fmt.Errorf("%w: conference %q", ErrNotFound, conf)
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return Status{}, errors.New("recording: the server is shutting down")
+	}
+	if m.active[conf] != nil {
+		m.mu.Unlock()
+		return Status{}, ErrRecording
+	}
+	free, err := FreeSpace(m.cfg.Dir)
+	if err != nil {
+		m.mu.Unlock()
+		return Status{}, err
+	}
+	if free < m.cfg.MinFree {
+		m.mu.Unlock()
+		return Status{}, fmt.Errorf("%w: %d MB free in %s, at least %d MB needed", ErrDiskFull, free>>20, m.cfg.Dir, m.cfg.MinFree>>20)
+	}
+	id := now.UTC().Format("20060102T150405Z")
+	for i := 2; ; i++ {
+		if _, err := os.Stat(filepath.Join(m.cfg.Dir, conf, id)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		id = fmt.Sprintf("%s-%d", now.UTC().Format("20060102T150405Z"), i)
+	}
+	rec, err := record.Create(m.cfg.Dir, conf, id, now)
+	if err != nil {
+		m.mu.Unlock()
+		return Status{}, fmt.Errorf("recording: start %s: %w", conf, err)
+	}
+	s := &session{m: m, conf: conf, id: id, started: now, rec: rec, done: make(chan struct{})}
+	m.active[conf] = s
+	m.wg.Add(1)
+	m.mu.Unlock()
+	m.cfg.Media.SetRecorder(conf, s)
+	go s.watchSpace()
+	m.log.Info("recording started", "conference", conf, "recording", id, "free_mb", free>>20)
+	m.changed(conf)
+	return Status{Active: true, ID: id, StartedAt: now}, nil
+}
+
+// Stop stops recording conference conf, closing its files so that they
+// play.
+func (m *Manager) Stop(conf string, now time.Time) (Status, error) {
+	return m.stop(conf, "stopped", now)
+}
+
+func (m *Manager) stop(conf, reason string, now time.Time) (Status, error) {
+	m.mu.Lock()
+	s := m.active[conf]
+	if s == nil {
+		m.mu.Unlock()
+		return Status{}, ErrNotRecording
+	}
+	delete(m.active, conf)
+	m.mu.Unlock()
+	st := Status{ID: s.id, StartedAt: s.started}
+	err := s.finish(reason, now)
+	m.wg.Done()
+	m.log.Info("recording stopped", "conference", conf, "recording", s.id, "reason", reason, "err", err)
+	m.changed(conf)
+	return st, err
+}
+
+// Close stops every recording and waits for the archive jobs to end.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	confs := make([]string, 0, len(m.active))
+	for c := range m.active {
+		confs = append(confs, c)
+	}
+	jobs := make([]*Job, 0, len(m.jobs))
+	for _, j := range m.jobs {
+		jobs = append(jobs, j)
+	}
+	var streams []string
+	for c := range m.streams {
+		streams = append(streams, c)
+	}
+	m.mu.Unlock()
+	for _, c := range streams {
+		m.StopLive(c)
+	}
+	for _, c := range confs {
+		m.stop(c, "shutdown", time.Now())
+	}
+	for _, j := range jobs {
+		j.cancel()
+	}
+	m.wg.Wait()
+}
+
+func (m *Manager) changed(conf string) {
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange(conf)
+	}
+}
+
+// session is one running recording; it is the SFU's Recorder of its
+// conference.
+type session struct {
+	m       *Manager
+	conf    string
+	id      string
+	started time.Time
+	rec     *record.Recording
+	// tracks counts the track recordings opened and not yet closed by
+	// their goroutines in the SFU.
+	tracks   sync.WaitGroup
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// RecordTrack opens the file of one track (sfu.Recorder).
+func (s *session) RecordTrack(t sfu.RecordedTrack, now time.Time) (sfu.TrackRecorder, error) {
+	tr, err := s.rec.AddTrack(record.TrackInfo{
+		ID: t.ID, Participant: t.Participant, PointID: pointID(t), Name: t.Name, Role: string(t.Role),
+		Media: t.Media, Codec: t.Codec, ClockRate: t.ClockRate,
+	}, now)
+	if err != nil {
+		s.failed(err)
+		return nil, err
+	}
+	s.tracks.Add(1)
+	return &trackWriter{s: s, t: tr}, nil
+}
+
+// pointID is the point id of a recorded track's participant: its
+// participant id for a point, "" at the hall.
+func pointID(t sfu.RecordedTrack) string {
+	if t.Role.AtHall() {
+		return ""
+	}
+	return t.Participant
+}
+
+// ProgramChanged appends what the program shows to the index
+// (sfu.Recorder).
+func (s *session) ProgramChanged(st sfu.ProgramState, now time.Time) {
+	ev := ProgramEvent{Content: st.Content, Video: st.Video, Audio: st.Audio, Holders: []ProgramHolder{}}
+	for _, h := range st.Holders {
+		ev.Holders = append(ev.Holders, ProgramHolder{ID: h.ID, Name: h.Name, Role: string(h.Role)})
+	}
+	if err := s.rec.Event(EventProgram, now, ev); err != nil {
+		s.failed(err)
+	}
+}
+
+// EventProgram is the kind of the index event of each change of what
+// the program shows; its fields are a ProgramEvent.
+const EventProgram = "program"
+
+// ProgramEvent is what the program shows from an index event on.
+type ProgramEvent struct {
+	// Holders are the floor holders, first the speaker.
+	Holders []ProgramHolder `json:"holders"`
+	// Content is the participant whose content everyone sees.
+	Content string `json:"content,omitempty"`
+	// Video and Audio are the participants of the hall program.
+	Video string `json:"video,omitempty"`
+	Audio string `json:"audio,omitempty"`
+}
+
+// ProgramHolder is a floor holder in a ProgramEvent.
+type ProgramHolder struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Role string `json:"role,omitempty"`
+}
+
+// failed stops the recording when a write failed for lack of space; other
+// failures lose one track only.
+func (s *session) failed(err error) {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		go s.m.stop(s.conf, "disk_full", time.Now())
+	}
+}
+
+// watchSpace stops the recording when the free space falls below half
+// of Config.MinFree.
+func (s *session) watchSpace() {
+	t := time.NewTicker(s.m.cfg.CheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			free, err := FreeSpace(s.rec.Dir())
+			if err == nil && free < s.m.cfg.MinFree/2 {
+				s.m.log.Warn("recording: disk almost full; stopping", "conference", s.conf, "free_mb", free>>20)
+				s.m.stop(s.conf, "disk_full", time.Now())
+				return
+			}
+		}
+	}
+}
+
+// finish ends the session: the SFU stops handing it packets, each track
+// is closed by its goroutine once its queue is written (waited for a few
+// seconds), and the index is closed.
+func (s *session) finish(reason string, now time.Time) error {
+	var err error
+	s.stopOnce.Do(func() {
+		close(s.done)
+		s.m.cfg.Media.SetRecorder(s.conf, nil)
+		waited := make(chan struct{})
+		go func() { s.tracks.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+			s.m.log.Warn("recording: tracks still open after 5 s; closing them", "conference", s.conf)
+		}
+		if e := s.rec.Event("stopping", now, map[string]string{"reason": reason}); e != nil {
+			err = e
+		}
+		if e := s.rec.Close(now); e != nil {
+			err = e
+		}
+	})
+	return err
+}
+
+// trackWriter is one track's recording as the SFU writes it.
+type trackWriter struct {
+	s      *session
+	t      *record.Track
+	closed bool
+}
+
+func (w *trackWriter) WriteRTP(p *rtp.Packet, arrival time.Time) error {
+	err := w.t.WriteRTP(p, arrival)
+	if err != nil {
+		w.s.failed(err)
+	}
+	return err
+}
+
+func (w *trackWriter) SenderReport(ntp uint64, rtpTime uint32, arrival time.Time) error {
+	return w.t.SenderReport(ntp, rtpTime, arrival)
+}
+
+func (w *trackWriter) Flush() error { return w.t.Flush() }
+
+func (w *trackWriter) Close(now time.Time) error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	defer w.s.tracks.Done()
+	return w.t.Close(now)
+}
+
+// validName reports whether a conference or recording id or a file name
+// is one the manager makes: no path separators, no dot files.
+func validName(s string) bool {
+	return s != "" && !strings.HasPrefix(s, ".") && !strings.ContainsAny(s, `/\`) && filepath.Base(s) == s && len(s) <= 200
+}
+
+// sortedDirs returns the names of the directories in dir, newest (by
+// name, which is the start time) first.
+func sortedDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("recording: list %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && validName(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// Dir returns the directory of the recordings.
+func (m *Manager) Dir() string { return m.cfg.Dir }
