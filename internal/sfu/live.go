@@ -44,9 +44,9 @@ type Live struct {
 	// tell is told the first floor holder; told is the last it was
 	// told, under r.applyMu.
 	tell func(ProgramParticipant)
-	told    *ProgramParticipant
-	stop    chan struct{}
-	done    chan struct{}
+	told *ProgramParticipant
+	stop chan struct{}
+	done chan struct{}
 }
 
 // ErrLiveRunning refuses a second live program of a conference.
