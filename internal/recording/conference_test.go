@@ -59,6 +59,10 @@ func api(t *testing.T, s *servertest.Stack, method, path, token string, body str
 	return resp.StatusCode
 }
 
+// centreRect is the middle of a 1280x720 picture, away from the caption
+// and the inset.
+var centreRect = image.Rect(480, 180, 800, 420)
+
 // probe is what ffprobe says of a file.
 type probe struct {
 	Codecs   []string
@@ -264,8 +268,6 @@ func TestRecordConference(t *testing.T) {
 		t.Errorf("archive of %.2f s, the recording %.2f s", p.Duration, done.Duration)
 	}
 	t.Logf("archive: %.2f s for a recording of %.2f s, composed in %v", p.Duration, done.Duration, done.Job.FinishedAt.Sub(done.Job.StartedAt).Round(time.Millisecond))
-	// The middle of the picture, away from the caption and the inset.
-	centre := image.Rect(480, 180, 800, 420)
 	for _, shot := range []struct {
 		at   float64
 		want string
@@ -276,7 +278,7 @@ func TestRecordConference(t *testing.T) {
 		{(contentTo + turnTo) / 2, "green"},
 		{(turnTo + total) / 2, "red"},
 	} {
-		rgb, err := testmedia.FrameAt(t, "", archive, time.Duration(shot.at*float64(time.Second)), centre)
+		rgb, err := testmedia.FrameAt(t, "", archive, time.Duration(shot.at*float64(time.Second)), centreRect)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -248,10 +248,9 @@ func redactURL(raw string) string {
 	if err != nil || raw == "" {
 		return ""
 	}
-	u.User = nil
-	u.RawQuery = ""
-	if i := strings.LastIndex(u.Path, "/"); i > 0 {
-		u.Path = u.Path[:i] + "/…"
+	path := u.Path
+	if i := strings.LastIndex(path, "/"); i > 0 {
+		path = path[:i] + "/…"
 	}
-	return u.String()
+	return u.Scheme + "://" + u.Host + path
 }
