@@ -52,6 +52,9 @@ type Config struct {
 	// CheckEvery is how often the free space is checked while recording
 	// (0: 5 s).
 	CheckEvery time.Duration
+	// FreeSpace measures the free space of a directory (nil: FreeSpace,
+	// the file system's own figure).
+	FreeSpace func(dir string) (int64, error)
 }
 
 // Errors of the manager, for the API to map to its codes.
@@ -88,6 +91,9 @@ func New(cfg Config) *Manager {
 	}
 	if cfg.CheckEvery <= 0 {
 		cfg.CheckEvery = 5 * time.Second
+	}
+	if cfg.FreeSpace == nil {
+		cfg.FreeSpace = FreeSpace
 	}
 	return &Manager{cfg: cfg, log: cfg.Log, active: map[string]*session{}, jobs: map[string]*Job{}, streams: map[string]*stream{}}
 }
@@ -150,7 +156,7 @@ func (m *Manager) Start(conf string, now time.Time) (Status, error) {
 		m.mu.Unlock()
 		return Status{}, ErrRecording
 	}
-	free, err := FreeSpace(m.cfg.Dir)
+	free, err := m.cfg.FreeSpace(m.cfg.Dir)
 	if err != nil {
 		m.mu.Unlock()
 		return Status{}, err
@@ -330,7 +336,7 @@ func (s *session) watchSpace() {
 		case <-s.done:
 			return
 		case <-t.C:
-			free, err := FreeSpace(s.rec.Dir())
+			free, err := s.m.cfg.FreeSpace(s.rec.Dir())
 			if err == nil && free < s.m.cfg.MinFree/2 {
 				s.m.log.Warn("recording: disk almost full; stopping", "conference", s.conf, "free_mb", free>>20)
 				s.m.stop(s.conf, "disk_full", time.Now())
