@@ -87,8 +87,13 @@ type ProgramParticipant struct {
 
 // recordQueue is how many packets a track's recording goroutine may be
 // behind its forwarding before packets are lost to the recording: the
-// packet cache holds at least as many of them.
-const recordQueue = cachedAudioPackets
+// packet cache holds at least as many of them. recordEvery is how often
+// the goroutine takes what was forwarded: at 128 video packets a second,
+// a few each time, well within the cache.
+const (
+	recordQueue = cachedAudioPackets
+	recordEvery = 20 * time.Millisecond
+)
 
 // recordJob is one forwarded packet for a recording goroutine to read
 // from its track's cache.
@@ -105,28 +110,49 @@ type recordReport struct {
 }
 
 // recordTap is the recording of one up-track while it is recorded: the
-// run loop hands it each forwarded packet's sequence number, and its
-// goroutine reads the packet from the track's cache and writes it. It
-// costs the run loop one non-blocking channel send a packet.
+// run loop notes each forwarded packet's sequence number and arrival in
+// a ring, and the tap's goroutine takes them every recordEvery, reads
+// the packets from the track's cache and writes them. The run loop pays
+// two stores a packet and wakes nobody.
 type recordTap struct {
-	up      *upTrack
-	rec     Recorder
-	info    RecordedTrack
-	jobs    chan recordJob
-	reports chan recordReport
-	stop    chan struct{}
-	stopped atomic.Bool
-	lost    atomic.Uint64 // packets the recording missed
+	up   *upTrack
+	rec  Recorder
+	info RecordedTrack
+	// ring holds the packets forwarded and not yet taken: the run loop
+	// writes ring[head%len] and then moves head; the goroutine reads up
+	// to head and then moves tail.
+	ring       [recordQueue]recordJob
+	head, tail atomic.Uint64
+	reports    chan recordReport
+	stop       chan struct{}
+	stopped    atomic.Bool
+	lost       atomic.Uint64 // packets the recording missed
 }
 
-// offer hands the tap one forwarded packet, dropping it when the tap's
-// goroutine is too far behind.
+func newRecordTap(u *upTrack, rec Recorder, info RecordedTrack) *recordTap {
+	return &recordTap{up: u, rec: rec, info: info, reports: make(chan recordReport, 4), stop: make(chan struct{})}
+}
+
+// offer notes one forwarded packet for the tap, dropping it when the
+// tap's goroutine is too far behind. Only the run loop calls it.
 func (t *recordTap) offer(seq uint16, now int64) {
-	select {
-	case t.jobs <- recordJob{seq: seq, arrival: now}:
-	default:
+	h := t.head.Load()
+	if h-t.tail.Load() >= recordQueue {
 		t.lost.Add(1)
+		return
 	}
+	t.ring[h%recordQueue] = recordJob{seq: seq, arrival: now}
+	t.head.Store(h + 1)
+}
+
+// pending calls write with each packet noted and not yet taken, and
+// takes them.
+func (t *recordTap) pending(write func(recordJob)) {
+	tail, head := t.tail.Load(), t.head.Load()
+	for ; tail < head; tail++ {
+		write(t.ring[tail%recordQueue])
+	}
+	t.tail.Store(tail)
 }
 
 // senderReport hands the tap one sender report of its track.
@@ -145,87 +171,111 @@ func (t *recordTap) close() {
 	}
 }
 
-// run writes the tap's packets until it is closed. It opens the track's
-// recording at the first packet, so that a track that never sends makes
-// no file.
+// tapWriter is the writing side of a tap: it reads each packet noted
+// from the track's cache and writes it to the track's recording, opened
+// at the first packet, so that a track that never sends makes no file.
+// One goroutine uses it.
+type tapWriter struct {
+	t      *recordTap
+	log    *slog.Logger
+	buf    []byte
+	pkt    rtp.Packet
+	w      TrackRecorder
+	failed bool // the recording of the track failed: it takes nothing more
+}
+
+func newTapWriter(t *recordTap, log *slog.Logger) *tapWriter {
+	return &tapWriter{t: t, log: log, buf: make([]byte, packetcache.SlotSize)}
+}
+
+// write writes the packet of j.
+func (tw *tapWriter) write(j recordJob) {
+	t := tw.t
+	if tw.failed {
+		return
+	}
+	c := t.up.cache.Load()
+	if c == nil {
+		t.lost.Add(1)
+		return
+	}
+	n, ok := c.Get(j.seq, tw.buf)
+	if !ok {
+		t.lost.Add(1)
+		return
+	}
+	if err := tw.pkt.Unmarshal(tw.buf[:n]); err != nil {
+		t.lost.Add(1)
+		return
+	}
+	arrival := time.Unix(0, j.arrival)
+	if tw.w == nil {
+		var err error
+		if tw.w, err = t.rec.RecordTrack(t.info, arrival); err != nil {
+			tw.failed = true
+			tw.log.Warn("recording: track not recorded", "track", t.info.ID, "err", err)
+			return
+		}
+	}
+	if err := tw.w.WriteRTP(&tw.pkt, arrival); err != nil {
+		tw.failed = true
+		tw.log.Warn("recording: track stopped", "track", t.info.ID, "err", err)
+	}
+}
+
+// report writes one sender report.
+func (tw *tapWriter) report(r recordReport) {
+	if tw.w != nil && !tw.failed {
+		if err := tw.w.SenderReport(r.ntp, r.rtp, time.Unix(0, r.arrival)); err != nil {
+			tw.log.Warn("recording: sender report not recorded", "track", tw.t.info.ID, "err", err)
+		}
+	}
+}
+
+// flush pushes what the recording buffers to the disk, if it can.
+func (tw *tapWriter) flush() {
+	if f, ok := tw.w.(interface{ Flush() error }); ok && !tw.failed {
+		if err := f.Flush(); err != nil {
+			tw.log.Warn("recording: track not flushed", "track", tw.t.info.ID, "err", err)
+		}
+	}
+}
+
+// close ends the track's recording.
+func (tw *tapWriter) close() {
+	if tw.w != nil {
+		if err := tw.w.Close(time.Now()); err != nil {
+			tw.log.Warn("recording: track not closed cleanly", "track", tw.t.info.ID, "err", err)
+		}
+	}
+	if n := tw.t.lost.Load(); n > 0 {
+		tw.log.Info("recording: track ended with packets missed", "track", tw.t.info.ID, "lost", n)
+	}
+}
+
+// run writes the tap's packets every recordEvery until it is closed,
+// and flushes them every second: a quiet track (a point's sound after
+// its turn) still reaches the disk within a second, in case the server
+// is killed.
 func (t *recordTap) run(log *slog.Logger) {
-	buf := make([]byte, packetcache.SlotSize)
-	var pkt rtp.Packet
-	var w TrackRecorder
-	failed := false
-	write := func(j recordJob) {
-		if failed {
-			return
-		}
-		c := t.up.cache.Load()
-		if c == nil {
-			t.lost.Add(1)
-			return
-		}
-		n, ok := c.Get(j.seq, buf)
-		if !ok {
-			t.lost.Add(1)
-			return
-		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			t.lost.Add(1)
-			return
-		}
-		arrival := time.Unix(0, j.arrival)
-		if w == nil {
-			var err error
-			if w, err = t.rec.RecordTrack(t.info, arrival); err != nil {
-				failed = true
-				log.Warn("recording: track not recorded", "track", t.info.ID, "err", err)
-				return
-			}
-		}
-		if err := w.WriteRTP(&pkt, arrival); err != nil {
-			failed = true
-			log.Warn("recording: track stopped", "track", t.info.ID, "err", err)
-		}
-	}
-	report := func(r recordReport) {
-		if w != nil && !failed {
-			if err := w.SenderReport(r.ntp, r.rtp, time.Unix(0, r.arrival)); err != nil {
-				log.Warn("recording: sender report not recorded", "track", t.info.ID, "err", err)
-			}
-		}
-	}
-	// A quiet track (a point's sound after its turn) still reaches the
-	// disk within a second, in case the server is killed.
-	tick := time.NewTicker(time.Second)
+	tw := newTapWriter(t, log)
+	write := tw.write
+	tick := time.NewTicker(recordEvery)
 	defer tick.Stop()
+	var ticks int
 	for {
 		select {
-		case j := <-t.jobs:
-			write(j)
-		case r := <-t.reports:
-			report(r)
 		case <-tick.C:
-			if f, ok := w.(interface{ Flush() error }); ok && !failed {
-				if err := f.Flush(); err != nil {
-					log.Warn("recording: track not flushed", "track", t.info.ID, "err", err)
-				}
+			t.pending(write)
+			if ticks++; ticks%int(time.Second/recordEvery) == 0 {
+				tw.flush()
 			}
+		case r := <-t.reports:
+			t.pending(write) // the packets before it first
+			tw.report(r)
 		case <-t.stop:
-			for {
-				select {
-				case j := <-t.jobs:
-					write(j)
-					continue
-				default:
-				}
-				break
-			}
-			if w != nil {
-				if err := w.Close(time.Now()); err != nil {
-					log.Warn("recording: track not closed cleanly", "track", t.info.ID, "err", err)
-				}
-			}
-			if n := t.lost.Load(); n > 0 {
-				log.Info("recording: track ended with packets missed", "track", t.info.ID, "lost", n)
-			}
+			t.pending(write)
+			tw.close()
 			return
 		}
 	}
@@ -387,10 +437,7 @@ func (u *upTrack) startRecording(rec Recorder, content bool) {
 	if u.rid != "" {
 		info.ID = fmt.Sprintf("%s-%s-%s-%s-%d", u.streamID, media, u.trackID, u.rid, u.ssrc)
 	}
-	t := &recordTap{up: u, rec: rec, info: info,
-		jobs:    make(chan recordJob, recordQueue),
-		reports: make(chan recordReport, 4),
-		stop:    make(chan struct{})}
+	t := newRecordTap(u, rec, info)
 	u.mu.Lock()
 	if u.ended {
 		u.mu.Unlock()
