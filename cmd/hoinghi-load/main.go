@@ -94,6 +94,7 @@ type config struct {
 	galene       string // Galene's WebSocket endpoint: run against Galene
 	group        string // the Galene group
 	serverPID    int    // the server's process, read in /proc
+	record       bool   // record the conference during the window
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -126,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.verbose, "v", false, "log client events")
 	fs.StringVar(&c.galene, "galene", "", "run the -fanout against the Galene server at this WebSocket endpoint (ws://HOST:PORT/ws) instead")
 	fs.StringVar(&c.group, "group", "bench", "-galene: the group, which must let any user present")
+	fs.BoolVar(&c.record, "record", false, "record the conference (its REST API) from the window's start to its end, to measure what recording costs")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "the server's process id, to read its CPU time and memory from /proc (either server)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -304,6 +306,36 @@ func runHoinghi(ctx context.Context, e *env, r *result) error {
 // scrape reads the server's metrics, even after an interrupt (the HTTP
 // client's timeout bounds it); a failure is logged, kept in s (the first
 // one) and returns nil.
+// recording starts the conference's recording through the REST API, or
+// with id stops that one, and returns the recording's id.
+func (e *env) recording(ctx context.Context, tok, id string) (string, error) {
+	url := strings.TrimRight(e.cfg.server, "/") + "/api/conferences/" + e.cfg.conference + "/recordings"
+	if id != "" {
+		url += "/" + id + "/stop"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("recording: %w", err)
+	}
+	defer resp.Body.Close()
+	var rec struct {
+		ID string `json:"id"`
+	}
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		return "", fmt.Errorf("recording: %s: %s", resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		return "", fmt.Errorf("recording: %w", err)
+	}
+	return rec.ID, nil
+}
+
 func (e *env) scrape(ctx context.Context, s *serverSamples, when string) map[string]float64 {
 	m, err := scrape(context.WithoutCancel(ctx), e.hc, e.cfg.metricsURL)
 	if err != nil {
@@ -418,6 +450,13 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 		hold(ctx, cfg.settle)
 	}
 
+	var recordingID string
+	if cfg.record {
+		if recordingID, err = e.recording(ctx, hallToken, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "recording %s\n", recordingID)
+	}
 	r.server.joined = e.scrape(ctx, &r.server, "window start")
 	before := snapshot(hall, points)
 	r.proc.sample(&r.proc.start)
@@ -426,6 +465,11 @@ func runMedia(ctx context.Context, e *env, hallToken string, links []pointLink, 
 	r.window = hold(ctx, cfg.duration)
 	r.proc.sample(&r.proc.end)
 	r.server.end = e.scrape(ctx, &r.server, "window end")
+	if recordingID != "" {
+		if _, err := e.recording(ctx, hallToken, recordingID); err != nil {
+			return err
+		}
+	}
 	r.ownCPU = cpuTime() - cpu0
 	after := snapshot(hall, points)
 
