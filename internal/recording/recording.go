@@ -177,7 +177,9 @@ func (m *Manager) Start(conf string, now time.Time) (Status, error) {
 		m.mu.Unlock()
 		return Status{}, fmt.Errorf("recording: start %s: %w", conf, err)
 	}
-	s := &session{m: m, conf: conf, id: id, started: now, rec: rec, done: make(chan struct{})}
+	s := &session{m: m, conf: conf, id: id, started: now, rec: rec, done: make(chan struct{}),
+		events: make(chan programEntry, 256), eventsDone: make(chan struct{})}
+	go s.writeEvents()
 	m.active[conf] = s
 	m.wg.Add(1)
 	m.mu.Unlock()
@@ -256,9 +258,13 @@ type session struct {
 	rec     *record.Recording
 	// tracks counts the track recordings opened and not yet closed by
 	// their goroutines in the SFU.
-	tracks   sync.WaitGroup
-	done     chan struct{}
-	stopOnce sync.Once
+	tracks sync.WaitGroup
+	done   chan struct{}
+	// events queues the program's changes for the index (writeEvents);
+	// eventsDone is closed once they are written.
+	events     chan programEntry
+	eventsDone chan struct{}
+	stopOnce   sync.Once
 }
 
 // RecordTrack opens the file of one track (sfu.Recorder).
@@ -291,8 +297,44 @@ func (s *session) ProgramChanged(st sfu.ProgramState, now time.Time) {
 	for _, h := range st.Holders {
 		ev.Holders = append(ev.Holders, ProgramHolder{ID: h.ID, Name: h.Name, Role: string(h.Role)})
 	}
-	if err := s.rec.Event(EventProgram, now, ev); err != nil {
-		s.failed(err)
+	// The SFU calls this under its program lock: the index is written
+	// by the session's own goroutine, never on the floor's path.
+	select {
+	case s.events <- programEntry{at: now, ev: ev}:
+	default:
+		s.m.log.Warn("recording: program change not recorded, the index is behind", "conference", s.conf)
+	}
+}
+
+// programEntry is one change of the program for the index.
+type programEntry struct {
+	at time.Time
+	ev ProgramEvent
+}
+
+// writeEvents writes the program's changes to the index until the
+// session ends, then those still queued.
+func (s *session) writeEvents() {
+	defer close(s.eventsDone)
+	write := func(e programEntry) {
+		if err := s.rec.Event(EventProgram, e.at, e.ev); err != nil {
+			s.failed(err)
+		}
+	}
+	for {
+		select {
+		case e := <-s.events:
+			write(e)
+		case <-s.done:
+			for {
+				select {
+				case e := <-s.events:
+					write(e)
+				default:
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -352,8 +394,9 @@ func (s *session) watchSpace() {
 func (s *session) finish(reason string, now time.Time) error {
 	var err error
 	s.stopOnce.Do(func() {
+		s.m.cfg.Media.SetRecorder(s.conf, nil) // no program change after this
 		close(s.done)
-		s.m.cfg.Media.SetRecorder(s.conf, nil)
+		<-s.eventsDone
 		waited := make(chan struct{})
 		go func() { s.tracks.Wait(); close(waited) }()
 		select {
