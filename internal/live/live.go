@@ -92,7 +92,6 @@ type Runner struct {
 
 // How long Stop waits for each way of ending ffmpeg.
 const (
-	quitWait      = 4 * time.Second // after "q" on stdin
 	interruptWait = 4 * time.Second // after SIGINT; then ffmpeg is killed
 	stderrLines   = 8
 )
@@ -306,13 +305,6 @@ func (r *Runner) exited(err error) {
 	}
 }
 
-// transcoding reports whether ffmpeg has sent a progress report.
-func (r *Runner) transcoding() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.reports > 0
-}
-
 // State returns what the technician sees now.
 func (r *Runner) State() State {
 	r.mu.Lock()
@@ -347,11 +339,9 @@ func (r *Runner) SetCaption(text string) error {
 }
 
 // Stop ends ffmpeg so that the output is closed properly (the FLV
-// stream ended, the HLS playlist marked as ended): "q" on its standard
-// input, then SIGINT if it does not exit within a few seconds, or SIGINT
-// at once while ffmpeg still waits for its input and reads no keys; then
-// a kill. It
-// returns once ffmpeg has exited; its error says ffmpeg had to be killed,
+// stream ended, the HLS playlist marked as ended): SIGINT, then a kill
+// if it does not exit within a few seconds. It returns once ffmpeg has
+// exited; its error says ffmpeg had to be killed,
 // or why ffmpeg had already ended by itself. Calling Stop again returns
 // the same.
 func (r *Runner) Stop() error {
@@ -371,20 +361,11 @@ func (r *Runner) stop() error {
 		return nil
 	default:
 	}
-	// ffmpeg reads keys only once it transcodes, which its first
-	// progress report shows; before that, it waits for the input's
-	// streams and only a signal reaches it.
-	if r.transcoding() {
-		if _, err := io.WriteString(r.stdin, "q"); err != nil {
-			r.log.Debug("ffmpeg stdin", "err", err)
-		}
-		select {
-		case <-r.done:
-			return nil
-		case <-time.After(quitWait):
-		}
-		r.log.Warn("ffmpeg ignored q; interrupting it")
-	}
+	// SIGINT ends ffmpeg as q does, its output finished (the FLV's
+	// end, the HLS playlist's last segment), and reaches it also while
+	// it waits for its input's streams, when it reads no keys; q on
+	// stdin was seen to wait for the next packet, seconds on a quiet
+	// input.
 	if err := interrupt(r.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		r.log.Debug("ffmpeg interrupt", "err", err)
 	}

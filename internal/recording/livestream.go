@@ -205,10 +205,10 @@ func (m *Manager) StopLive(conf string) (LiveState, error) {
 	delete(m.streams, conf)
 	m.mu.Unlock()
 	st := s.state()
-	s.end()
 	st.Running = false
+	m.changed(conf) // the pages at once: it is no longer listed
+	s.end()
 	m.log.Info("livestream stopped", "conference", conf)
-	m.changed(conf)
 	return st, nil
 }
 
