@@ -53,7 +53,18 @@ export function errorText(err) {
 export class RecordingsAPI {
   constructor(token, conferenceId) {
     this.token = token;
+    this.conferenceId = conferenceId;
     this.base = `/api/conferences/${encodeURIComponent(conferenceId)}`;
+  }
+
+  /**
+   * Returns the full address of the HLS playlist of a LiveState's url:
+   * the server names the file ("index.m3u8"), served under
+   * /live/{id}/; an absolute path or address is kept.
+   */
+  playlistURL(url) {
+    const path = /^(\/|[a-z]+:)/i.test(url) ? url : `/live/${encodeURIComponent(this.conferenceId)}/${url}`;
+    return new URL(path, window.location.href).href;
   }
 
   async call(method, path, body) {
@@ -462,7 +473,7 @@ export class LivePanel {
     const hls = running && st.target === 'hls' && st.url;
     this.ui.playlist.hidden = !hls;
     if (hls) {
-      const url = new URL(st.url, window.location.href).href;
+      const url = this.api.playlistURL(st.url);
       this.ui.playlistLink.href = url;
       this.ui.playlistLink.textContent = url;
     }
