@@ -164,6 +164,9 @@ func TestBrowserRecording(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("archive job as the console showed it: %v", seen)
+	if len(seen) < 2 || !strings.HasPrefix(seen[0], "running ") {
+		t.Errorf("archive job shown as %v, want it running, then done", seen)
+	}
 	waitFor(t, tech, "the archive composed and its link shown", `(() => {
 	  const li = document.querySelector('#rec-list li.rec');
 	  const a = li?.querySelector('a.rec-archive');
@@ -189,12 +192,22 @@ func TestBrowserRecording(t *testing.T) {
 	// Livestream, HLS: running with a bitrate; the playlist is served;
 	// every page says it is live; it stops.
 	waitFor(t, tech, "livestream panel ready", `!document.querySelector('#live-panel').hidden && document.querySelector('#live-panel').dataset.running === 'false' && !document.querySelector('#live-start').hidden`, 5*time.Second)
+	// RTMP: the stream key is typed like a password; an address that is
+	// not rtmp:// or rtmps:// is refused with the page's explanation.
+	waitFor(t, tech, "RTMP fields shown", `!document.querySelector('#live-rtmp-fields').hidden && document.querySelector('#live-key').type === 'password'`, 2*time.Second)
+	setValue(t, tech, "#live-url", "http://example.invalid/live")
+	setValue(t, tech, "#live-key", "bi-mat")
+	click(t, tech, "#live-start")
+	waitFor(t, tech, "a bad address explained", `(() => { const m = document.querySelector('#live-message');
+	  return !m.hidden && m.dataset.code === 'bad_target' && m.textContent.startsWith('Địa chỉ phát trực tiếp không hợp lệ') &&
+	    document.querySelector('#live-panel').dataset.running === 'false'; })()`, 5*time.Second)
 	if _, err := eval[chromedp.Void](tech, `(() => { const r = document.querySelector('#live-hls'); r.checked = true; r.dispatchEvent(new Event('change')); })()`); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, tech, "RTMP fields hidden for HLS", `document.querySelector('#live-rtmp-fields').hidden && document.querySelector('#live-key').type === 'password'`, 2*time.Second)
 	click(t, tech, "#live-start")
 	waitFor(t, tech, "livestream running with a bitrate", `(() => {
+	  if (!document.querySelector('#live-message').hidden) return false;
 	  const s = document.querySelector('#live-state');
 	  return document.querySelector('#live-panel').dataset.running === 'true' && Number(s.dataset.kbps) > 0 &&
 	    /^Đang phát HLS từ \d\d:\d\d · \d+ kbit\/s · trễ \d+ giây$/.test(s.textContent) && !document.querySelector('#live-stop').hidden; })()`, 15*time.Second)

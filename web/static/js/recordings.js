@@ -17,6 +17,8 @@ import { debugInfo, h, notify } from './ui.js';
 
 // How often a running recording is listed again (its duration and size grow).
 const ACTIVE_INTERVAL = 3000;
+// How often a read-only list (the secretariat's) is fetched anyway.
+const READ_INTERVAL = 30000;
 // How often an archive job is polled while it runs.
 const JOB_INTERVAL = 1000;
 // How often a running livestream's state (its bitrate) is fetched.
@@ -206,7 +208,8 @@ function say(node, err) {
  * by refresh(), every ACTIVE_INTERVAL while one runs, and after
  * conference_state says recording started or stopped (update). With
  * manage (the technician) it also starts and stops the recording,
- * composes and deletes; without, it only lists (the secretariat).
+ * composes and deletes; without, it only lists (the secretariat), and
+ * lists again every READ_INTERVAL.
  *
  * nodes: {list, empty, message, start?, stop?, elapsed?, panel?}
  * A server that does not record (recording_unavailable) hides panel.
@@ -218,6 +221,7 @@ export class RecordingList {
     this.manage = !!manage;
     this.notices = notices;
     this.data = null; // the last list
+    this.fetchedAt = 0; // Date.now() when it came
     this.jobs = new Map(); // recording id -> polling timer of its archive job
     this.timer = 0;
     this.seq = 0;
@@ -233,6 +237,9 @@ export class RecordingList {
         else if (b.dataset.recAction === 'delete') this.remove(b.dataset.recording);
       });
       setInterval(() => this.tick(), 1000);
+    } else {
+      // An archive composed meanwhile is no conference_state: list again now and then.
+      setInterval(() => this.refresh(), READ_INTERVAL);
     }
   }
 
@@ -253,6 +260,7 @@ export class RecordingList {
       const data = await this.api.list();
       if (seq !== this.seq) return;
       this.data = data;
+      this.fetchedAt = Date.now();
       debugInfo().recordings = data;
       if (this.ui.panel) this.ui.panel.hidden = false;
       this.render();
@@ -286,15 +294,17 @@ export class RecordingList {
     }
   }
 
-  // Counts the running recording's time.
+  // Counts the running recording's time: the server's duration when
+  // listed, and this page's clock since (whatever the offset between
+  // the two clocks).
   tick() {
     const active = this.data?.active;
     const node = this.ui.elapsed;
     if (!node) return;
     node.hidden = !active;
     if (!active) return;
-    const since = Date.parse(active.started_at);
-    node.textContent = t('recording.elapsed', { time: formatHMS((Date.now() - since) / 1000) });
+    const seconds = (Number(active.duration_s) || 0) + (Date.now() - this.fetchedAt) / 1000;
+    node.textContent = t('recording.elapsed', { time: formatHMS(seconds) });
   }
 
   async act(what, fn) {
