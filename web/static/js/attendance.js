@@ -5,6 +5,7 @@
 // call a point answers, and the Vietnamese way of writing their times.
 
 import { t } from './i18n.js';
+import { showOnAir } from './ui.js';
 
 /** The conference time zone when the conference names none. */
 export const DEFAULT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
@@ -233,8 +234,12 @@ export function conferenceStageText(cs, clock) {
   }
 }
 
-/** Shows the stage of conference_state cs in node (a page's header line). */
+/**
+ * Shows the stage of conference_state cs in node (a page's header line),
+ * and in the header whether it is being recorded or broadcast live.
+ */
 export function showStage(node, cs, clock) {
+  showOnAir(cs, clock);
   const text = conferenceStageText(cs, clock);
   node.hidden = !text;
   node.textContent = text ? t('conference.stage', { text, zone: zoneLabel() }) : '';

@@ -20,6 +20,7 @@ import { PointBook, matches } from './points.js';
 import { InboundQuality, reportOwnStats, selectedPair } from './stats.js';
 import { Floor, clockTime, formatClock, showClock } from './floor.js';
 import { CONTENT_STREAM, ContentView } from './content.js';
+import { LivePanel, RecordingList, RecordingsAPI } from './recordings.js';
 import { ReportFeed, RollCall, conferenceStage, conferenceStageText, formatTime, setTimeZone, showStage, timeZoneOfPage } from './attendance.js';
 import {
   byId, debugInfo, h, notify, openSession, showDownlink, showRefusal, showSessionRefusal, showStatus,
@@ -165,6 +166,8 @@ const sinks = new AudioSinks(ui.sinks, ui.unmute);
 let sort = { key: 'name', dir: 1 };
 const floor = new Floor();
 let shownAlert = null; // {turnId, name, takenBack, timer} of the floor_alert shown
+let recordings = null; // RecordingList of the technician's recording panel
+let livestream = null; // LivePanel of the technician's livestream panel
 
 function warn(text) {
   warningText = text;
@@ -207,6 +210,7 @@ async function main() {
   setupControls();
   setupFloor();
   setupAttendance();
+  if (session.role === 'technician') setupRecording();
   redraw();
   loadInvited();
   reports = new ReportFeed({ token, conferenceId: session.conference_id, onReport: applyReport });
@@ -311,6 +315,8 @@ async function main() {
       conference: (msg) => {
         conferenceState = msg;
         renderAttendance();
+        recordings?.update(msg);
+        livestream?.update(msg);
       },
       attendance: () => reports.nudge(),
       linkQuality: applyLinkQuality,
@@ -1294,6 +1300,49 @@ function redraw() {
   renderAttendance();
   if (shownAlert) ui.floorAlertText.textContent = alertText(shownAlert);
   renderQualityAlerts();
+  recordings?.render();
+  livestream?.render();
+}
+
+// The technician's recording and livestream panels: shown once the
+// server answers that it records (a server without recordings hides them).
+function setupRecording() {
+  const api = new RecordingsAPI(token, session.conference_id);
+  recordings = new RecordingList({
+    api,
+    manage: true,
+    notices: ui.notices,
+    nodes: {
+      panel: byId('recording-panel'),
+      list: byId('rec-list'),
+      empty: byId('rec-empty'),
+      message: byId('rec-message'),
+      start: byId('rec-start'),
+      stop: byId('rec-stop'),
+      elapsed: byId('rec-elapsed'),
+    },
+  });
+  livestream = new LivePanel({
+    api,
+    notices: ui.notices,
+    nodes: {
+      panel: byId('live-panel'),
+      rtmp: byId('live-rtmp'),
+      hls: byId('live-hls'),
+      rtmpFields: byId('live-rtmp-fields'),
+      url: byId('live-url'),
+      key: byId('live-key'),
+      start: byId('live-start'),
+      stop: byId('live-stop'),
+      state: byId('live-state'),
+      playlist: byId('live-playlist'),
+      playlistLink: byId('live-playlist-link'),
+      copy: byId('live-copy'),
+      message: byId('live-message'),
+    },
+  });
+  recordings.refresh();
+  livestream.refresh();
 }
 
 // Floor control. Every button that acts on the floor carries data-action

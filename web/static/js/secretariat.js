@@ -21,6 +21,7 @@ import {
   DEFAULT_TIME_ZONE, ReportFeed, RollCall, exportURL, formatDuration, formatTime, isSet, rollCallText, setTimeZone, showStage, statusText,
 } from './attendance.js';
 import { formatClock } from './floor.js';
+import { RecordingList, RecordingsAPI } from './recordings.js';
 import {
   byId, debugInfo, h, notify, openSession, showRefusal, showSessionRefusal, showStatus,
 } from './ui.js';
@@ -83,6 +84,7 @@ let session = null;
 let call = null;
 let report = null;
 let reports = null;
+let recordings = null; // RecordingList of the recordings, to download
 let exportNotice = null; // what the export message says: {key} while busy, {kind: 'error', code, body} on a refusal
 
 async function main() {
@@ -127,6 +129,13 @@ async function main() {
   });
   reports.start(REPORT_INTERVAL);
   setInterval(tickRollCall, 500);
+  // The recordings, read-only: the secretariat downloads them.
+  recordings = new RecordingList({
+    api: new RecordingsAPI(token, session.conference_id),
+    notices: ui.notices,
+    nodes: { panel: byId('recordings'), list: byId('rec-list'), empty: byId('rec-empty'), message: byId('rec-message') },
+  });
+  recordings.refresh();
 
   call = new Call({
     token,
@@ -148,6 +157,7 @@ async function main() {
         conferenceState = msg;
         showStage(ui.confStage, msg, (iso) => formatTime(iso, timeZone()));
         reports.nudge();
+        recordings?.update(msg);
       },
       notice: (text) => notify(ui.notices, text),
       closed: (reason, message) => {
@@ -282,6 +292,7 @@ function redraw() {
   if (conferenceState) showStage(ui.confStage, conferenceState, (iso) => formatTime(iso, timeZone()));
   render();
   showExportNotice();
+  recordings?.render();
 }
 
 // Exports

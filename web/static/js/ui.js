@@ -66,6 +66,38 @@ export function debugInfo() {
 }
 
 /**
+ * Shows in the page's header, from conference_state cs, that the
+ * conference is being recorded (a red "● Đang ghi", its start in the
+ * title) and broadcast live; both hidden otherwise. The mark is made in
+ * the header's side (.bar-side) the first time, so that every page that
+ * shows the conference's stage has it without markup of its own.
+ */
+export function showOnAir(cs, clock) {
+  let mark = document.getElementById('on-air');
+  if (!mark) {
+    const side = document.querySelector('.bar .bar-side');
+    if (!side) return;
+    mark = h('p', { id: 'on-air', class: 'on-air', role: 'status', hidden: true },
+      h('span', { class: 'on-air-rec', 'data-on': 'false', hidden: true }),
+      h('span', { class: 'on-air-live', 'data-on': 'false', hidden: true }));
+    side.prepend(mark);
+  }
+  const [rec, live] = mark.children;
+  const recording = !!cs?.recording;
+  const livestream = !!cs?.livestream;
+  rec.hidden = !recording;
+  rec.dataset.on = String(recording);
+  rec.textContent = recording ? t('onair.recording') : '';
+  rec.title = recording && cs.recording_since && clock ? t('onair.recording.since', { time: clock(cs.recording_since) }) : '';
+  live.hidden = !livestream;
+  live.dataset.on = String(livestream);
+  live.textContent = livestream ? t('onair.live') : '';
+  mark.hidden = !recording && !livestream;
+  mark.dataset.recording = String(recording);
+  mark.dataset.livestream = String(livestream);
+}
+
+/**
  * Shows state in the status element (text and data-state). window.hoinghi.state
  * follows the connection (Call) itself; shown, when given, is what the page
  * shows instead (e.g. "waiting" while connected before the hall is there).
