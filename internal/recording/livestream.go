@@ -46,7 +46,7 @@ type LiveState struct {
 	Running bool   `json:"running"`
 	Target  string `json:"target,omitempty"`
 	// URL is the RTMP ingest without its stream key, or the path of the
-	// HLS playlist the server serves.
+	// HLS playlist the server serves (/live/{id}/index.m3u8).
 	URL       string    `json:"url,omitempty"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 	// BitrateKbps is what the encoder writes now.
@@ -59,6 +59,7 @@ type LiveState struct {
 
 // stream is one running livestream.
 type stream struct {
+	conf    string
 	req     LiveRequest
 	started time.Time
 	runner  *live.Runner
@@ -122,7 +123,7 @@ func (m *Manager) StartLive(conf string, req LiveRequest) (LiveState, error) {
 		delete(m.streams, conf)
 		defer old.end()
 	}
-	s := &stream{req: req, started: time.Now(), caption: make(chan string, 1), done: make(chan struct{})}
+	s := &stream{conf: conf, req: req, started: time.Now(), caption: make(chan string, 1), done: make(chan struct{})}
 	m.streams[conf] = s // held while it starts, so that a second start is refused
 	m.mu.Unlock()
 	fail := func(err error) (LiveState, error) {
@@ -236,7 +237,7 @@ func (s *stream) state() LiveState {
 	st := LiveState{Running: rs.Running, Target: s.req.Target, URL: redactURL(s.req.URL), StartedAt: s.started,
 		BitrateKbps: rs.BitrateKbps, DelayS: rs.Delay.Seconds(), Error: rs.Err}
 	if s.req.Target == TargetHLS {
-		st.URL = "index.m3u8"
+		st.URL = "/live/" + s.conf + "/index.m3u8"
 	}
 	return st
 }

@@ -107,7 +107,7 @@ func TestLivestream(t *testing.T) {
 		}
 		t.Cleanup(func() { tech.Floor(protocol.Floor{Action: "take_back"}) })
 		ls := waitLive("hls running with a bitrate", func(ls recording.LiveState) bool { return ls.Running && ls.BitrateKbps > 0 })
-		if ls.DelayS <= 0 || ls.URL != "index.m3u8" {
+		if ls.DelayS <= 0 || ls.URL != "/live/"+conf+"/index.m3u8" {
 			t.Errorf("state %+v: want a delay and the playlist", ls)
 		}
 		// The playlist, and a segment it names, served to anyone.
