@@ -83,9 +83,12 @@ type flow struct {
 	keyframes uint64 // video keyframes received
 }
 
-// hallToPoints sums the hall's published media and what the points received.
+// hallToPoints sums the hall's published media and what the points
+// received of it: the tracks named after the hall, or whose payloads
+// carry the hall's SenderHash (the program, whichever slot carries it).
 func hallToPoints(hall peerStats, points []peerStats) flow {
 	var f flow
+	hash := client.SenderHash(hall.name)
 	for _, t := range hall.sent {
 		f.sent.add(t.Kind, t.Packets)
 	}
@@ -93,7 +96,7 @@ func hallToPoints(hall peerStats, points []peerStats) flow {
 	for _, p := range points {
 		var mine kindCounts
 		for _, t := range p.recv {
-			if t.Participant != hall.name {
+			if t.Participant != hall.name && t.Sender != hash {
 				continue
 			}
 			mine.add(t.Kind, t.Packets)

@@ -74,8 +74,11 @@ func TestFlows(t *testing.T) {
 	points := []peerStats{
 		{name: "p1", sent: []client.TrackStats{{Kind: "audio", Packets: 50}, {Kind: "video", Packets: 75}},
 			recv: []client.TrackStats{{Participant: "technician", Kind: "audio", Packets: 50}, {Participant: "technician", Kind: "video", Packets: 75, Keyframes: 2}}},
+		// p2 receives the hall in its program slot, known by the payloads.
 		{name: "p2", sent: []client.TrackStats{{Kind: "audio", Packets: 50}, {Kind: "video", Packets: 74}},
-			recv: []client.TrackStats{{Participant: "technician", Kind: "audio", Packets: 49, SeqJumps: 1}, {Participant: "technician", Kind: "video", Packets: 60}}},
+			recv: []client.TrackStats{{Participant: client.ProgramStreamID, Sender: client.SenderHash("technician"), Kind: "audio", Packets: 49, SeqJumps: 1},
+				{Participant: client.ProgramStreamID, Sender: client.SenderHash("technician"), Kind: "video", Packets: 60},
+				{Participant: client.SpeakerStreamID, Sender: client.SenderHash("p1"), Kind: "video", Packets: 7}}},
 	}
 	down := hallToPoints(hall, points)
 	if down.sent != (kindCounts{50, 75}) || down.recv != (kindCounts{99, 135}) || down.minRecv != (kindCounts{49, 60}) ||
