@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+
+	"hoinghi/internal/media/opus"
 )
 
 // audioSource makes the RTP payloads of the audio a publishing client
@@ -36,10 +38,6 @@ type audioPacket struct {
 	samples uint32 // duration at 48 kHz
 }
 
-// maxOpusSamples is the longest Opus packet, 120 ms (RFC 6716 section
-// 3.2.5), in samples at 48 kHz.
-const maxOpusSamples = AudioClockRate * 120 / 1000
-
 // newAudioClip reads the Opus packets of an Ogg Opus file (RFC 7845):
 // its first logical stream, whose first packet is the OpusHead header and
 // second the OpusTags; the audio packets follow. A packet may span pages
@@ -67,11 +65,11 @@ func newAudioClip(ogg []byte) (*audioClip, error) {
 		if len(p) == 0 {
 			continue
 		}
-		n, err := opusSamples(p)
+		n, err := opus.Samples(p)
 		if err != nil {
 			return nil, fmt.Errorf("audio clip: packet %d: %w", i, err)
 		}
-		c.packets = append(c.packets, audioPacket{data: p, samples: n})
+		c.packets = append(c.packets, audioPacket{data: p, samples: uint32(n)})
 	}
 	if len(c.packets) == 0 {
 		return nil, errors.New("audio clip: no audio packets")
@@ -163,40 +161,4 @@ func oggPackets(ogg []byte) ([][]byte, error) {
 		return nil, errors.New("ogg: the last packet is cut short")
 	}
 	return pkts, nil
-}
-
-// opusSamples returns the duration of an Opus packet in samples at
-// 48 kHz, from its TOC byte and frame count (RFC 6716 section 3.1).
-func opusSamples(p []byte) (uint32, error) {
-	if len(p) == 0 {
-		return 0, errors.New("opus: empty packet")
-	}
-	toc := p[0]
-	config := toc >> 3
-	var frame uint32 // samples of one frame
-	switch {
-	case config < 12: // SILK: 10, 20, 40, 60 ms
-		frame = [4]uint32{480, 960, 1920, 2880}[config%4]
-	case config < 16: // hybrid: 10, 20 ms
-		frame = [2]uint32{480, 960}[config%2]
-	default: // CELT: 2.5, 5, 10, 20 ms
-		frame = [4]uint32{120, 240, 480, 960}[config%4]
-	}
-	var frames uint32
-	switch toc & 3 {
-	case 0:
-		frames = 1
-	case 1, 2:
-		frames = 2
-	default:
-		if len(p) < 2 {
-			return 0, errors.New("opus: code 3 packet without a frame count")
-		}
-		frames = uint32(p[1] & 0x3f)
-	}
-	n := frame * frames
-	if n == 0 || n > maxOpusSamples {
-		return 0, fmt.Errorf("opus: %d frames of %d samples, want 2.5 to 120 ms", frames, frame)
-	}
-	return n, nil
 }

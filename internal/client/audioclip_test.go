@@ -94,34 +94,6 @@ func TestOggPackets(t *testing.T) {
 	}
 }
 
-func TestOpusSamples(t *testing.T) {
-	tests := []struct {
-		packet []byte
-		want   uint32
-		bad    bool
-	}{
-		{packet: []byte{0x78, 0}, want: 960},      // hybrid fullband 20 ms, the synthetic TOC
-		{packet: []byte{0xfc, 0}, want: 960},      // CELT fullband 20 ms, as libopus sends music
-		{packet: []byte{0xf8 | 1, 0}, want: 1920}, // two frames of 20 ms
-		{packet: []byte{0x18, 0}, want: 2880},     // SILK narrowband 60 ms
-		{packet: []byte{0x08, 0}, want: 960},      // SILK narrowband 20 ms
-		{packet: []byte{0x80, 0}, want: 120},      // CELT 2.5 ms
-		{packet: []byte{0x70, 0}, want: 480},      // hybrid 10 ms
-		{packet: []byte{0xf8 | 3, 3}, want: 2880}, // code 3: three frames of 20 ms
-		{packet: []byte{0x18 | 3, 2}, want: 5760}, // two of 60 ms: the longest
-		{packet: []byte{0x18 | 3, 3}, bad: true},  // 180 ms is too long
-		{packet: []byte{0xf8 | 3, 0}, bad: true},  // no frames
-		{packet: []byte{0xf8 | 3}, bad: true},     // no frame count
-		{packet: nil, bad: true},
-	}
-	for _, tt := range tests {
-		got, err := opusSamples(tt.packet)
-		if (err != nil) != tt.bad || got != tt.want {
-			t.Errorf("opusSamples(% x) = %d, %v; want %d, error %v", tt.packet, got, err, tt.want, tt.bad)
-		}
-	}
-}
-
 func TestAudioClip(t *testing.T) {
 	tests := []struct {
 		file    string

@@ -493,23 +493,3 @@ func TestOggPages(t *testing.T) {
 	}
 }
 
-func TestOpusSamples(t *testing.T) {
-	tests := []struct {
-		packet []byte
-		want   int64
-	}{
-		{[]byte{0xf8, 0xff, 0xfe}, 960}, // CELT FB 20 ms
-		{[]byte{0x78}, 960},             // hybrid FB 20 ms
-		{[]byte{0x79}, 1920},            // two frames
-		{[]byte{0x4b, 0x03}, 2880},      // SILK WB 20 ms, code 3, three frames
-		{[]byte{0xe3, 0x30}, 5760},      // CELT 2.5 ms, 48 frames: 120 ms
-		{[]byte{0xe3, 0x31}, 0},         // 49 frames: too long
-		{[]byte{0x0b}, 0},               // code 3 without its count
-		{nil, 0},
-	}
-	for _, tt := range tests {
-		if got := opusSamples(tt.packet); got != tt.want {
-			t.Errorf("opusSamples(% x) = %d, want %d", tt.packet, got, tt.want)
-		}
-	}
-}

@@ -171,37 +171,3 @@ func (o *oggWriter) writePage(flags byte) error {
 	return nil
 }
 
-// opusSamples returns the number of 48 kHz samples in an Opus packet
-// (RFC 6716, section 3.1), or 0 if the packet is malformed.
-func opusSamples(p []byte) int64 {
-	if len(p) == 0 {
-		return 0
-	}
-	toc := p[0]
-	config := toc >> 3
-	var frame int64 // samples per frame at 48 kHz
-	switch {
-	case config < 12: // SILK: 10, 20, 40, 60 ms
-		frame = [4]int64{480, 960, 1920, 2880}[config%4]
-	case config < 16: // hybrid: 10, 20 ms
-		frame = [2]int64{480, 960}[config%2]
-	default: // CELT: 2.5, 5, 10, 20 ms
-		frame = [4]int64{120, 240, 480, 960}[config%4]
-	}
-	var frames int64
-	switch toc & 3 {
-	case 0:
-		frames = 1
-	case 1, 2:
-		frames = 2
-	default:
-		if len(p) < 2 {
-			return 0
-		}
-		frames = int64(p[1] & 0x3f)
-	}
-	if n := frames * frame; n <= 5760 { // at most 120 ms
-		return n
-	}
-	return 0
-}

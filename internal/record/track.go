@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"hoinghi/internal/media/opus"
 )
 
 // FlushInterval is the longest a written frame waits in memory before it
@@ -577,11 +579,12 @@ func (t *Track) startVideo() error {
 
 // writeOpus writes one Opus packet, filling a gap before it with silence.
 func (t *Track) writeOpus(ts uint32, payload []byte, at int64) {
-	n := opusSamples(payload)
-	if n == 0 {
+	samples, err := opus.Samples(payload)
+	if err != nil {
 		t.dropped++
 		return
 	}
+	n := int64(samples)
 	ext := t.extend(ts, at)
 	if gap := ext - t.opusEnd; gap >= opusSilenceSamples {
 		// Silence as long as the gap, but no longer than the time that
