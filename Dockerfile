@@ -11,7 +11,13 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/hoinghi ./cmd/hoinghi \
     && mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
+# Debian, for its ffmpeg: it composes the recordings' archive and runs the
+# livestream.
+FROM debian:12-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 65532 --user-group --home-dir /data --no-create-home nonroot
 COPY --from=build /out/hoinghi /usr/local/bin/hoinghi
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 # Listen on every address inside the container; links still print as
