@@ -80,7 +80,7 @@ func (m *Manager) Compose(conf, id string) (JobState, error) {
 		m.mu.Unlock()
 		return JobState{}, ErrBusy
 	}
-	if j := m.jobs[key]; j != nil && j.State().Running {
+	if j := m.jobs[key]; (j != nil && j.State().Running) || m.busy[key] {
 		m.mu.Unlock()
 		return JobState{}, ErrBusy
 	}

@@ -164,20 +164,31 @@ func (m *Manager) Delete(conf, id string) error {
 		return ErrNotFound
 	}
 	dir := filepath.Join(m.cfg.Dir, conf, id)
+	key := conf + "/" + id
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.active[conf]; s != nil && s.id == id {
+	if s := m.active[conf]; (s != nil && s.id == id) || m.busy[key] {
+		m.mu.Unlock()
 		return ErrBusy
 	}
-	if j := m.jobs[conf+"/"+id]; j != nil && j.State().Running {
+	if j := m.jobs[key]; j != nil && j.State().Running {
+		m.mu.Unlock()
 		return ErrBusy
 	}
+	// Marked busy, the files are removed with no lock held; a job
+	// cannot start on it meanwhile.
+	m.busy[key] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.busy, key)
+		delete(m.jobs, key)
+		m.mu.Unlock()
+	}()
 	if _, err := os.Stat(filepath.Join(dir, indexFile)); err != nil {
 		return ErrNotFound
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("recording: delete %s/%s: %w", conf, id, err)
 	}
-	delete(m.jobs, conf+"/"+id)
 	return nil
 }

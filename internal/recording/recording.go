@@ -80,8 +80,12 @@ type Manager struct {
 	jobs   map[string]*Job     // conference id + "/" + recording id -> its archive job
 	// streams are the livestreams, by conference id (livestream.go).
 	streams map[string]*stream
-	closed  bool
-	wg      sync.WaitGroup
+	// busy holds what is being changed on disk with no lock held: a
+	// conference whose recording starts (by conference id), a recording
+	// being deleted (conference id + "/" + recording id).
+	busy   map[string]bool
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // New returns a manager of the recordings under cfg.Dir.
@@ -95,7 +99,7 @@ func New(cfg Config) *Manager {
 	if cfg.FreeSpace == nil {
 		cfg.FreeSpace = FreeSpace
 	}
-	return &Manager{cfg: cfg, log: cfg.Log, active: map[string]*session{}, jobs: map[string]*Job{}, streams: map[string]*stream{}}
+	return &Manager{cfg: cfg, log: cfg.Log, active: map[string]*session{}, jobs: map[string]*Job{}, streams: map[string]*stream{}, busy: map[string]bool{}}
 }
 
 // Status is the state of a conference's recording, as pages show it.
@@ -152,18 +156,26 @@ func (m *Manager) Start(conf string, now time.Time) (Status, error) {
 		m.mu.Unlock()
 		return Status{}, errors.New("recording: the server is shutting down")
 	}
-	if m.active[conf] != nil {
+	if m.active[conf] != nil || m.busy[conf] {
 		m.mu.Unlock()
 		return Status{}, ErrRecording
 	}
-	free, err := m.cfg.FreeSpace(m.cfg.Dir)
-	if err != nil {
+	// The disk is asked with no lock held: a slow disk must not hold up
+	// the pages, which ask Status at every connection.
+	m.busy[conf] = true
+	m.mu.Unlock()
+	fail := func(err error) (Status, error) {
+		m.mu.Lock()
+		delete(m.busy, conf)
 		m.mu.Unlock()
 		return Status{}, err
 	}
+	free, err := m.cfg.FreeSpace(m.cfg.Dir)
+	if err != nil {
+		return fail(err)
+	}
 	if free < m.cfg.MinFree {
-		m.mu.Unlock()
-		return Status{}, fmt.Errorf("%w: %d MB free in %s, at least %d MB needed", ErrDiskFull, free>>20, m.cfg.Dir, m.cfg.MinFree>>20)
+		return fail(fmt.Errorf("%w: %d MB free in %s, at least %d MB needed", ErrDiskFull, free>>20, m.cfg.Dir, m.cfg.MinFree>>20))
 	}
 	id := now.UTC().Format("20060102T150405Z")
 	for i := 2; ; i++ {
@@ -174,11 +186,17 @@ func (m *Manager) Start(conf string, now time.Time) (Status, error) {
 	}
 	rec, err := record.Create(m.cfg.Dir, conf, id, now)
 	if err != nil {
-		m.mu.Unlock()
-		return Status{}, fmt.Errorf("recording: start %s: %w", conf, err)
+		return fail(fmt.Errorf("recording: start %s: %w", conf, err))
 	}
 	s := &session{m: m, conf: conf, id: id, started: now, rec: rec, done: make(chan struct{}),
 		events: make(chan programEntry, 256), eventsDone: make(chan struct{})}
+	m.mu.Lock()
+	delete(m.busy, conf)
+	if m.closed {
+		m.mu.Unlock()
+		rec.Close(now)
+		return Status{}, errors.New("recording: the server is shutting down")
+	}
 	go s.writeEvents()
 	m.active[conf] = s
 	m.wg.Add(1)
