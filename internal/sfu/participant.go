@@ -1,12 +1,14 @@
 package sfu
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -439,6 +441,9 @@ func (p *Participant) closePeerConnections() {
 
 // publishedTracks returns the tracks p publishes, each simulcast track by
 // its head, but for its content (contentTrack): its camera and its sound.
+// The videos come in the order of their transceivers, so that the camera,
+// negotiated before a content transceiver, is the first whichever sent
+// first.
 func (p *Participant) publishedTracks() []*upTrack {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -448,7 +453,28 @@ func (p *Participant) publishedTracks() []*upTrack {
 			out = append(out, u)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b *upTrack) int { return compareMids(midOfTrack(a), midOfTrack(b)) })
 	return out
+}
+
+// midOfTrack is the transceiver of a video track, "" for a sound (which
+// sorts first).
+func midOfTrack(u *upTrack) string {
+	if u.layers == nil {
+		return ""
+	}
+	return u.layers.mid
+}
+
+// compareMids orders media ids as numbers when both are (pion and the
+// browsers number them), else as strings.
+func compareMids(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return cmp.Compare(a, b)
 }
 
 // contentTrack returns the video track p publishes on the transceiver

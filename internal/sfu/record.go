@@ -306,10 +306,17 @@ func recordedTracks(parts []*Participant, content *upTrack) []*upTrack {
 	var out []*upTrack
 	for _, p := range parts {
 		p.mu.Lock()
-		// The camera is the first video that is not the content, as
-		// the speaker slots and walls take it; another video (a content
-		// track before it is shared) is not recorded.
+		// The camera is the video of the first transceiver that is not
+		// the content, as the speaker slots and walls take it
+		// (publishedTracks); another video (a content track before it
+		// is shared) is not recorded.
 		var camera *layerSet
+		for _, u := range p.published {
+			if u.kind == webrtc.RTPCodecTypeVideo && u.layers != nil && !p.isContentLocked(u) &&
+				(camera == nil || compareMids(u.layers.mid, camera.mid) < 0) {
+				camera = u.layers
+			}
+		}
 		for _, u := range p.published {
 			switch {
 			case u.kind == webrtc.RTPCodecTypeAudio:
@@ -319,11 +326,8 @@ func recordedTracks(parts []*Participant, content *upTrack) []*upTrack {
 				if content != nil && u.head() == content.head() && u == topEncoding(u.layers) {
 					out = append(out, u)
 				}
-			case camera == nil || camera == u.layers:
-				camera = u.layers
-				if u == topEncoding(u.layers) {
-					out = append(out, u)
-				}
+			case u.layers == camera && u == topEncoding(u.layers):
+				out = append(out, u)
 			}
 		}
 		p.mu.Unlock()
@@ -366,9 +370,12 @@ func (r *room) applyRecording(parts []*Participant, holders []string, content *u
 		p.mu.Unlock()
 		for _, u := range published {
 			t := u.tap.Load()
+			isContent := content != nil && u.head() == content.head()
 			switch {
-			case want[u] && (t == nil || t.rec != rec):
-				u.startRecording(rec, content != nil && u.head() == content.head())
+			case want[u] && (t == nil || t.rec != rec || (t.info.Media == MediaContent) != isContent):
+				// A new recording, or a track that became the content
+				// (or stopped being it): a file of its own.
+				u.startRecording(rec, isContent)
 				if t != nil {
 					t.close()
 				}

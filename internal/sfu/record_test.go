@@ -136,3 +136,45 @@ func vp8Keyframe() []byte {
 	}
 	return pkt
 }
+
+func TestCompareMids(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"1", "2", -1}, {"2", "10", -1}, {"10", "2", 1}, {"3", "3", 0}, {"", "0", -1}, {"a", "b", -1}, {"1", "a", -1},
+	} {
+		if got := compareMids(tt.a, tt.b); got != tt.want {
+			t.Errorf("compareMids(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestRecordedTracks picks what a recording keeps of a participant whose
+// content track arrived before its camera: the camera by its transceiver,
+// every sound, and the content only while it is the conference's.
+func TestRecordedTracks(t *testing.T) {
+	video := func(mid string) *upTrack {
+		u := testUpTrack(webrtc.RTPCodecTypeVideo, webrtc.MimeTypeVP8)
+		u.layers = &layerSet{head: u, mid: mid}
+		u.layers.list.Store(&[]*upTrack{u})
+		return u
+	}
+	content, camera := video("2"), video("1")
+	sound := testUpTrack(webrtc.RTPCodecTypeAudio, webrtc.MimeTypeOpus)
+	p := &Participant{published: []*upTrack{content, sound, camera}}
+	parts := []*Participant{p}
+	if got := recordedTracks(parts, nil); len(got) != 2 || got[0] != sound || got[1] != camera {
+		t.Errorf("before the share: %v, want the sound and the camera", got)
+	}
+	if got := p.publishedTracks(); len(got) != 3 || got[0] != sound || got[1] != camera || got[2] != content {
+		t.Errorf("published in the order sound, camera, content: %v", got)
+	}
+	p.contentMid = "2"
+	if got := recordedTracks(parts, content); len(got) != 3 || got[0] != content || got[1] != sound || got[2] != camera {
+		t.Errorf("while shared: %v, want the content, the sound and the camera", got)
+	}
+	if got := recordedTracks(parts, nil); len(got) != 2 || got[0] != sound || got[1] != camera {
+		t.Errorf("after the share: %v, want the sound and the camera", got)
+	}
+}
