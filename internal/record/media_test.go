@@ -492,4 +492,3 @@ func TestOggPages(t *testing.T) {
 		data = data[size:]
 	}
 }
-

@@ -170,4 +170,3 @@ func (o *oggWriter) writePage(flags byte) error {
 	}
 	return nil
 }
-
