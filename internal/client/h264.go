@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/pion/rtp/codecs"
+
+	"hoinghi/internal/media/h264"
 )
 
 // testsrcH264 is one second of H.264 (constrained baseline, 320×240, an
@@ -165,25 +167,6 @@ func appendEscaped(b, rbsp []byte) []byte {
 	return b
 }
 
-// unescape removes the emulation prevention bytes of a NAL unit's
-// payload into dst.
-func unescape(dst, nal []byte) []byte {
-	zeros := 0
-	for _, c := range nal {
-		if zeros >= 2 && c == 3 {
-			zeros = 0
-			continue
-		}
-		dst = append(dst, c)
-		if c == 0 {
-			zeros++
-		} else {
-			zeros = 0
-		}
-	}
-	return dst
-}
-
 // CheckH264 checks that payload is a well-formed H.264 RTP payload of
 // packetization mode 1 (a single NAL unit, a STAP-A or an FU-A fragment)
 // and reads the SEI message of the synthetic stream (H264Generator) if it
@@ -239,7 +222,7 @@ func readSEI(nal []byte) (info PayloadInfo, marked bool, err error) {
 		return info, false, nil
 	}
 	var buf [2 * seiSize]byte
-	msg := unescape(buf[:0], nal[3:])
+	msg := h264.Unescape(buf[:0], nal[3:])
 	if len(msg) < seiSize+1 || !bytes.Equal(msg[:16], seiUUID[:]) {
 		return info, false, nil // some other SEI message
 	}

@@ -2,6 +2,8 @@ package record
 
 import (
 	"errors"
+
+	"hoinghi/internal/media/h264"
 )
 
 // H.264 NAL unit types this package looks at.
@@ -72,33 +74,13 @@ func (r *bitReader) se() int {
 	return -int(v / 2)
 }
 
-// unescapeRBSP removes the emulation prevention bytes (00 00 03) of a
-// NAL unit.
-func unescapeRBSP(nal []byte) []byte {
-	out := make([]byte, 0, len(nal))
-	zeros := 0
-	for _, c := range nal {
-		if zeros >= 2 && c == 3 {
-			zeros = 0
-			continue
-		}
-		out = append(out, c)
-		if c == 0 {
-			zeros++
-		} else {
-			zeros = 0
-		}
-	}
-	return out
-}
-
 // spsSize returns the picture size an SPS (NAL unit with its header)
 // describes, cropping included (ITU-T H.264, 7.3.2.1.1).
 func spsSize(sps []byte) (width, height int, err error) {
 	if len(sps) < 4 {
 		return 0, 0, errShortSPS
 	}
-	r := &bitReader{b: unescapeRBSP(sps[1:])}
+	r := &bitReader{b: h264.Unescape(make([]byte, 0, len(sps)), sps[1:])}
 	profile := r.bits(8)
 	r.bits(16) // constraint flags, level
 	r.ue()     // seq_parameter_set_id
