@@ -208,16 +208,19 @@ func (m *Manager) Start(conf string, now time.Time) (Status, error) {
 	return Status{Active: true, ID: id, StartedAt: now}, nil
 }
 
-// Stop stops recording conference conf, closing its files so that they
-// play.
-func (m *Manager) Stop(conf string, now time.Time) (Status, error) {
-	return m.stop(conf, "stopped", now)
+// Stop stops recording id of conference conf, closing its files so
+// that they play; ErrNotRecording when that recording does not run.
+func (m *Manager) Stop(conf, id string, now time.Time) (Status, error) {
+	return m.stop(conf, id, "stopped", now)
 }
 
-func (m *Manager) stop(conf, reason string, now time.Time) (Status, error) {
+// stop ends recording id of conf (any for ""), checked and taken out
+// of the running ones under one lock, so that a stop meant for one
+// recording never ends the next.
+func (m *Manager) stop(conf, id, reason string, now time.Time) (Status, error) {
 	m.mu.Lock()
 	s := m.active[conf]
-	if s == nil {
+	if s == nil || (id != "" && s.id != id) {
 		m.mu.Unlock()
 		return Status{}, ErrNotRecording
 	}
@@ -252,7 +255,7 @@ func (m *Manager) Close() {
 		m.StopLive(c)
 	}
 	for _, c := range confs {
-		m.stop(c, "shutdown", time.Now())
+		m.stop(c, "", "shutdown", time.Now())
 	}
 	for _, j := range jobs {
 		j.cancel()
@@ -382,7 +385,7 @@ type ProgramHolder struct {
 // failures lose one track only.
 func (s *session) failed(err error) {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		go s.m.stop(s.conf, "disk_full", time.Now())
+		go s.m.stop(s.conf, s.id, "disk_full", time.Now())
 	}
 }
 
@@ -399,7 +402,7 @@ func (s *session) watchSpace() {
 			free, err := s.m.cfg.FreeSpace(s.rec.Dir())
 			if err == nil && free < s.m.cfg.MinFree/2 {
 				s.m.log.Warn("recording: disk almost full; stopping", "conference", s.conf, "free_mb", free>>20)
-				s.m.stop(s.conf, "disk_full", time.Now())
+				s.m.stop(s.conf, s.id, "disk_full", time.Now())
 				return
 			}
 		}

@@ -114,3 +114,26 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestStopNamesTheRecording stops only the recording a stop names: one
+// meant for an earlier recording leaves the running one alone.
+func TestStopNamesTheRecording(t *testing.T) {
+	m := New(Config{Dir: t.TempDir(), Media: noMedia{}})
+	defer m.Close()
+	st, err := m.Start("hoi-nghi", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Stop("hoi-nghi", "20200101T000000Z", time.Now()); !errors.Is(err, ErrNotRecording) {
+		t.Errorf("a stop of another recording: %v, want ErrNotRecording", err)
+	}
+	if !m.Status("hoi-nghi").Active {
+		t.Fatal("a stop of another recording ended the running one")
+	}
+	if _, err := m.Stop("hoi-nghi", st.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status("hoi-nghi").Active {
+		t.Error("still active after its stop")
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"hoinghi/internal/conference"
 	"hoinghi/internal/recording"
+	"hoinghi/internal/signal"
 )
 
 // Codes of a refused recording request.
@@ -64,11 +65,7 @@ func (s *Server) recordingRoutes() {
 }
 
 func (s *Server) liveState(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners}); !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	_, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -76,12 +73,7 @@ func (s *Server) liveState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startLive(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
-	if !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -100,12 +92,7 @@ func (s *Server) startLive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stopLive(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
-	if !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -152,6 +139,19 @@ type RecordingList struct {
 	Recordings []recording.Info `json:"recordings"`
 }
 
+// admitRecordings admits r for the conference of its path as one of
+// roles, and returns the admission, the conference id and the manager;
+// it answers the refusal itself (503 when this server does not record).
+func (s *Server) admitRecordings(w http.ResponseWriter, r *http.Request, roles []conference.Role) (signal.Admission, string, *recording.Manager, bool) {
+	id := r.PathValue("id")
+	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: roles})
+	if !ok {
+		return a, id, nil, false
+	}
+	m, ok := s.recordings(w, r)
+	return a, id, m, ok
+}
+
 // recordings returns the manager, or answers 503 when there is none.
 func (s *Server) recordings(w http.ResponseWriter, r *http.Request) (*recording.Manager, bool) {
 	if s.d.Recordings == nil {
@@ -164,11 +164,7 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) (*recording.
 }
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingReaders}); !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	_, id, m, ok := s.admitRecordings(w, r, recordingReaders)
 	if !ok {
 		return
 	}
@@ -187,12 +183,7 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
-	if !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -211,11 +202,8 @@ func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
-	id, rid := r.PathValue("id"), r.PathValue("rid")
-	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingReaders}); !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	rid := r.PathValue("rid")
+	_, id, m, ok := s.admitRecordings(w, r, recordingReaders)
 	if !ok {
 		return
 	}
@@ -228,20 +216,19 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stopRecording(w http.ResponseWriter, r *http.Request) {
-	id, rid := r.PathValue("id"), r.PathValue("rid")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
+	rid := r.PathValue("rid")
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
-	m, ok := s.recordings(w, r)
-	if !ok {
+	_, err := m.Stop(id, rid, s.d.Now())
+	if errors.Is(err, recording.ErrNotRecording) {
+		s.failRecording(w, r, err)
 		return
 	}
-	if st := m.Status(id); !st.Active || st.ID != rid {
-		s.failRecording(w, r, recording.ErrNotRecording)
-		return
-	}
-	if _, err := m.Stop(id, s.d.Now()); err != nil && !errors.Is(err, recording.ErrNotRecording) {
+	if err != nil {
+		// Stopped, but a file was not closed cleanly: the recording
+		// is listed as far as it got.
 		s.d.Log.Warn("recording stopped with an error", "conference", id, "recording", rid, "err", err)
 	}
 	s.audit(r.Context(), a, id, "recording_stopped", rid, "")
@@ -254,12 +241,8 @@ func (s *Server) stopRecording(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request) {
-	id, rid := r.PathValue("id"), r.PathValue("rid")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
-	if !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	rid := r.PathValue("rid")
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -278,12 +261,8 @@ func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) composeArchive(w http.ResponseWriter, r *http.Request) {
-	id, rid := r.PathValue("id"), r.PathValue("rid")
-	a, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingRunners})
-	if !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	rid := r.PathValue("rid")
+	a, id, m, ok := s.admitRecordings(w, r, recordingRunners)
 	if !ok {
 		return
 	}
@@ -303,11 +282,8 @@ func (s *Server) composeArchive(w http.ResponseWriter, r *http.Request) {
 // recordingFile serves one file of a recording (a track, the index or
 // the archive) as a download, with ranges, so that a player seeks in it.
 func (s *Server) recordingFile(w http.ResponseWriter, r *http.Request) {
-	id, rid, name := r.PathValue("id"), r.PathValue("rid"), r.PathValue("name")
-	if _, ok := s.admitOrFail(w, r, rule{conf: id, roles: recordingReaders}); !ok {
-		return
-	}
-	m, ok := s.recordings(w, r)
+	rid, name := r.PathValue("rid"), r.PathValue("name")
+	_, id, m, ok := s.admitRecordings(w, r, recordingReaders)
 	if !ok {
 		return
 	}
